@@ -1,0 +1,227 @@
+"""The `crosswalk` command: parses options and calls the library; nothing else lives here.
+
+Exit codes: 0 ok, 1 unexpected, 2 bad input, 3 source unavailable, 4 busy.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from crosswalk.errors import CrosswalkError
+from crosswalk.quarters import FORMS_HELP, Quarter
+from crosswalk.settings import DEFAULT_CMS_URL, DEFAULT_DATA_DIR, EXAMPLE_DRUGS, load_settings
+
+EPILOG = """\b
+Typical quarter (January, April, July, October):
+  crosswalk run                         download, load, match, report (newest release)
+  crosswalk run --quarter 2025Q4 --drugs my-drugs.xlsx
+\b
+Step by step:
+  crosswalk download --quarter 2025Q4   fetch CMS files into <data dir>/raw
+  crosswalk load --quarter 2025Q4       parse them into the DuckDB warehouse
+  crosswalk drugs check my-drugs.csv    validate a practice drug list
+  crosswalk match --quarter 2025Q4 --drugs my-drugs.csv
+  crosswalk report --quarter 2025Q4     write the XLSX workbooks
+\b
+Exit codes: 0 ok, 1 unexpected error, 2 bad input, 3 CMS source unavailable,
+4 another run holds the database.
+"""
+
+
+def _quarter(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Quarter | None:
+    if value is None:
+        return None
+    try:
+        return Quarter.parse(value)
+    except CrosswalkError as error:
+        raise click.BadParameter(str(error)) from error
+
+
+quarter_option = click.option(
+    "--quarter", "-q", callback=_quarter, metavar="QUARTER",
+    help=f"CMS release quarter ({FORMS_HELP}).")
+data_dir_option = click.option(
+    "--data-dir", type=click.Path(file_okay=False, path_type=Path),
+    help=f"Where raw downloads, the database and reports live "
+         f"[env CROSSWALK_DATA_DIR; default ./{DEFAULT_DATA_DIR}].")
+cms_url_option = click.option(
+    "--cms-url", metavar="URL",
+    help=f"Base URL every CMS link derives from [env CROSSWALK_CMS_URL; default {DEFAULT_CMS_URL}].")
+drugs_option = click.option(
+    "--drugs", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Practice drug list, CSV or XLSX (see `crosswalk drugs check --help`).")
+
+
+def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn library errors into a one-line message and the documented exit code."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except CrosswalkError as error:
+            click.echo(f"error: {error}", err=True)
+            sys.exit(error.exit_code)
+
+    return wrapper
+
+
+def not_built(issue: str) -> None:
+    click.echo(f"not built yet: arrives with the issue {issue!r}", err=True)
+    sys.exit(1)
+
+
+@click.group(epilog=EPILOG)
+@click.version_option(package_name="hcpcs-crosswalk")
+def main() -> None:
+    """Keep a practice's NOC drug codes (J3590, J3490, J9999, C9399, J7999) current with
+    the CMS quarterly HCPCS and ASP files, and tell billing leads what to change."""
+
+
+@main.command()
+@quarter_option
+@click.option("--url", "urls", multiple=True, metavar="KIND=URL|PATH",
+              help="Skip discovery for one file kind (hcpcs, asp_pricing, asp_crosswalk, "
+                   "noc_pricing, noc_crosswalk): an explicit URL or a local file. Repeatable.")
+@cms_url_option
+@data_dir_option
+@reports_errors
+def download(quarter: Quarter | None, urls: tuple[str, ...], cms_url: str | None,
+             data_dir: Path | None) -> None:
+    """Fetch one release's CMS files into the raw archive (every version kept).
+
+    Reads the CMS HCPCS quarterly-update and ASP pricing pages, picks the newest posting
+    of each file kind for the quarter and says why, and downloads only what changed.
+    """
+    from crosswalk import fetch
+
+    settings = load_settings(data_dir=data_dir, cms_url=cms_url)
+    quarter = quarter or fetch.newest_posted_quarter(settings)
+    results = fetch.download_quarter(quarter, settings, overrides=fetch.parse_overrides(urls))
+    for result in results:
+        click.echo(result.describe())
+
+
+@main.command()
+@quarter_option
+@click.option("--all", "load_everything", is_flag=True,
+              help="Load every release found in the raw archive.")
+@data_dir_option
+@reports_errors
+def load(quarter: Quarter | None, load_everything: bool, data_dir: Path | None) -> None:
+    """Parse a downloaded release into the DuckDB warehouse, in one transaction.
+
+    Re-loading the same bytes changes nothing; a new version of a release replaces that
+    release's rows; a failure leaves the database as it was and names file, line and field.
+    """
+    from crosswalk import warehouse
+
+    if not quarter and not load_everything:
+        raise click.UsageError("give --quarter QUARTER or --all")
+    settings = load_settings(data_dir=data_dir)
+    summaries = (warehouse.load_archive(settings) if load_everything
+                 else [warehouse.load_quarter(settings, quarter)])
+    for summary in summaries:
+        click.echo(summary.describe())
+
+
+@main.command()
+@quarter_option
+@drugs_option
+@data_dir_option
+@reports_errors
+def match(quarter: Quarter | None, drugs: Path | None, data_dir: Path | None) -> None:
+    """Match the practice drug list against a loaded release and print the verdicts.
+
+    Verdicts: NEW_CODE (permanent code effective in this release), PAST_DUE (effective
+    earlier), NO_CODE_YET, REVIEW (ambiguous or conflicting), CODE_ENDED.
+    """
+    from crosswalk import match as matching
+
+    settings = load_settings(data_dir=data_dir)
+    outcome = matching.match_practice(settings, quarter, drugs or EXAMPLE_DRUGS)
+    click.echo(outcome.table())
+
+
+@main.command()
+@quarter_option
+@click.option("--format", "formats", multiple=True, default=("xlsx",), show_default=True,
+              type=click.Choice(["xlsx", "csv", "parquet"]),
+              help="xlsx for billing leads; csv or parquet for analysts. Repeatable.")
+@data_dir_option
+@reports_errors
+def report(quarter: Quarter | None, formats: tuple[str, ...], data_dir: Path | None) -> None:
+    """Rebuild the alerts and crosswalk workbooks from the database alone.
+
+    Writes <data dir>/reports/<quarter>/noc-alerts-<quarter>.xlsx and crosswalk-<quarter>.xlsx.
+    """
+    from crosswalk import reports
+
+    settings = load_settings(data_dir=data_dir)
+    for path in reports.write_reports(settings, quarter, formats):
+        click.echo(f"wrote {path}")
+
+
+@main.group()
+def drugs() -> None:
+    """Work with the practice drug list."""
+
+
+@drugs.command("check")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@reports_errors
+def drugs_check(file: Path) -> None:
+    """Validate a practice drug list (CSV or XLSX) and list every bad row.
+
+    \b
+    Columns (header row; common spellings such as "Drug Name", "NDC", "HCPCS" accepted):
+      drug_name     required: generic name with biosimilar suffix (rituximab-arrx)
+      brand_name    e.g. Riabni
+      ndc           11-digit 5-4-2, or hyphenated 4-4-2 / 5-3-2 / 5-4-1
+      current_code  J3590 (default), J3490, J9999, C9399 or J7999
+      dose          e.g. "450 mg"
+      payer, setting (office | hospital outpatient), notes, active (yes/no)
+    """
+    from crosswalk import practice
+
+    outcome = practice.check_file(file)
+    click.echo(outcome.describe())
+    sys.exit(0 if outcome.ok else 2)
+
+
+@main.command()
+@quarter_option
+@drugs_option
+@cms_url_option
+@data_dir_option
+@reports_errors
+def run(quarter: Quarter | None, drugs: Path | None, cms_url: str | None,
+        data_dir: Path | None) -> None:
+    """(not built yet) Download, load, match and report one release end to end."""
+    not_built("Prefect orchestration")
+
+
+@main.command()
+@click.option("--from", "first", callback=_quarter, metavar="QUARTER", help="First release.")
+@click.option("--to", "last", callback=_quarter, metavar="QUARTER", help="Last release.")
+@data_dir_option
+@reports_errors
+def backfill(first: Quarter | None, last: Quarter | None, data_dir: Path | None) -> None:
+    """(not built yet) Load a range of releases (default: the whole raw archive)."""
+    not_built("Prefect orchestration")
+
+
+@main.command()
+@reports_errors
+def serve() -> None:
+    """(not built yet) Serve the quarterly flow on its January/April/July/October schedule."""
+    not_built("Prefect orchestration")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,44 @@
+"""The few errors a user can act on, each mapped to one exit code in the CLI.
+
+Exit codes: 0 ok, 1 unexpected, 2 bad input, 3 source unavailable, 4 busy (another run holds
+the database).
+"""
+
+from __future__ import annotations
+
+
+class CrosswalkError(Exception):
+    """Base class: an error whose message is meant for the person running the tool."""
+
+    exit_code = 1
+
+
+class BadInput(CrosswalkError):
+    """Input we refuse: names the file, row and field so the user can fix it."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, file: str | None = None, row: int | None = None,
+                 field: str | None = None) -> None:
+        self.file, self.row, self.field, self.reason = file, row, field, message
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        where = [part for part in (
+            self.file and f"{self.file}",
+            self.row is not None and f"row {self.row}",
+            self.field and f"field {self.field!r}",
+        ) if part]
+        return f"{', '.join(where)}: {self.reason}" if where else self.reason
+
+
+class SourceUnavailable(CrosswalkError):
+    """A CMS file could not be found or fetched (404, no link for the quarter, network)."""
+
+    exit_code = 3
+
+
+class Busy(CrosswalkError):
+    """Another run holds the database; we wait or step aside rather than corrupt it."""
+
+    exit_code = 4

@@ -1,0 +1,67 @@
+"""National Drug Codes in billing form: 11 digits, 5-4-2, stored as text.
+
+Claims carry the 11-digit form. Labels print 10-digit forms (4-4-2, 5-3-2, 5-4-1) whose short
+segment gets one leading zero. A bare 10-digit string is ambiguous (which segment is short?),
+so we refuse it with a reason instead of padding blindly.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_HYPHENATED = re.compile(r"^(\d{4,5})-(\d{3,4})-(\d{1,2})$")
+_SEPARATORS = re.compile(r"[\s\u00a0]+")
+_TARGET = (5, 4, 2)
+
+
+@dataclass(frozen=True)
+class NdcResult:
+    """Outcome of normalising one identifier: `ndc11` or a `reason` it is not one."""
+
+    raw: str
+    ndc11: str | None
+    reason: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.ndc11 is not None
+
+    @property
+    def hyphenated(self) -> str | None:
+        """5-4-2 with hyphens, as printed on reports."""
+        if self.ndc11 is None:
+            return None
+        return f"{self.ndc11[:5]}-{self.ndc11[5:9]}-{self.ndc11[9:]}"
+
+
+def normalize_ndc(raw: object) -> NdcResult:
+    """Return the 11-digit form of `raw`, or a reason it cannot be one."""
+    text = "" if raw is None else _SEPARATORS.sub("", str(raw))
+    if not text:
+        return NdcResult(str(raw or ""), None, "empty")
+    if text.isdigit():
+        return _from_digits(str(raw), text)
+    found = _HYPHENATED.match(text)
+    if not found:
+        return NdcResult(str(raw), None, "not an NDC: expected 5-4-2, 4-4-2, 5-3-2, 5-4-1 or 11 digits")
+    return _from_segments(str(raw), found.groups())
+
+
+def _from_digits(raw: str, digits: str) -> NdcResult:
+    if len(digits) == 11:
+        return NdcResult(raw, digits)
+    if len(digits) == 10:
+        return NdcResult(raw, None, "ambiguous 10-digit NDC without hyphens: write it as "
+                                    "4-4-2, 5-3-2 or 5-4-1 so the short segment is known")
+    return NdcResult(raw, None, f"not an NDC: {len(digits)} digits (an NDC has 10 or 11)")
+
+
+def _from_segments(raw: str, segments: tuple[str, ...]) -> NdcResult:
+    lengths = tuple(len(part) for part in segments)
+    if sum(lengths) == 11 and lengths == _TARGET:
+        return NdcResult(raw, "".join(segments))
+    if sum(lengths) != 10:
+        return NdcResult(raw, None, f"not an NDC: segments {'-'.join(map(str, lengths))}")
+    padded = [part.zfill(width) for part, width in zip(segments, _TARGET)]
+    return NdcResult(raw, "".join(padded))
