@@ -1,0 +1,422 @@
+"""The DuckDB warehouse: every CMS release kept per quarter, loaded one release per transaction.
+
+A load is split in two so a backfill can parse releases in parallel and write them one at a
+time: `parse_quarter` reads the archived files (no database), `write_release` writes one
+release in ONE transaction (the set work lives in sql/load/*.sql). `load_quarter` does both.
+
+- Re-loading the same bytes rewrites nothing: each kind's sha256 is compared with
+  release_files; the run is recorded in load_runs as 'unchanged'.
+- A new version of a kind replaces that release's rows of that kind; every version the
+  manifest lists stays in source_files, loaded or not.
+- Any failure rolls the whole release back; a 'failed' load_runs row naming file, line and
+  field is then written in a transaction of its own, and BadInput is re-raised.
+- DuckDB lets one process open the file read-write: `open_writer` waits a bounded time for
+  another run to finish, then raises Busy.
+
+Crash testing: with CROSSWALK_TEST_CRASH_AFTER=<step> in the environment, `write_release`
+ends the process (os._exit(CRASH_EXIT_CODE)) right after that step, inside the open
+transaction, to prove an interrupted load leaves the previous contents. Steps are
+'record_source_files', 'delete_release_rows:<table>', 'insert_release_rows:<table>' and
+'record_release_file:<kind>'.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import re
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from crosswalk.errors import BadInput, Busy, CrosswalkError
+from crosswalk.quarters import Quarter
+from crosswalk.settings import SQL_DIR, Settings
+
+# The tables each source kind fills; the first one is the kind's main table (its row count).
+KIND_TABLES: dict[str, tuple[str, ...]] = {
+    "hcpcs": ("hcpcs_codes", "noc_codes", "hcpcs_transactions"),
+    "asp_pricing": ("asp_payment_limits",),
+    "asp_crosswalk": ("asp_ndc_crosswalk",),
+    "noc_pricing": ("noc_pricing",),
+    "noc_crosswalk": ("noc_crosswalk",),
+}
+DEFAULT_WAIT_SECONDS = 30.0
+LOCK_POLL_SECONDS = 0.25
+CRASH_ENV = "CROSSWALK_TEST_CRASH_AFTER"
+CRASH_EXIT_CODE = 70
+_PARAMETER = re.compile(r"\$([A-Za-z_]\w*)")
+_DATA_ERRORS = (duckdb.ConstraintException, duckdb.ConversionException)
+
+
+@dataclass(frozen=True)
+class TableRows:
+    """Rows a reader produced for one table, and the zip member they came from."""
+
+    member: str
+    frame: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class ParsedFile:
+    """One archived file version read into table rows, ready to be written."""
+
+    kind: str
+    sha256: str
+    file_name: str
+    tables: dict[str, TableRows]
+
+    @property
+    def member(self) -> str | None:
+        main = self.tables.get(KIND_TABLES[self.kind][0])
+        return main.member if main else None
+
+    @property
+    def row_count(self) -> int:
+        main = self.tables.get(KIND_TABLES[self.kind][0])
+        return len(main.frame) if main else 0
+
+
+@dataclass(frozen=True)
+class ParsedRelease:
+    """A release read from the archive: what should be loaded, and the parsed files for it.
+
+    `newest` maps each kind to the sha256 of its newest archived version; `files` holds the
+    kinds that were parsed (kinds already loaded with the same bytes are not re-read);
+    `seen` is every manifest entry of the quarter (all versions), as source_files rows.
+    """
+
+    quarter: Quarter
+    newest: dict[str, str]
+    files: dict[str, ParsedFile]
+    seen: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class FileSummary:
+    kind: str
+    file_name: str
+    sha256: str
+    rows: int
+    status: str  # loaded | unchanged
+
+    def describe(self) -> str:
+        return (f"  {self.kind:<14} {self.file_name}  sha256 {self.sha256[:12]}  "
+                f"{self.rows:,} rows  {self.status}")
+
+
+@dataclass(frozen=True)
+class LoadSummary:
+    """What one load did to one release: the printed line of `crosswalk load`."""
+
+    quarter: Quarter
+    status: str  # loaded | unchanged
+    run_id: int
+    files: tuple[FileSummary, ...]
+
+    def describe(self) -> str:
+        lines = [f"{self.quarter}: {self.status} (load run {self.run_id})"]
+        return "\n".join(lines + [file.describe() for file in self.files])
+
+
+def connect(settings_or_path: Settings | Path | str, *,
+            read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open (or create) the warehouse and bring its tables and views up to date.
+
+    Applying sql/schema then sql/views on every read-write open keeps an old database file in
+    step with the code; both are idempotent (IF NOT EXISTS / CREATE OR REPLACE). A database
+    held by another process raises Busy at once (open_writer is the waiting variant).
+    """
+    path = database_path(settings_or_path)
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as error:
+        if "Could not set lock" in str(error):
+            raise Busy(f"another crosswalk run is using {path}; try again when it finishes"
+                       ) from error
+        raise
+    if not read_only:
+        for folder in ("schema", "views"):
+            for script in sorted((SQL_DIR / folder).glob("*.sql")):
+                con.execute(script.read_text(encoding="utf-8"))
+    return con
+
+
+def database_path(settings_or_path: Settings | Path | str) -> Path:
+    if isinstance(settings_or_path, Settings):
+        return settings_or_path.db_path
+    return Path(settings_or_path)
+
+
+@contextmanager
+def open_writer(settings: Settings | Path | str,
+                wait_seconds: float = DEFAULT_WAIT_SECONDS) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The one read-write connection, waiting up to `wait_seconds` for another run to finish.
+
+    Scheduled runs and an analyst's manual load can overlap; waiting a little beats failing,
+    and failing with Busy beats hanging forever.
+    """
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            con = connect(settings)
+            break
+        except Busy:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(LOCK_POLL_SECONDS)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def load_quarter(settings: Settings, quarter: Quarter | str,
+                 wait_seconds: float = DEFAULT_WAIT_SECONDS) -> LoadSummary:
+    """Load the newest archived version of every file kind of one release.
+
+    Parsing happens before the write lock is taken, so another process is blocked only for
+    the transaction itself.
+    """
+    quarter = Quarter.parse(quarter)
+    started = _now()
+    with open_writer(settings, wait_seconds) as con:
+        loaded = loaded_versions(con, quarter)
+    try:
+        parsed = parse_quarter(settings, quarter, loaded)
+    except BadInput as error:
+        with open_writer(settings, wait_seconds) as con:
+            _record_failure(con, quarter, started, error)
+        raise
+    with open_writer(settings, wait_seconds) as con:
+        return write_release(con, parsed, started=started)
+
+
+def load_archive(settings: Settings,
+                 wait_seconds: float = DEFAULT_WAIT_SECONDS) -> list[LoadSummary]:
+    """Load every release found in the raw archive, oldest first (one transaction each)."""
+    from crosswalk import fetch
+
+    return [load_quarter(settings, quarter, wait_seconds)
+            for quarter in sorted(fetch.archived_quarters(settings))]
+
+
+def loaded_versions(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> dict[str, str]:
+    """source kind -> sha256 of the file version loaded for the release now."""
+    return dict(_run_sql(con, "loaded_versions", {"quarter": str(quarter)}).fetchall())
+
+
+def parse_quarter(settings: Settings, quarter: Quarter | str,
+                  loaded: Mapping[str, str] | None = None) -> ParsedRelease:
+    """Read the newest archived version of each kind of a release; no database involved.
+
+    Kinds whose newest version is already loaded (`loaded`: kind -> sha256) are not re-read.
+    """
+    from crosswalk import fetch
+
+    quarter = Quarter.parse(quarter)
+    newest = {kind: entry for kind, entry in fetch.archived_files(settings, quarter).items()
+              if kind in KIND_TABLES}
+    if not newest:
+        raise BadInput(f"nothing archived for {quarter} under {settings.raw_dir}; run "
+                       f"`crosswalk download --quarter {quarter}` first", field="quarter")
+    loaded = loaded or {}
+    files = {kind: parse_file(settings, entry) for kind, entry in newest.items()
+             if loaded.get(kind) != entry.sha256}
+    seen = [_manifest_row(entry) for entry in fetch.read_manifest(settings)
+            if str(entry.quarter) == str(quarter)]
+    return ParsedRelease(quarter, {kind: entry.sha256 for kind, entry in newest.items()},
+                         files, seen)
+
+
+def parse_file(settings: Settings, entry: Any) -> ParsedFile:
+    """Read one archived file version (a manifest entry) with the reader of its kind."""
+    path = _archived_path(settings, entry)
+    _check_sha256(path, entry.sha256)
+    kind = entry.source_kind
+    if kind == "hcpcs":
+        from crosswalk.readers.hcpcs import read_hcpcs_zip
+
+        release = read_hcpcs_zip(path)
+        tables = {"hcpcs_codes": TableRows(release.member, release.codes)}
+        for table, frame in (("noc_codes", release.noc_codes),
+                             ("hcpcs_transactions", release.transactions)):
+            if frame is not None:
+                tables[table] = TableRows(release.members[table], frame)
+    else:
+        from crosswalk.readers.asp import read_asp_zip
+
+        asp = read_asp_zip(path, kind)
+        tables = {KIND_TABLES[kind][0]: TableRows(asp.member, asp.frame)}
+    return ParsedFile(kind, entry.sha256, entry.file_name, tables)
+
+
+def write_release(con: duckdb.DuckDBPyConnection, parsed: ParsedRelease, *,
+                  started: datetime | None = None) -> LoadSummary:
+    """Write one parsed release in ONE transaction; roll back everything on any error."""
+    started = started or _now()
+    con.execute("BEGIN TRANSACTION")
+    try:
+        summary = _write_in_transaction(con, parsed, started)
+        con.execute("COMMIT")
+    except BaseException as error:
+        con.execute("ROLLBACK")
+        if isinstance(error, Exception):
+            _record_failure(con, parsed.quarter, started, error)
+        raise
+    return summary
+
+
+def _write_in_transaction(con: duckdb.DuckDBPyConnection, parsed: ParsedRelease,
+                          started: datetime) -> LoadSummary:
+    quarter = str(parsed.quarter)
+    _record_source_files(con, parsed.seen)
+    before = loaded_versions(con, parsed.quarter)
+    changed = sorted(kind for kind, sha in parsed.newest.items() if before.get(kind) != sha)
+    stale = [kind for kind in changed if parsed.files.get(kind, None) is None
+             or parsed.files[kind].sha256 != parsed.newest[kind]]
+    if stale:
+        raise CrosswalkError(f"{quarter}: {', '.join(stale)} changed in the database since the "
+                             "release was parsed; load it again")
+    run_id = con.execute("SELECT nextval('load_run_ids')").fetchone()[0]
+    rows = sum(_replace_kind(con, quarter, parsed.files[kind], run_id) for kind in changed)
+    status = "loaded" if changed else "unchanged"
+    _run_sql(con, "record_load_run", {
+        "run_id": run_id, "quarter": quarter, "started_at": started, "status": status,
+        "message": f"{len(changed)} file(s) loaded" if changed else "same bytes already loaded",
+        "rows_loaded": rows})
+    return LoadSummary(parsed.quarter, status, run_id, _file_summaries(con, quarter, changed))
+
+
+def _record_source_files(con: duckdb.DuckDBPyConnection, seen: list[dict[str, Any]]) -> None:
+    if seen:
+        con.register("manifest_entries", pd.DataFrame(seen, columns=MANIFEST_COLUMNS))
+        try:
+            _run_sql(con, "record_source_files", {})
+        finally:
+            con.unregister("manifest_entries")
+    _crash_point("record_source_files")
+
+
+def _replace_kind(con: duckdb.DuckDBPyConnection, quarter: str, parsed: ParsedFile,
+                  run_id: int) -> int:
+    """Replace the release's rows of every table of the kind; returns rows inserted.
+
+    A table the new version lacks (an HCPCS zip without the NOC workbook) is emptied for the
+    quarter too: the release then holds exactly what the loaded version holds.
+    """
+    rows = 0
+    for table in KIND_TABLES[parsed.kind]:
+        _run_sql(con, "delete_release_rows", {"quarter": quarter}, table=table)
+        _crash_point(f"delete_release_rows:{table}")
+        if table in parsed.tables:
+            rows += _insert_rows(con, table, quarter, parsed)
+    _run_sql(con, "record_release_file", {
+        "quarter": quarter, "source_kind": parsed.kind, "sha256": parsed.sha256,
+        "member": parsed.member, "row_count": parsed.row_count, "run_id": run_id,
+        "loaded_at": _now()})
+    _crash_point(f"record_release_file:{parsed.kind}")
+    return rows
+
+
+def _insert_rows(con: duckdb.DuckDBPyConnection, table: str, quarter: str,
+                 parsed: ParsedFile) -> int:
+    """Insert a reader's frame; a key or type violation becomes BadInput naming the file."""
+    given = parsed.tables[table]
+    con.register("release_rows", given.frame)
+    try:
+        _run_sql(con, "insert_release_rows", {
+            "quarter": quarter, "sha256": parsed.sha256, "member": given.member}, table=table)
+    except _DATA_ERRORS as error:
+        raise BadInput(f"cannot load into {table}: {error}",
+                       file=f"{parsed.file_name}!{given.member}", field=table) from error
+    finally:
+        con.unregister("release_rows")
+    _crash_point(f"insert_release_rows:{table}")
+    return len(given.frame)
+
+
+def _file_summaries(con: duckdb.DuckDBPyConnection, quarter: str,
+                    changed: list[str]) -> tuple[FileSummary, ...]:
+    rows = con.execute(
+        "SELECT r.source_kind, s.file_name, r.sha256, r.row_count FROM release_files r "
+        "JOIN source_files s USING (sha256) WHERE r.quarter = ? ORDER BY r.source_kind",
+        [quarter]).fetchall()
+    return tuple(FileSummary(kind, name, sha, count, "loaded" if kind in changed else "unchanged")
+                 for kind, name, sha, count in rows)
+
+
+def _record_failure(con: duckdb.DuckDBPyConnection, quarter: Quarter, started: datetime,
+                    error: Exception) -> None:
+    """Note a failed load in a transaction of its own, after the load itself rolled back."""
+    try:
+        run_id = con.execute("SELECT nextval('load_run_ids')").fetchone()[0]
+        _run_sql(con, "record_load_run", {
+            "run_id": run_id, "quarter": str(quarter), "started_at": started,
+            "status": "failed", "message": str(error), "rows_loaded": 0})
+    except duckdb.Error as failure:
+        error.add_note(f"(the failed run could not be recorded in load_runs: {failure})")
+
+
+def _run_sql(con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any],
+             table: str | None = None) -> duckdb.DuckDBPyConnection:
+    """Run sql/load/<name>.sql statement by statement, passing each the parameters it names."""
+    text = (SQL_DIR / "load" / f"{name}.sql").read_text(encoding="utf-8")
+    if table is not None:
+        if not any(table in tables for tables in KIND_TABLES.values()):
+            raise ValueError(f"not a release table: {table!r}")
+        text = text.replace("{table}", table)
+    code = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--"))
+    result = con
+    for statement in filter(str.strip, code.split(";")):
+        wanted = {key: params[key] for key in _PARAMETER.findall(statement)}
+        result = con.execute(statement, wanted)
+    return result
+
+
+MANIFEST_COLUMNS = ("sha256", "source_kind", "quarter", "file_name", "url", "link_text",
+                    "http_date", "last_modified", "etag", "bytes", "fetched_at", "archive_path",
+                    "picked_reason")
+
+
+def _manifest_row(entry: Any) -> dict[str, Any]:
+    fields = dataclasses.asdict(entry) if dataclasses.is_dataclass(entry) else dict(vars(entry))
+    row = {column: fields.get(column) for column in MANIFEST_COLUMNS}
+    row["quarter"] = str(row["quarter"])
+    row["fetched_at"] = str(row["fetched_at"])
+    return row
+
+
+def _archived_path(settings: Settings, entry: Any) -> Path:
+    path = Path(entry.archive_path)
+    return path if path.is_absolute() else settings.data_dir / path
+
+
+def _check_sha256(path: Path, expected: str) -> None:
+    """Refuse a file whose bytes are not the version the manifest recorded."""
+    if not path.is_file():
+        raise BadInput("archived file is missing; download the quarter again", file=str(path))
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != expected:
+        raise BadInput(f"archived file changed since download (sha256 {digest[:12]}, manifest "
+                       f"says {expected[:12]}); download the quarter again", file=str(path))
+
+
+def _crash_point(step: str) -> None:
+    """Test hook: die here, mid-transaction, when CROSSWALK_TEST_CRASH_AFTER names this step."""
+    if os.environ.get(CRASH_ENV) == step:
+        os._exit(CRASH_EXIT_CODE)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
