@@ -8,6 +8,8 @@ import pytest
 
 from crosswalk.settings import Settings
 
+pytest_plugins = ["mirror"]  # tests/mirror.py: the CMS-shaped site (fixture cms_mirror)
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CMS_SAMPLES = REPO_ROOT.parent / "shared" / "data" / "cms-samples"
 

@@ -1,0 +1,395 @@
+"""Download CMS files into the raw archive, keep every version, and record where each came from.
+
+A file lands in `<data dir>/raw/<kind>/<quarter>/<original name>` only after it streamed
+completely (length checked against Content-Length), hashed, and passed the zip checks; until
+then it is a hidden temporary file in the same directory, so the rename is atomic and a failed
+or truncated download leaves nothing behind. CMS re-posts new bytes under old names: a second
+version is kept beside the first as `<stem>.<sha256[:12]><suffix>`, never over it. The manifest
+(JSON lines, one object per file version, columns of the `source_files` table) is the
+provenance every later row points back to.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import BinaryIO, Iterator, Mapping
+
+import requests
+from requests.adapters import HTTPAdapter
+from tqdm import tqdm
+from urllib3.util.retry import Retry
+
+from crosswalk import __version__, sources
+from crosswalk.archive import read_member, verify_zip, zip_members
+from crosswalk.errors import BadInput, SourceUnavailable
+from crosswalk.quarters import Quarter
+from crosswalk.settings import Settings
+
+__all__ = ["FetchResult", "ManifestEntry", "archived_files", "archived_quarters",
+           "download_quarter", "make_session", "newest_posted_quarter", "parse_overrides",
+           "read_manifest", "read_member", "zip_members"]
+
+USER_AGENT = f"hcpcs-crosswalk/{__version__} (quarterly CMS HCPCS/ASP file download)"
+RETRY_STATUSES = (429, 500, 502, 503, 504)
+MAX_RETRY_AFTER = 120.0  # seconds: a Retry-After of an hour would stall a scheduled run
+CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    """One file version we archived: exactly the columns of the `source_files` table."""
+
+    sha256: str
+    source_kind: str
+    quarter: str
+    file_name: str
+    url: str | None
+    link_text: str | None
+    http_date: str | None
+    last_modified: str | None
+    etag: str | None
+    bytes: int
+    fetched_at: str
+    archive_path: str
+    picked_reason: str | None
+
+    @property
+    def path(self) -> Path:
+        return Path(self.archive_path)
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """What happened to one file kind: new, new version, unchanged, or not posted (optional)."""
+
+    kind: str
+    quarter: Quarter
+    status: str
+    entry: ManifestEntry | None = None
+    reason: str | None = None
+    notes: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        """The line the CLI prints: what was picked, what landed, and why."""
+        if self.entry is None:
+            return f"{self.kind:<13} {self.status:<11} {self.reason}"
+        entry = self.entry
+        picked = f'"{entry.link_text}"' if entry.link_text else (entry.url or "local file")
+        line = (f"{self.kind:<13} {self.status:<11} {entry.file_name}  {entry.bytes:,} bytes  "
+                f"sha256 {entry.sha256[:12]}  from {picked}: {self.reason}")
+        return "; ".join((line, *self.notes))
+
+
+class _CappedRetry(Retry):
+    """urllib3 Retry that honours Retry-After but never sleeps longer than MAX_RETRY_AFTER."""
+
+    def get_retry_after(self, response):  # type: ignore[no-untyped-def]
+        seconds = super().get_retry_after(response)
+        return None if seconds is None else min(seconds, MAX_RETRY_AFTER)
+
+
+def make_session(settings: Settings) -> requests.Session:
+    """A session that retries 429/5xx and connection errors with backoff and Retry-After."""
+    retry = _CappedRetry(total=settings.retries, connect=settings.retries,
+                         read=settings.retries, status=settings.retries,
+                         backoff_factor=settings.backoff_factor, status_forcelist=RETRY_STATUSES,
+                         allowed_methods=frozenset({"GET"}), respect_retry_after_header=True,
+                         raise_on_status=False)
+    session = requests.Session()
+    session.headers["User-Agent"] = USER_AGENT  # a CMS CDN refuses default agents
+    adapter = HTTPAdapter(max_retries=retry)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+def newest_posted_quarter(settings: Settings) -> Quarter:
+    """The newest quarter whose HCPCS file CMS lists (the default for `download`)."""
+    with make_session(settings) as session:
+        return sources.newest_posted_quarter(settings, session)
+
+
+def parse_overrides(values: tuple[str, ...] | list[str]) -> dict[str, str]:
+    """`("hcpcs=URL_or_path", ...)` -> {kind: URL or path}; unknown kinds are refused."""
+    overrides: dict[str, str] = {}
+    for value in values:
+        kind, sep, target = value.partition("=")
+        kind, target = kind.strip(), target.strip()
+        if not sep or not target:
+            raise BadInput(f"expected KIND=URL or KIND=PATH, got {value!r}", field="--url")
+        if kind not in sources.SOURCES:
+            raise BadInput(f"unknown file kind {kind!r}: use one of {', '.join(sources.KINDS)}",
+                           field="--url")
+        if kind in overrides:
+            raise BadInput(f"{kind} given twice", field="--url")
+        overrides[kind] = target
+    return overrides
+
+
+def download_quarter(quarter: Quarter, settings: Settings, overrides: dict[str, str] | None = None,
+                     progress: bool | None = None) -> list[FetchResult]:
+    """Fetch every kind for one release: discovered links, or the URLs/paths in `overrides`.
+
+    `progress=None` shows a bar only on a terminal outside CI.
+    """
+    overrides = overrides or {}
+    show = _wants_progress() if progress is None else progress
+    with make_session(settings) as session:
+        discovered = {posting.kind: posting for posting in sources.discover(
+            quarter, settings, session, tuple(k for k in sources.KINDS if k not in overrides))}
+        results = []
+        for kind in sources.KINDS:
+            if kind in overrides:
+                results.append(_fetch_override(kind, quarter, overrides[kind], settings, session, show))
+            elif kind in discovered:
+                results.append(_fetch_posting(discovered[kind], settings, session, show))
+            else:
+                results.append(FetchResult(kind, quarter, "not posted", reason=(
+                    f"optional: no {sources.SOURCES[kind].title} link for {quarter}")))
+    return results
+
+
+def _wants_progress() -> bool:
+    return sys.stderr.isatty() and not os.environ.get("CI")
+
+
+def _fetch_override(kind: str, quarter: Quarter, target: str, settings: Settings,
+                    session: requests.Session, show: bool) -> FetchResult:
+    """An explicit URL (any host: the user asked for it) or a local file, archived alike."""
+    if target.startswith(("http://", "https://")):
+        posting = sources.Posting(kind, quarter, target, None, sources.Link("", target).file_name,
+                                  "URL given with --url")
+        return _fetch_posting(posting, settings, session, show)
+    path = Path(target).expanduser()
+    if not path.is_file():
+        raise BadInput("no such file", file=str(path), field=kind)
+    with path.open("rb") as stream:
+        landed = _land(kind, quarter, path.name, _chunks(stream), path.stat().st_size,
+                       settings, show)
+    return _record(landed, kind, quarter, settings, file_name=path.name, url=None,
+                   link_text=None, headers={},
+                   reason=f"local file given with --url: {path.resolve()}")
+
+
+def _fetch_posting(posting: sources.Posting, settings: Settings, session: requests.Session,
+                   show: bool) -> FetchResult:
+    label = f"{sources.SOURCES[posting.kind].label} for {posting.quarter}"
+    known = _latest(read_manifest(settings), posting.kind, posting.quarter, url=posting.url)
+    response = _get(session, posting.url, settings, label, _conditional_headers(known))
+    with response:
+        if response.status_code == 304 and known is not None:
+            return FetchResult(posting.kind, posting.quarter, "unchanged", known,
+                               f"server says not modified; {posting.reason}", posting.notes)
+        if response.status_code != 200:
+            raise SourceUnavailable(f"{label} ({posting.quarter.month_name} "
+                                    f"{posting.quarter.year}): HTTP {response.status_code} "
+                                    f"{response.reason} at {posting.url}")
+        expected = _content_length(response)
+        _refuse_oversize(expected, posting.url, settings)
+        try:
+            landed = _land(posting.kind, posting.quarter, posting.file_name,
+                           response.iter_content(CHUNK), expected, settings, show,
+                           response.headers.get("Content-Type", ""))
+        except requests.RequestException as error:
+            raise SourceUnavailable(f"{label}: download from {posting.url} broke off "
+                                    f"({error}); nothing was archived") from error
+    return _record(landed, posting.kind, posting.quarter, settings,
+                   file_name=posting.file_name, url=posting.url,
+                   link_text=posting.link_text, headers=response.headers,
+                   reason=posting.reason, notes=posting.notes)
+
+
+def _get(session: requests.Session, url: str, settings: Settings, label: str,
+         headers: dict[str, str]) -> requests.Response:
+    try:
+        return session.get(url, headers=headers, stream=True,
+                           timeout=(settings.connect_timeout, settings.read_timeout))
+    except requests.RequestException as error:
+        raise SourceUnavailable(f"{label}: cannot fetch {url} after {settings.retries} "
+                                f"retries ({error})") from error
+
+
+def _conditional_headers(known: ManifestEntry | None) -> dict[str, str]:
+    """If-None-Match / If-Modified-Since from the last time we fetched this URL."""
+    if known is None or not known.path.is_file():
+        return {}
+    headers = {}
+    if known.etag:
+        headers["If-None-Match"] = known.etag
+    if known.last_modified:
+        headers["If-Modified-Since"] = known.last_modified
+    return headers
+
+
+def _content_length(response: requests.Response) -> int | None:
+    value = response.headers.get("Content-Length")
+    return int(value) if value and value.isdigit() else None
+
+
+def _refuse_oversize(size: int | None, source: str, settings: Settings) -> None:
+    if size is not None and size > settings.max_download_bytes:
+        raise BadInput(f"{size:,} bytes is over the {settings.max_download_bytes:,}-byte "
+                       "download cap", file=source)
+
+
+def _chunks(stream: BinaryIO) -> Iterator[bytes]:
+    while chunk := stream.read(CHUNK):
+        yield chunk
+
+
+@dataclass(frozen=True)
+class _Landed:
+    """A file now in the archive: where, its hash and size, and the entry if already known."""
+
+    path: Path
+    sha256: str
+    size: int
+    status: str
+    known: ManifestEntry | None = None
+
+
+def _land(kind: str, quarter: Quarter, file_name: str, chunks: Iterator[bytes],
+          expected: int | None, settings: Settings, show: bool,
+          content_type: str = "") -> _Landed:
+    """Stream into a temp file beside the target, check it, then rename it into place."""
+    folder = settings.raw_dir / kind / str(quarter)
+    folder.mkdir(parents=True, exist_ok=True)
+    handle = tempfile.NamedTemporaryFile(dir=folder, prefix=".partial-", suffix=".tmp", delete=False)
+    temp = Path(handle.name)
+    try:
+        with handle, tqdm(total=expected, unit="B", unit_scale=True, desc=file_name,
+                          disable=not show, leave=False) as bar:
+            digest, size = _copy(chunks, handle, bar, settings, file_name)
+        _check_complete(size, expected, file_name)
+        _check_zip(temp, file_name, content_type, settings)
+        return _place(temp, folder, file_name, digest, size, settings, kind, quarter)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def _copy(chunks: Iterator[bytes], target: BinaryIO, bar: tqdm, settings: Settings,
+          file_name: str) -> tuple[str, int]:
+    digest, size = hashlib.sha256(), 0
+    for chunk in chunks:
+        size += len(chunk)
+        if size > settings.max_download_bytes:
+            raise BadInput(f"over the {settings.max_download_bytes:,}-byte download cap; "
+                           "nothing was archived", file=file_name)
+        digest.update(chunk)
+        target.write(chunk)
+        bar.update(len(chunk))
+    return digest.hexdigest(), size
+
+
+def _check_complete(size: int, expected: int | None, file_name: str) -> None:
+    if expected is not None and size != expected:
+        raise SourceUnavailable(f"{file_name}: truncated download, got {size:,} of {expected:,} "
+                                "bytes; nothing was archived")
+
+
+def _check_zip(temp: Path, file_name: str, content_type: str, settings: Settings) -> None:
+    """CMS posts zips: an HTML page (error, login or licence page) is refused, not archived."""
+    with temp.open("rb") as stream:
+        head = stream.read(512).lstrip().lower()
+    if "html" in content_type.lower() or head.startswith((b"<!doctype", b"<html")):
+        raise SourceUnavailable(f"{file_name}: the server sent an HTML page where a zip was "
+                                "expected (an error or licence-agreement page?); nothing was "
+                                "archived")
+    try:
+        verify_zip(temp, settings)
+    except BadInput as error:  # name the posted file, not our temporary one
+        raise BadInput(f"{error.reason}; nothing was archived", file=file_name,
+                       field=error.field) from error
+
+
+def _place(temp: Path, folder: Path, file_name: str, digest: str, size: int,
+           settings: Settings, kind: str, quarter: Quarter) -> _Landed:
+    """Rename into the archive; a different earlier file under the same name is never replaced."""
+    versions = [e for e in read_manifest(settings)
+                if e.source_kind == kind and e.quarter == str(quarter)]
+    same = next((e for e in versions if e.sha256 == digest and e.path.is_file()), None)
+    if same is not None:
+        return _Landed(same.path, digest, size, "unchanged", same)
+    target = folder / file_name
+    if target.exists() and _sha256(target) != digest:
+        name = Path(file_name)
+        target = folder / f"{name.stem}.{digest[:12]}{name.suffix}"
+    status = "new version" if versions else "new"
+    if not target.exists():  # else: same bytes landed before the manifest line was written
+        os.replace(temp, target)
+    return _Landed(target.resolve(), digest, size, status)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for chunk in _chunks(stream):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _record(landed: _Landed, kind: str, quarter: Quarter, settings: Settings, *,
+            file_name: str, url: str | None, link_text: str | None,
+            headers: Mapping[str, str], reason: str,
+            notes: tuple[str, ...] = ()) -> FetchResult:
+    """Append the manifest line for a newly landed file; an unchanged one keeps its old line."""
+    if landed.known is not None:
+        return FetchResult(kind, quarter, "unchanged", landed.known,
+                           f"same bytes as the archived copy; {reason}", notes)
+    entry = ManifestEntry(
+        sha256=landed.sha256, source_kind=kind, quarter=str(quarter), file_name=file_name,
+        url=url, link_text=link_text, http_date=headers.get("Date"),
+        last_modified=headers.get("Last-Modified"), etag=headers.get("ETag"),
+        bytes=landed.size, fetched_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        archive_path=str(landed.path), picked_reason=reason)
+    settings.manifest_path.parent.mkdir(parents=True, exist_ok=True)
+    with settings.manifest_path.open("a", encoding="utf-8") as stream:
+        stream.write(json.dumps(asdict(entry), ensure_ascii=False) + "\n")
+    return FetchResult(kind, quarter, landed.status, entry, reason, notes)
+
+
+def read_manifest(settings: Settings) -> list[ManifestEntry]:
+    """Every file version ever archived, in the order it was fetched."""
+    path = settings.manifest_path
+    if not path.is_file():
+        return []
+    names = {f.name for f in fields(ManifestEntry)}
+    entries = []
+    with path.open(encoding="utf-8") as stream:
+        for number, line in enumerate(stream, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                entries.append(ManifestEntry(**{k: v for k, v in record.items() if k in names}))
+            except (ValueError, TypeError) as error:
+                raise BadInput(f"unreadable manifest line ({error})", file=str(path),
+                               row=number) from error
+    return entries
+
+
+def _latest(entries: list[ManifestEntry], kind: str, quarter: Quarter,
+            url: str | None = None) -> ManifestEntry | None:
+    """The most recently fetched entry of a kind and quarter (optionally from one URL)."""
+    matching = [e for e in entries if e.source_kind == kind and e.quarter == str(quarter)
+                and (url is None or e.url == url)]
+    return matching[-1] if matching else None
+
+
+def archived_files(settings: Settings, quarter: Quarter) -> dict[str, ManifestEntry]:
+    """The newest archived version of each kind for a release: what `load` reads."""
+    entries = read_manifest(settings)
+    newest = {kind: _latest(entries, kind, quarter) for kind in sources.KINDS}
+    return {kind: entry for kind, entry in newest.items() if entry is not None}
+
+
+def archived_quarters(settings: Settings) -> list[Quarter]:
+    """Every release with at least one archived file, oldest first."""
+    return sorted({Quarter.parse(entry.quarter) for entry in read_manifest(settings)})
