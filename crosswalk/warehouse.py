@@ -53,6 +53,10 @@ DEFAULT_WAIT_SECONDS = 30.0
 LOCK_POLL_SECONDS = 0.25
 CRASH_ENV = "CROSSWALK_TEST_CRASH_AFTER"
 CRASH_EXIT_CODE = 70
+# source_files columns, as the manifest JSON lines carry them
+MANIFEST_COLUMNS = ("sha256", "source_kind", "quarter", "file_name", "url", "link_text",
+                    "http_date", "last_modified", "etag", "bytes", "fetched_at", "archive_path",
+                    "picked_reason")
 _PARAMETER = re.compile(r"\$([A-Za-z_]\w*)")
 _DATA_ERRORS = (duckdb.ConstraintException, duckdb.ConversionException)
 
@@ -265,25 +269,50 @@ def write_release(con: duckdb.DuckDBPyConnection, parsed: ParsedRelease, *,
                   started: datetime | None = None) -> LoadSummary:
     """Write one parsed release in ONE transaction; roll back everything on any error."""
     started = started or _now()
-    con.execute("BEGIN TRANSACTION")
-    try:
-        summary = _write_in_transaction(con, parsed, started)
-        con.execute("COMMIT")
-    except BaseException as error:
-        con.execute("ROLLBACK")
-        if isinstance(error, Exception):
-            _record_failure(con, parsed.quarter, started, error)
-        raise
+    with _registered(con, _relations(parsed)):
+        con.execute("BEGIN TRANSACTION")
+        try:
+            summary = _write_in_transaction(con, parsed, started)
+            con.execute("COMMIT")
+        except BaseException as error:
+            con.execute("ROLLBACK")
+            if isinstance(error, Exception):
+                _record_failure(con, parsed.quarter, started, error)
+            raise
     return summary
+
+
+def _relations(parsed: ParsedRelease) -> dict[str, pd.DataFrame]:
+    """The frames the load SQL reads, by relation name: manifest_entries, <table>_rows."""
+    relations = {"manifest_entries": pd.DataFrame(parsed.seen, columns=MANIFEST_COLUMNS)}
+    for parsed_file in parsed.files.values():
+        relations.update({f"{table}_rows": rows.frame
+                          for table, rows in parsed_file.tables.items()})
+    return relations
+
+
+@contextmanager
+def _registered(con: duckdb.DuckDBPyConnection, relations: Mapping[str, pd.DataFrame]
+                ) -> Iterator[None]:
+    """Expose DataFrames to SQL by name for the transaction (registered outside it, so an
+    aborted transaction cannot stop them being unregistered)."""
+    for name, frame in relations.items():
+        con.register(name, frame)
+    try:
+        yield
+    finally:
+        for name in relations:
+            con.unregister(name)
 
 
 def _write_in_transaction(con: duckdb.DuckDBPyConnection, parsed: ParsedRelease,
                           started: datetime) -> LoadSummary:
     quarter = str(parsed.quarter)
-    _record_source_files(con, parsed.seen)
+    _run_sql(con, "record_source_files", {})
+    _crash_point("record_source_files")
     before = loaded_versions(con, parsed.quarter)
     changed = sorted(kind for kind, sha in parsed.newest.items() if before.get(kind) != sha)
-    stale = [kind for kind in changed if parsed.files.get(kind, None) is None
+    stale = [kind for kind in changed if kind not in parsed.files
              or parsed.files[kind].sha256 != parsed.newest[kind]]
     if stale:
         raise CrosswalkError(f"{quarter}: {', '.join(stale)} changed in the database since the "
@@ -296,16 +325,6 @@ def _write_in_transaction(con: duckdb.DuckDBPyConnection, parsed: ParsedRelease,
         "message": f"{len(changed)} file(s) loaded" if changed else "same bytes already loaded",
         "rows_loaded": rows})
     return LoadSummary(parsed.quarter, status, run_id, _file_summaries(con, quarter, changed))
-
-
-def _record_source_files(con: duckdb.DuckDBPyConnection, seen: list[dict[str, Any]]) -> None:
-    if seen:
-        con.register("manifest_entries", pd.DataFrame(seen, columns=MANIFEST_COLUMNS))
-        try:
-            _run_sql(con, "record_source_files", {})
-        finally:
-            con.unregister("manifest_entries")
-    _crash_point("record_source_files")
 
 
 def _replace_kind(con: duckdb.DuckDBPyConnection, quarter: str, parsed: ParsedFile,
@@ -333,15 +352,12 @@ def _insert_rows(con: duckdb.DuckDBPyConnection, table: str, quarter: str,
                  parsed: ParsedFile) -> int:
     """Insert a reader's frame; a key or type violation becomes BadInput naming the file."""
     given = parsed.tables[table]
-    con.register("release_rows", given.frame)
     try:
         _run_sql(con, "insert_release_rows", {
             "quarter": quarter, "sha256": parsed.sha256, "member": given.member}, table=table)
     except _DATA_ERRORS as error:
         raise BadInput(f"cannot load into {table}: {error}",
                        file=f"{parsed.file_name}!{given.member}", field=table) from error
-    finally:
-        con.unregister("release_rows")
     _crash_point(f"insert_release_rows:{table}")
     return len(given.frame)
 
@@ -382,11 +398,6 @@ def _run_sql(con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any
         wanted = {key: params[key] for key in _PARAMETER.findall(statement)}
         result = con.execute(statement, wanted)
     return result
-
-
-MANIFEST_COLUMNS = ("sha256", "source_kind", "quarter", "file_name", "url", "link_text",
-                    "http_date", "last_modified", "etag", "bytes", "fetched_at", "archive_path",
-                    "picked_reason")
 
 
 def _manifest_row(entry: Any) -> dict[str, Any]:

@@ -2,11 +2,11 @@
 -- version, with its provenance (release quarter, file sha256, zip member), matched by name.
 -- {table} is one of the release tables named in crosswalk.warehouse.KIND_TABLES.
 -- Produces: the rows of {table} for $quarter.
--- From: release_rows, the reader's DataFrame registered as a relation (its columns are the
+-- From: {table}_rows, the reader's DataFrame registered as a relation (its columns are the
 --       table's columns minus quarter, source_sha256, source_member).
 -- Example: SELECT quarter, source_sha256, source_member, count(*) FROM asp_ndc_crosswalk
 --          GROUP BY ALL ORDER BY 1;
 
 INSERT INTO {table} BY NAME
 SELECT *, $quarter AS quarter, $sha256 AS source_sha256, $member AS source_member
-FROM release_rows;
+FROM {table}_rows;
