@@ -152,7 +152,8 @@ class Rank:
         if self.stage != other.stage:
             return f"{stages[self.stage]} beats {stages[other.stage]}"
         if self.version != other.version:
-            return f"v{self.version} beats v{other.version or ' (none)'}"
+            return (f"v{self.version} beats "
+                    f"{f'v{other.version}' if other.version else 'no version mark'}")
         if self.stamp != other.stamp:
             return f"dated {self.stamp}, later than {other.stamp if other.stamp != date.min else 'undated'}"
         if self.revised != other.revised:

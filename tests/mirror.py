@@ -12,10 +12,13 @@ CmsMirror API
 -------------
     mirror.base_url                      "http://127.0.0.1:PORT" (use as Settings.cms_url)
     mirror.url(path)                     base_url + path
-    mirror.publish_quarter(quarter, kinds=REQUIRED_KINDS, **builder_args) -> dict[kind, path]
+    mirror.publish_quarter(quarter, kinds=REQUIRED_KINDS, zips=None) -> dict[kind, path]
         posts the standard link + zip of each kind for a quarter, the way CMS names them
         ("October 2025 Alpha-Numeric HCPCS File (ZIP)" -> /files/zip/october-2025-alpha-
-        numeric-hcpcs-file.zip). kinds may include "noc_pricing", "noc_crosswalk".
+        numeric-hcpcs-file.zip). kinds may include "noc_pricing", "noc_crosswalk". The zips
+        hold cms_builders.sample_release(quarter) unless `zips` gives bytes for a kind
+        (e.g. `sample_release(q)` edited, then `.zips()`).
+    standard_zip(kind, quarter) / standard_posting(kind, quarter) -> (link text, file name)
     mirror.post(kind, link_text, file_name, body, href=None) -> path
         one more link on that kind's listing page (newest first, as CMS lists them) and the
         file behind it; href defaults to /files/zip/<file_name> (give an absolute URL to link
@@ -23,6 +26,7 @@ CmsMirror API
     mirror.put(path, body, content_type="application/zip") -> path
         (re)publish bytes at a path without a link: a re-post gets a new ETag and a later
         Last-Modified, exactly like CMS replacing a file behind an unchanged URL.
+    mirror.body(path) -> bytes           what is served at path now
     mirror.add_link(page_path, text, href)  /  mirror.set_page(page_path, html)
     mirror.fault(path, kind, times=None, **options)   times=None: every request
         "404"       HTTP 404 page
@@ -37,21 +41,20 @@ CmsMirror API
 
 ETag / Last-Modified are sent for every file; If-None-Match / If-Modified-Since get a 304.
 
-Zip contents come from tests/cms_builders.py (real CMS layouts).
+Zip contents come from tests/cms_builders.py (real CMS layouts, shared sample data set).
 """
 
 from __future__ import annotations
 
 import email.utils
+import functools
 import hashlib
-import io
-import zipfile
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable, Iterator
+from typing import Iterator
 from urllib.parse import urlsplit
 
 import pytest
@@ -60,10 +63,7 @@ from crosswalk.quarters import Quarter
 from crosswalk.settings import Settings
 from crosswalk.sources import REQUIRED_KINDS, SOURCES
 
-try:
-    import cms_builders
-except ImportError:  # written by another helper; until then the small builders below serve
-    cms_builders = None
+import cms_builders
 
 _CLOCK_START = datetime(2025, 1, 2, 12, 0, tzinfo=timezone.utc)
 
@@ -107,37 +107,15 @@ def standard_posting(kind: str, quarter: Quarter) -> tuple[str, str]:
     }[kind]
 
 
-def standard_zip(kind: str, quarter: Quarter, **builder_args: object) -> bytes:
-    """A zip of `kind` in the real CMS layout, built by tests/cms_builders.py."""
-    if cms_builders is None:
-        return _interim_zip(kind, quarter)
-    builders: dict[str, Callable[..., bytes]] = {
-        "hcpcs": cms_builders.build_hcpcs_zip,
-        "asp_pricing": cms_builders.build_asp_pricing_zip,
-        "asp_crosswalk": cms_builders.build_asp_crosswalk_zip,
-        "noc_pricing": cms_builders.build_noc_pricing_zip,
-        "noc_crosswalk": cms_builders.build_noc_crosswalk_zip,
-    }
-    return builders[kind](quarter, **builder_args)
+@functools.lru_cache(maxsize=64)
+def _sample_zips(quarter: Quarter) -> dict[str, bytes]:
+    return cms_builders.sample_release(quarter).zips()
 
 
-def _interim_zip(kind: str, quarter: Quarter) -> bytes:
-    """Minimal real-layout members until tests/cms_builders.py lands."""
-    record = (f"J9999{'00100'}3{'NOT OTHERWISE CLASSIFIED, ANTINEOPLASTIC DRUGS':<80}"
-              f"{'CHEMOTHERAPY DRUGS':<28}").ljust(268) + f"{quarter.first_day:%Y%m%d}" * 2
-    preamble = "Payment Allowance Limits for Medicare Part B Drugs\r\n" + ",\r\n" * 7
-    members = {
-        "hcpcs": (f"HCPC{quarter.year}_{quarter.month_code}_ANWEB.txt",
-                  (record.ljust(320) + "\r\n").encode("cp1252")),
-        "asp_pricing": (f"section 508 version of {quarter.month_name} {quarter.year} ASP Pricing "
-                        "File.csv", (preamble + "HCPCS Code,Short Description\r\nJ0135,"
-                                     "Adalimumab 20mg\r\n").encode("cp1252")),
-    }
-    name, body = members.get(kind, (f"{kind}.csv", (preamble + "_2025_CODE,NDC2\r\n").encode()))
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(name, body)
-    return buffer.getvalue()
+def standard_zip(kind: str, quarter: Quarter | str) -> bytes:
+    """The zip of `kind` for a quarter in the real CMS layout, holding the shared sample data
+    set of tests/cms_builders.py (`sample_release(quarter)`)."""
+    return _sample_zips(Quarter.parse(quarter))[kind]
 
 
 _DECOYS = {
@@ -183,7 +161,7 @@ class CmsMirror:
         self._posts = 0
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
 
     # lifecycle
     def __enter__(self) -> "CmsMirror":
@@ -212,6 +190,10 @@ class CmsMirror:
                                       email.utils.format_datetime(stamp, usegmt=True))
         return path
 
+    def body(self, path: str) -> bytes:
+        """The bytes served now at `path`."""
+        return self._files[path].body
+
     def add_link(self, page_path: str, text: str, href: str) -> None:
         """Newest first, as CMS lists postings."""
         with self._lock:
@@ -228,12 +210,14 @@ class CmsMirror:
         return path
 
     def publish_quarter(self, quarter: Quarter | str, kinds: tuple[str, ...] = REQUIRED_KINDS,
-                        **builder_args: object) -> dict[str, str]:
+                        zips: dict[str, bytes] | None = None) -> dict[str, str]:
+        """Post each kind the way CMS names it; bytes from `zips` or the shared sample set."""
         quarter = Quarter.parse(quarter)
         paths = {}
         for kind in kinds:
             text, name = standard_posting(kind, quarter)
-            paths[kind] = self.post(kind, text, name, standard_zip(kind, quarter, **builder_args))
+            body = (zips or {}).get(kind) or standard_zip(kind, quarter)
+            paths[kind] = self.post(kind, text, name, body)
         return paths
 
     def fault(self, path: str, kind: str, times: int | None = None, **options: object) -> None:

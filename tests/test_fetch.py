@@ -1,0 +1,322 @@
+"""Download into the raw archive against the CMS-shaped mirror: real HTTP, real files, faults."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import time
+import zipfile
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from crosswalk import fetch
+from crosswalk.errors import BadInput, SourceUnavailable
+from crosswalk.quarters import Quarter
+from crosswalk.settings import SQL_DIR, Settings
+from mirror import CmsMirror, standard_zip
+
+Q4 = Quarter(2025, 4)
+HCPCS_PATH = "/files/zip/october-2025-alpha-numeric-hcpcs-file.zip"
+
+
+def zip_of(members: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression) as archive:
+        for name, body in members.items():
+            archive.writestr(name, body)
+    return buffer.getvalue()
+
+
+def archive_files(settings: Settings) -> list[Path]:
+    """Everything under raw/ except the manifest, hidden temp files included."""
+    return sorted(p for p in settings.raw_dir.rglob("*") if p.is_file() and p.name != "manifest.jsonl")
+
+
+def source_files_columns() -> list[str]:
+    ddl = (SQL_DIR / "schema" / "01_provenance.sql").read_text()
+    body = re.search(r"CREATE TABLE IF NOT EXISTS source_files \((.*?)\n\);", ddl, re.S).group(1)
+    return [line.split()[0] for line in body.splitlines() if line.strip() and not line.strip().startswith("--")]
+
+
+@pytest.fixture
+def published(cms_mirror: CmsMirror) -> dict[str, str]:
+    cms_mirror.publish_quarter("2025Q3")
+    return cms_mirror.publish_quarter("2025Q4")
+
+
+def test_downloads_three_kinds_into_the_archive_with_provenance(cms_mirror, mirror_settings, published) -> None:
+    results = fetch.download_quarter(Q4, mirror_settings)
+    landed = {r.kind: r for r in results if r.entry}
+    assert set(landed) == {"hcpcs", "asp_pricing", "asp_crosswalk"}
+    assert [r.status for r in results if not r.entry] == ["not posted", "not posted"]
+    for kind, result in landed.items():
+        served = cms_mirror.body(published[kind])
+        entry = result.entry
+        assert result.status == "new"
+        assert entry.path == mirror_settings.raw_dir.resolve() / kind / "2025Q4" / Path(published[kind]).name
+        assert entry.path.read_bytes() == served
+        assert entry.sha256 == hashlib.sha256(served).hexdigest() and entry.bytes == len(served)
+        assert entry.url == cms_mirror.url(published[kind]) and "October 2025" in entry.link_text
+        assert entry.etag and entry.last_modified and entry.http_date and entry.picked_reason
+    lines = mirror_settings.manifest_path.read_text().splitlines()
+    assert [list(json.loads(line)) for line in lines] == [source_files_columns()] * 3
+    assert fetch.archived_files(mirror_settings, Q4) == {k: r.entry for k, r in landed.items()}
+    assert fetch.archived_quarters(mirror_settings) == [Q4]
+
+
+def test_second_run_downloads_nothing(cms_mirror, mirror_settings, published) -> None:
+    fetch.download_quarter(Q4, mirror_settings)
+    manifest = mirror_settings.manifest_path.read_text()
+    cms_mirror.clear_log()
+    results = fetch.download_quarter(Q4, mirror_settings)
+    assert [r.status for r in results if r.entry] == ["unchanged"] * 3
+    assert cms_mirror.downloads() == []
+    file_hits = [h for h in cms_mirror.requests_log if h.path.startswith("/files/")]
+    assert {h.status for h in file_hits} == {304} and all("If-None-Match" in h.headers for h in file_hits)
+    assert mirror_settings.manifest_path.read_text() == manifest
+
+
+def test_repost_with_new_bytes_is_kept_beside_the_old(cms_mirror, mirror_settings, published) -> None:
+    first = fetch.download_quarter(Q4, mirror_settings)[0].entry
+    old_bytes = cms_mirror.body(HCPCS_PATH)
+    new_bytes = standard_zip("asp_pricing", Q4)  # different content under the HCPCS name
+    cms_mirror.put(HCPCS_PATH, new_bytes)
+    result = fetch.download_quarter(Q4, mirror_settings)[0]
+    assert result.status == "new version"
+    digest = hashlib.sha256(new_bytes).hexdigest()
+    assert result.entry.path.name == f"october-2025-alpha-numeric-hcpcs-file.{digest[:12]}.zip"
+    assert result.entry.file_name == "october-2025-alpha-numeric-hcpcs-file.zip"
+    assert first.path.read_bytes() == old_bytes != new_bytes
+    assert result.entry.path.read_bytes() == new_bytes
+    assert fetch.archived_files(mirror_settings, Q4)["hcpcs"] == result.entry
+    assert [e.sha256 for e in fetch.read_manifest(mirror_settings) if e.source_kind == "hcpcs"] == [first.sha256, digest]
+
+
+def test_server_errors_are_retried_then_succeed(cms_mirror, mirror_settings, published) -> None:
+    cms_mirror.fault(HCPCS_PATH, "500", times=2)
+    result = fetch.download_quarter(Q4, mirror_settings)[0]
+    assert result.status == "new"
+    assert [h.status for h in cms_mirror.requests_log if h.path == HCPCS_PATH] == [500, 500, 200]
+
+
+def test_rate_limit_waits_for_retry_after(cms_mirror, mirror_settings, published) -> None:
+    cms_mirror.fault(HCPCS_PATH, "429", times=1, retry_after="1")
+    started = time.monotonic()
+    result = fetch.download_quarter(Q4, mirror_settings)[0]
+    assert result.status == "new"
+    assert time.monotonic() - started >= 1.0  # backoff_factor is 0: only Retry-After waits
+    assert [h.status for h in cms_mirror.requests_log if h.path == HCPCS_PATH] == [429, 200]
+
+
+def test_persistent_server_error_is_source_unavailable(cms_mirror, mirror_settings, published) -> None:
+    cms_mirror.fault(HCPCS_PATH, "500")
+    with pytest.raises(SourceUnavailable, match=r"\[hcpcs\] for 2025Q4.*HTTP 500"):
+        fetch.download_quarter(Q4, mirror_settings)
+    assert len([h for h in cms_mirror.requests_log if h.path == HCPCS_PATH]) == mirror_settings.retries + 1
+    assert archive_files(mirror_settings) == []
+
+
+def test_404_names_quarter_and_kind(cms_mirror, mirror_settings, published) -> None:
+    cms_mirror.fault(published["asp_crosswalk"], "404")
+    with pytest.raises(SourceUnavailable) as raised:
+        fetch.download_quarter(Q4, mirror_settings)
+    assert "2025Q4" in str(raised.value) and "[asp_crosswalk]" in str(raised.value)
+    assert "404" in str(raised.value)
+
+
+def test_slow_answer_times_out_then_retries(cms_mirror, mirror_settings, published) -> None:
+    settings = replace(mirror_settings, read_timeout=0.3)
+    cms_mirror.fault(HCPCS_PATH, "slow", times=1, delay=1.0)
+    assert fetch.download_quarter(Q4, settings)[0].status == "new"
+    cms_mirror.fault(published["asp_pricing"], "slow", delay=1.0)
+    with pytest.raises(SourceUnavailable, match=r"\[asp_pricing\] for 2025Q4"):
+        fetch.download_quarter(Q4, settings)
+
+
+def test_truncated_body_never_lands(cms_mirror, mirror_settings, published) -> None:
+    cms_mirror.fault(HCPCS_PATH, "truncate")
+    with pytest.raises(SourceUnavailable, match="nothing was archived"):
+        fetch.download_quarter(Q4, mirror_settings)
+    assert archive_files(mirror_settings) == [] and fetch.read_manifest(mirror_settings) == []
+
+
+def test_html_page_served_as_zip_is_refused(cms_mirror, mirror_settings, published) -> None:
+    cms_mirror.fault(HCPCS_PATH, "html")
+    with pytest.raises(SourceUnavailable, match="HTML page where a zip was expected"):
+        fetch.download_quarter(Q4, mirror_settings)
+    assert archive_files(mirror_settings) == []
+
+
+def test_html_body_without_html_content_type_is_refused(cms_mirror, mirror_settings, published) -> None:
+    cms_mirror.put(HCPCS_PATH, b"\r\n<!DOCTYPE html><html><body>Access denied</body></html>")
+    with pytest.raises(SourceUnavailable, match="HTML page"):
+        fetch.download_quarter(Q4, mirror_settings)
+    assert archive_files(mirror_settings) == []
+
+
+@pytest.mark.parametrize("body, complaint", [
+    (standard_zip("hcpcs", Q4)[:-30], "not a readable zip"),           # cut-off central directory
+    (b"PK\x03\x04 not really a zip at all", "not a readable zip"),
+])
+def test_corrupt_zip_never_lands(cms_mirror, mirror_settings, published, body: bytes, complaint: str) -> None:
+    cms_mirror.put(HCPCS_PATH, body)
+    with pytest.raises(BadInput, match=complaint) as raised:
+        fetch.download_quarter(Q4, mirror_settings)
+    assert raised.value.file == "october-2025-alpha-numeric-hcpcs-file.zip"
+    assert archive_files(mirror_settings) == []
+
+
+def test_member_failing_its_crc_never_lands(cms_mirror, mirror_settings, published) -> None:
+    good = zip_of({"HCPC2025_OCT_ANWEB.txt": b"J9999" * 200}, zipfile.ZIP_STORED)
+    broken = good.replace(b"J9999J9999", b"J9999X9999", 1)
+    cms_mirror.put(HCPCS_PATH, broken)
+    with pytest.raises(BadInput, match="CRC") as raised:
+        fetch.download_quarter(Q4, mirror_settings)
+    assert raised.value.field == "HCPC2025_OCT_ANWEB.txt"
+    assert archive_files(mirror_settings) == []
+
+
+@pytest.mark.parametrize("member", ["../../etc/cron.d/evil", "/etc/passwd", "C:\\evil.txt", "ok/..\\..\\evil"])
+def test_zip_slip_is_refused(cms_mirror, mirror_settings, published, member: str) -> None:
+    cms_mirror.put(HCPCS_PATH, zip_of({"HCPC2025_OCT_ANWEB.txt": b"x", member: b"owned"}))
+    with pytest.raises(BadInput, match="zip-slip") as raised:
+        fetch.download_quarter(Q4, mirror_settings)
+    assert raised.value.field == member
+    assert archive_files(mirror_settings) == []
+
+
+def test_oversized_zip_is_refused(cms_mirror, mirror_settings, published) -> None:
+    settings = replace(mirror_settings, max_unzipped_bytes=10_000)
+    cms_mirror.put(HCPCS_PATH, zip_of({"a.txt": bytes(6_000), "b.txt": bytes(6_000)}))
+    with pytest.raises(BadInput, match="10,000-byte cap"):
+        fetch.download_quarter(Q4, settings)
+    assert archive_files(settings) == []
+
+
+def test_zip_bomb_ratio_is_refused(cms_mirror, mirror_settings, published) -> None:
+    cms_mirror.put(HCPCS_PATH, zip_of({"bomb.txt": bytes(8 * 1024 * 1024)}))
+    with pytest.raises(BadInput, match="zip bomb"):
+        fetch.download_quarter(Q4, mirror_settings)
+    assert archive_files(mirror_settings) == []
+
+
+def test_download_size_cap(cms_mirror, mirror_settings, published) -> None:
+    settings = replace(mirror_settings, max_download_bytes=100)
+    with pytest.raises(BadInput, match="100-byte download cap"):
+        fetch.download_quarter(Q4, settings)
+    assert archive_files(settings) == []
+
+
+def test_explicit_url_on_another_host_is_followed(mirror_settings, published) -> None:
+    body = standard_zip("hcpcs", Q4)
+    with CmsMirror() as proxy:
+        proxy.put("/mirror/hcpcs-oct-2025.zip", body)
+        overrides = fetch.parse_overrides((f"hcpcs={proxy.url('/mirror/hcpcs-oct-2025.zip')}",))
+        result = fetch.download_quarter(Q4, mirror_settings, overrides=overrides)[0]
+        assert proxy.downloads(prefix="/") == ["/mirror/hcpcs-oct-2025.zip"]
+    assert result.entry.url == proxy.url("/mirror/hcpcs-oct-2025.zip") and result.entry.link_text is None
+    assert result.entry.path.read_bytes() == body
+
+
+def test_local_file_override_is_archived_and_then_unchanged(cms_mirror, mirror_settings, tmp_path) -> None:
+    cms_mirror.publish_quarter("2025Q4", kinds=("asp_pricing", "asp_crosswalk"))  # no HCPCS posted
+    local = tmp_path / "HCPC2025_OCT.zip"
+    local.write_bytes(standard_zip("hcpcs", Q4))
+    overrides = fetch.parse_overrides((f"hcpcs={local}",))
+    first = fetch.download_quarter(Q4, mirror_settings, overrides=overrides)[0]
+    assert (first.status, first.entry.url, first.entry.file_name) == ("new", None, "HCPC2025_OCT.zip")
+    assert first.entry.path.read_bytes() == local.read_bytes()
+    again = fetch.download_quarter(Q4, mirror_settings, overrides=overrides)[0]
+    assert again.status == "unchanged" and again.entry == first.entry
+    assert len(fetch.read_manifest(mirror_settings)) == 3
+    assert not any(h.path.endswith("hcpcs-file.zip") for h in cms_mirror.requests_log)
+
+
+def test_missing_local_file_is_bad_input(mirror_settings, tmp_path) -> None:
+    with pytest.raises(BadInput, match="no such file"):
+        fetch.download_quarter(Q4, mirror_settings, overrides={
+            kind: str(tmp_path / f"{kind}.zip") for kind in ("hcpcs", "asp_pricing", "asp_crosswalk")})
+
+
+@pytest.mark.parametrize("values, complaint", [
+    (("hcpcs",), "expected KIND=URL"),
+    (("hcpcs=",), "expected KIND=URL"),
+    (("asp=https://x/y.zip",), "unknown file kind 'asp'"),
+    (("hcpcs=a.zip", "hcpcs=b.zip"), "given twice"),
+])
+def test_parse_overrides_refuses_bad_values(values: tuple[str, ...], complaint: str) -> None:
+    with pytest.raises(BadInput, match=complaint):
+        fetch.parse_overrides(values)
+
+
+def test_parse_overrides() -> None:
+    assert fetch.parse_overrides(("hcpcs = https://x/a.zip", "noc_pricing=/tmp/n.zip")) == {
+        "hcpcs": "https://x/a.zip", "noc_pricing": "/tmp/n.zip"}
+
+
+def test_optional_noc_files_are_fetched_when_posted(cms_mirror, mirror_settings) -> None:
+    cms_mirror.publish_quarter("2025Q4", kinds=("hcpcs", "asp_pricing", "asp_crosswalk", "noc_pricing"))
+    statuses = {r.kind: r.status for r in fetch.download_quarter(Q4, mirror_settings)}
+    assert statuses["noc_pricing"] == "new" and statuses["noc_crosswalk"] == "not posted"
+
+
+def test_describe_names_pick_file_size_hash_and_reason(cms_mirror, mirror_settings, published) -> None:
+    cms_mirror.post("hcpcs", "October 2025 Alpha-Numeric HCPCS File v2 (ZIP)",
+                    "october-2025-alpha-numeric-hcpcs-file-v2.zip", standard_zip("hcpcs", Q4))
+    result = fetch.download_quarter(Q4, mirror_settings)[0]
+    line = result.describe()
+    for part in ("hcpcs", "new", "october-2025-alpha-numeric-hcpcs-file-v2.zip",
+                 f"{result.entry.bytes:,} bytes", result.entry.sha256[:12],
+                 '"October 2025 Alpha-Numeric HCPCS File v2 (ZIP)"', "v2 beats no version mark"):
+        assert part in line
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("ci, shown", [(None, True), ("true", False)])
+def test_progress_bar_on_a_terminal_quiet_in_ci(cms_mirror, mirror_settings, published, monkeypatch,
+                                                 ci: str | None, shown: bool) -> None:
+    terminal = _Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    if ci is None:
+        monkeypatch.delenv("CI", raising=False)
+    else:
+        monkeypatch.setenv("CI", ci)
+    fetch.download_quarter(Q4, mirror_settings)
+    assert ("october-2025-alpha-numeric-hcpcs-file.zip" in terminal.getvalue()) is shown
+
+
+def test_unreadable_manifest_line_names_the_row(mirror_settings) -> None:
+    mirror_settings.manifest_path.parent.mkdir(parents=True)
+    mirror_settings.manifest_path.write_text('{"sha256": "x"}\n')
+    with pytest.raises(BadInput) as raised:
+        fetch.read_manifest(mirror_settings)
+    assert raised.value.row == 1
+
+
+def test_read_member_checks_first_and_names_members(tmp_path, settings) -> None:
+    path = tmp_path / "release.zip"
+    path.write_bytes(zip_of({"HCPC2025_OCT_ANWEB.txt": b"J9999", "NOC codes_OCT2025.xlsx": b"x"}))
+    assert [m.filename for m in fetch.zip_members(path, settings)] == [
+        "HCPC2025_OCT_ANWEB.txt", "NOC codes_OCT2025.xlsx"]
+    assert fetch.read_member(path, "HCPC2025_OCT_ANWEB.txt", settings) == b"J9999"
+    with pytest.raises(BadInput, match="NOC codes_OCT2025.xlsx"):
+        fetch.read_member(path, "HCPC2025_JAN_ANWEB.txt", settings)
+    path.write_bytes(zip_of({"../escape.txt": b"x"}))
+    with pytest.raises(BadInput, match="zip-slip"):
+        fetch.read_member(path, "../escape.txt", settings)
+
+
+def test_read_member_reports_a_corrupt_member_as_zip_bang_member(tmp_path, settings) -> None:
+    path = tmp_path / "release.zip"
+    path.write_bytes(zip_of({"a.txt": b"J9999" * 100}, zipfile.ZIP_STORED).replace(b"J9999J", b"X9999J", 1))
+    with pytest.raises(BadInput) as raised:
+        fetch.read_member(path, "a.txt", settings)
+    assert raised.value.file == "release.zip!a.txt"

@@ -1,0 +1,199 @@
+"""Discovery: which link on CMS's listing pages is the file for a quarter, and why."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import requests
+
+from crosswalk import sources
+from crosswalk.errors import SourceUnavailable
+from crosswalk.quarters import Quarter
+from crosswalk.sources import Link, Rank, link_kind, page_links, posting_date, quarter_named
+
+BASE = "https://www.cms.gov"
+Q1_2025, Q3_2025, Q4_2025 = Quarter(2025, 1), Quarter(2025, 3), Quarter(2025, 4)
+
+
+def links(*pairs: tuple[str, str]) -> list[Link]:
+    html = "".join(f'<li><a href="{href}">{text}</a></li>' for text, href in pairs)
+    return page_links(f"<ul>{html}</ul>", BASE + sources.ASP_PAGE)
+
+
+def pick(kind: str, quarter: Quarter, *pairs: tuple[str, str]) -> sources.Posting | None:
+    return sources.choose(sources.SOURCES[kind], quarter, links(*pairs), BASE)
+
+
+@pytest.mark.parametrize("text, quarter", [
+    ("January 2025 ASP Pricing File (ZIP)", Q1_2025),
+    ("october-2025-alpha-numeric-hcpcs-file.zip", Q4_2025),
+    ("2019-Oct-ASP-Pricing-File.zip", Quarter(2019, 4)),
+    ("jul_2019_asp_pricing_file_updated_052920.zip", Quarter(2019, 3)),
+    ("2020-Alpha-Numeric-HCPCS-File.zip", Quarter(2020, 1)),
+    ("section 508 version of January 2025 ASP NDC-HCPCS Crosswalk 122024.csv", Q1_2025),
+    ("section 508 verision of JUL 2025 ASP Pricing File 062325.csv", Q3_2025),
+    ("HCPC2025_OCT_ANWEB_v3.txt", None),          # member names carry no month word + year
+    ("ASP NDC-HCPCS Crosswalk 122024.csv", None),  # a date stamp is not a quarter
+    ("Medicare Part B Drug ASP", None),
+])
+def test_quarter_is_read_from_month_word_and_year_only(text: str, quarter: Quarter | None) -> None:
+    assert quarter_named(text) == quarter
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("October 2025 Alpha-Numeric HCPCS File (ZIP)", "hcpcs"),
+    ("April 2024 Alpha-Numeric HCPCS Files (ZIP)", "hcpcs"),
+    ("October 2026 HCPCS Corrections to Alpha-Numeric HCPCS File (ZIP)", None),
+    ("January 2025 ASP Pricing File (ZIP)", "asp_pricing"),
+    ("April 2009 ASP Pricing File - Updated 3/17/09 [ZIP, 41KB]", "asp_pricing"),
+    ("January 2026 Medicare Part B Payment Limit Files (ZIP)", "asp_pricing"),
+    ("July 2025 ASP NDC-HCPCS Crosswalk - 06/11/25 - preliminary file", "asp_crosswalk"),
+    ("July 2026 NDC-HCPCS Crosswalk (ZIP)", "asp_crosswalk"),
+    ("April 2009 ASP NOC Pricing File - Revised 04/13/09", "noc_pricing"),
+    ("October 2025 ASP NOC NDC-HCPCS Crosswalk (ZIP)", "noc_crosswalk"),
+    ("October 2025 OPPS NDC-HCPCS Crosswalk (ZIP)", None),
+    ("October 2025 HCPCS Level II Coding Decisions (PDF)", None),
+])
+def test_kind_tells_pricing_crosswalk_and_noc_apart(text: str, kind: str | None) -> None:
+    assert link_kind(Link(text, BASE + "/files/zip/x.zip")) == kind
+
+
+def test_kind_falls_back_to_the_file_name_when_the_text_is_silent() -> None:
+    link = Link("Download (ZIP)", BASE + "/files/zip/october-2025-asp-ndc-hcpcs-crosswalk.zip")
+    assert (link_kind(link), sources.link_quarter(link)) == ("asp_crosswalk", Q4_2025)
+
+
+@pytest.mark.parametrize("text, stamp", [
+    ("July 2025 ASP NDC-HCPCS Crosswalk - 06/11/25 - preliminary file", date(2025, 6, 11)),
+    ("january-2025-asp-pricing-file-12_19_24-final-file.zip", date(2024, 12, 19)),
+    ("ASP NDC-HCPCS Crosswalk 122024.csv", date(2024, 12, 20)),
+    ("july-2020-asp-pricing-file-updated-06012020.zip", date(2020, 6, 1)),
+    ("april-2026-medicare-part-b-payment-limit-files-03-30-2026-final-file.zip", date(2026, 3, 30)),
+    ("october-2025-asp-pricing-file.zip", date.min),
+])
+def test_posting_dates_are_read_from_stamps(text: str, stamp: date) -> None:
+    assert posting_date(text) == stamp
+
+
+def test_final_beats_preliminary_and_says_so() -> None:
+    posting = pick("asp_crosswalk", Q3_2025,
+                   ("July 2025 ASP NDC-HCPCS Crosswalk - 06/11/25 - preliminary file",
+                    "/files/zip/july-2025-asp-ndc-hcpcs-crosswalk-preliminary.zip"),
+                   ("July 2025 ASP NDC-HCPCS Crosswalk - 06/23/25 - final file",
+                    "/files/zip/july-2025-asp-ndc-hcpcs-crosswalk-final-file.zip"))
+    assert posting is not None
+    assert posting.file_name == "july-2025-asp-ndc-hcpcs-crosswalk-final-file.zip"
+    assert "final beats preliminary" in posting.reason
+    assert "06/11/25 - preliminary file" in posting.reason  # names what it passed over
+
+
+def test_higher_version_wins() -> None:
+    posting = pick("hcpcs", Q4_2025,
+                   ("October 2025 Alpha-Numeric HCPCS File v2 (ZIP)", "/files/zip/october-2025-alpha-numeric-hcpcs-file-v2.zip"),
+                   ("October 2025 Alpha-Numeric HCPCS File v3 (ZIP)", "/files/zip/october-2025-alpha-numeric-hcpcs-file-v3.zip"),
+                   ("October 2025 Alpha-Numeric HCPCS File (ZIP)", "/files/zip/october-2025-alpha-numeric-hcpcs-file.zip"))
+    assert posting is not None and posting.file_name.endswith("-v3.zip")
+    assert "v3 beats v2" in posting.reason
+
+
+def test_updated_posting_beats_the_original() -> None:
+    posting = pick("asp_pricing", Quarter(2009, 2),
+                   ("April 2009 ASP Pricing File [ZIP, 40KB]", "/files/zip/april-2009-asp-pricing-file.zip"),
+                   ("April 2009 ASP Pricing File - Updated 3/17/09 [ZIP, 41KB]",
+                    "/files/zip/april-2009-asp-pricing-file-updated.zip"))
+    assert posting is not None and posting.file_name == "april-2009-asp-pricing-file-updated.zip"
+    assert "dated 2009-03-17" in posting.reason
+
+
+def test_date_stamp_never_names_the_quarter() -> None:
+    """`...122024.csv` is the January 2025 crosswalk, not a 2024 file."""
+    pairs = (("section 508 version of January 2025 ASP NDC-HCPCS Crosswalk 122024.csv",
+              "/files/csv/jan-2025-crosswalk-122024.csv"),)
+    assert pick("asp_crosswalk", Q1_2025, *pairs) is not None
+    for quarter in (Quarter(2024, 1), Quarter(2024, 4)):
+        assert pick("asp_crosswalk", quarter, *pairs) is None
+
+
+def test_other_quarters_and_other_kinds_are_not_taken() -> None:
+    pairs = (("October 2025 ASP NOC Pricing File (ZIP)", "/files/zip/october-2025-noc-pricing-file.zip"),
+             ("October 2025 ASP NDC-HCPCS Crosswalk (ZIP)", "/files/zip/october-2025-asp-ndc-hcpcs-crosswalk.zip"),
+             ("July 2025 ASP Pricing File (ZIP)", "/files/zip/july-2025-asp-pricing-file.zip"))
+    assert pick("asp_pricing", Q4_2025, *pairs) is None
+    noc = pick("noc_pricing", Q4_2025, *pairs)
+    assert noc is not None and noc.file_name == "october-2025-noc-pricing-file.zip"
+
+
+def test_the_2026_rename_is_the_pricing_file() -> None:
+    posting = pick("asp_pricing", Quarter(2026, 1),
+                   ("January 2026 Medicare Part B Payment Limit Files (ZIP)",
+                    "/files/zip/january-2026-medicare-part-b-payment-limit-files.zip"))
+    assert posting is not None and posting.url == BASE + "/files/zip/january-2026-medicare-part-b-payment-limit-files.zip"
+
+
+def test_link_to_another_host_is_noted_not_followed() -> None:
+    posting = pick("hcpcs", Q4_2025,
+                   ("October 2025 Alpha-Numeric HCPCS File v9 (ZIP)", "https://evil.example/october-2025-alpha-numeric-hcpcs-file.zip"),
+                   ("October 2025 Alpha-Numeric HCPCS File (ZIP)", "/files/zip/october-2025-alpha-numeric-hcpcs-file.zip"))
+    assert posting is not None and posting.url.startswith(BASE)
+    assert any("evil.example" in note for note in posting.notes)
+
+
+def test_rank_orders_stage_then_version_then_date_then_revision() -> None:
+    def rank(text: str) -> Rank:
+        return Rank.of(Link(text, BASE + "/x.zip"))
+    ordered = ["X preliminary", "X", "X final", "X final v2", "X final v2 06/01/25",
+               "X final v2 06/01/25 updated"]
+    assert sorted(ordered, key=lambda t: rank(t).key()) == ordered
+
+
+# discovery against the CMS-shaped mirror: real HTTP
+
+
+def test_discover_reads_both_listing_pages(cms_mirror, mirror_settings) -> None:
+    cms_mirror.publish_quarter("2025Q3")
+    paths = cms_mirror.publish_quarter("2025Q4", kinds=sources.KINDS)
+    with requests.Session() as session:
+        postings = sources.discover(Q4_2025, mirror_settings, session)
+    assert {p.kind: p.url for p in postings} == {k: cms_mirror.url(v) for k, v in paths.items()}
+    assert all(p.link_text and "October 2025" in p.link_text for p in postings)
+
+
+def test_listing_without_the_quarter_names_quarter_and_kind(cms_mirror, mirror_settings) -> None:
+    cms_mirror.publish_quarter("2025Q3")
+    with requests.Session() as session, pytest.raises(SourceUnavailable) as raised:
+        sources.discover(Q4_2025, mirror_settings, session)
+    assert "2025Q4" in str(raised.value) and "[hcpcs]" in str(raised.value)
+
+
+def test_missing_optional_kinds_are_left_out(cms_mirror, mirror_settings) -> None:
+    cms_mirror.publish_quarter("2025Q4")
+    with requests.Session() as session:
+        kinds = [p.kind for p in sources.discover(Q4_2025, mirror_settings, session)]
+    assert kinds == list(sources.REQUIRED_KINDS)
+
+
+def test_off_host_only_link_is_unavailable_and_named(cms_mirror, mirror_settings) -> None:
+    cms_mirror.publish_quarter("2025Q4", kinds=("asp_pricing", "asp_crosswalk"))
+    cms_mirror.add_link(sources.HCPCS_PAGE, "October 2025 Alpha-Numeric HCPCS File (ZIP)",
+                        "https://www.cms.gov/files/zip/october-2025-alpha-numeric-hcpcs-file.zip")
+    with requests.Session() as session, pytest.raises(SourceUnavailable, match="another host"):
+        sources.discover(Q4_2025, mirror_settings, session)
+    assert not cms_mirror.downloads()
+
+
+def test_old_asp_page_is_tried_when_the_new_one_is_gone(cms_mirror, mirror_settings) -> None:
+    cms_mirror.publish_quarter("2025Q4")
+    cms_mirror.fault(sources.ASP_PAGE, "404")
+    cms_mirror.set_page(sources.ASP_PAGE_OLD, '<a href="/files/zip/october-2025-asp-pricing-file.zip">'
+                        'October 2025 ASP Pricing File (ZIP)</a>')
+    with requests.Session() as session:
+        posting, = sources.discover(Q4_2025, mirror_settings, session, kinds=("asp_pricing",))
+    assert posting.url == cms_mirror.url("/files/zip/october-2025-asp-pricing-file.zip")
+
+
+def test_newest_posted_quarter(cms_mirror, mirror_settings) -> None:
+    for quarter in ("2025Q2", "2025Q4", "2025Q3"):
+        cms_mirror.publish_quarter(quarter, kinds=("hcpcs",))
+    with requests.Session() as session:
+        assert sources.newest_posted_quarter(mirror_settings, session) == Q4_2025
