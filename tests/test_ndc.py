@@ -1,0 +1,64 @@
+"""NDC normalisation: the 11-digit 5-4-2 billing form, refusing what cannot be known."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from crosswalk.ndc import normalize_ndc
+
+
+@pytest.mark.parametrize("raw, ndc11", [
+    ("0002-7597-01", "00002759701"),      # 4-4-2: labeler padded
+    ("50242-051-21", "50242005121"),      # 5-3-2: product padded
+    ("60505-2519-1", "60505251901"),      # 5-4-1: package padded
+    ("50242-0051-21", "50242005121"),     # 5-4-2 already
+    ("50242005121", "50242005121"),       # 11 bare digits
+    (" 50242-0051-21\u00a0", "50242005121"),  # crosswalk cells carry NBSP and spaces
+])
+def test_billing_form(raw: str, ndc11: str) -> None:
+    result = normalize_ndc(raw)
+    assert (result.ndc11, result.ok, result.raw) == (ndc11, True, raw)
+    assert result.hyphenated == f"{ndc11[:5]}-{ndc11[5:9]}-{ndc11[9:]}"
+
+
+@pytest.mark.parametrize("raw, reason", [
+    ("5024205121", "ambiguous 10-digit"),
+    ("GG100", "not an NDC"),
+    ("RZT-18.21", "not an NDC"),
+    ("50200F01B0D", "not an NDC"),
+    ("012345678905", "12 digits"),            # UPC
+    ("00312345678906", "14 digits"),          # GTIN
+    ("1234-567-89", "segments 4-3-2"),
+    ("", "empty"),
+    (None, "empty"),
+])
+def test_refused_with_a_reason(raw: object, reason: str) -> None:
+    result = normalize_ndc(raw)
+    assert result.ndc11 is None and not result.ok and result.hyphenated is None
+    assert reason in result.reason
+
+
+def digits(count: int) -> st.SearchStrategy[str]:
+    return st.text("0123456789", min_size=count, max_size=count)
+
+
+ten_digit_forms = st.sampled_from([(4, 4, 2), (5, 3, 2), (5, 4, 1)]).flatmap(
+    lambda widths: st.tuples(*(digits(w) for w in widths)))
+
+
+@given(ten_digit_forms)
+def test_ten_digit_forms_gain_one_zero_in_the_short_segment(segments: tuple[str, ...]) -> None:
+    result = normalize_ndc("-".join(segments))
+    assert result.ndc11 is not None and len(result.ndc11) == 11 and result.ndc11.isdigit()
+    resplit = (result.ndc11[:5], result.ndc11[5:9], result.ndc11[9:])
+    for original, billed in zip(segments, resplit):
+        assert billed == original.zfill(len(billed))  # same digits, one leading zero at most
+    assert sum(len(a) != len(b) for a, b in zip(segments, resplit)) == 1
+
+
+@given(digits(5), digits(4), digits(2))
+def test_eleven_digit_forms_are_kept(labeler: str, product: str, package: str) -> None:
+    assert normalize_ndc(f"{labeler}-{product}-{package}").ndc11 == labeler + product + package
+    assert normalize_ndc(labeler + product + package).ndc11 == labeler + product + package
