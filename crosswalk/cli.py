@@ -194,33 +194,124 @@ def drugs_check(file: Path) -> None:
     sys.exit(0 if outcome.ok else 2)
 
 
+wait_option = click.option(
+    "--wait", "wait_seconds", type=click.FloatRange(min=0), default=30.0, show_default=True,
+    metavar="SECONDS",
+    help="How long to wait for another run holding the data directory before giving up "
+         "(exit code 4).")
+no_prefect_option = click.option(
+    "--no-prefect", is_flag=True,
+    help="Run the same steps as plain Python: no Prefect API start-up (about 10 s), no run "
+         "history, retries or artifacts.")
+
+
+def _prefect_ready(settings: Any) -> None:
+    """Prefect reads its settings on import: point it at the project's defaults first."""
+    import flows
+
+    flows.configure_prefect(settings.data_dir)
+
+
 @main.command()
 @quarter_option
 @drugs_option
 @cms_url_option
 @data_dir_option
+@wait_option
+@no_prefect_option
 @reports_errors
 def run(quarter: Quarter | None, drugs: Path | None, cms_url: str | None,
-        data_dir: Path | None) -> None:
-    """(not built yet) Download, load, match and report one release end to end."""
-    not_built("Prefect orchestration")
+        data_dir: Path | None, wait_seconds: float, no_prefect: bool) -> None:
+    """Download, load, match and report one release end to end.
+
+    \b
+    Default quarter: the newest release CMS lists. Default drug list: the example list
+    data/example-practice-drugs.csv. Writes the DuckDB file and the workbooks under the data
+    directory, prints where the workbooks are and each drug's verdict.
+    \b
+    Runs as the Prefect flow `quarterly-update` (retries, cached parses, run history and
+    artifacts) on Prefect's temporary local API unless PREFECT_API_URL names a server; no
+    Prefect set-up is needed. One run at a time per data directory.
+    """
+    from crosswalk import pipeline
+
+    settings = load_settings(data_dir=data_dir, cms_url=cms_url)
+    if no_prefect:
+        summary = pipeline.run_quarter(settings, quarter, drugs, wait_seconds=wait_seconds)
+    else:
+        _prefect_ready(settings)
+        from flows.quarterly_update import quarterly_update
+
+        summary = quarterly_update(
+            quarter=str(quarter) if quarter else None, drugs=str(drugs) if drugs else None,
+            cms_url=settings.cms_url, data_dir=str(settings.data_dir), wait_seconds=wait_seconds)
+    click.echo(summary.describe())
 
 
 @main.command()
 @click.option("--from", "first", callback=_quarter, metavar="QUARTER", help="First release.")
 @click.option("--to", "last", callback=_quarter, metavar="QUARTER", help="Last release.")
 @data_dir_option
+@wait_option
+@no_prefect_option
 @reports_errors
-def backfill(first: Quarter | None, last: Quarter | None, data_dir: Path | None) -> None:
-    """(not built yet) Load a range of releases (default: the whole raw archive)."""
-    not_built("Prefect orchestration")
+def backfill(first: Quarter | None, last: Quarter | None, data_dir: Path | None,
+             wait_seconds: float, no_prefect: bool) -> None:
+    """Load a range of releases (default: the whole raw archive).
+
+    Parses two releases at a time and writes them one at a time, oldest first (DuckDB has
+    one writer). Releases of the range missing from the archive are listed at the end.
+    """
+    from crosswalk import pipeline
+
+    settings = load_settings(data_dir=data_dir)
+    if no_prefect:
+        summary = pipeline.run_backfill(settings, first, last, wait_seconds=wait_seconds)
+    else:
+        _prefect_ready(settings)
+        from flows.backfill import backfill as backfill_flow
+
+        summary = backfill_flow(first=str(first) if first else None,
+                                last=str(last) if last else None,
+                                data_dir=str(settings.data_dir), wait_seconds=wait_seconds)
+    click.echo(summary.describe())
 
 
-@main.command()
+@main.command(epilog="""\b
+Scheduling needs a Prefect server; `serve` does not start one (it would outlive the command):
+  prefect server start                                  (another terminal)
+  export PREFECT_API_URL=http://127.0.0.1:4200/api
+  crosswalk serve --drugs my-drugs.csv
+Without a reachable server, `serve` prints these steps and exits with code 1.
+prefect.yaml describes the same deployment for a work pool (`prefect deploy`).""")
+@click.option("--cron", metavar="CRON",
+              help="When the quarterly run starts [env CROSSWALK_CRON; default "
+                   "'0 6 2 1,4,7,10 *': 06:00 on January, April, July and October 2].")
+@click.option("--recheck-cron", metavar="CRON",
+              help="Mid-quarter re-check for CMS re-posts [env CROSSWALK_RECHECK_CRON; default "
+                   "'0 6 15 1,4,7,10 *': 06:00 on the 15th of those months].")
+@click.option("--timezone", metavar="TZ",
+              help="IANA time zone of both schedules [env CROSSWALK_TZ; default "
+                   "America/New_York].")
+@drugs_option
+@cms_url_option
+@data_dir_option
 @reports_errors
-def serve() -> None:
-    """(not built yet) Serve the quarterly flow on its January/April/July/October schedule."""
-    not_built("Prefect orchestration")
+def serve(cron: str | None, recheck_cron: str | None, timezone: str | None,
+          drugs: Path | None, cms_url: str | None, data_dir: Path | None) -> None:
+    """Serve the quarterly flow on its January/April/July/October schedule.
+
+    Registers the deployment `quarterly-update/quarterly` with the Prefect server named by
+    PREFECT_API_URL and runs its scheduled runs in this process until stopped (Ctrl-C),
+    one at a time, with the drug list and data directory given here.
+    """
+    settings = load_settings(data_dir=data_dir, cms_url=cms_url)
+    _prefect_ready(settings)
+    from flows import deployment
+
+    parameters = {"data_dir": str(settings.data_dir.resolve()), "cms_url": settings.cms_url,
+                  "drugs": str((drugs or EXAMPLE_DRUGS).resolve())}
+    deployment.serve(deployment.build_deployment(cron, recheck_cron, timezone, parameters))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,372 @@
+"""The quarterly job as plain steps: find the release, download, parse, write, match, report.
+
+Each step is a short function over `Settings`; `run_quarter` and `backfill` chain them. The
+Prefect flows (flows/) run the very same functions as tasks by handing in a `Steps` whose
+members are task-wrapped versions of these functions, so `crosswalk run --no-prefect` and the
+scheduled flow cannot drift apart.
+
+One run at a time per data directory: `run_lock` holds an exclusive lock on
+`<data dir>/crosswalk.lock` for the whole run, so a scheduled re-check and a manual run never
+interleave their downloads, loads and match runs. DuckDB's own file lock (warehouse.open_writer)
+still guards the database against anything else, e.g. an analyst's read-write session.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import functools
+import hashlib
+import json
+import os
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, NamedTuple, Protocol, Sequence
+
+from crosswalk.errors import BadInput, Busy
+from crosswalk.quarters import Quarter, quarter_range
+from crosswalk.settings import EXAMPLE_DRUGS, PROJECT_ROOT, SQL_DIR, Settings
+
+if TYPE_CHECKING:
+    from crosswalk.fetch import FetchResult, ManifestEntry
+    from crosswalk.match import MatchOutcome
+    from crosswalk.warehouse import LoadSummary, ParsedRelease
+
+DEFAULT_WAIT_SECONDS = 30.0
+LOCK_FILE_NAME = "crosswalk.lock"
+LOCK_POLL_SECONDS = 0.2
+DEFAULT_FORMATS = ("xlsx",)
+VERDICTS = ("NEW_CODE", "PAST_DUE", "NO_CODE_YET", "REVIEW", "CODE_ENDED")
+BACKFILL_WORKERS = 2  # parsing is CPU and I/O; more threads than cores only add memory
+
+
+# ---------------------------------------------------------------------------------------------
+# One run at a time
+
+
+@contextmanager
+def run_lock(settings: Settings, wait_seconds: float = DEFAULT_WAIT_SECONDS) -> Iterator[Path]:
+    """Hold `<data dir>/crosswalk.lock` for the whole run; Busy after `wait_seconds`.
+
+    flock is released by the kernel when the process dies, so a killed run never leaves a
+    stale lock behind; the file's text (pid, start time) only serves the Busy message.
+    """
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    path = settings.data_dir / LOCK_FILE_NAME
+    with open(path, "a+", encoding="utf-8") as handle:
+        _acquire(handle, path, wait_seconds)
+        try:
+            handle.truncate(0)
+            handle.write(f"pid {os.getpid()} since {datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} UTC\n")
+            handle.flush()
+            yield path
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _acquire(handle: Any, path: Path, wait_seconds: float) -> None:
+    deadline = time.monotonic() + max(wait_seconds, 0.0)
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                handle.seek(0)
+                holder = handle.read().strip() or "another process"
+                raise Busy(f"another crosswalk run ({holder}) holds {path}; waited "
+                           f"{wait_seconds:g} s. Try again when it finishes, or pass a longer "
+                           "--wait") from None
+            time.sleep(LOCK_POLL_SECONDS)
+
+
+# ---------------------------------------------------------------------------------------------
+# The steps (each one line of real work in crosswalk/)
+
+
+def newest_quarter(settings: Settings) -> Quarter:
+    """The newest release CMS lists: the default quarter of a scheduled run."""
+    from crosswalk import fetch
+
+    return fetch.newest_posted_quarter(settings)
+
+
+def download(settings: Settings, quarter: Quarter,
+             overrides: Mapping[str, str] | None = None) -> list["FetchResult"]:
+    """Fetch the release's files into the raw archive; unchanged files are not re-downloaded."""
+    from crosswalk import fetch
+
+    return fetch.download_quarter(quarter, settings, dict(overrides or {}), progress=False)
+
+
+def loaded_versions(settings: Settings, quarter: Quarter,
+                    wait_seconds: float = DEFAULT_WAIT_SECONDS) -> dict[str, str]:
+    """kind -> sha256 already in the database for the release (what parsing may skip)."""
+    from crosswalk import warehouse
+
+    with warehouse.open_writer(settings, wait_seconds) as con:
+        return warehouse.loaded_versions(con, quarter)
+
+
+def parse_release(settings: Settings, quarter: Quarter,
+                  loaded: Mapping[str, str]) -> "ParsedRelease":
+    """Read the archived files of a release (no database): the slow, parallel-safe half."""
+    from crosswalk import warehouse
+
+    return warehouse.parse_quarter(settings, quarter, loaded)
+
+
+def write_release(settings: Settings, parsed: "ParsedRelease",
+                  wait_seconds: float = DEFAULT_WAIT_SECONDS) -> "LoadSummary":
+    """Write one parsed release in one transaction: the half DuckDB allows one writer for."""
+    from crosswalk import warehouse
+
+    with warehouse.open_writer(settings, wait_seconds) as con:
+        return warehouse.write_release(con, parsed)
+
+
+def match_drugs(settings: Settings, quarter: Quarter, drugs: Path) -> "MatchOutcome":
+    """Match the practice drug list against the release; records a match run."""
+    from crosswalk import match
+
+    return match.match_practice(settings, quarter, drugs)
+
+
+def write_workbooks(settings: Settings, quarter: Quarter,
+                    formats: Sequence[str] = DEFAULT_FORMATS) -> list[Path]:
+    """The billing lead's workbooks (and analyst exports) from the database alone."""
+    from crosswalk import reports
+
+    return reports.write_reports(settings, quarter, tuple(formats))
+
+
+class Steps(NamedTuple):
+    """The job's steps; the Prefect flows pass task-wrapped versions of the same functions."""
+
+    newest_quarter: Callable[..., Quarter] = newest_quarter
+    download: Callable[..., list[Any]] = download
+    loaded_versions: Callable[..., dict[str, str]] = loaded_versions
+    parse_release: Any = parse_release  # a Prefect task adds .submit; see backfill
+    write_release: Callable[..., Any] = write_release
+    match_drugs: Callable[..., Any] = match_drugs
+    write_workbooks: Callable[..., list[Path]] = write_workbooks
+
+
+PLAIN_STEPS = Steps()
+
+
+# ---------------------------------------------------------------------------------------------
+# The quarterly run
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What one quarterly run did: the files it used, the load, the verdicts, the workbooks."""
+
+    quarter: Quarter
+    fetched: tuple[Any, ...]          # FetchResult per file kind
+    files: tuple[Any, ...]            # ManifestEntry of each kind used (newest archived)
+    load: Any                         # LoadSummary
+    outcome: Any                      # MatchOutcome
+    workbooks: tuple[Path, ...]
+    drugs: Path = field(default=EXAMPLE_DRUGS)
+
+    def verdict_counts(self) -> dict[str, int]:
+        """Alerts per verdict, every verdict listed (zeros included) in the documented order."""
+        counted = Counter(self.outcome.alerts["verdict"]) if len(self.outcome.alerts) else Counter()
+        extra = sorted(set(counted) - set(VERDICTS))
+        return {verdict: int(counted.get(verdict, 0)) for verdict in (*VERDICTS, *extra)}
+
+    def describe(self) -> str:
+        """What `crosswalk run` prints: where the workbooks are, then the verdict table."""
+        lines = [f"{self.quarter}: {self.load.status} (load run {self.load.run_id}); "
+                 f"matched {self.drugs}"]
+        lines += [f"wrote {path}" for path in self.workbooks]
+        lines += ["", self.outcome.table()]
+        return "\n".join(lines)
+
+    def markdown(self) -> str:
+        """The run's Prefect summary: verdict counts, then every file with its sha256."""
+        counts = self.verdict_counts()
+        rows = [f"| {verdict} | {count} |" for verdict, count in counts.items()]
+        files = [f"| {entry.source_kind} | {entry.file_name} | `{entry.sha256}` | {entry.bytes:,} |"
+                 for entry in self.files]
+        fetched = [f"- {result.describe()}" for result in self.fetched]
+        return "\n".join([
+            f"# HCPCS crosswalk, release {self.quarter}", "",
+            f"Practice list `{self.drugs}`: {sum(counts.values())} drug(s); "
+            f"load {self.load.status} (run {self.load.run_id}).", "",
+            "| Verdict | Drugs |", "|---|---:|", *rows, "",
+            "## Files loaded", "", "| Kind | File | sha256 | Bytes |", "|---|---|---|---:|",
+            *files, "", "## Download", "", *fetched, "",
+            "## Workbooks", "", *[f"- `{path}`" for path in self.workbooks], ""])
+
+    def alert_rows(self) -> list[dict[str, Any]]:
+        """The alerts as JSON-ready rows (dates as ISO text, blanks as None)."""
+        frame = self.outcome.alerts
+        return [{column: _plain(value) for column, value in row.items()}
+                for row in frame.to_dict(orient="records")]
+
+
+def _plain(value: Any) -> Any:
+    """A cell a JSON table can hold: None for NaN/NaT, ISO text for dates, floats for decimals."""
+    if value is None:
+        return None
+    try:
+        if value != value:  # NaN / NaT
+            return None
+    except (TypeError, ValueError):
+        pass
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def run_quarter(settings: Settings, quarter: Quarter | str | None = None,
+                drugs: Path | str | None = None, *,
+                overrides: Mapping[str, str] | None = None,
+                formats: Sequence[str] = DEFAULT_FORMATS,
+                wait_seconds: float = DEFAULT_WAIT_SECONDS,
+                steps: Steps = PLAIN_STEPS) -> RunSummary:
+    """Download, load, match and report one release, holding the run lock throughout.
+
+    `quarter=None` means the newest release CMS lists; `drugs=None` the example practice list.
+    """
+    drugs_path = Path(drugs) if drugs else EXAMPLE_DRUGS
+    if not drugs_path.is_file():
+        raise BadInput("practice drug list not found", file=str(drugs_path), field="--drugs")
+    with run_lock(settings, wait_seconds):
+        chosen = Quarter.parse(quarter) if quarter else steps.newest_quarter(settings)
+        fetched = steps.download(settings, chosen, overrides)
+        load = _load(settings, chosen, steps, wait_seconds)
+        outcome = steps.match_drugs(settings, chosen, drugs_path)
+        workbooks = steps.write_workbooks(settings, chosen, tuple(formats))
+    return RunSummary(chosen, tuple(fetched), tuple(release_files(settings, chosen).values()),
+                      load, outcome, tuple(workbooks), drugs_path)
+
+
+def _load(settings: Settings, quarter: Quarter, steps: Steps, wait_seconds: float) -> Any:
+    loaded = steps.loaded_versions(settings, quarter, wait_seconds)
+    parsed = steps.parse_release(settings, quarter, loaded)
+    return steps.write_release(settings, parsed, wait_seconds)
+
+
+def release_files(settings: Settings, quarter: Quarter) -> dict[str, "ManifestEntry"]:
+    """The newest archived version of each kind: the files a load reads."""
+    from crosswalk import fetch
+
+    return fetch.archived_files(settings, quarter)
+
+
+# ---------------------------------------------------------------------------------------------
+# Backfill
+
+
+class _Pending(Protocol):
+    def result(self) -> Any: ...
+
+
+Submit = Callable[..., _Pending]
+
+
+def backfill_quarters(settings: Settings, first: Quarter | None = None,
+                      last: Quarter | None = None) -> tuple[list[Quarter], list[Quarter]]:
+    """(archived releases in the range, oldest first; releases in the range not archived).
+
+    Without bounds the range is the whole raw archive; a bound given alone is open-ended.
+    """
+    from crosswalk import fetch
+
+    archived = sorted(fetch.archived_quarters(settings))
+    if first and last and first > last:
+        raise BadInput(f"--from {first} is after --to {last}", field="--from")
+    chosen = [q for q in archived if (not first or q >= first) and (not last or q <= last)]
+    if not chosen:
+        where = f" between {first or 'the first'} and {last or 'the last'}" if first or last else ""
+        raise BadInput(f"no release archived under {settings.raw_dir}{where}; run "
+                       "`crosswalk download --quarter QUARTER` first", field="--from")
+    missing = [q for q in quarter_range(first or chosen[0], last or chosen[-1]) if q not in chosen]
+    return chosen, missing
+
+
+@dataclass(frozen=True)
+class BackfillSummary:
+    """The loads of a backfill, and the releases of the range the archive lacks."""
+
+    loads: tuple[Any, ...]            # LoadSummary per release, oldest first
+    missing: tuple[Quarter, ...]
+
+    def describe(self) -> str:
+        lines = [load.describe() for load in self.loads]
+        if self.missing:
+            lines.append(f"not in the raw archive (run `crosswalk download --quarter Q`): "
+                         f"{', '.join(map(str, self.missing))}")
+        return "\n".join(lines)
+
+
+def run_backfill(settings: Settings, first: Quarter | None = None, last: Quarter | None = None,
+                 *, wait_seconds: float = DEFAULT_WAIT_SECONDS, steps: Steps = PLAIN_STEPS,
+                 submit: Submit | None = None) -> BackfillSummary:
+    """Load the archived releases from `first` to `last` (default: all of them)."""
+    quarters, missing = backfill_quarters(settings, first, last)
+    loads = backfill(settings, quarters, wait_seconds=wait_seconds, steps=steps, submit=submit)
+    return BackfillSummary(tuple(loads), tuple(missing))
+
+
+def backfill(settings: Settings, quarters: Sequence[Quarter], *,
+             wait_seconds: float = DEFAULT_WAIT_SECONDS, steps: Steps = PLAIN_STEPS,
+             submit: Submit | None = None) -> list["LoadSummary"]:
+    """Load many releases: parse in parallel, write one at a time in quarter order.
+
+    DuckDB allows one writer, and quarter order keeps load run ids in release order. `submit`
+    runs a step in the background and returns something with `.result()`: a thread pool by
+    default, Prefect's task runner in flows/backfill.py.
+    """
+    if submit is None:
+        with ThreadPoolExecutor(max_workers=BACKFILL_WORKERS) as pool:
+            return backfill(settings, quarters, wait_seconds=wait_seconds, steps=steps,
+                            submit=pool.submit)
+    ordered = sorted(quarters)
+    with run_lock(settings, wait_seconds):
+        loaded = {q: steps.loaded_versions(settings, q, wait_seconds) for q in ordered}
+        pending = [submit(steps.parse_release, settings, q, loaded[q]) for q in ordered]
+        return [steps.write_release(settings, job.result(), wait_seconds) for job in pending]
+
+
+# ---------------------------------------------------------------------------------------------
+# Cache keys (used by the Prefect tasks; pure, so tested here)
+
+
+def parse_cache_key(settings: Settings, quarter: Quarter | str,
+                    loaded: Mapping[str, str]) -> str:
+    """A key that changes whenever a parse of this release could come out differently.
+
+    It hashes the sha256 of every archived file version of the release (CMS re-posts new
+    bytes under old names, so URLs and names are not enough), which versions are newest, the
+    versions already loaded (they are skipped), and the source of the parsing code.
+    """
+    from crosswalk import fetch
+
+    quarter = Quarter.parse(quarter)
+    versions = sorted((e.source_kind, e.sha256, e.file_name) for e in fetch.read_manifest(settings)
+                      if e.quarter == str(quarter))
+    newest = sorted((kind, e.sha256) for kind, e in fetch.archived_files(settings, quarter).items())
+    payload = json.dumps([str(quarter), versions, newest, sorted(loaded.items()), code_version()])
+    return f"parse-{quarter}-{hashlib.sha256(payload.encode()).hexdigest()[:32]}"
+
+
+@functools.lru_cache(maxsize=1)
+def code_version() -> str:
+    """sha256 of the package's Python and SQL sources: an upgrade invalidates cached parses."""
+    digest = hashlib.sha256()
+    sources = sorted((PROJECT_ROOT / "crosswalk").rglob("*.py")) + sorted(SQL_DIR.rglob("*.sql"))
+    for path in sources:
+        digest.update(path.relative_to(PROJECT_ROOT).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()

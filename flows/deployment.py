@@ -1,0 +1,98 @@
+"""The scheduled deployment of the quarterly flow, and `crosswalk serve`.
+
+CMS posts each quarter's HCPCS and ASP files in the weeks before January, April, July and
+October 1, and re-posts corrected files during the quarter. So the flow runs on the 2nd of
+those months and again on the 15th to catch re-posts (a re-run over unchanged files is cheap:
+conditional downloads, cached parses). Cron strings and time zone come from the arguments,
+then CROSSWALK_CRON / CROSSWALK_RECHECK_CRON / CROSSWALK_TZ, then the defaults below.
+
+Scheduling needs a Prefect server: against Prefect's temporary local API, serving only warns
+and no run ever starts. `serve` therefore checks PREFECT_API_URL first and says how to start
+one rather than starting a long-lived server behind the user's back.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from prefect import serve as prefect_serve
+from prefect.deployments.runner import RunnerDeployment
+from prefect.schedules import Cron
+
+from crosswalk.errors import BadInput, CrosswalkError
+from flows.quarterly_update import quarterly_update
+
+DEPLOYMENT_NAME = "quarterly"
+DEFAULT_CRON = "0 6 2 1,4,7,10 *"           # 06:00 on Jan 2, Apr 2, Jul 2, Oct 2
+DEFAULT_RECHECK_CRON = "0 6 15 1,4,7,10 *"  # 06:00 on the 15th: CMS re-posts
+DEFAULT_TIMEZONE = "America/New_York"
+SERVER_HELP = """\
+Scheduling needs a running Prefect server (the temporary local API cannot schedule).
+In another terminal:
+    prefect server start
+then, here:
+    export PREFECT_API_URL=http://127.0.0.1:4200/api
+    crosswalk serve"""
+
+
+def schedule_values(cron: str | None = None, recheck_cron: str | None = None,
+                    timezone: str | None = None) -> tuple[str, str, str]:
+    """(cron, re-check cron, time zone): arguments, then CROSSWALK_* environment, then defaults."""
+    return (cron or os.environ.get("CROSSWALK_CRON") or DEFAULT_CRON,
+            recheck_cron or os.environ.get("CROSSWALK_RECHECK_CRON") or DEFAULT_RECHECK_CRON,
+            timezone or os.environ.get("CROSSWALK_TZ") or DEFAULT_TIMEZONE)
+
+
+def build_deployment(cron: str | None = None, recheck_cron: str | None = None,
+                     timezone: str | None = None,
+                     parameters: dict[str, Any] | None = None) -> RunnerDeployment:
+    """The deployment `serve` runs: two cron schedules in one time zone, and flow parameters.
+
+    Pure (no server, no clock), so the schedule can be asserted from the object.
+    """
+    cron, recheck_cron, timezone = schedule_values(cron, recheck_cron, timezone)
+    _check_timezone(timezone)
+    schedules = [_cron(cron, timezone, "quarterly-release", "--cron"),
+                 _cron(recheck_cron, timezone, "mid-quarter-recheck", "--recheck-cron")]
+    return quarterly_update.to_deployment(
+        name=DEPLOYMENT_NAME, schedules=schedules, parameters=parameters or {},
+        description="Download, load, match and report the newest CMS HCPCS/ASP release.",
+        tags=["hcpcs-crosswalk"])
+
+
+def _check_timezone(name: str) -> None:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise BadInput(f"unknown time zone {name!r}: use an IANA name such as "
+                       f"{DEFAULT_TIMEZONE}", field="--timezone") from error
+
+
+def _cron(expression: str, timezone: str, slug: str, option: str) -> Any:
+    try:
+        return Cron(expression, timezone=timezone, slug=slug)
+    except ValueError as error:  # pydantic's ValidationError is a ValueError
+        raise BadInput(f"invalid cron schedule {expression!r}", field=option) from error
+
+
+def require_server() -> str:
+    """The Prefect API URL, after checking a server answers there; instructions if not."""
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL
+
+    url = PREFECT_API_URL.value()
+    if not url:
+        raise CrosswalkError(f"PREFECT_API_URL is not set.\n{SERVER_HELP}")
+    with get_client(sync_client=True) as client:
+        problem = client.api_healthcheck()
+    if problem is not None:
+        raise CrosswalkError(f"no Prefect server answers at {url} ({problem}).\n{SERVER_HELP}")
+    return url
+
+
+def serve(deployment: RunnerDeployment) -> None:
+    """Register the deployment and run its scheduled flow runs here, one at a time."""
+    require_server()
+    prefect_serve(deployment, limit=1)

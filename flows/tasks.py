@@ -1,0 +1,71 @@
+"""The pipeline steps as Prefect tasks: each is a crosswalk.pipeline function, wrapped once.
+
+Only `parse_release` is cached across runs: it is a pure function of the archived files'
+bytes (keyed on their sha256, see pipeline.parse_cache_key), and its result is persisted
+under `<data dir>/prefect/results` so the next run, or a backfill into a fresh database, gets
+it back instead of re-reading the zips. Downloading must ask CMS again (re-posts), and match
+and report must run again (they are cheap and each run records its own match run), so they
+are never cached.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from prefect import Task, task
+from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.objects import TaskRun
+from prefect.states import State
+from prefect.tasks import exponential_backoff
+
+from crosswalk import pipeline
+from crosswalk.errors import SourceUnavailable
+from crosswalk.settings import Settings
+
+DOWNLOAD_RETRIES = 2
+DOWNLOAD_BACKOFF_SECONDS = 30.0  # 30 s, then 60 s: a CMS outage is usually brief
+
+
+def cms_was_unavailable(_task: Task[Any, Any], _run: TaskRun, state: State[Any]) -> bool:
+    """Retry only when CMS could not be reached; bad input will not fix itself."""
+    return isinstance(state.result(raise_on_failure=False), SourceUnavailable)
+
+
+def _parse_key(_context: Any, parameters: dict[str, Any]) -> str:
+    return pipeline.parse_cache_key(parameters["settings"], parameters["quarter"],
+                                    parameters["loaded"])
+
+
+_retrying = dict(retries=DOWNLOAD_RETRIES, retry_condition_fn=cms_was_unavailable,
+                 retry_delay_seconds=exponential_backoff(DOWNLOAD_BACKOFF_SECONDS),
+                 retry_jitter_factor=0.5, cache_policy=NO_CACHE)
+
+find_newest_release = task(pipeline.newest_quarter, name="find-newest-release", **_retrying)
+download_release = task(pipeline.download, name="download-release", **_retrying)
+read_loaded_versions = task(pipeline.loaded_versions, name="read-loaded-versions",
+                            cache_policy=NO_CACHE)
+parse_release = task(pipeline.parse_release, name="parse-release", cache_key_fn=_parse_key,
+                     persist_result=True, result_serializer="compressed/pickle")
+write_release = task(pipeline.write_release, name="write-release", cache_policy=NO_CACHE)
+match_drugs = task(pipeline.match_drugs, name="match-practice-drugs", cache_policy=NO_CACHE)
+write_workbooks = task(pipeline.write_workbooks, name="write-workbooks", cache_policy=NO_CACHE)
+
+
+def result_storage(settings: Settings) -> Path:
+    """Persisted task results live with the data they were computed from."""
+    return settings.data_dir.resolve() / "prefect" / "results"
+
+
+def task_steps(settings: Settings) -> pipeline.Steps:
+    """pipeline.Steps made of these tasks, with results stored under the data directory."""
+    return pipeline.Steps(
+        newest_quarter=find_newest_release, download=download_release,
+        loaded_versions=read_loaded_versions,
+        parse_release=parse_release.with_options(result_storage=result_storage(settings)),
+        write_release=write_release, match_drugs=match_drugs, write_workbooks=write_workbooks)
+
+
+def submit_task(step: Task[Any, Any], *args: Any) -> Any:
+    """pipeline.backfill's `submit`: run the task on the flow's task runner (threads)."""
+    return step.submit(*args)

@@ -1,0 +1,267 @@
+"""crosswalk.pipeline: the quarterly job as plain Python (the `--no-prefect` path).
+
+Real parts throughout: the CMS-shaped mirror on 127.0.0.1, a DuckDB file, workbooks reopened
+with openpyxl, and separate processes for the one-run-at-a-time lock.
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import zipfile
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import pytest
+
+from crosswalk import fetch, pipeline
+from crosswalk.errors import BadInput, Busy
+from crosswalk.quarters import Quarter
+from crosswalk.settings import EXAMPLE_DRUGS, Settings
+
+Q3, Q4 = Quarter(2025, 3), Quarter(2025, 4)
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CROSSWALK = Path(sys.executable).with_name("crosswalk")
+
+
+def example_drug_names() -> set[str]:
+    import pandas as pd
+
+    return {name.strip().lower() for name in pd.read_csv(EXAMPLE_DRUGS)["drug_name"].dropna()}
+
+
+def workbook_values(path: Path) -> list[str]:
+    """Every non-empty cell of every sheet, as lowercase text."""
+    book = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return [str(cell).strip().lower() for sheet in book.worksheets
+                for row in sheet.iter_rows(values_only=True) for cell in row if cell is not None]
+    finally:
+        book.close()
+
+
+def hold_lock(settings: Settings) -> subprocess.Popen:
+    """Another process holding the run lock until its stdin closes."""
+    script = textwrap.dedent(f"""
+        import sys
+        from crosswalk.pipeline import run_lock
+        from crosswalk.settings import Settings
+        with run_lock(Settings().with_overrides(data_dir={str(settings.data_dir)!r}), 0):
+            print("held", flush=True)
+            sys.stdin.read()
+    """)
+    holder = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def reposted(zip_path: Path) -> bytes:
+    """The same members plus a readme: new bytes, as when CMS re-posts under the old name."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(zip_path) as old, zipfile.ZipFile(buffer, "w") as new:
+        for member in old.infolist():
+            new.writestr(member, old.read(member))
+        new.writestr("readme.txt", "Revised file")
+    return buffer.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------
+# The lock
+
+
+def test_a_second_process_is_refused_with_busy_naming_the_holder(settings):
+    holder = hold_lock(settings)
+    try:
+        started = time.monotonic()
+        with pytest.raises(Busy) as refused:
+            with pipeline.run_lock(settings, wait_seconds=0.5):
+                pass
+        assert time.monotonic() - started >= 0.5
+        assert f"pid {holder.pid}" in str(refused.value)
+        assert "crosswalk.lock" in str(refused.value)
+    finally:
+        holder.communicate("")
+    with pipeline.run_lock(settings, wait_seconds=0):  # released when the holder ends
+        pass
+
+
+def test_a_waiting_run_gets_the_lock_when_the_other_finishes(settings):
+    holder = hold_lock(settings)
+    threading.Timer(0.5, holder.communicate, args=("",)).start()
+    started = time.monotonic()
+    with pipeline.run_lock(settings, wait_seconds=20):
+        waited = time.monotonic() - started
+    holder.wait(5)
+    assert 0.3 < waited < 20
+
+
+def test_the_lock_is_freed_when_its_holder_is_killed(settings):
+    holder = hold_lock(settings)
+    holder.kill()
+    holder.wait(5)
+    with pipeline.run_lock(settings, wait_seconds=0):
+        pass
+
+
+def test_a_busy_run_exits_4_and_leaves_the_data_directory_alone(settings, cms_mirror):
+    cms_mirror.publish_quarter(Q4)
+    holder = hold_lock(settings)
+    try:
+        result = subprocess.run(
+            [str(CROSSWALK), "run", "--no-prefect", "--wait", "0.5", "--cms-url",
+             cms_mirror.base_url, "--data-dir", str(settings.data_dir)],
+            capture_output=True, text=True, timeout=120)
+    finally:
+        holder.communicate("")
+    assert result.returncode == 4, result.stderr
+    assert "another crosswalk run" in result.stderr and f"pid {holder.pid}" in result.stderr
+    assert cms_mirror.downloads() == []
+    assert not settings.db_path.exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# Choosing what to load
+
+
+def test_backfill_range_lists_archived_releases_and_the_missing_ones(mirror_settings, cms_mirror):
+    for quarter in ("2024Q4", "2025Q2", "2025Q3"):
+        cms_mirror.publish_quarter(quarter)
+        pipeline.download(mirror_settings, Quarter.parse(quarter))
+    chosen, missing = pipeline.backfill_quarters(mirror_settings)
+    assert chosen == [Quarter(2024, 4), Quarter(2025, 2), Quarter(2025, 3)]
+    assert missing == [Quarter(2025, 1)]
+    chosen, missing = pipeline.backfill_quarters(mirror_settings, Quarter(2025, 1), Q4)
+    assert chosen == [Quarter(2025, 2), Quarter(2025, 3)]
+    assert missing == [Quarter(2025, 1), Q4]
+    with pytest.raises(BadInput, match="no release archived"):
+        pipeline.backfill_quarters(mirror_settings, Quarter(2020, 1), Quarter(2020, 4))
+    with pytest.raises(BadInput, match="after"):
+        pipeline.backfill_quarters(mirror_settings, Q4, Q3)
+
+
+def test_parse_cache_key_follows_file_bytes_not_names(mirror_settings, cms_mirror):
+    paths = cms_mirror.publish_quarter(Q4)
+    pipeline.download(mirror_settings, Q4)
+    first = pipeline.parse_cache_key(mirror_settings, Q4, {})
+    pipeline.download(mirror_settings, Q4)  # nothing changed at CMS
+    assert pipeline.parse_cache_key(mirror_settings, Q4, {}) == first
+    newest = fetch.archived_files(mirror_settings, Q4)
+    assert pipeline.parse_cache_key(mirror_settings, Q4, {"hcpcs": newest["hcpcs"].sha256}) != first
+
+    cms_mirror.put(paths["asp_pricing"], reposted(Path(newest["asp_pricing"].archive_path)))
+    pipeline.download(mirror_settings, Q4)
+    assert fetch.archived_files(mirror_settings, Q4)["asp_pricing"].file_name == \
+        newest["asp_pricing"].file_name
+    assert pipeline.parse_cache_key(mirror_settings, Q4, {}) != first
+
+
+# ---------------------------------------------------------------------------------------------
+# The whole run, plain Python
+
+
+def table_rows(settings: Settings, sql: str) -> list[tuple]:
+    with duckdb.connect(str(settings.db_path), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_run_quarter_downloads_loads_matches_and_writes_the_workbooks(mirror_settings, cms_mirror):
+    cms_mirror.publish_quarter(Q3)
+    cms_mirror.publish_quarter(Q4)
+    summary = pipeline.run_quarter(mirror_settings)
+    assert summary.quarter == Q4  # the newest posted
+    assert summary.load.status == "loaded"
+    assert {entry.source_kind for entry in summary.files} >= {"hcpcs", "asp_pricing",
+                                                              "asp_crosswalk"}
+    assert table_rows(mirror_settings, "SELECT DISTINCT quarter FROM hcpcs_codes") == [("2025Q4",)]
+    drugs = table_rows(mirror_settings, "SELECT count(*) FROM practice_alerts WHERE quarter = '2025Q4'")
+    assert drugs[0][0] == len(summary.outcome.alerts) > 0
+    counts = summary.verdict_counts()
+    assert sum(counts.values()) == len(summary.outcome.alerts)
+    assert list(counts)[:5] == list(pipeline.VERDICTS)
+
+    alerts = next(path for path in summary.workbooks if path.name == "noc-alerts-2025Q4.xlsx")
+    assert alerts.parent == mirror_settings.reports_dir / "2025Q4"
+    cells = workbook_values(alerts)
+    assert example_drug_names() & set(cells)
+    assert any(verdict.lower() in cells for verdict, count in counts.items() if count)
+    printed = summary.describe()
+    assert f"wrote {alerts}" in printed and summary.outcome.table() in printed
+
+    markdown = summary.markdown()
+    for entry in summary.files:
+        assert entry.sha256 in markdown and entry.file_name in markdown
+    for verdict, count in counts.items():
+        assert f"| {verdict} | {count} |" in markdown
+
+
+def test_a_rerun_over_unchanged_files_downloads_and_loads_nothing(mirror_settings, cms_mirror):
+    cms_mirror.publish_quarter(Q4)
+    first = pipeline.run_quarter(mirror_settings, Q4)
+    cms_mirror.clear_log()
+    second = pipeline.run_quarter(mirror_settings, "2025Q4")
+    assert cms_mirror.downloads() == []
+    assert (first.load.status, second.load.status) == ("loaded", "unchanged")
+    assert second.outcome.run_id != first.outcome.run_id
+    assert [e.sha256 for e in second.files] == [e.sha256 for e in first.files]
+
+
+def test_a_missing_drug_list_is_refused_before_anything_runs(mirror_settings, cms_mirror, tmp_path):
+    cms_mirror.publish_quarter(Q4)
+    with pytest.raises(BadInput, match="not found"):
+        pipeline.run_quarter(mirror_settings, Q4, tmp_path / "nope.csv")
+    assert cms_mirror.requests_log == []
+
+
+def test_plain_backfill_loads_releases_in_quarter_order(mirror_settings, cms_mirror):
+    for quarter in (Q4, Q3, Quarter(2025, 2)):
+        cms_mirror.publish_quarter(quarter)
+        pipeline.download(mirror_settings, quarter)
+    summary = pipeline.run_backfill(mirror_settings)
+    assert [str(load.quarter) for load in summary.loads] == ["2025Q2", "2025Q3", "2025Q4"]
+    assert [load.status for load in summary.loads] == ["loaded"] * 3
+    runs = table_rows(mirror_settings, "SELECT quarter FROM load_runs ORDER BY run_id")
+    assert [quarter for (quarter,) in runs] == ["2025Q2", "2025Q3", "2025Q4"]
+    again = pipeline.run_backfill(mirror_settings, Q3, Q4)
+    assert [load.status for load in again.loads] == ["unchanged", "unchanged"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The command, as a user types it
+
+
+def test_crosswalk_run_no_prefect_writes_the_workbooks(cms_mirror, tmp_path):
+    cms_mirror.publish_quarter(Q4)
+    data_dir = tmp_path / "somewhere"
+    result = subprocess.run(
+        [str(CROSSWALK), "run", "--no-prefect", "--cms-url", cms_mirror.base_url,
+         "--data-dir", str(data_dir)],
+        capture_output=True, text=True, timeout=180, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    workbooks = sorted((data_dir / "reports" / "2025Q4").glob("*.xlsx"))
+    assert [path.name for path in workbooks] == ["crosswalk-2025Q4.xlsx", "noc-alerts-2025Q4.xlsx"]
+    for path in workbooks:
+        assert f"wrote {path}" in result.stdout
+    assert example_drug_names() & set(workbook_values(workbooks[1]))
+    assert (data_dir / "crosswalk.duckdb").is_file()
+    assert not (data_dir / "prefect").exists()  # --no-prefect: Prefect never started
+
+
+def test_two_concurrent_runs_take_turns_and_both_finish(cms_mirror, tmp_path):
+    cms_mirror.publish_quarter(Q4)
+    command = [str(CROSSWALK), "run", "--no-prefect", "--wait", "120", "--cms-url",
+               cms_mirror.base_url, "--data-dir", str(tmp_path / "data")]
+    runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(2)]
+    outputs = [run.communicate(timeout=240) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], [err for _, err in outputs]
+    settings = Settings(data_dir=tmp_path / "data")
+    statuses = table_rows(settings, "SELECT status FROM load_runs ORDER BY run_id")
+    assert [status for (status,) in statuses] == ["loaded", "unchanged"]
+    assert table_rows(settings, "SELECT count(*) FROM match_runs")[0][0] == 2
+    assert len(cms_mirror.downloads()) == 3  # the second run found every file unchanged
