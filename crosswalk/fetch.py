@@ -14,8 +14,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import sys
 import tempfile
+import time
+import zipfile
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
@@ -178,9 +181,32 @@ def _fetch_override(kind: str, quarter: Quarter, target: str, settings: Settings
                    reason=f"local file given with --url: {path.resolve()}")
 
 
+class _BrokenOff(SourceUnavailable):
+    """The body stopped short of its Content-Length or the connection dropped mid-stream."""
+
+
 def _fetch_posting(posting: sources.Posting, settings: Settings, session: requests.Session,
                    show: bool) -> FetchResult:
+    """Download one posting; a body that breaks off is fetched again (settings.retries times).
+
+    urllib3 retries what fails before the body starts (5xx, 429, timeouts); a transfer that
+    breaks off half-way is retried here, since it never reaches urllib3's retry logic.
+    """
     label = f"{sources.SOURCES[posting.kind].label} for {posting.quarter}"
+    attempts = 0
+    while True:
+        try:
+            return _fetch_once(posting, settings, session, show, label)
+        except _BrokenOff as error:
+            attempts += 1
+            if attempts > settings.retries:
+                raise SourceUnavailable(f"{label}: {error} (tried {attempts} times); "
+                                        "nothing was archived") from error
+            time.sleep(settings.backoff_factor * 2 ** (attempts - 1))
+
+
+def _fetch_once(posting: sources.Posting, settings: Settings, session: requests.Session,
+                show: bool, label: str) -> FetchResult:
     known = _latest(read_manifest(settings), posting.kind, posting.quarter, url=posting.url)
     response = _get(session, posting.url, settings, label, _conditional_headers(known))
     with response:
@@ -198,8 +224,7 @@ def _fetch_posting(posting: sources.Posting, settings: Settings, session: reques
                            response.iter_content(CHUNK), expected, settings, show,
                            response.headers.get("Content-Type", ""))
         except requests.RequestException as error:
-            raise SourceUnavailable(f"{label}: download from {posting.url} broke off "
-                                    f"({error}); nothing was archived") from error
+            raise _BrokenOff(f"download from {posting.url} broke off ({error})") from error
     return _record(landed, posting.kind, posting.quarter, settings,
                    file_name=posting.file_name, url=posting.url,
                    link_text=posting.link_text, headers=response.headers,
@@ -290,18 +315,18 @@ def _copy(chunks: Iterator[bytes], target: BinaryIO, bar: tqdm, settings: Settin
 
 def _check_complete(size: int, expected: int | None, file_name: str) -> None:
     if expected is not None and size != expected:
-        raise SourceUnavailable(f"{file_name}: truncated download, got {size:,} of {expected:,} "
-                                "bytes; nothing was archived")
+        raise _BrokenOff(f"{file_name}: truncated download, got {size:,} of {expected:,} bytes")
 
 
 def _check_zip(temp: Path, file_name: str, content_type: str, settings: Settings) -> None:
     """CMS posts zips: an HTML page (error, login or licence page) is refused, not archived."""
-    with temp.open("rb") as stream:
-        head = stream.read(512).lstrip().lower()
-    if "html" in content_type.lower() or head.startswith((b"<!doctype", b"<html")):
-        raise SourceUnavailable(f"{file_name}: the server sent an HTML page where a zip was "
-                                "expected (an error or licence-agreement page?); nothing was "
-                                "archived")
+    if not zipfile.is_zipfile(temp):
+        with temp.open("rb") as stream:
+            head = stream.read(512).lstrip().lower()
+        if "html" in content_type.lower() or head.startswith((b"<!doctype", b"<html")):
+            raise SourceUnavailable(f"{file_name}: the server sent an HTML page where a zip "
+                                    "was expected (an error or licence-agreement page?); "
+                                    "nothing was archived")
     try:
         verify_zip(temp, settings)
     except BadInput as error:  # name the posted file, not our temporary one
@@ -317,14 +342,21 @@ def _place(temp: Path, folder: Path, file_name: str, digest: str, size: int,
     same = next((e for e in versions if e.sha256 == digest and e.path.is_file()), None)
     if same is not None:
         return _Landed(same.path, digest, size, "unchanged", same)
-    target = folder / file_name
+    name = Path(archive_name(file_name, f"{kind}-{quarter}.zip"))
+    target = folder / name
     if target.exists() and _sha256(target) != digest:
-        name = Path(file_name)
         target = folder / f"{name.stem}.{digest[:12]}{name.suffix}"
     status = "new version" if versions else "new"
     if not target.exists():  # else: same bytes landed before the manifest line was written
         os.replace(temp, target)
     return _Landed(target.resolve(), digest, size, status)
+
+
+def archive_name(posted: str, fallback: str) -> str:
+    """A posted name as one safe path component: CMS once posted `...-12/19/24-final-file.zip`,
+    and a hostile `..%2F..%2Fx.zip` must not climb out of the archive."""
+    cleaned = re.sub(r"[/\\:\x00-\x1f]", "_", posted).lstrip(". ")
+    return cleaned or fallback
 
 
 def _sha256(path: Path) -> str:

@@ -260,9 +260,7 @@ def _handler_for(mirror: CmsMirror) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.0"  # one request per connection: truncation is visible
 
         def do_GET(self) -> None:  # noqa: N802 (http.server naming)
-            path = urlsplit(self.path).path
-            status = self._answer(path)
-            mirror.requests_log.append(Hit("GET", path, status, dict(self.headers.items())))
+            self._answer(urlsplit(self.path).path)
 
         def _answer(self, path: str) -> int:
             fault = mirror._take_fault(path)
@@ -305,6 +303,9 @@ def _handler_for(mirror: CmsMirror) -> type[BaseHTTPRequestHandler]:
         def _send(self, status: int, body: bytes, content_type: str | None,
                   posted: _File | None = None, length: int | None = None,
                   extra: dict[str, str] | None = None) -> int:
+            # logged before answering, so a client that has its answer sees the log entry
+            mirror.requests_log.append(Hit("GET", urlsplit(self.path).path, status,
+                                           dict(self.headers.items())))
             try:
                 self.send_response(status)
                 if content_type:

@@ -139,9 +139,32 @@ def test_slow_answer_times_out_then_retries(cms_mirror, mirror_settings, publish
 
 def test_truncated_body_never_lands(cms_mirror, mirror_settings, published) -> None:
     cms_mirror.fault(HCPCS_PATH, "truncate")
-    with pytest.raises(SourceUnavailable, match="nothing was archived"):
+    with pytest.raises(SourceUnavailable, match=r"\[hcpcs\] for 2025Q4.*tried 3 times.*nothing was archived"):
         fetch.download_quarter(Q4, mirror_settings)
     assert archive_files(mirror_settings) == [] and fetch.read_manifest(mirror_settings) == []
+
+
+def test_truncated_body_is_fetched_again(cms_mirror, mirror_settings, published) -> None:
+    cms_mirror.fault(HCPCS_PATH, "truncate", times=1)
+    result = fetch.download_quarter(Q4, mirror_settings)[0]
+    assert result.status == "new" and result.entry.path.read_bytes() == cms_mirror.body(HCPCS_PATH)
+    assert [h.status for h in cms_mirror.requests_log if h.path == HCPCS_PATH] == [200, 200]
+    assert list(result.entry.path.parent.iterdir()) == [result.entry.path]  # no temp file left
+
+
+def test_posted_names_cannot_leave_the_archive(cms_mirror, mirror_settings) -> None:
+    """CMS once posted `...-12/19/24-final-file.zip`; a hostile `..%2F` name must stay inside."""
+    cms_mirror.publish_quarter("2025Q1", kinds=("hcpcs", "asp_crosswalk"))
+    pricing = standard_zip("asp_pricing", "2025Q1")
+    cms_mirror.post("asp_pricing", "January 2025 ASP Pricing File - 12/19/24 - final file",
+                    "january-2025-asp-pricing-file-12%2F19%2F24-final-file.zip", pricing)
+    cms_mirror.post("asp_crosswalk", "January 2025 ASP NDC-HCPCS Crosswalk - final file",
+                    "..%2F..%2F..%2Fcrosswalk.zip", standard_zip("asp_crosswalk", "2025Q1"))
+    results = {r.kind: r.entry for r in fetch.download_quarter(Quarter(2025, 1), mirror_settings) if r.entry}
+    assert results["asp_pricing"].path.name == "january-2025-asp-pricing-file-12_19_24-final-file.zip"
+    assert results["asp_pricing"].file_name == "january-2025-asp-pricing-file-12/19/24-final-file.zip"
+    assert results["asp_crosswalk"].path.parent == mirror_settings.raw_dir.resolve() / "asp_crosswalk" / "2025Q1"
+    assert results["asp_crosswalk"].path.name == "_.._.._crosswalk.zip"
 
 
 def test_html_page_served_as_zip_is_refused(cms_mirror, mirror_settings, published) -> None:
