@@ -339,8 +339,11 @@ def _place(temp: Path, folder: Path, file_name: str, digest: str, size: int,
     """Rename into the archive; a different earlier file under the same name is never replaced."""
     versions = [e for e in read_manifest(settings)
                 if e.source_kind == kind and e.quarter == str(quarter)]
-    same = next((e for e in versions if e.sha256 == digest and e.path.is_file()), None)
+    same = next((e for e in versions if e.sha256 == digest), None)
     if same is not None:
+        if not same.path.is_file():  # deleted from the archive: the same bytes go back
+            same.path.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(temp, same.path)
         return _Landed(same.path, digest, size, "unchanged", same)
     name = Path(archive_name(file_name, f"{kind}-{quarter}.zip"))
     target = folder / name

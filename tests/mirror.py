@@ -35,6 +35,7 @@ CmsMirror API
         "slow"      sleep delay seconds (default 2.0) before answering (read timeouts)
         "truncate"  Content-Length of the whole body, then only keep bytes (default half)
         "html"      HTTP 200, text/html error page, where a zip is expected
+        "corrupt"   HTTP 200, complete transfer of the zip with its central directory cut off
     mirror.requests_log                  list[Hit(method, path, status, headers)]
     mirror.downloads(prefix="/files/")   paths answered 200 with a body (what was fetched)
     mirror.clear_log()
@@ -221,7 +222,7 @@ class CmsMirror:
         return paths
 
     def fault(self, path: str, kind: str, times: int | None = None, **options: object) -> None:
-        if kind not in ("404", "500", "429", "slow", "truncate", "html"):
+        if kind not in ("404", "500", "429", "slow", "truncate", "html", "corrupt"):
             raise ValueError(f"unknown fault {kind!r}")
         with self._lock:
             self._faults.setdefault(path, []).append(_Fault(kind, times, options))
@@ -282,6 +283,8 @@ def _handler_for(mirror: CmsMirror) -> type[BaseHTTPRequestHandler]:
             if fault.kind == "html":
                 return self._send(200, b"<!DOCTYPE html><html><body>We're sorry, an error "
                                        b"occurred.</body></html>", "text/html")
+            if fault.kind == "corrupt":
+                return self._send(200, mirror.body(path)[:-40], "application/zip")
             if fault.kind == "truncate":
                 body = mirror._files[path].body
                 keep = int(fault.options.get("keep", len(body) // 2))  # type: ignore[arg-type]

@@ -80,6 +80,18 @@ def test_second_run_downloads_nothing(cms_mirror, mirror_settings, published) ->
     assert mirror_settings.manifest_path.read_text() == manifest
 
 
+def test_deleted_archive_file_is_restored_without_a_second_manifest_line(
+        cms_mirror, mirror_settings, published) -> None:
+    entry = fetch.download_quarter(Q4, mirror_settings)[0].entry
+    entry.path.unlink()
+    cms_mirror.clear_log()
+    result = fetch.download_quarter(Q4, mirror_settings)[0]
+    assert result.status == "unchanged" and result.entry == entry
+    assert entry.path.read_bytes() == cms_mirror.body(HCPCS_PATH)
+    assert cms_mirror.downloads() == [HCPCS_PATH]  # asked without If-None-Match: file was gone
+    assert len(fetch.read_manifest(mirror_settings)) == 3
+
+
 def test_repost_with_new_bytes_is_kept_beside_the_old(cms_mirror, mirror_settings, published) -> None:
     first = fetch.download_quarter(Q4, mirror_settings)[0].entry
     old_bytes = cms_mirror.body(HCPCS_PATH)
@@ -191,6 +203,14 @@ def test_corrupt_zip_never_lands(cms_mirror, mirror_settings, published, body: b
         fetch.download_quarter(Q4, mirror_settings)
     assert raised.value.file == "october-2025-alpha-numeric-hcpcs-file.zip"
     assert archive_files(mirror_settings) == []
+
+
+def test_corrupt_fault_then_success(cms_mirror, mirror_settings, published) -> None:
+    cms_mirror.fault(HCPCS_PATH, "corrupt", times=1)
+    with pytest.raises(BadInput, match="not a readable zip"):
+        fetch.download_quarter(Q4, mirror_settings)
+    assert archive_files(mirror_settings) == []
+    assert fetch.download_quarter(Q4, mirror_settings)[0].status == "new"
 
 
 def test_member_failing_its_crc_never_lands(cms_mirror, mirror_settings, published) -> None:
