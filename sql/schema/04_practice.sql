@@ -40,7 +40,7 @@ CREATE TABLE IF NOT EXISTS match_candidates (
     run_id        BIGINT NOT NULL,
     row_no        INTEGER NOT NULL,      -- -> practice_drugs.row_no
     code          VARCHAR NOT NULL,      -- candidate permanent code
-    basis         VARCHAR NOT NULL,      -- ndc | generic_name | brand_name | descriptor
+    basis         VARCHAR NOT NULL,      -- ndc | generic_name (descriptor's generic part) | brand_name
     matched_field VARCHAR NOT NULL,      -- e.g. asp_ndc_crosswalk.ndc11, hcpcs_codes.long_description
     matched_text  VARCHAR,               -- the text on the CMS side that matched
     score         DOUBLE NOT NULL,       -- 0-100 similarity (100 for an exact NDC)
@@ -72,5 +72,8 @@ CREATE TABLE IF NOT EXISTS practice_alerts (
     evidence            VARCHAR,
     action              VARCHAR,          -- what the billing lead should do
     hints               VARCHAR,          -- NOC family / site-of-service notes
+    candidate_codes     VARCHAR,          -- every plausible code, comma-separated (REVIEW lists them)
+    units_note          VARCHAR,          -- how the units were worked out, or why they could not be
+    active              BOOLEAN,          -- the practice's own active flag for the drug
     PRIMARY KEY (run_id, row_no)
 );

@@ -1,0 +1,314 @@
+"""The practice's drug list: the NOC-billed drugs a billing lead wants watched each quarter.
+
+A list arrives as CSV (UTF-8, with or without BOM, or Windows-1252 as Excel writes it) or
+XLSX (first sheet). Column names follow `COLUMN_ALIASES`, so "Drug Name", "NDC11" or
+"Current HCPCS" work as well as the documented `drug_name`, `ndc`, `current_code`.
+
+Bad rows are listed (file, spreadsheet row with header = row 1, field) and left out; good rows
+are always kept, so one typo never hides the rest of the list. Cell text is taken literally:
+a cell starting with =, +, - or @ stays text and is never evaluated (an XLSX formula comes in
+as its formula text).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import pandas as pd
+
+from crosswalk.errors import BadInput
+from crosswalk.ndc import normalize_ndc
+
+# Codes the list may hold: the NOC family, billed until CMS assigns a permanent code.
+NOC_CODES = ("J3590", "J3490", "J9999", "C9399", "J7999")
+DEFAULT_CODE = "J3590"
+SETTINGS = ("office", "hospital_outpatient")
+
+# Accepted header spellings, compared after lower-casing and folding punctuation to spaces.
+COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "drug_name": ("drug name", "drug", "generic name", "generic", "drug generic name",
+                  "medication", "medication name", "name", "nonproprietary name"),
+    "brand_name": ("brand name", "brand", "trade name", "proprietary name", "product name",
+                   "product"),
+    "ndc": ("ndc", "ndc11", "ndc 11", "ndc code", "ndc number", "national drug code", "ndc2"),
+    "current_code": ("current code", "hcpcs", "current hcpcs", "hcpcs code", "code",
+                     "billing code", "noc code", "billed code", "current hcpcs code"),
+    "dose": ("dose", "dosage", "typical dose", "usual dose", "dose given"),
+    "payer": ("payer", "payor", "insurance", "plan"),
+    "setting": ("setting", "site of service", "place of service", "pos", "site"),
+    "notes": ("notes", "note", "comments", "comment"),
+    "active": ("active", "in use", "is active", "status"),
+}
+
+SETTING_VALUES: dict[str, str] = {
+    "": "office", "office": "office", "physician office": "office", "clinic": "office",
+    "pos 11": "office", "11": "office",
+    "hospital outpatient": "hospital_outpatient", "hospital_outpatient": "hospital_outpatient",
+    "hopd": "hospital_outpatient", "opps": "hospital_outpatient",
+    "outpatient hospital": "hospital_outpatient", "hospital": "hospital_outpatient",
+    "pos 22": "hospital_outpatient", "22": "hospital_outpatient", "19": "hospital_outpatient",
+}
+ACTIVE_VALUES: dict[str, bool] = {
+    "": True, "yes": True, "y": True, "true": True, "1": True, "active": True,
+    "no": False, "n": False, "false": False, "0": False, "inactive": False,
+}
+
+# practice_drugs columns minus run_id, in table order
+DRUG_COLUMNS = ("row_no", "drug_name", "brand_name", "ndc_raw", "ndc11", "current_code", "dose",
+                "dose_amount", "dose_unit", "payer", "setting", "notes", "active")
+
+_DOSE = re.compile(r"^\s*(\d+(?:[.,]\d+)*)\s*([a-zA-Zµμ%]+(?:\s*/\s*[a-zA-Z]+)?)?\s*$")
+_UNIT_WORDS = {"mg": "mg", "mgs": "mg", "milligram": "mg", "milligrams": "mg",
+               "mcg": "mcg", "ug": "mcg", "µg": "mcg", "μg": "mcg", "microgram": "mcg",
+               "micrograms": "mcg", "g": "g", "gm": "g", "gram": "g", "grams": "g",
+               "ml": "ml", "cc": "ml", "l": "l", "unit": "units", "units": "units",
+               "u": "units", "iu": "units", "meq": "meq", "mci": "mci", "uci": "uci",
+               "each": "each", "vial": "vial", "vials": "vial"}
+_BRAND_IN_NAME = re.compile(r"^(?P<name>[^()]+?)\s*\((?P<brand>[^()]+)\)\s*$")
+
+
+@dataclass
+class DrugList:
+    """The rows that passed (`drugs`, practice_drugs columns minus run_id) and the problems."""
+
+    path: Path
+    drugs: pd.DataFrame
+    problems: list[BadInput] = field(default_factory=list)
+    blank_rows: int = 0
+    ignored_columns: tuple[str, ...] = ()
+
+    @property
+    def bad_rows(self) -> int:
+        return len({problem.row for problem in self.problems})
+
+
+@dataclass
+class CheckResult:
+    """What `crosswalk drugs check` prints: counts, then one line per problem."""
+
+    drug_list: DrugList
+
+    @property
+    def ok(self) -> bool:
+        return not self.drug_list.problems
+
+    def describe(self) -> str:
+        found = self.drug_list
+        lines = [f"{found.path.name}: {len(found.drugs)} drug(s) ok, "
+                 f"{found.bad_rows} bad row(s), {found.blank_rows} blank row(s) skipped"]
+        if found.ignored_columns:
+            lines.append(f"ignored columns: {', '.join(found.ignored_columns)}")
+        lines += [str(problem) for problem in found.problems]
+        return "\n".join(lines)
+
+
+def check_file(path: Path | str) -> CheckResult:
+    """Validate a drug list without touching the database (a header problem is one line too)."""
+    path = Path(path)
+    try:
+        return CheckResult(read_drug_list(path))
+    except BadInput as error:
+        empty = pd.DataFrame(columns=list(DRUG_COLUMNS))
+        return CheckResult(DrugList(path, empty, [error]))
+
+
+def read_drug_list(path: Path | str) -> DrugList:
+    """Read and validate a CSV or XLSX drug list; raises BadInput only for a file-level fault."""
+    path = Path(path)
+    if not path.is_file():
+        raise BadInput("no such file", file=str(path))
+    rows, problems = _sheet_rows(path)
+    header_at, header = _find_header(rows, path)
+    columns, ignored = _map_columns(header, path, header_at)
+    drugs, blank = [], 0
+    seen: dict[tuple[str, str, str], int] = {}
+    for row_no, cells in rows:
+        if row_no <= header_at:
+            continue
+        values = {name: _cell_text(cells, index) for name, index in columns.items()}
+        if not any(values.values()):
+            blank += 1
+            continue
+        drug, row_problems = parse_row(values, path.name, row_no)
+        if drug is not None:
+            key = (drug["drug_name"].lower(), drug["ndc11"] or "", drug["current_code"])
+            if key in seen:
+                row_problems.append(BadInput(f"duplicate of row {seen[key]} (same drug name, "
+                                             "NDC and code)", file=path.name, row=row_no,
+                                             field="drug_name"))
+            else:
+                seen[key] = row_no
+        bad_bytes = [p for p in problems if p.row == row_no]
+        if row_problems or bad_bytes:
+            problems.extend(row_problems)
+            continue
+        drugs.append(drug)
+    problems.sort(key=lambda problem: (problem.row or 0))
+    frame = pd.DataFrame(drugs, columns=list(DRUG_COLUMNS))
+    return DrugList(path, frame, problems, blank, ignored)
+
+
+def parse_row(values: dict[str, str], file: str, row_no: int
+              ) -> tuple[dict[str, Any] | None, list[BadInput]]:
+    """One spreadsheet row -> a practice_drugs row, or the reasons it cannot be one."""
+    problems: list[BadInput] = []
+
+    def bad(field_name: str, reason: str) -> None:
+        problems.append(BadInput(reason, file=file, row=row_no, field=field_name))
+
+    name, brand = values.get("drug_name", ""), values.get("brand_name", "")
+    found = _BRAND_IN_NAME.match(name)
+    if found and not brand:
+        name, brand = found["name"].strip(), found["brand"].strip()
+    if not name:
+        bad("drug_name", "empty drug name")
+    ndc_raw = values.get("ndc", "")
+    ndc11 = None
+    if ndc_raw:
+        result = normalize_ndc(ndc_raw)
+        ndc11 = result.ndc11
+        if not result.ok:
+            bad("ndc", f"{ndc_raw!r}: {result.reason}")
+    code = values.get("current_code", "").upper().replace(" ", "") or DEFAULT_CODE
+    if code not in NOC_CODES:
+        bad("current_code", f"{code!r} is not a NOC code: the list holds drugs billed under "
+                            f"{', '.join(NOC_CODES)} until CMS assigns a permanent code")
+    setting = SETTING_VALUES.get(_folded(values.get("setting", "")))
+    if setting is None:
+        bad("setting", f"{values['setting']!r}: use office or hospital outpatient "
+                       "(HOPD, OPPS)")
+    active = ACTIVE_VALUES.get(values.get("active", "").strip().lower())
+    if active is None:
+        bad("active", f"{values['active']!r}: use yes/no, true/false, 1/0 or y/n")
+    if problems:
+        return None, problems
+    amount, unit = parse_dose(values.get("dose", ""))
+    return {
+        "row_no": row_no, "drug_name": name, "brand_name": brand or None,
+        "ndc_raw": ndc_raw or None, "ndc11": ndc11, "current_code": code,
+        "dose": values.get("dose") or None, "dose_amount": amount, "dose_unit": unit,
+        "payer": values.get("payer") or None, "setting": setting,
+        "notes": values.get("notes") or None, "active": active,
+    }, problems
+
+
+def parse_dose(text: str) -> tuple[float | None, str | None]:
+    """'450 mg' -> (450.0, 'mg'); '1,000 units' -> (1000.0, 'units'); a per-weight dose such
+    as '6 mg/kg' keeps its unit so the units advice can say why it cannot count units."""
+    found = _DOSE.match(text or "")
+    if not found:
+        return None, None
+    amount = float(found[1].replace(",", ""))
+    unit = (found[2] or "").lower().replace(" ", "")
+    if not unit:
+        return amount, None
+    base, _, per = unit.partition("/")
+    base = _UNIT_WORDS.get(base, base)
+    return amount, f"{base}/{per}" if per else base
+
+
+def normalize_unit(word: str) -> str:
+    """Spellings of a dose unit in CMS descriptors and lists ('MG', 'cc', 'IU') -> one form."""
+    key = word.strip().lower()
+    return _UNIT_WORDS.get(key, key)
+
+
+def _sheet_rows(path: Path) -> tuple[list[tuple[int, list[str]]], list[BadInput]]:
+    """(spreadsheet row number, cell texts) for every row, and any undecodable-byte problems."""
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return list(_xlsx_rows(path)), []
+    if path.suffix.lower() in (".csv", ".txt"):
+        return _csv_rows(path)
+    raise BadInput(f"unsupported file type {path.suffix!r}: use .csv or .xlsx", file=path.name)
+
+
+def _csv_rows(path: Path) -> tuple[list[tuple[int, list[str]]], list[BadInput]]:
+    text = decode_csv(path.read_bytes())
+    rows = list(enumerate(csv.reader(io.StringIO(text, newline="")), start=1))
+    problems = [BadInput(f"undecodable byte(s) (neither UTF-8 nor Windows-1252) in "
+                         f"{cell!r}", file=path.name, row=row_no)
+                for row_no, cells in rows for cell in cells if "\ufffd" in cell][:50]
+    return rows, problems
+
+
+def decode_csv(raw: bytes) -> str:
+    """UTF-8 (BOM or not) when it decodes, else Windows-1252 as Excel on Windows saves CSV.
+
+    When neither decodes cleanly, the reading with fewer bad bytes wins and bad bytes become
+    U+FFFD, which the row check reports by row.
+    """
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    readings = [raw.decode(encoding, errors="replace") for encoding in ("utf-8-sig", "cp1252")]
+    return min(readings, key=lambda text: text.count("\ufffd"))
+
+
+def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """First sheet, formulas as their text (data_only=False): nothing is ever evaluated."""
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=False)
+    except Exception as error:  # openpyxl raises zipfile/KeyError/ValueError variants
+        raise BadInput(f"cannot open as XLSX: {error}", file=path.name) from error
+    try:
+        sheet = book.worksheets[0]
+        for row_no, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+            yield row_no, [_xlsx_text(value) for value in cells]
+    finally:
+        book.close()
+
+
+def _xlsx_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _find_header(rows: list[tuple[int, list[str]]], path: Path) -> tuple[int, list[str]]:
+    for row_no, cells in rows:
+        if any(cell.strip() for cell in cells):
+            return row_no, cells
+    raise BadInput("the file is empty: expected a header row with drug_name", file=path.name)
+
+
+def _map_columns(header: list[str], path: Path, header_at: int
+                 ) -> tuple[dict[str, int], tuple[str, ...]]:
+    """Header cells -> {column: index}; unknown headers are ignored (and reported)."""
+    lookup = {_folded(alias): name for name, aliases in COLUMN_ALIASES.items()
+              for alias in (name, *aliases)}
+    columns: dict[str, int] = {}
+    ignored = []
+    for index, cell in enumerate(header):
+        name = lookup.get(_folded(cell))
+        if name and name not in columns:
+            columns[name] = index
+        elif cell.strip():
+            ignored.append(cell.strip())
+    if "drug_name" not in columns:
+        raise BadInput("no drug_name column in the header (accepted: drug_name, "
+                       + ", ".join(f'"{a}"' for a in COLUMN_ALIASES["drug_name"][:3]) + ")",
+                       file=path.name, row=header_at, field="drug_name")
+    return columns, tuple(ignored)
+
+
+def _cell_text(cells: list[str], index: int) -> str:
+    """The cell's text, trimmed of spaces and NBSP; a missing trailing cell is empty."""
+    return cells[index].replace("\xa0", " ").strip() if index < len(cells) else ""
+
+
+def _folded(text: str) -> str:
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", text.lower()).split())
+
