@@ -1,0 +1,285 @@
+"""flows/: the Prefect flows, the schedule, prefect.yaml and the project's Prefect settings.
+
+Only the tests marked `prefect` start Prefect's API (about 10-20 s each on 2 cores): one
+module-scoped run of both flows under `prefect_test_harness`, and the README's main command
+in a real process. Everything else asserts on objects, without a server or a clock.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any, Iterator
+
+import duckdb
+import openpyxl
+import pytest
+import yaml
+
+from crosswalk import pipeline
+from crosswalk.errors import BadInput
+from crosswalk.quarters import Quarter
+from crosswalk.settings import EXAMPLE_DRUGS, Settings
+from flows import deployment
+from flows.quarterly_update import quarterly_update
+from mirror import CmsMirror
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CROSSWALK = Path(sys.executable).with_name("crosswalk")
+Q3, Q4 = Quarter(2025, 3), Quarter(2025, 4)
+
+
+def clean_environment(home: Path) -> dict[str, str]:
+    """The environment of a user who never set Prefect up (no API URL, no home, no profile)."""
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("PREFECT_", "CROSSWALK_"))}
+    env["HOME"] = str(home)
+    return env
+
+
+# ---------------------------------------------------------------------------------------------
+# The schedule, from the deployment object
+
+
+def schedules_of(built: Any) -> list[tuple[str, str, str]]:
+    return [(s.slug, s.schedule.cron, s.schedule.timezone) for s in built.schedules]
+
+
+def test_the_deployment_runs_early_in_each_release_month_and_rechecks_mid_month(monkeypatch):
+    for name in ("CROSSWALK_CRON", "CROSSWALK_RECHECK_CRON", "CROSSWALK_TZ"):
+        monkeypatch.delenv(name, raising=False)
+    built = deployment.build_deployment(parameters={"data_dir": "/srv/crosswalk"})
+    assert schedules_of(built) == [
+        ("quarterly-release", "0 6 2 1,4,7,10 *", "America/New_York"),
+        ("mid-quarter-recheck", "0 6 15 1,4,7,10 *", "America/New_York")]
+    assert all(s.active for s in built.schedules)
+    assert built.name == "quarterly"
+    assert built.entrypoint == "flows/quarterly_update.py:quarterly_update"
+    assert built.parameters == {"data_dir": "/srv/crosswalk"}
+
+
+def test_the_schedule_follows_the_environment_and_options_beat_it(monkeypatch):
+    monkeypatch.setenv("CROSSWALK_CRON", "30 7 3 1,4,7,10 *")
+    monkeypatch.setenv("CROSSWALK_RECHECK_CRON", "30 7 20 1,4,7,10 *")
+    monkeypatch.setenv("CROSSWALK_TZ", "America/Chicago")
+    assert schedules_of(deployment.build_deployment()) == [
+        ("quarterly-release", "30 7 3 1,4,7,10 *", "America/Chicago"),
+        ("mid-quarter-recheck", "30 7 20 1,4,7,10 *", "America/Chicago")]
+    built = deployment.build_deployment(cron="0 5 1 1,4,7,10 *", timezone="UTC")
+    assert schedules_of(built) == [
+        ("quarterly-release", "0 5 1 1,4,7,10 *", "UTC"),
+        ("mid-quarter-recheck", "30 7 20 1,4,7,10 *", "UTC")]
+
+
+@pytest.mark.parametrize(("options", "field"), [
+    ({"cron": "0 6 32 1,4,7,10 *"}, "--cron"),
+    ({"recheck_cron": "every quarter"}, "--recheck-cron"),
+    ({"timezone": "Eastern Standard Time"}, "--timezone"),
+])
+def test_a_bad_schedule_is_refused_naming_the_option(options, field):
+    with pytest.raises(BadInput) as refused:
+        deployment.build_deployment(**options)
+    assert refused.value.field == field
+
+
+def test_prefect_yaml_describes_the_same_deployment():
+    spec = yaml.safe_load((REPO_ROOT / "prefect.yaml").read_text())
+    (entry,) = spec["deployments"]
+    built = deployment.build_deployment(cron=None, recheck_cron=None, timezone=None)
+    assert entry["entrypoint"] == built.entrypoint
+    assert entry["name"] == built.name
+    assert [(s["slug"], s["cron"], s["timezone"]) for s in entry["schedules"]] == [
+        ("quarterly-release", deployment.DEFAULT_CRON, deployment.DEFAULT_TIMEZONE),
+        ("mid-quarter-recheck", deployment.DEFAULT_RECHECK_CRON, deployment.DEFAULT_TIMEZONE)]
+    assert entry["work_pool"]["name"] and entry["concurrency_limit"] == 1
+    assert set(entry["parameters"]) <= set(inspect.signature(quarterly_update.fn).parameters)
+
+
+def test_serve_without_a_prefect_server_says_how_to_start_one(tmp_path):
+    result = subprocess.run([str(CROSSWALK), "serve", "--data-dir", str(tmp_path / "data")],
+                            capture_output=True, text=True, timeout=120, cwd=tmp_path,
+                            env=clean_environment(tmp_path))
+    assert result.returncode == 1
+    assert "PREFECT_API_URL is not set" in result.stderr
+    assert "prefect server start" in result.stderr
+    assert "export PREFECT_API_URL=http://127.0.0.1:4200/api" in result.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# Prefect settings on a fresh machine, from any folder
+
+
+SHOW_SETTINGS = textwrap.dedent("""
+    import sys
+    from pathlib import Path
+    import flows
+    flows.configure_prefect(Path(sys.argv[1]))
+    from prefect.settings import get_current_settings
+    s = get_current_settings()
+    print(s.server.ephemeral.startup_timeout_seconds, s.server.analytics_enabled, s.home)
+""")
+
+
+def test_the_cli_settings_reach_prefect_from_any_folder(tmp_path):
+    data_dir = tmp_path / "data"
+    shown = subprocess.run([sys.executable, "-c", SHOW_SETTINGS, str(data_dir)], cwd=tmp_path,
+                           env=clean_environment(tmp_path), capture_output=True, text=True,
+                           timeout=60, check=True).stdout.split()
+    assert shown == ["120", "False", str((data_dir / "prefect").resolve())]
+
+
+def test_a_users_own_prefect_home_and_values_are_kept(tmp_path):
+    env = clean_environment(tmp_path) | {
+        "PREFECT_HOME": str(tmp_path / "mine"),
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "300"}
+    shown = subprocess.run([sys.executable, "-c", SHOW_SETTINGS, str(tmp_path / "data")],
+                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+                           check=True).stdout.split()
+    assert shown == ["300", "False", str(tmp_path / "mine")]
+
+
+def test_pyproject_carries_the_same_prefect_settings_for_prefect_commands(tmp_path):
+    shown = subprocess.run(
+        [sys.executable, "-c", "from prefect.settings import get_current_settings as g; "
+         "s = g(); print(s.server.ephemeral.startup_timeout_seconds, s.server.analytics_enabled)"],
+        cwd=REPO_ROOT, env=clean_environment(tmp_path), capture_output=True, text=True,
+        timeout=60, check=True).stdout.split()
+    assert shown == ["120", "False"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The flows under prefect_test_harness (one module-scoped session: the harness costs 20-30 s)
+
+
+class HarnessRuns:
+    """What the module's flow runs produced, for the tests below to inspect."""
+
+    def __init__(self, settings: Settings, mirror: CmsMirror) -> None:
+        self.settings, self.mirror = settings, mirror
+        self.first: pipeline.RunSummary | None = None
+        self.artifacts: dict[str, Any] = {}
+        self.rebuilt_task_states: dict[str, str] = {}
+        self.backfill: pipeline.BackfillSummary | None = None
+
+
+@pytest.fixture(scope="module")
+def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HarnessRuns]:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (ArtifactFilter, ArtifactFilterKey,
+                                                FlowRunFilter, FlowRunFilterId)
+    from prefect.testing.utilities import prefect_test_harness
+
+    from flows.backfill import backfill
+
+    data_dir = tmp_path_factory.mktemp("harness") / "data"
+    settings = Settings().with_overrides(data_dir=data_dir)
+    with CmsMirror() as mirror, prefect_test_harness(server_startup_timeout=180):
+        mirror.publish_quarter(Q3)
+        mirror.publish_quarter(Q4)
+        runs = HarnessRuns(settings, mirror)
+        runs.first = quarterly_update(cms_url=mirror.base_url, data_dir=str(data_dir))
+        with get_client(sync_client=True) as client:
+            keys = [f"crosswalk-2025q4-{what}" for what in ("summary", "alerts")]
+            found = client.read_artifacts(
+                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=keys)))
+            runs.artifacts = {artifact.key: artifact for artifact in found}
+
+            settings.db_path.unlink()  # lose the database: rebuild it from the archive
+            state = quarterly_update(quarter="2025Q4", cms_url=mirror.base_url,
+                                     data_dir=str(data_dir), return_state=True)
+            task_runs = client.read_task_runs(flow_run_filter=FlowRunFilter(
+                id=FlowRunFilterId(any_=[state.state_details.flow_run_id])))
+            runs.rebuilt_task_states = {run.name.rsplit("-", 1)[0]: run.state.name
+                                        for run in task_runs}
+        pipeline.download(settings, Q3)
+        runs.backfill = backfill(data_dir=str(data_dir))
+        yield runs
+
+
+@pytest.mark.prefect
+def test_the_flow_loads_matches_and_writes_the_workbooks(harness):
+    summary = harness.first
+    assert summary.quarter == Q4 and summary.load.status == "loaded"
+    with duckdb.connect(str(harness.settings.db_path), read_only=True) as con:
+        loaded = dict(con.execute("SELECT source_kind, sha256 FROM release_files "
+                                  "WHERE quarter = '2025Q4'").fetchall())
+        alerts = con.execute("SELECT count(*) FROM practice_alerts WHERE run_id = ?",
+                             [summary.outcome.run_id]).fetchone()[0]
+    assert loaded == {entry.source_kind: entry.sha256 for entry in summary.files}
+    assert alerts == len(summary.outcome.alerts) > 0
+    names = sorted(path.name for path in summary.workbooks)
+    assert names == ["crosswalk-2025Q4.xlsx", "noc-alerts-2025Q4.xlsx"]
+    book = openpyxl.load_workbook(next(p for p in summary.workbooks if p.name.startswith("noc")))
+    cells = {str(c).strip() for s in book.worksheets for r in s.iter_rows(values_only=True)
+             for c in r if c is not None}
+    assert set(summary.outcome.alerts["drug_name"]) <= cells
+
+
+@pytest.mark.prefect
+def test_the_flow_publishes_a_summary_and_an_alerts_table(harness):
+    summary = harness.first
+    markdown = harness.artifacts["crosswalk-2025q4-summary"]
+    assert markdown.type == "markdown"
+    for verdict, count in summary.verdict_counts().items():
+        assert f"| {verdict} | {count} |" in markdown.data
+    for entry in summary.files:
+        assert entry.file_name in markdown.data and entry.sha256 in markdown.data
+
+    table = harness.artifacts["crosswalk-2025q4-alerts"]
+    assert table.type == "table"
+    rows = json.loads(table.data)
+    assert len(rows) == len(summary.outcome.alerts)
+    expected = summary.outcome.alerts.sort_values("drug_name")
+    assert [row["drug_name"] for row in sorted(rows, key=lambda r: r["drug_name"])] == \
+        list(expected["drug_name"])
+    assert [row["verdict"] for row in sorted(rows, key=lambda r: r["drug_name"])] == \
+        list(expected["verdict"])
+
+
+@pytest.mark.prefect
+def test_rebuilding_a_lost_database_reuses_the_cached_parse(harness):
+    states = harness.rebuilt_task_states
+    assert states["parse-release"] == "Cached"
+    assert states["write-release"] == "Completed"
+    assert states["download-release"] == "Completed"  # CMS is always asked again
+    with duckdb.connect(str(harness.settings.db_path), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM hcpcs_codes WHERE quarter = '2025Q4'"
+                           ).fetchone()[0] > 0
+    assert any((harness.settings.data_dir / "prefect" / "results").iterdir())
+
+
+@pytest.mark.prefect
+def test_the_backfill_flow_loads_the_archive_in_quarter_order(harness):
+    summary = harness.backfill
+    assert [(str(load.quarter), load.status) for load in summary.loads] == [
+        ("2025Q3", "loaded"), ("2025Q4", "unchanged")]
+    assert summary.missing == ()
+
+
+# ---------------------------------------------------------------------------------------------
+# The README's main command, in a real process, with Prefect
+
+
+@pytest.mark.prefect
+def test_crosswalk_run_with_prefect_on_a_fresh_machine(tmp_path):
+    with CmsMirror() as mirror:
+        mirror.publish_quarter(Q4)
+        result = subprocess.run(
+            [str(CROSSWALK), "run", "--cms-url", mirror.base_url, "--data-dir", "data"],
+            capture_output=True, text=True, timeout=300, cwd=tmp_path,
+            env=clean_environment(tmp_path))
+    assert result.returncode == 0, result.stderr[-3000:]
+    reports = tmp_path / "data" / "reports" / "2025Q4"
+    for name in ("noc-alerts-2025Q4.xlsx", "crosswalk-2025Q4.xlsx"):
+        assert f"wrote {(reports / name)}" in result.stdout or f"wrote data/reports/2025Q4/{name}" \
+            in result.stdout
+        assert (reports / name).is_file()
+    assert (tmp_path / "data" / "prefect" / "prefect.db").is_file()  # Prefect home: data dir
+    assert not (tmp_path / ".prefect").exists()
+    assert "Flow run" in result.stderr and "quarterly-update" in result.stderr
+    assert EXAMPLE_DRUGS.name in result.stdout
