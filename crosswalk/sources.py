@@ -269,8 +269,8 @@ def choose(spec: SourceSpec, quarter: Quarter, links: list[Link], base_url: str)
     return Posting(spec.kind, quarter, best.url, best.text, best.file_name, reason, notes)
 
 
-def read_listing(path: str, settings: Settings, session: requests.Session) -> tuple[str, str]:
-    """(page URL, HTML) of a listing page under the configured base URL."""
+def read_listing(path: str, settings: Settings, session: requests.Session) -> tuple[str, list[Link]]:
+    """(page URL, links) of a listing page under the configured base URL."""
     url = settings.cms_url.rstrip("/") + path
     try:
         response = session.get(url, timeout=(settings.connect_timeout, settings.read_timeout))
@@ -278,23 +278,30 @@ def read_listing(path: str, settings: Settings, session: requests.Session) -> tu
         raise SourceUnavailable(f"cannot read the CMS listing page {url}: {error}") from error
     if response.status_code != 200:
         raise SourceUnavailable(f"CMS listing page {url} answered HTTP {response.status_code}")
-    return url, response.text
+    if "charset" not in response.headers.get("Content-Type", "").lower():
+        response.encoding = "utf-8"  # requests would assume Latin-1 for text/html
+    return url, page_links(response.text, url)
+
+
+Pages = dict[str, "tuple[str, list[Link]] | SourceUnavailable"]
 
 
 def _listing(spec: SourceSpec, settings: Settings, session: requests.Session,
-             pages: dict[str, tuple[str, list[Link]]]) -> tuple[str, list[Link]]:
-    """The first of the spec's listing pages that answers (CMS moved the ASP page once)."""
-    failures = []
+             pages: Pages) -> tuple[str, list[Link]]:
+    """The first of the spec's listing pages that answers (CMS moved the ASP page once).
+
+    `pages` remembers each page read (or failed) so kinds sharing a page ask for it once.
+    """
     for path in spec.listing_paths:
         if path not in pages:
             try:
-                url, html = read_listing(path, settings, session)
+                pages[path] = read_listing(path, settings, session)
             except SourceUnavailable as error:
-                failures.append(str(error))
-                continue
-            pages[path] = (url, page_links(html, url))
-        return pages[path]
-    raise SourceUnavailable(f"{spec.label}: no listing page answered: " + "; ".join(failures))
+                pages[path] = error
+        if not isinstance(pages[path], SourceUnavailable):
+            return pages[path]  # type: ignore[return-value]
+    failures = "; ".join(str(pages[path]) for path in spec.listing_paths)
+    raise SourceUnavailable(f"{spec.label}: no listing page answered: {failures}")
 
 
 def discover(quarter: Quarter, settings: Settings, session: requests.Session,
@@ -303,7 +310,7 @@ def discover(quarter: Quarter, settings: Settings, session: requests.Session,
 
     Optional kinds (NOC pricing and crosswalk) missing from the page are simply left out.
     """
-    pages: dict[str, tuple[str, list[Link]]] = {}
+    pages: Pages = {}
     postings = []
     for kind in kinds:
         spec = SOURCES[kind]

@@ -27,7 +27,8 @@ CmsMirror API
         (re)publish bytes at a path without a link: a re-post gets a new ETag and a later
         Last-Modified, exactly like CMS replacing a file behind an unchanged URL.
     mirror.body(path) -> bytes           what is served at path now
-    mirror.add_link(page_path, text, href)  /  mirror.set_page(page_path, html)
+    mirror.add_link(page_path, text, href)
+    mirror.set_page(page_path, html, content_type="text/html; charset=utf-8")
     mirror.fault(path, kind, times=None, **options)   times=None: every request
         "404"       HTTP 404 page
         "500"       HTTP 500 (status=503 etc. to vary); times=N then success
@@ -155,7 +156,7 @@ class CmsMirror:
     def __init__(self) -> None:
         self.requests_log: list[Hit] = []
         self._links: dict[str, list[tuple[str, str]]] = {path: [] for path in _DECOYS}
-        self._pages: dict[str, str] = {}
+        self._pages: dict[str, tuple[str, str]] = {}
         self._files: dict[str, _File] = {}
         self._faults: dict[str, list[_Fault]] = {}
         self._lock = threading.Lock()
@@ -200,8 +201,10 @@ class CmsMirror:
         with self._lock:
             self._links.setdefault(page_path, []).insert(0, (text, href))
 
-    def set_page(self, page_path: str, html: str) -> None:
-        self._pages[page_path] = html
+    def set_page(self, page_path: str, html: str,
+                 content_type: str = "text/html; charset=utf-8") -> None:
+        """Serve exactly this HTML at a page path (a page CMS restyled, or one without charset)."""
+        self._pages[page_path] = (html, content_type)
 
     def post(self, kind: str, link_text: str, file_name: str, body: bytes,
              href: str | None = None) -> str:
@@ -245,7 +248,8 @@ class CmsMirror:
                     return fault
         return None
 
-    def _page_html(self, path: str) -> str | None:
+    def _page(self, path: str) -> tuple[str, str] | None:
+        """(HTML, Content-Type) of a listing page, or None."""
         if path in self._pages:
             return self._pages[path]
         if path not in self._links:
@@ -253,7 +257,7 @@ class CmsMirror:
         items = "\n".join(f'<li><a href="{href}">{text}</a></li>' for text, href in self._links[path])
         decoys = "\n".join(f'<li><a href="{href}">{text}</a></li>' for text, href in _DECOYS.get(path, []))
         title = "Quarterly Update" if "quarterly" in path else "ASP Pricing Files"
-        return _PAGE.format(title=title, items=items, decoys=decoys)
+        return _PAGE.format(title=title, items=items, decoys=decoys), "text/html; charset=utf-8"
 
 
 def _handler_for(mirror: CmsMirror) -> type[BaseHTTPRequestHandler]:
@@ -269,9 +273,9 @@ def _handler_for(mirror: CmsMirror) -> type[BaseHTTPRequestHandler]:
                 time.sleep(float(fault.options.get("delay", 2.0)))  # type: ignore[arg-type]
             elif fault is not None:
                 return self._faulty(path, fault)
-            html = mirror._page_html(path)
-            if html is not None:
-                return self._send(200, html.encode(), "text/html; charset=utf-8")
+            page = mirror._page(path)
+            if page is not None:
+                return self._send(200, page[0].encode(), page[1])
             posted = mirror._files.get(path)
             if posted is None:
                 return self._send(404, b"<html><body>Page Not Found</body></html>", "text/html")

@@ -197,3 +197,23 @@ def test_newest_posted_quarter(cms_mirror, mirror_settings) -> None:
         cms_mirror.publish_quarter(quarter, kinds=("hcpcs",))
     with requests.Session() as session:
         assert sources.newest_posted_quarter(mirror_settings, session) == Q4_2025
+
+
+def test_listing_page_down_is_asked_once_per_run_and_named(cms_mirror, mirror_settings) -> None:
+    from crosswalk.fetch import make_session
+
+    cms_mirror.publish_quarter("2025Q4")
+    cms_mirror.fault(sources.ASP_PAGE, "500")
+    with make_session(mirror_settings) as session, pytest.raises(SourceUnavailable) as raised:
+        sources.discover(Q4_2025, mirror_settings, session)
+    assert "[asp_pricing]" in str(raised.value) and "HTTP 500" in str(raised.value)
+    asked = [hit.status for hit in cms_mirror.requests_log if hit.path == sources.ASP_PAGE]
+    assert asked == [500] * (mirror_settings.retries + 1)  # retried, but not again per kind
+
+
+def test_listing_page_without_charset_is_read_as_utf8(cms_mirror, mirror_settings) -> None:
+    cms_mirror.set_page(sources.HCPCS_PAGE, '<a href="/files/zip/a.zip">October 2025 Alpha\u2011Numeric '
+                        'HCPCS File\u00a0(ZIP)</a>', content_type="text/html")
+    with requests.Session() as session:
+        url, links = sources.read_listing(sources.HCPCS_PAGE, mirror_settings, session)
+    assert links[0].text == "October 2025 Alpha\u2011Numeric HCPCS File (ZIP)"
