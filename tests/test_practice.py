@@ -1,0 +1,189 @@
+"""The practice drug list: header spellings, encodings, XLSX, and bad rows named by row and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import Workbook
+
+from crosswalk import practice
+from crosswalk.cli import main
+from crosswalk.errors import BadInput
+from crosswalk.settings import EXAMPLE_DRUGS
+
+HEADER = "drug_name,brand_name,ndc,current_code,dose,payer,setting,notes,active"
+
+
+def write_csv(tmp_path: Path, lines: list[str], encoding: str = "utf-8",
+              name: str = "drugs.csv") -> Path:
+    path = tmp_path / name
+    path.write_bytes("\r\n".join(lines).encode(encoding) + b"\r\n")
+    return path
+
+
+def write_xlsx(tmp_path: Path, rows: list[list[object]], name: str = "drugs.xlsx") -> Path:
+    book = Workbook()
+    sheet = book.active
+    for row in rows:
+        sheet.append(row)
+    book.create_sheet("Second")["A1"] = "never read"
+    path = tmp_path / name
+    book.save(path)
+    return path
+
+
+def test_example_list_is_valid_and_realistic() -> None:
+    result = practice.check_file(EXAMPLE_DRUGS)
+    drugs = result.drug_list.drugs
+    assert result.ok, result.describe()
+    assert len(drugs) >= 15
+    assert set(drugs["current_code"]) == {"J3590", "J3490", "J9999", "C9399"}
+    assert set(drugs["setting"]) == {"office", "hospital_outpatient"}
+    assert drugs["drug_name"].str.contains(r"-[a-z]{4}$").sum() >= 10  # biosimilar suffixes
+
+
+def test_documented_header_values_and_defaults(tmp_path: Path) -> None:
+    path = write_csv(tmp_path, [
+        HEADER,
+        "ublituximab-xiiy,Briumvi,73150-0150-06,J3590,450 mg,Medicare,office,,yes",
+        "rituximab-arrx,Riabni,5551-3224-01,,\"1,000 mg\",,HOPD,,0",
+    ])
+    drugs = practice.read_drug_list(path).drugs.set_index("row_no")
+    assert drugs.loc[2, "ndc11"] == "73150015006"
+    assert (drugs.loc[2, "dose_amount"], drugs.loc[2, "dose_unit"]) == (450.0, "mg")
+    assert drugs.loc[2, "active"]
+    assert drugs.loc[3, "ndc11"] == "05551322401"  # 4-4-2 gets its leading zero
+    assert drugs.loc[3, "current_code"] == "J3590"  # default
+    assert drugs.loc[3, "setting"] == "hospital_outpatient"
+    assert drugs.loc[3, "dose_amount"] == 1000.0
+    assert not drugs.loc[3, "active"]
+
+
+@pytest.mark.parametrize("header", [
+    "Drug Name,Brand,NDC11,Current HCPCS,Dose,Setting",
+    "Generic Name,Brand Name,NDC,HCPCS,Dosage,Site of Service",
+    "DRUG_NAME,Trade Name,National Drug Code,Code,dose,place of service",
+])
+def test_common_header_spellings(tmp_path: Path, header: str) -> None:
+    path = write_csv(tmp_path, [header, "tocilizumab-aazg,Tyenne,65219-0590-04,J3590,560 mg,OPPS"])
+    drug = practice.read_drug_list(path).drugs.iloc[0]
+    assert (drug["drug_name"], drug["brand_name"], drug["ndc11"]) == (
+        "tocilizumab-aazg", "Tyenne", "65219059004")
+    assert (drug["current_code"], drug["dose"], drug["setting"]) == (
+        "J3590", "560 mg", "hospital_outpatient")
+
+
+def test_bad_rows_are_named_by_row_and_field_and_good_rows_survive(tmp_path: Path) -> None:
+    path = write_csv(tmp_path, [
+        HEADER,
+        "ublituximab-xiiy,Briumvi,73150-0150-06,J3590,450 mg,,,,",     # row 2 good
+        "rituximab-arrx,Riabni,5551322401,J3590,,,,,",                 # row 3 bare 10 digits
+        ",Tyenne,65219-0590-04,J3590,,,,,",                            # row 4 empty name
+        ",,,,,,,,",                                                    # row 5 blank
+        "zanidatamab-hrii,Ziihera,68727-0950-02,J9312,,,,,",           # row 6 not a NOC code
+        "ublituximab-xiiy,Briumvi,73150-0150-06,J3590,600 mg,,,,",     # row 7 duplicate of 2
+        "cosibelimab-ipdl,Unloxcyt,,J3590,,,home,,maybe",              # row 8 setting + active
+        "aflibercept-jbvf,Yesafili,,J3590,2 mg,,,,",                   # row 9 good
+    ])
+    result = practice.check_file(path)
+    found = {(p.row, p.field) for p in result.drug_list.problems}
+    assert found == {(3, "ndc"), (4, "drug_name"), (6, "current_code"), (7, "drug_name"),
+                     (8, "setting"), (8, "active")}
+    assert not result.ok
+    assert list(result.drug_list.drugs["row_no"]) == [2, 9]
+    assert result.drug_list.blank_rows == 1
+    text = result.describe()
+    assert "2 drug(s) ok, 5 bad row(s), 1 blank row(s) skipped" in text
+    assert "drugs.csv, row 3, field 'ndc': '5551322401': ambiguous 10-digit NDC" in text
+    assert "drugs.csv, row 6, field 'current_code': 'J9312' is not a NOC code" in text
+    assert "row 7, field 'drug_name': duplicate of row 2" in text
+
+
+def test_windows_1252_and_bom_are_decoded(tmp_path: Path) -> None:
+    cp = write_csv(tmp_path, [HEADER, "rituximab-arrx,Riabni\u00ae,,J3590,,,,caf\u00e9 note,"],
+                   encoding="cp1252", name="cp.csv")
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes(b"\xef\xbb\xbf" + f"{HEADER}\nrituximab-arrx,Riabni\u2122,,,,,,,\n"
+                    .encode("utf-8"))
+    cp_drug = practice.read_drug_list(cp).drugs.iloc[0]
+    assert cp_drug["brand_name"] == "Riabni\u00ae" and cp_drug["notes"] == "caf\u00e9 note"
+    assert practice.read_drug_list(bom).drugs.iloc[0]["brand_name"] == "Riabni\u2122"
+
+
+def test_undecodable_bytes_are_reported_by_row(tmp_path: Path) -> None:
+    path = tmp_path / "broken.csv"
+    # 0x81 is undefined in Windows-1252 and a stray continuation byte in UTF-8
+    path.write_bytes(f"{HEADER}\r\nublituximab-xiiy,,,,,,,,\r\n".encode() + b"ritux\x81mab,,,,,,,,\r\n")
+    result = practice.check_file(path)
+    assert [(p.row, "undecodable" in p.reason) for p in result.drug_list.problems] == [(3, True)]
+    assert list(result.drug_list.drugs["drug_name"]) == ["ublituximab-xiiy"]
+
+
+def test_formula_looking_cells_stay_text(tmp_path: Path) -> None:
+    csv_path = write_csv(tmp_path, [
+        HEADER, '"=HYPERLINK(""http://x"",""rituximab-arrx"")",+Riabni,,J3590,,@payer,,-see chart,'])
+    xlsx_path = write_xlsx(tmp_path, [
+        ["Drug Name", "Brand", "NDC", "HCPCS", "Notes"],
+        ["=CONCAT(\"ritux\",\"imab-arrx\")", "@Riabni", "55513-0224-01", "J3590", "-see chart"],
+    ])
+    from_csv = practice.read_drug_list(csv_path).drugs.iloc[0]
+    from_xlsx = practice.read_drug_list(xlsx_path).drugs.iloc[0]
+    assert from_csv["drug_name"] == '=HYPERLINK("http://x","rituximab-arrx")'
+    assert (from_csv["brand_name"], from_csv["payer"], from_csv["notes"]) == (
+        "+Riabni", "@payer", "-see chart")
+    assert from_xlsx["drug_name"] == '=CONCAT("ritux","imab-arrx")'
+    assert (from_xlsx["brand_name"], from_xlsx["notes"]) == ("@Riabni", "-see chart")
+
+
+def test_xlsx_first_sheet_numbers_and_booleans(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path, [
+        ["drug_name", "ndc", "dose", "active"],
+        ["ublituximab-xiiy", "73150-0150-06", 450, True],
+        [None, None, None, None],
+        ["rituximab-arrx", 55513022401, "700 mg", False],  # NDC typed as a number
+        ["tocilizumab-aazg", 65219059004.0, None, "n"],
+    ])
+    listed = practice.read_drug_list(path)
+    drugs = listed.drugs.set_index("row_no")
+    assert drugs.loc[2, "dose"] == "450" and drugs.loc[2, "active"]
+    assert drugs.loc[4, "ndc11"] == "55513022401" and not drugs.loc[4, "active"]
+    assert drugs.loc[5, "ndc11"] == "65219059004"
+    assert listed.blank_rows == 1
+
+
+def test_brand_in_parentheses_moves_to_brand_name(tmp_path: Path) -> None:
+    path = write_csv(tmp_path, ["Drug Name", "tocilizumab-anoh (Avtozma)"])
+    drug = practice.read_drug_list(path).drugs.iloc[0]
+    assert (drug["drug_name"], drug["brand_name"]) == ("tocilizumab-anoh", "Avtozma")
+
+
+def test_file_level_faults(tmp_path: Path) -> None:
+    no_name = write_csv(tmp_path, ["NDC,HCPCS", "73150-0150-06,J3590"])
+    with pytest.raises(BadInput, match="no drug_name column") as caught:
+        practice.read_drug_list(no_name)
+    assert caught.value.row == 1
+    assert not practice.check_file(no_name).ok
+    with pytest.raises(BadInput, match="unsupported file type"):
+        practice.read_drug_list(write_csv(tmp_path, [HEADER], name="drugs.json"))
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("450 mg", (450.0, "mg")), ("450mg", (450.0, "mg")), ("0.5 mL", (0.5, "ml")),
+    ("1,000 units", (1000.0, "units")), ("6 mg/kg", (6.0, "mg/kg")), ("60", (60.0, None)),
+    ("two vials", (None, None)), ("", (None, None)),
+])
+def test_parse_dose(text: str, expected: tuple[float | None, str | None]) -> None:
+    assert practice.parse_dose(text) == expected
+
+
+def test_cli_drugs_check(tmp_path: Path) -> None:
+    runner = CliRunner()
+    good = runner.invoke(main, ["drugs", "check", str(EXAMPLE_DRUGS)])
+    assert good.exit_code == 0, good.output
+    assert "0 bad row(s)" in good.output
+    bad = write_csv(tmp_path, [HEADER, "rituximab-arrx,,12345,J3590,,,,,"])
+    result = runner.invoke(main, ["drugs", "check", str(bad)])
+    assert result.exit_code == 2
+    assert "drugs.csv, row 2, field 'ndc': '12345': not an NDC: 5 digits" in result.output
