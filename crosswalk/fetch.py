@@ -80,13 +80,12 @@ class FetchResult:
     notes: tuple[str, ...] = ()
 
     def describe(self) -> str:
-        """The line the CLI prints: what was picked, what landed, and why."""
+        """The line the CLI prints: what landed (file, size, hash) and which posting and why."""
         if self.entry is None:
             return f"{self.kind:<13} {self.status:<11} {self.reason}"
         entry = self.entry
-        picked = f'"{entry.link_text}"' if entry.link_text else (entry.url or "local file")
         line = (f"{self.kind:<13} {self.status:<11} {entry.file_name}  {entry.bytes:,} bytes  "
-                f"sha256 {entry.sha256[:12]}  from {picked}: {self.reason}")
+                f"sha256 {entry.sha256[:12]}  {self.reason}")
         return "; ".join((line, *self.notes))
 
 
@@ -168,7 +167,7 @@ def _fetch_override(kind: str, quarter: Quarter, target: str, settings: Settings
     """An explicit URL (any host: the user asked for it) or a local file, archived alike."""
     if target.startswith(("http://", "https://")):
         posting = sources.Posting(kind, quarter, target, None, sources.Link("", target).file_name,
-                                  "URL given with --url")
+                                  f"picked {target}: URL given with --url")
         return _fetch_posting(posting, settings, session, show)
     path = Path(target).expanduser()
     if not path.is_file():
@@ -178,7 +177,7 @@ def _fetch_override(kind: str, quarter: Quarter, target: str, settings: Settings
                        settings, show)
     return _record(landed, kind, quarter, settings, file_name=path.name, url=None,
                    link_text=None, headers={},
-                   reason=f"local file given with --url: {path.resolve()}")
+                   reason=f"picked {path.resolve()}: local file given with --url")
 
 
 class _BrokenOff(SourceUnavailable):
@@ -212,7 +211,7 @@ def _fetch_once(posting: sources.Posting, settings: Settings, session: requests.
     with response:
         if response.status_code == 304 and known is not None:
             return FetchResult(posting.kind, posting.quarter, "unchanged", known,
-                               f"server says not modified; {posting.reason}", posting.notes)
+                               f"not modified since the last fetch; {posting.reason}", posting.notes)
         if response.status_code != 200:
             raise SourceUnavailable(f"{label} ({posting.quarter.month_name} "
                                     f"{posting.quarter.year}): HTTP {response.status_code} "

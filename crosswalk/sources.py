@@ -261,7 +261,8 @@ def choose(spec: SourceSpec, quarter: Quarter, links: list[Link], base_url: str)
         return None
     best_rank, best = ranked[0]
     if len(ranked) == 1:
-        reason = f"the only {spec.title} link for {quarter.month_name} {quarter.year}"
+        reason = (f'picked "{best.text}", the only {spec.title} link for '
+                  f"{quarter.month_name} {quarter.year}")
     else:
         runner_rank, runner = ranked[1]
         reason = (f'picked "{best.text}" over "{runner.text}" because '

@@ -17,7 +17,8 @@ CmsMirror API
         ("October 2025 Alpha-Numeric HCPCS File (ZIP)" -> /files/zip/october-2025-alpha-
         numeric-hcpcs-file.zip). kinds may include "noc_pricing", "noc_crosswalk". The zips
         hold cms_builders.sample_release(quarter) unless `zips` gives bytes for a kind
-        (e.g. `sample_release(q)` edited, then `.zips()`).
+        (e.g. `sample_release(q)` edited, then `.zips()`). preliminary=True also lists
+        "... - 09/06/25 - preliminary file" postings of the ASP pricing file and crosswalk.
     standard_zip(kind, quarter) / standard_posting(kind, quarter) -> (link text, file name)
     mirror.post(kind, link_text, file_name, body, href=None) -> path
         one more link on that kind's listing page (newest first, as CMS lists them) and the
@@ -214,13 +215,22 @@ class CmsMirror:
         return path
 
     def publish_quarter(self, quarter: Quarter | str, kinds: tuple[str, ...] = REQUIRED_KINDS,
-                        zips: dict[str, bytes] | None = None) -> dict[str, str]:
-        """Post each kind the way CMS names it; bytes from `zips` or the shared sample set."""
+                        zips: dict[str, bytes] | None = None,
+                        preliminary: bool = False) -> dict[str, str]:
+        """Post each kind the way CMS names it; bytes from `zips` or the shared sample set.
+
+        `preliminary=True` first posts a "- preliminary file" link for the ASP pricing file
+        and crosswalk (listed below the final one, as on CMS's page after the final lands).
+        """
         quarter = Quarter.parse(quarter)
         paths = {}
         for kind in kinds:
             text, name = standard_posting(kind, quarter)
             body = (zips or {}).get(kind) or standard_zip(kind, quarter)
+            if preliminary and kind in ("asp_pricing", "asp_crosswalk"):
+                stamp = quarter.first_day - timedelta(days=25)
+                self.post(kind, f"{text.removesuffix(' (ZIP)')} - {stamp:%m/%d/%y} - preliminary file",
+                          name.replace(".zip", "-preliminary.zip"), body)
             paths[kind] = self.post(kind, text, name, body)
         return paths
 

@@ -28,16 +28,14 @@ def download(cms_url: str, data_dir: Path, *extra: str):
 
 def test_download_fetches_three_kinds_then_nothing(cms_mirror, tmp_path) -> None:
     cms_mirror.publish_quarter("2025Q3")
-    paths = cms_mirror.publish_quarter("2025Q4")
-    cms_mirror.post("asp_crosswalk", "October 2025 ASP NDC-HCPCS Crosswalk - 09/05/25 - preliminary file",
-                    "october-2025-asp-ndc-hcpcs-crosswalk-preliminary.zip", b"never fetched")
+    paths = cms_mirror.publish_quarter("2025Q4", preliminary=True)
     first = download(cms_mirror.base_url, tmp_path, "--quarter", "2025Q4")
     assert first.exit_code == 0, first.output
     lines = first.output.splitlines()
     for kind in ("hcpcs", "asp_pricing", "asp_crosswalk"):
         line = next(line for line in lines if line.startswith(kind + " "))
         assert " new " in line and Path(paths[kind]).name in line
-    assert "beats preliminary" in first.output
+    assert first.output.count("beats preliminary") == 2  # pricing file and crosswalk
     assert sorted(cms_mirror.downloads()) == sorted(paths.values())
     manifest = (tmp_path / "raw" / "manifest.jsonl").read_text()
 
