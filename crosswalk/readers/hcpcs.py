@@ -1,0 +1,264 @@
+"""HCPCS Level II alpha-numeric releases: the ANWEB file (TXT and/or XLSX/XLS), the NOC codes
+companion workbook and the transaction report, read from one quarterly zip.
+
+The fixed-width TXT is authoritative; when the zip also ships the workbook it is read and
+cross-checked (code count, dates) and differences become notes, because CMS's two forms of
+one release do disagree (2016: 115 codes have ACT EFF DT in the TXT only). A release that
+ships only the workbook still loads. Frames have exactly the warehouse columns minus
+quarter/source_sha256/source_member.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from crosswalk.errors import BadInput
+from crosswalk.readers.layouts import HCPCS_XLSX, NOC_CODES, TRANSACTIONS, header_key
+from crosswalk.readers.members import ReleaseZip, require
+from crosswalk.readers.sheets import (Table, clean_text, csv_grid, decode_text, is_workbook,
+                                      locate, parse_yyyymmdd, refuse_duplicates,
+                                      require_columns, sheet_names, workbook_grid)
+from crosswalk.settings import SQL_DIR, Settings
+
+HCPCS_CODE_COLUMNS = (
+    "code", "is_modifier", "seq_num", "long_description", "short_description",
+    "price_cd1", "price_cd2", "price_cd3", "price_cd4", "multi_pi",
+    "xref1", "xref2", "xref3", "xref4", "xref5", "coverage", "asc_group", "betos",
+    "tos1", "tos2", "tos3", "tos4", "tos5", "anest_bu",
+    "add_date", "action_eff_date", "term_date", "action_cd")
+DATE_COLUMNS = ("add_date", "action_eff_date", "term_date")
+NOC_CODE_COLUMNS = ("code", "long_description", "add_date", "term_date")
+TRANSACTION_COLUMNS = ("code", "change_type")
+FIXED_WIDTH_SQL = SQL_DIR / "readers" / "hcpcs_fixed_width.sql"
+_CROSS_CHECK_EXAMPLES = 3
+
+
+@dataclass
+class HcpcsRelease:
+    """One quarterly HCPCS zip read into tables, with the members used and cross-check notes."""
+
+    codes: pd.DataFrame
+    member: str
+    noc_codes: pd.DataFrame | None = None
+    transactions: pd.DataFrame | None = None
+    members: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Parsed:
+    frame: pd.DataFrame
+    notes: list[str]
+
+
+# ---- ANWEB fixed-width TXT --------------------------------------------------------------------
+
+def read_hcpcs_txt(data: bytes, name: str) -> pd.DataFrame:
+    """The fixed-width ANWEB TXT (320-character records, Windows-1252, CRLF or LF)."""
+    return _read_txt(data, name).frame
+
+
+def _read_txt(data: bytes, name: str) -> _Parsed:
+    lines = pd.DataFrame({"line": decode_text(data, name).split("\n")})
+    lines["line"] = lines["line"].str.removesuffix("\r")
+    lines.insert(0, "line_no", range(1, len(lines) + 1))
+    con = duckdb.connect()
+    try:
+        con.register("hcpcs_lines", lines)
+        con.execute(FIXED_WIDTH_SQL.read_text())
+        codes = con.execute("SELECT * FROM hcpcs_txt_codes").df()
+        orphan = con.execute("SELECT line_no, code_field, follows FROM hcpcs_txt_orphans "
+                             "ORDER BY line_no LIMIT 1").fetchone()
+        record_lines = con.execute("SELECT line_no FROM hcpcs_txt_records").df()["line_no"]
+    finally:
+        con.close()
+    if orphan is not None:
+        raise BadInput(f"continuation record for {orphan[1].strip()!r} does not follow a first "
+                       f"record of that code (follows {(orphan[2] or 'nothing').strip()!r})",
+                       file=name, row=int(orphan[0]), field="RECID")
+    if codes.empty:
+        raise BadInput("no HCPCS records (320-character lines with code, SEQNUM and RECID "
+                       "in positions 1-11): not an ANWEB TXT", file=name, field="RECID")
+    notes = _skipped_lines(lines, record_lines, name)
+    table = Table(name, codes, codes.pop("line_no"), 0, [])
+    return _Parsed(_finish_codes(table), notes)
+
+
+def _skipped_lines(lines: pd.DataFrame, record_lines: pd.Series, name: str) -> list[str]:
+    """Disclaimer lines before the first record are expected (a note); a non-record line
+    between records would silently lose a code, so it is refused."""
+    text = lines["line"].str.strip().ne("")
+    other = lines[text & ~lines["line_no"].isin(record_lines)]
+    inside = other[other["line_no"] > record_lines.min()]
+    if not inside.empty:
+        first = inside.iloc[0]
+        raise BadInput(f"line is not a HCPCS record ({first['line'][:40]!r}...): expected code "
+                       "in positions 1-5, SEQNUM 6-10, RECID 3/4/7/8 in 11", file=name,
+                       row=int(first["line_no"]), field="record")
+    if other.empty:
+        return []
+    return [f"{name}: skipped {len(other)} non-record line(s) before the first record "
+            f"(lines {int(other['line_no'].min())}-{int(other['line_no'].max())}, disclaimer)"]
+
+
+def _finish_codes(table: Table) -> pd.DataFrame:
+    """Dates parsed (naming the line of a bad one), duplicates refused, columns in order."""
+    frame = table.frame
+    for column in DATE_COLUMNS:
+        frame[column] = parse_yyyymmdd(table, column)
+    refuse_duplicates(table, frame[["code", "is_modifier"]])
+    missing_text = frame["long_description"].isna() | frame["long_description"].eq("")
+    if missing_text.any():
+        raise table.fail("long description is empty", missing_text.idxmax(), "long_description")
+    frame["is_modifier"] = frame["is_modifier"].astype(bool)
+    return frame.loc[:, list(HCPCS_CODE_COLUMNS)].reset_index(drop=True)
+
+
+# ---- ANWEB workbook ---------------------------------------------------------------------------
+
+def read_hcpcs_xlsx(data: bytes, name: str) -> pd.DataFrame:
+    """The ANWEB workbook (XLSX or legacy XLS): first sheet, header found by content."""
+    return _read_xlsx(data, name).frame
+
+
+def _read_xlsx(data: bytes, name: str) -> _Parsed:
+    table = locate(workbook_grid(data, name), HCPCS_XLSX)
+    require_columns(table, tuple(column.name for column in HCPCS_XLSX.required))
+    raw_code = table.frame["code"]
+    frame = table.frame.apply(clean_text)
+    recid = frame["recid"].fillna("")
+    frame["is_modifier"] = recid.isin(["7", "8"]) | (recid.eq("") & raw_code.str.match(r"^ {3}\S"))
+    frame["code"] = frame["code"].str.upper()
+    # XLSX SEQNUM is 4 characters ('0010') where the TXT has 5 ('00100'): keep the TXT form
+    # so snapshots read from either form compare equal.
+    frame["seq_num"] = frame["seq_num"].where(frame["seq_num"].str.len() != 4,
+                                              frame["seq_num"] + "0")
+    for column in DATE_COLUMNS:
+        frame[column] = frame[column].fillna("")
+    notes = [f"{name}: header on row {table.header_line}, no column for "
+             f"{', '.join(table.missing)}"] if table.missing else []
+    return _Parsed(_finish_codes(Table(name, frame, table.lines, table.header_line, [],
+                                       table.unit)), notes)
+
+
+def cross_check(txt: pd.DataFrame, xlsx: pd.DataFrame, txt_name: str, xlsx_name: str
+                ) -> list[str]:
+    """Differences between the TXT and the workbook of one release, as notes (TXT kept)."""
+    key = ["code", "is_modifier"]
+    both = txt.merge(xlsx, on=key, how="outer", suffixes=("_txt", "_xlsx"), indicator=True)
+    notes = []
+    if len(txt) != len(xlsx):
+        notes.append(f"code count: {txt_name} has {len(txt)}, {xlsx_name} has {len(xlsx)}")
+    for side, label in (("left_only", txt_name), ("right_only", xlsx_name)):
+        only = both[both["_merge"] == side]
+        if not only.empty:
+            notes.append(f"{len(only)} code(s) only in {label}: {_examples(only['code'])}")
+    matched = both[both["_merge"] == "both"]
+    for column in DATE_COLUMNS:
+        left, right = matched[f"{column}_txt"], matched[f"{column}_xlsx"]
+        differs = ~((left == right) | (left.isna() & right.isna()))
+        if differs.any():
+            notes.append(f"{column}: {int(differs.sum())} code(s) differ between {txt_name} and "
+                         f"{xlsx_name} (TXT kept), e.g. {_examples(matched['code'][differs])}")
+    return notes
+
+
+def _examples(codes: pd.Series) -> str:
+    shown = ", ".join(codes.head(_CROSS_CHECK_EXAMPLES))
+    return shown + (", ..." if len(codes) > _CROSS_CHECK_EXAMPLES else "")
+
+
+# ---- NOC codes companion and transaction report -----------------------------------------------
+
+def read_noc_codes(data: bytes, name: str) -> pd.DataFrame:
+    """`NOC codes_<MON><YYYY>.xlsx`: wrapped descriptions (a second row with the same code
+    and no dates, as J7192/J7195 in Jul 2025) are folded into one row per code."""
+    table = locate(workbook_grid(data, name), NOC_CODES)
+    frame = table.frame.apply(clean_text)
+    code = frame["code"].str.upper()
+    undated = frame["add_date"].isna() & frame["term_date"].isna()
+    continuation = undated & (code.isna() | code.eq(code.ffill().shift()))
+    group = (~continuation).cumsum()
+    frame["long_description"] = (frame["long_description"].fillna("")
+                                 .groupby(group).transform(" ".join).str.strip())
+    heads = frame[~continuation].assign(code=code[~continuation])
+    for column in ("add_date", "term_date"):
+        heads[column] = heads[column].fillna("")
+    kept = Table(name, heads, table.lines[~continuation], table.header_line, [], table.unit)
+    for column in ("add_date", "term_date"):
+        heads[column] = parse_yyyymmdd(kept, column)
+    refuse_duplicates(kept, heads[["code"]])
+    return heads.loc[:, list(NOC_CODE_COLUMNS)].reset_index(drop=True)
+
+
+def read_transactions(data: bytes, name: str) -> pd.DataFrame:
+    """Transaction report: tab-separated TXT (2016) or a workbook whose 'by HCPCS Code' sheet
+    (or first sheet with the two columns) lists every code and its type of change."""
+    if is_workbook(data):
+        names = sheet_names(data, name)
+        ordered = sorted(names, key=lambda sheet: "HCPCS" not in header_key(sheet))
+        grids = (workbook_grid(data, name, sheet) for sheet in ordered)
+    else:
+        grids = iter([csv_grid(data, name, delimiter="\t")])
+    table = _first_located(grids, name)
+    frame = table.frame.apply(clean_text)
+    frame["code"] = frame["code"].str.upper()
+    return frame.dropna(subset=["code"]).loc[:, list(TRANSACTION_COLUMNS)].reset_index(drop=True)
+
+
+def _first_located(grids, name: str) -> Table:
+    error: BadInput | None = None
+    for grid in grids:
+        try:
+            return locate(grid, TRANSACTIONS)
+        except BadInput as problem:
+            error = error or problem
+    raise error or BadInput("no transaction table", file=name)
+
+
+# ---- the zip ----------------------------------------------------------------------------------
+
+def read_hcpcs_zip(path: Path | str, settings: Settings | None = None) -> HcpcsRelease:
+    """Read a quarterly alpha-numeric HCPCS zip: members picked by name pattern (record
+    layout, processing notes, corrections are left alone), TXT authoritative."""
+    archive = ReleaseZip(path, settings)
+    picks = archive.pick("hcpcs")
+    if "hcpcs_txt" not in picks:
+        require(picks, "hcpcs_xlsx", archive, "ANWEB TXT or XLSX/XLS")
+    notes = [pick.note for pick in picks.values() if pick.note]
+    main = picks.get("hcpcs_txt") or picks["hcpcs_xlsx"]
+    reader = _read_txt if main.table == "hcpcs_txt" else _read_xlsx
+    parsed = reader(archive.read(main.member), archive.where(main.member))
+    notes += parsed.notes
+    if main.table == "hcpcs_txt" and "hcpcs_xlsx" in picks:
+        notes += _cross_check_member(archive, parsed.frame, main.member,
+                                     picks["hcpcs_xlsx"].member)
+    release = HcpcsRelease(parsed.frame, main.member, members={"hcpcs_codes": main.member},
+                           notes=notes)
+    if "noc_codes" in picks:
+        release.noc_codes = _companion(archive, picks["noc_codes"].member, read_noc_codes)
+        release.members["noc_codes"] = picks["noc_codes"].member
+    if "hcpcs_transactions" in picks:
+        member = picks["hcpcs_transactions"].member
+        release.transactions = _companion(archive, member, read_transactions)
+        release.members["hcpcs_transactions"] = member
+    return release
+
+
+def _companion(archive: ReleaseZip, member: str, reader) -> pd.DataFrame:
+    return reader(archive.read(member), archive.where(member))
+
+
+def _cross_check_member(archive: ReleaseZip, txt: pd.DataFrame, txt_member: str,
+                        xlsx_member: str) -> list[str]:
+    """Cross-check against the workbook; a workbook we cannot read is a note, not a failure,
+    because the TXT already gave the release."""
+    try:
+        xlsx = _read_xlsx(archive.read(xlsx_member), archive.where(xlsx_member))
+    except BadInput as error:
+        return [f"cross-check skipped, workbook unreadable: {error}"]
+    return xlsx.notes + cross_check(txt, xlsx.frame, txt_member, xlsx_member)

@@ -1,0 +1,93 @@
+"""Which member of a CMS zip holds which table, read through the safe zip reader.
+
+Members are picked by the patterns in `layouts.MEMBER_RULES` (CMS renames them every few
+quarters: `_v2`, `_12172024`, `_w_disclaimer`, `CONTR`, "verision"), never by position.
+Every byte goes through `crosswalk.archive` (zip-slip, zip-bomb, corrupt-zip checks).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from crosswalk.archive import read_member, zip_members
+from crosswalk.errors import BadInput
+from crosswalk.readers.layouts import MEMBER_RULES, SECTION_508, MemberRule
+from crosswalk.settings import Settings
+
+_VERSION = re.compile(r"_v(\d+)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Pick:
+    """The member chosen for a table and, when there was a choice, why."""
+
+    table: str
+    member: str
+    note: str | None = None
+
+
+class ReleaseZip:
+    """A CMS zip opened for reading: its member names and their bytes, checked first."""
+
+    def __init__(self, path: Path | str, settings: Settings | None = None) -> None:
+        self.path = Path(path)
+        self.settings = settings or Settings()
+        self.names = [info.filename for info in zip_members(self.path, self.settings)
+                      if not info.is_dir()]
+
+    def read(self, member: str) -> bytes:
+        return read_member(self.path, member, self.settings)
+
+    def where(self, member: str) -> str:
+        """`zipname!member`, as every error names a file inside a zip."""
+        return f"{self.path.name}!{member}"
+
+    def pick(self, kind: str) -> dict[str, Pick]:
+        """table -> chosen member for every table of `kind` found in the zip."""
+        picks = {}
+        for rule in MEMBER_RULES[kind]:
+            chosen = pick_member(self.names, rule)
+            if chosen is not None:
+                picks[rule.table] = chosen
+        return picks
+
+
+def base_name(member: str) -> str:
+    return PurePosixPath(member.replace("\\", "/")).name
+
+
+def _matches(rule: MemberRule, member: str) -> bool:
+    name = base_name(member)
+    return (re.fullmatch(rule.include, name, re.IGNORECASE) is not None
+            and re.search(rule.exclude, name, re.IGNORECASE) is None)
+
+
+def _rank(rule: MemberRule, member: str) -> tuple[int, int, int]:
+    """Lower is better: preferred suffix, section 508 form, highest _vN."""
+    name = base_name(member).lower()
+    suffix = next((i for i, s in enumerate(rule.prefer) if name.endswith(s)), len(rule.prefer))
+    version = max((int(v) for v in _VERSION.findall(name)), default=0)
+    return (suffix, 0 if SECTION_508.search(name) else 1, -version)
+
+
+def pick_member(names: list[str], rule: MemberRule) -> Pick | None:
+    """The best member for `rule`, or None when the zip has none."""
+    newest_name_first = sorted((n for n in names if _matches(rule, n)), reverse=True)
+    candidates = sorted(newest_name_first, key=lambda n: _rank(rule, n))
+    if not candidates:
+        return None
+    note = None
+    if len(candidates) > 1:
+        note = (f"{rule.table}: chose {candidates[0]!r} over "
+                f"{', '.join(repr(n) for n in candidates[1:])}")
+    return Pick(rule.table, candidates[0], note)
+
+
+def require(picks: dict[str, Pick], table: str, archive: ReleaseZip, what: str) -> Pick:
+    """The pick for `table`, or a BadInput listing what the zip holds instead."""
+    if table not in picks:
+        raise BadInput(f"no {what} member found; members are: {', '.join(archive.names)}",
+                       file=archive.path.name)
+    return picks[table]

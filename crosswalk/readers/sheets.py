@@ -1,0 +1,252 @@
+"""CMS tables as text grids: CSV or workbook bytes in, a located table of text columns out.
+
+CMS files put title and note rows above the header, and the header moves (row 9 in the 508
+CSVs, row 3 in the NOC codes workbook, row 11 in the 2020 XLS), so the header is found by
+content using a `Layout`, never by a fixed index. Every cell becomes text first (workbooks mix
+strings, integers, floats and None in one column) and each row keeps the line (CSV) or sheet
+row it came from, so an error can name it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import pandas as pd
+from python_calamine import CalamineError, CalamineWorkbook
+
+from crosswalk.errors import BadInput
+from crosswalk.readers.layouts import Layout, header_key
+
+_XLSX_MAGIC = b"PK\x03\x04"
+_XLS_MAGIC = b"\xd0\xcf\x11\xe0"
+_EFFECTIVE = re.compile(
+    r"Effective\s+([A-Za-z]+\.?\s+\d{1,2},\s*\d{4})\s+(?:through|thru|to|-)\s+"
+    r"([A-Za-z]+\.?\s+\d{1,2},\s*\d{4})", re.IGNORECASE)
+
+
+@dataclass
+class Grid:
+    """Raw rows of a CSV or one worksheet, with the 1-based line or row each begins on."""
+
+    where: str
+    rows: list[list[object]]
+    lines: list[int]
+    unit: str = "line"
+
+
+@dataclass
+class Table:
+    """A located table: text columns named as the target table, plus provenance per row."""
+
+    where: str
+    frame: pd.DataFrame
+    lines: pd.Series
+    header_line: int
+    preamble: list[str]
+    unit: str = "line"
+    missing: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def fail(self, message: str, index: object, column: str) -> BadInput:
+        """A BadInput naming this file, the line of row `index`, and the field."""
+        return BadInput(message, file=self.where, row=int(self.lines[index]), field=column)
+
+
+def decode_text(data: bytes, where: str) -> str:
+    """CMS text files are Windows-1252 (NBSP, (R), (TM) bytes); UTF-8 is accepted when it is
+    valid UTF-8, because cp1252 text with accents is almost never valid UTF-8."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="strict")
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in data[:4096]:
+        raise BadInput("looks like UTF-16 or binary, expected Windows-1252 text", file=where)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise BadInput(f"byte 0x{data[error.start]:02x} is not Windows-1252 text (wrong "
+                       "encoding?)", file=where, row=line, field="encoding") from error
+
+
+def csv_grid(data: bytes, where: str, delimiter: str = ",") -> Grid:
+    """Parse CSV text; a quoted field may span lines, so each row records its first line."""
+    reader = csv.reader(io.StringIO(decode_text(data, where), newline=""), delimiter=delimiter)
+    rows, lines, previous_end = [], [], 0
+    try:
+        for row in reader:
+            rows.append(row)
+            lines.append(previous_end + 1)
+            previous_end = reader.line_num
+    except csv.Error as error:
+        raise BadInput(f"unreadable CSV ({error})", file=where, row=previous_end + 1) from error
+    return Grid(where, rows, lines)
+
+
+def workbook_grid(data: bytes, where: str, sheet: int | str = 0) -> Grid:
+    """One worksheet from A1 (empty leading rows kept so row numbers match Excel's)."""
+    try:
+        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        chosen = (book.get_sheet_by_index(sheet) if isinstance(sheet, int)
+                  else book.get_sheet_by_name(sheet))
+        rows = chosen.to_python(skip_empty_area=False)
+    except (CalamineError, ValueError, OSError) as error:
+        raise BadInput(f"unreadable workbook ({error})", file=where) from error
+    return Grid(where, rows, list(range(1, len(rows) + 1)), unit="row")
+
+
+def sheet_names(data: bytes, where: str) -> list[str]:
+    try:
+        return CalamineWorkbook.from_filelike(io.BytesIO(data)).sheet_names
+    except (CalamineError, ValueError, OSError) as error:
+        raise BadInput(f"unreadable workbook ({error})", file=where) from error
+
+
+def is_workbook(data: bytes) -> bool:
+    return data.startswith((_XLSX_MAGIC, _XLS_MAGIC))
+
+
+def read_grid(data: bytes, where: str) -> Grid:
+    """CSV or workbook, told apart by content (a renamed file still reads)."""
+    return workbook_grid(data, where) if is_workbook(data) else csv_grid(data, where)
+
+
+def cell_text(value: object) -> str:
+    """A cell as the text CMS meant: 20250930.0 -> '20250930', None -> '', and floats
+    without binary noise (155.89499999999998 -> '155.895')."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else format(value, ".15g")
+    if isinstance(value, (datetime, date)):
+        return value.strftime("%Y%m%d")
+    return str(value)
+
+
+def locate(grid: Grid, layout: Layout) -> Table:
+    """Find the header row by content and return the rows below it under canonical names."""
+    index = _header_index(grid, layout)
+    header = [header_key(cell_text(cell)) for cell in grid.rows[index]]
+    positions = {column.name: _position(header, column) for column in layout.columns}
+    missing = [name for name, at in positions.items() if at is None]
+    width = len(header)
+    body = [row[:width] for row in grid.rows[index + 1:]]
+    raw = pd.DataFrame(body, columns=range(width), dtype=object) if body else pd.DataFrame(
+        columns=range(width), dtype=object)
+    frame = pd.DataFrame({name: raw[at].map(cell_text)
+                          if at is not None else pd.Series("", index=raw.index, dtype=object)
+                          for name, at in positions.items()})
+    lines = pd.Series(grid.lines[index + 1:], index=raw.index, dtype="int64")
+    preamble = [" ".join(cell_text(c) for c in row if cell_text(c).strip())
+                for row in grid.rows[:index]]
+    table = Table(grid.where, frame, lines, grid.lines[index], preamble, grid.unit, missing)
+    return drop_blank_rows(table)
+
+
+def _header_index(grid: Grid, layout: Layout) -> int:
+    for index, row in enumerate(grid.rows[:layout.max_header_row]):
+        keys = [header_key(cell_text(cell)) for cell in row]
+        if all(any(column.matches(key) for key in keys) for column in layout.required):
+            return index
+    wanted = ", ".join(column.aliases for column in layout.required)
+    raise BadInput(f"no header row with the {layout.table} columns ({wanted}) in the first "
+                   f"{layout.max_header_row} {grid.unit}s: layout changed or wrong file",
+                   file=grid.where, field="header")
+
+
+def _position(header: list[str], column) -> int | None:
+    return next((i for i, key in enumerate(header) if column.matches(key)), None)
+
+
+def drop_blank_rows(table: Table) -> Table:
+    """Rows with every cell blank (trailing empty lines, spacer rows) carry nothing."""
+    keep = table.frame.apply(lambda col: col.str.strip().ne("")).any(axis=1)
+    table.frame, table.lines = table.frame[keep], table.lines[keep]
+    return table
+
+
+def clean_text(series: pd.Series) -> pd.Series:
+    """Trim spaces and NBSP; blank becomes missing (NULL in the warehouse)."""
+    stripped = series.str.replace("\u00a0", " ", regex=False).str.strip()
+    return stripped.mask(stripped.eq(""), None)
+
+
+def parse_yyyymmdd(table: Table, column: str) -> pd.Series:
+    """YYYYMMDD text to dates; blank or all zeros is missing; anything else is a BadInput."""
+    raw = table.frame[column].str.strip()
+    blank = raw.eq("") | raw.str.fullmatch(r"0+")
+    parsed = pd.to_datetime(raw.where(~blank), format="%Y%m%d", errors="coerce")
+    bad = parsed.isna() & ~blank
+    if bad.any():
+        first = bad.idxmax()
+        raise table.fail(f"{raw[first]!r} is not a date (expected YYYYMMDD)", first, column)
+    return parsed.astype("datetime64[s]")
+
+
+def parse_number(table: Table, column: str, allowed_text: tuple[str, ...] = ()) -> pd.Series:
+    """Decimal text ('1,234.500', '$2.10') to float; blank or an allowed word ('N/A') is
+    missing; any other text is a BadInput naming line and field.
+
+    A '?' is dropped with a note: CMS files carry characters lost upstream as '?' (the April
+    2024 crosswalk prints BILLUNITS '21.3125?' where 6 packages make 127.875 units).
+    """
+    raw = table.frame[column].str.replace("\u00a0", " ", regex=False).str.strip()
+    words = raw.str.upper().isin([word.upper() for word in allowed_text]) | raw.eq("")
+    lost = raw.str.contains("?", regex=False) & ~words
+    numbers = pd.to_numeric(raw.str.replace(r"[$,?]", "", regex=True).where(~words),
+                            errors="coerce")
+    bad = numbers.isna() & ~words
+    if bad.any():
+        first = bad.idxmax()
+        raise table.fail(f"{raw[first]!r} is not a number", first, column)
+    if lost.any():
+        spots = ", ".join(f"{table.unit} {int(table.lines[i])} {raw[i]!r}"
+                          for i in lost[lost].index[:3])
+        table.notes.append(f"{table.where}: {column}: dropped a lost-character '?' in "
+                           f"{int(lost.sum())} value(s) ({spots})")
+    return numbers.astype("float64")
+
+
+def require_columns(table: Table, needed: tuple[str, ...]) -> None:
+    lost = [name for name in needed if name in table.missing]
+    if lost:
+        raise BadInput(f"header row has no column for {', '.join(lost)}", file=table.where,
+                       row=table.header_line, field=lost[0])
+
+
+def effective_window(preamble: list[str], where: str) -> tuple[date | None, date | None]:
+    """The 'Effective <Month D, YYYY> through <Month D, YYYY>' line above the header."""
+    for text in preamble:
+        found = _EFFECTIVE.search(text)
+        if found:
+            return tuple(_long_date(part, where) for part in found.groups())  # type: ignore
+    return None, None
+
+
+def _long_date(text: str, where: str) -> date:
+    cleaned = re.sub(r"\s+", " ", text.replace(".", "")).strip()
+    for pattern in ("%B %d, %Y", "%b %d, %Y", "%B %d,%Y"):
+        try:
+            return datetime.strptime(cleaned, pattern).date()
+        except ValueError:
+            continue
+    raise BadInput(f"cannot read {text!r} as a date in the Effective line", file=where,
+                   field="effective")
+
+
+def refuse_duplicates(table: Table, key: pd.DataFrame) -> None:
+    """A key printed twice is refused, naming both lines (`key` is indexed like the table)."""
+    repeated = key.duplicated(keep=False)
+    if repeated.any():
+        first = repeated.idxmax()
+        twins = key.index[(key == key.loc[first]).all(axis=1)]
+        lines = " and ".join(str(int(table.lines[i])) for i in twins[:2])
+        raise BadInput(f"{'/'.join(str(v) for v in key.loc[first])} appears twice ({table.unit}s "
+                       f"{lines})", file=table.where, row=int(table.lines[twins[1]]),
+                       field=str(key.columns[0]))
