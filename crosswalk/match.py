@@ -172,7 +172,9 @@ def score_name_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
     """
     if pairs.empty:
         return pd.DataFrame(columns=[*CANDIDATE_COLUMNS, "practice_field"])
-    left, right = pairs["practice_key"].tolist(), pairs["cms_key"].tolist()
+    # suffixes already agree (SQL); splitting them off lets word order be forgiven fully
+    left = pairs["practice_key"].str.replace("-", " ").tolist()
+    right = pairs["cms_key"].str.replace("-", " ").tolist()
     set_scores = process.cpdist(left, right, scorer=fuzz.token_set_ratio, workers=-1)
     sort_scores = process.cpdist(left, right, scorer=fuzz.token_sort_ratio, workers=-1)
     scored = pairs.assign(score=((set_scores + sort_scores) / 2).round(1))

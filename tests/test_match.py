@@ -1,0 +1,366 @@
+"""Matching a practice list against loaded releases: verdicts, DOS rules, units, evidence.
+
+Most tests write release rows straight into a fresh warehouse (codes, descriptors and dates
+copied from the real Oct 2025 ANWEB file and real crosswalk rows); the acceptance tests at
+the end load real CMS files through the readers and the loader.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from crosswalk import match, warehouse
+from crosswalk.cli import main
+from crosswalk.errors import BadInput
+from crosswalk.ndc import normalize_ndc
+from crosswalk.quarters import Quarter
+from crosswalk.settings import Settings
+
+HEADER = "drug_name,brand_name,ndc,current_code,dose,payer,setting,notes,active"
+D = date
+
+# (code, long description, add date, action effective date, term date, xref1) as in the real
+# HCPCS files (C9174/J9011, J0174's mid-quarter add date, the rituximab family...).
+CODES = [
+    ("J3590", "Unclassified biologics", D(2003, 1, 1), D(2003, 1, 1), None, None),
+    ("J9999", "Not otherwise classified, antineoplastic drugs", D(1990, 1, 1), None, None, None),
+    ("J2329", "Injection, ublituximab-xiiy, 1mg", D(2023, 7, 1), D(2023, 7, 1), None, None),
+    ("J9312", "Injection, rituximab, 10 mg", D(2019, 1, 1), D(2019, 1, 1), None, None),
+    ("J9311", "Injection, rituximab 10 mg and hyaluronidase", D(2019, 1, 1), None, None, None),
+    ("Q5115", "Injection, rituximab-abbs, biosimilar, (truxima), 10 mg", D(2019, 7, 1),
+     D(2019, 7, 1), None, None),
+    ("Q5119", "Injection, rituximab-pvvr, biosimilar, (ruxience), 10 mg", D(2020, 7, 1),
+     D(2020, 7, 1), None, None),
+    ("Q5123", "Injection, rituximab-arrx, biosimilar, (riabni), 10 mg", D(2021, 7, 1),
+     D(2021, 7, 1), None, None),
+    ("Q5156", "Injection, tocilizumab-anoh (avtozma), biosimilar, 1 mg", D(2025, 10, 1),
+     D(2025, 10, 1), None, None),
+    ("Q5135", "Injection, tocilizumab-aazg (tyenne), biosimilar, 1 mg", D(2024, 10, 1),
+     D(2024, 10, 1), None, None),
+    ("J0174", "Injection, lecanemab-irmb, 1 mg", D(2023, 7, 6), D(2023, 7, 6), None, None),
+    ("C9174", "Injection, datopotamab deruxtecan-dlnk, 1 mg", D(2025, 7, 1), D(2025, 10, 1),
+     D(2025, 9, 30), None),
+    ("J9011", "Injection, datopotamab deruxtecan-dlnk, 1 mg", D(2025, 10, 1), D(2025, 10, 1),
+     None, None),
+    ("C9305", "Injection, nipocalimab-aahu, 3 mg", D(2025, 10, 1), D(2025, 10, 1), None, None),
+    ("J9275", "Injection, cosibelimab-ipdl, 2 mg", D(2025, 7, 1), D(2025, 7, 1), None, None),
+    ("Q5137", "Injection, ustekinumab-auub (wezlana), biosimilar, subcutaneous, 1 mg",
+     D(2024, 7, 1), D(2024, 7, 1), None, None),
+    ("Q5138", "Injection, ustekinumab-auub (wezlana), biosimilar, intravenous, 1 mg",
+     D(2024, 7, 1), D(2024, 7, 1), None, None),
+    ("J0883", "Injection, argatroban, 1 mg (for non-esrd use)", D(2016, 1, 1), None, None, None),
+    ("J0884", "Injection, argatroban, 1 mg (for esrd on dialysis)", D(2016, 1, 1), None, None,
+     None),
+    ("J2505", "Injection, pegfilgrastim, 6 mg", D(2004, 1, 1), D(2022, 1, 1), D(2021, 12, 31),
+     "J2506"),
+    ("J2506", "Injection, pegfilgrastim, excludes biosimilar, 0.5 mg", D(2022, 1, 1),
+     D(2023, 4, 1), None, None),
+]
+# (quarter, code, ndc, drug name, hcpcs dosage, pkg size, pkg qty, bill units, per package),
+# real 2025 crosswalk rows; the J2505 Neulasta row is from the 2021Q4 file's layout.
+CROSSWALK = [
+    ("2025Q4", "J2329", "73150-0150-06", "Briumvi\xa0", "1 MG", 6, 1, 150, 150),
+    ("2025Q4", "Q5123", "55513-0224-01", "Riabni", "10 MG", 10, 1, 10, 10),
+    ("2025Q4", "Q5123", "55513-0326-01", "Riabni", "10 MG", 50, 1, 50, 50),
+    ("2025Q4", "Q5115", "63459-0103-10", "Truxima", "10 MG", 10, 1, 10, 10),
+    ("2025Q4", "J9312", "50242-0051-21", "Rituxan", "10 MG", 10, 1, 10, 10),
+    ("2025Q4", "Q5135", "65219-0590-04", "Tyenne", "1 MG", 4, 1, 80, 80),
+    ("2025Q4", "Q5135", "65219-0594-20", "Tyenne", "1 MG", 20, 1, 400, 400),
+    ("2025Q4", "J9011", "65597-0801-01", "Datroway", "1 MG", 1, 1, 100, 100),
+    ("2025Q4", "J0883", "00143-9377-01", "Argatroban", "1 MG", 50, 1, 50, 50),
+    ("2025Q4", "J0884", "00143-9377-01", "Argatroban", "1 MG", 50, 1, 50, 50),
+    ("2021Q4", "J2505", "55513-0190-01", "Neulasta", "6 MG", 0.6, 1, 1, 1),
+]
+PRICES = [("2025Q4", "J2329", "1 MG", 70.753), ("2025Q4", "Q5123", "10 MG", 26.509),
+          ("2025Q4", "Q5135", "1 MG", 4.415)]
+
+
+def insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str, Any]]) -> None:
+    frame = pd.DataFrame(rows).assign(source_sha256="test", source_member="test")
+    con.register("new_rows", frame)
+    con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM new_rows")
+    con.unregister("new_rows")
+
+
+def load_release(con: duckdb.DuckDBPyConnection, quarter: str, codes: list[tuple] = CODES,
+                 crosswalk: list[tuple] = CROSSWALK, prices: list[tuple] = PRICES) -> None:
+    """One HCPCS release as CMS would print it in `quarter`: codes added later are absent,
+    terminations after the quarter not yet shown."""
+    q = Quarter.parse(quarter)
+    insert(con, "hcpcs_codes", [
+        {"quarter": quarter, "code": code, "is_modifier": False, "long_description": text,
+         "add_date": added, "action_eff_date": acted if acted and acted <= q.last_day else added,
+         "term_date": ended if ended and ended < q.first_day else None, "xref1": xref}
+        for code, text, added, acted, ended, xref in codes if added <= q.last_day])
+    rows = [row for row in crosswalk if row[0] <= quarter]
+    if rows:
+        insert(con, "asp_ndc_crosswalk", [
+            {"quarter": q_, "line_no": 10 + i, "hcpcs_code": code, "ndc_raw": ndc,
+             "ndc11": normalize_ndc(ndc).ndc11, "drug_name": name, "hcpcs_dosage": dosage,
+             "pkg_size": size, "pkg_qty": qty, "bill_units": units, "bill_units_pkg": per_pkg}
+            for i, (q_, code, ndc, name, dosage, size, qty, units, per_pkg) in enumerate(rows)
+            if q_ == quarter or q_ < quarter])
+    priced = [row for row in prices if row[0] == quarter]
+    if priced:
+        insert(con, "asp_payment_limits", [
+            {"quarter": q_, "hcpcs_code": code, "dosage": dosage, "payment_limit": limit,
+             "payment_limit_raw": f"{limit:.3f}"} for q_, code, dosage, limit in priced])
+
+
+@pytest.fixture
+def warehouse_2025q4(settings: Settings) -> Settings:
+    """2025Q3 and 2025Q4 loaded, plus the 2021Q4 crosswalk row for Neulasta."""
+    with warehouse.open_writer(settings) as con:
+        load_release(con, "2025Q3", crosswalk=[r for r in CROSSWALK if r[0] == "2021Q4"])
+        load_release(con, "2025Q4", crosswalk=[r for r in CROSSWALK if r[0] == "2025Q4"])
+    return settings
+
+
+def drugs_csv(tmp_path: Path, *rows: str) -> Path:
+    path = tmp_path / "drugs.csv"
+    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def run(settings: Settings, tmp_path: Path, *rows: str,
+        quarter: str | None = "2025Q4") -> match.MatchOutcome:
+    return match.match_practice(settings, quarter, drugs_csv(tmp_path, *rows))
+
+
+def alert(outcome: match.MatchOutcome, row_no: int = 2) -> dict[str, Any]:
+    found = outcome.alerts[outcome.alerts["row_no"] == row_no]
+    assert len(found) == 1
+    return match.plain_records(found)[0]
+
+
+def candidates(settings: Settings, run_id: int, row_no: int = 2) -> pd.DataFrame:
+    with warehouse.open_writer(settings) as con:
+        return con.execute("SELECT * FROM match_candidates WHERE run_id = ? AND row_no = ?",
+                           [run_id, row_no]).df()
+
+
+def test_new_code_in_the_run_quarter(warehouse_2025q4: Settings, tmp_path: Path) -> None:
+    outcome = run(warehouse_2025q4, tmp_path, "tocilizumab-anoh,Avtozma,,J3590,,,,,")
+    found = alert(outcome)
+    assert (found["verdict"], found["new_code"], found["effective_date"]) == (
+        "NEW_CODE", "Q5156", D(2025, 10, 1))
+    assert found["dos_rule"] == ("DOS before 2025-10-01: keep J3590; on or after 2025-10-01: "
+                                 "bill Q5156")
+    assert found["confidence"] == "high" and found["billing_unit"] == "1 mg"
+
+
+def test_past_due_with_units_and_price(warehouse_2025q4: Settings, tmp_path: Path) -> None:
+    found = alert(run(warehouse_2025q4, tmp_path,
+                      "ublituximab-xiiy,Briumvi,73150-0150-06,J3590,450 mg,,,,"))
+    assert (found["verdict"], found["new_code"], found["effective_date"]) == (
+        "PAST_DUE", "J2329", D(2023, 7, 1))
+    assert found["dos_rule"].endswith("on or after 2023-07-01: bill J2329")
+    assert (found["billing_unit"], found["units_per_package"], found["units_for_dose"]) == (
+        "1mg", 150.0, 450.0)
+    assert float(found["asp_payment_limit"]) == pytest.approx(70.753)
+    assert found["match_basis"] == "brand_name+generic_name+ndc"
+    assert "since 2023-07-01" in found["action"]
+
+
+def test_effective_date_comes_from_the_file_not_the_quarter(settings: Settings,
+                                                            tmp_path: Path) -> None:
+    with warehouse.open_writer(settings) as con:
+        load_release(con, "2023Q3")
+    found = alert(run(settings, tmp_path, "lecanemab-irmb,Leqembi,,J3590,,,,,",
+                      quarter="2023Q3"))
+    assert (found["verdict"], found["new_code"], found["effective_date"]) == (
+        "NEW_CODE", "J0174", D(2023, 7, 6))
+    assert "DOS before 2023-07-06: keep J3590" in found["dos_rule"]
+
+
+def test_biosimilar_suffix_decoys_never_cross(warehouse_2025q4: Settings,
+                                              tmp_path: Path) -> None:
+    outcome = run(warehouse_2025q4, tmp_path, "rituximab-arrx,,,J9999,700 mg,,,,",
+                  "rituximab,,,J9999,,,,,", "Rituximab-ABBS,,,J9999,,,,,")
+    arrx, plain, abbs = (alert(outcome, row) for row in (2, 3, 4))
+    assert set(candidates(warehouse_2025q4, outcome.run_id, 2)["code"]) == {"Q5123"}
+    assert (arrx["verdict"], arrx["new_code"], arrx["units_for_dose"]) == ("PAST_DUE", "Q5123",
+                                                                            70.0)
+    assert not {"Q5115", "Q5119", "Q5123"} & set(
+        candidates(warehouse_2025q4, outcome.run_id, 3)["code"])
+    assert plain["new_code"] == "J9312"  # not J9311 rituximab and hyaluronidase
+    assert abbs["new_code"] == "Q5115"
+
+
+def test_word_order_salt_and_case_tolerated(warehouse_2025q4: Settings, tmp_path: Path) -> None:
+    outcome = run(warehouse_2025q4, tmp_path, "Deruxtecan Datopotamab-DLNK,,,C9399,,,HOPD,,",
+                  "argatroban hydrochloride,,,J3490,,,,,")
+    assert alert(outcome, 2)["new_code"] == "J9011"
+    argatroban = alert(outcome, 3)
+    assert argatroban["verdict"] == "REVIEW"  # J0883 (non-ESRD) vs J0884 (ESRD): route decides
+    assert argatroban["candidate_codes"] == "J0883, J0884"
+
+
+def test_brand_only_name_matches_through_the_crosswalk(warehouse_2025q4: Settings,
+                                                       tmp_path: Path) -> None:
+    outcome = run(warehouse_2025q4, tmp_path, "BRIUMVI,,,J3590,,,,,")
+    found = alert(outcome)
+    assert (found["verdict"], found["new_code"]) == ("PAST_DUE", "J2329")
+    evidence = candidates(warehouse_2025q4, outcome.run_id)
+    assert list(evidence[["basis", "matched_field", "matched_text", "confidence"]].iloc[0]) == [
+        "brand_name", "asp_ndc_crosswalk.drug_name", "Briumvi", "high"]
+
+
+def test_ndc_mapped_to_two_codes_yields_both_for_review(warehouse_2025q4: Settings,
+                                                        tmp_path: Path) -> None:
+    outcome = run(warehouse_2025q4, tmp_path, "Argatroban,,00143-9377-01,J3490,,,,,")
+    found = alert(outcome)
+    assert found["verdict"] == "REVIEW" and found["new_code"] is None
+    assert found["candidate_codes"] == "J0883, J0884"
+    assert "the NDC maps to 2 codes" in found["action"]
+    by_ndc = candidates(warehouse_2025q4, outcome.run_id).query("basis == 'ndc'")
+    assert sorted(by_ndc["code"]) == ["J0883", "J0884"]
+    assert set(by_ndc["score"]) == {100.0}
+
+
+def test_ndc_and_name_disagreeing_is_a_conflict(warehouse_2025q4: Settings,
+                                                tmp_path: Path) -> None:
+    found = alert(run(warehouse_2025q4, tmp_path,
+                      "rituximab-arrx,,63459-0103-10,J3590,,,,,"))  # Truxima's NDC
+    assert found["verdict"] == "REVIEW"
+    assert "conflict: the NDC maps to Q5115 but the name matches Q5123" in found["action"]
+
+
+def test_code_ended_names_its_successor(warehouse_2025q4: Settings, tmp_path: Path) -> None:
+    found = alert(run(warehouse_2025q4, tmp_path, "Neulasta,,55513-0190-01,J3590,6 mg,,,,"))
+    assert (found["verdict"], found["new_code"], found["term_date"], found["successor_code"]) == (
+        "CODE_ENDED", "J2505", D(2021, 12, 31), "J2506")
+    assert found["dos_rule"] == ("DOS through 2021-12-31: bill J2505; after 2021-12-31: "
+                                 "bill successor J2506")
+
+
+def test_live_code_beats_an_ended_interim_c_code(warehouse_2025q4: Settings,
+                                                 tmp_path: Path) -> None:
+    found = alert(run(warehouse_2025q4, tmp_path,
+                      "datopotamab deruxtecan-dlnk,Datroway,65597-801-01,C9399,360 mg,,HOPD,,"))
+    assert (found["verdict"], found["new_code"], found["units_for_dose"]) == ("NEW_CODE",
+                                                                              "J9011", 360.0)
+    assert "also considered: C9174" in found["evidence"]
+
+
+def test_c_codes_are_for_hospital_outpatient_only(warehouse_2025q4: Settings,
+                                                  tmp_path: Path) -> None:
+    outcome = run(warehouse_2025q4, tmp_path, "nipocalimab-aahu,Imaavy,,J3590,,,office,,",
+                  "nipocalimab-aahu,Imaavy,,C9399,,,hospital outpatient,,")
+    office, hospital = alert(outcome, 2), alert(outcome, 3)
+    assert office["verdict"] == "NO_CODE_YET" and office["new_code"] is None
+    assert ("C9305 is for hospital outpatient claims only; office claims keep J3590 until a "
+            "J/Q code is assigned") in office["hints"]
+    assert (hospital["verdict"], hospital["new_code"]) == ("NEW_CODE", "C9305")
+
+
+def test_no_code_yet_bills_one_unit(warehouse_2025q4: Settings, tmp_path: Path) -> None:
+    found = alert(run(warehouse_2025q4, tmp_path, "garadacimab-gxii,Andembry,,J3590,200 mg,,,,"))
+    assert (found["verdict"], found["units_for_dose"]) == ("NO_CODE_YET", 1.0)
+    assert found["dos_rule"] == "all DOS: keep J3590 (1 unit per line)"
+
+
+def test_several_live_codes_need_review(warehouse_2025q4: Settings, tmp_path: Path) -> None:
+    found = alert(run(warehouse_2025q4, tmp_path, "ustekinumab-auub,Wezlana,,J3590,,,,,"))
+    assert found["verdict"] == "REVIEW" and found["candidate_codes"] == "Q5137, Q5138"
+
+
+def test_noc_family_hints(warehouse_2025q4: Settings, tmp_path: Path) -> None:
+    outcome = run(warehouse_2025q4, tmp_path, "cosibelimab-ipdl,Unloxcyt,,J3590,,,,,",
+                  "garadacimab-gxii,,,J3490,,,,,", "garadacimab-gxii,,,C9399,,,office,,")
+    assert "J9999 (not J3590)" in alert(outcome, 2)["hints"]
+    assert "go under J3590, not J3490" in alert(outcome, 3)["hints"]
+    assert "C9399 is for hospital outpatient (OPPS) claims only" in alert(outcome, 4)["hints"]
+
+
+@pytest.mark.parametrize(("amount", "unit", "billing_unit", "units"), [
+    (450, "mg", "1 mg", 450.0), (450, "mg", "10 mg", 45.0), (445, "mg", "10 mg", 45.0),
+    (0.5, "g", "10 mg", 50.0), (100, "mcg", "0.1 mg", 1.0), (5, "ml", "10 mg", None),
+    (6, "mg/kg", "1 mg", None), (None, None, "1 mg", None), (60, "mg", "per ml", None),
+    (2, "ml", "per ml", 2.0), (150, "mg", "up to 50 mg", 3.0),
+])
+def test_units_for_dose(amount: float | None, unit: str | None, billing_unit: str,
+                        units: float | None) -> None:
+    assert match.units_for_dose(amount, unit, billing_unit)[0] == units
+
+
+def test_unit_mismatch_is_explained(warehouse_2025q4: Settings, tmp_path: Path) -> None:
+    found = alert(run(warehouse_2025q4, tmp_path, "ublituximab-xiiy,,,J3590,6 mL,,,,"))
+    assert found["units_for_dose"] is None
+    assert "dose in ml cannot be converted to the billing unit '1mg'" in found["units_note"]
+
+
+def test_run_is_saved_for_analysts(warehouse_2025q4: Settings, tmp_path: Path) -> None:
+    first = run(warehouse_2025q4, tmp_path, "ublituximab-xiiy,Briumvi,73150-0150-06,J3590,,,,,",
+                "garadacimab-gxii,,,J3590,,,,,")
+    second = match.match_practice(warehouse_2025q4, None, drugs_csv(
+        tmp_path, "tocilizumab-aazg,Tyenne,65219-0590-04,J3590,560 mg,,,,"))
+    assert second.run_id == first.run_id + 1 and str(second.quarter) == "2025Q4"
+    with warehouse.open_writer(warehouse_2025q4) as con:
+        runs = con.execute("SELECT run_id, quarter, drug_count, comparisons FROM match_runs "
+                           "ORDER BY run_id").fetchall()
+        past_due = con.execute(
+            "SELECT DISTINCT a.drug_name, a.new_code, a.effective_date FROM practice_alerts a "
+            "WHERE a.verdict = 'PAST_DUE' AND a.quarter >= '2024Q1' ORDER BY 1").fetchall()
+        drugs = con.execute("SELECT count(*) FROM practice_drugs").fetchall()[0][0]
+    assert [r[:3] for r in runs] == [(first.run_id, "2025Q4", 2), (second.run_id, "2025Q4", 1)]
+    assert all(0 < r[3] for r in runs)
+    assert past_due == [("tocilizumab-aazg", "Q5135", D(2024, 10, 1)),
+                        ("ublituximab-xiiy", "J2329", D(2023, 7, 1))]
+    assert drugs == 3
+
+
+def test_bad_rows_are_reported_and_good_rows_matched(warehouse_2025q4: Settings,
+                                                     tmp_path: Path) -> None:
+    outcome = run(warehouse_2025q4, tmp_path, "ublituximab-xiiy,,7315001506,J3590,,,,,",
+                  "tocilizumab-anoh,,,J3590,,,,,")
+    assert list(outcome.alerts["row_no"]) == [3]
+    assert [(p.row, p.field) for p in outcome.problems] == [(2, "ndc")]
+    assert "drugs.csv, row 2, field 'ndc'" in outcome.table()
+
+
+def test_no_release_loaded_or_quarter_missing(settings: Settings, tmp_path: Path) -> None:
+    with pytest.raises(BadInput, match="load a release first: crosswalk load --quarter Q"):
+        run(settings, tmp_path, "ublituximab-xiiy,,,,,,,,", quarter=None)
+    with warehouse.open_writer(settings) as con:
+        load_release(con, "2025Q4")
+    with pytest.raises(BadInput, match="the 2024Q1 HCPCS release is not loaded"):
+        run(settings, tmp_path, "ublituximab-xiiy,,,,,,,,", quarter="2024Q1")
+
+
+def test_comparisons_are_blocked_not_a_cross_product(warehouse_2025q4: Settings,
+                                                     tmp_path: Path) -> None:
+    rows = [f"{name},,,J3590,,,,," for name in (
+        "ublituximab-xiiy", "rituximab-arrx", "tocilizumab-aazg", "lecanemab-irmb",
+        "garadacimab-gxii", "cosibelimab-ipdl")]
+    outcome = run(warehouse_2025q4, tmp_path, *rows)
+    with warehouse.open_writer(warehouse_2025q4) as con:
+        names = con.execute("SELECT count(*) FROM hcpcs_codes WHERE quarter = '2025Q4'"
+                            ).fetchall()[0][0]
+    assert 0 < outcome.comparisons < len(rows) * names / 2
+
+
+def test_cli_match_prints_the_verdicts(warehouse_2025q4: Settings, tmp_path: Path) -> None:
+    path = drugs_csv(tmp_path, "tocilizumab-anoh,Avtozma,,J3590,,,,,",
+                     "ublituximab-xiiy,Briumvi,73150-0150-06,J3590,450 mg,,,,")
+    result = CliRunner().invoke(main, ["match", "--quarter", "2025Q4", "--drugs", str(path),
+                                       "--data-dir", str(warehouse_2025q4.data_dir)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].split() == ["drug", "verdict", "new", "code", "effective"]
+    assert lines[1].split() == ["tocilizumab-anoh", "NEW_CODE", "Q5156", "2025-10-01"]
+    assert lines[2].split() == ["ublituximab-xiiy", "PAST_DUE", "J2329", "2023-07-01"]
+    assert "1 NEW_CODE, 1 PAST_DUE" in result.output
+
+
+def test_cli_match_without_a_release_exits_2(settings: Settings) -> None:
+    result = CliRunner().invoke(main, ["match", "--data-dir", str(settings.data_dir)])
+    assert result.exit_code == 2
+    assert "load a release first" in result.output
