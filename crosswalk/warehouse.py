@@ -22,14 +22,13 @@ transaction, to prove an interrupted load leaves the previous contents. Steps ar
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import os
 import re
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -37,6 +36,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from crosswalk import fetch
 from crosswalk.errors import BadInput, Busy, CrosswalkError
 from crosswalk.quarters import Quarter
 from crosswalk.settings import SQL_DIR, Settings
@@ -198,7 +198,7 @@ def load_quarter(settings: Settings, quarter: Quarter | str,
         loaded = loaded_versions(con, quarter)
     try:
         parsed = parse_quarter(settings, quarter, loaded)
-    except BadInput as error:
+    except Exception as error:
         with open_writer(settings, wait_seconds) as con:
             _record_failure(con, quarter, started, error)
         raise
@@ -209,8 +209,6 @@ def load_quarter(settings: Settings, quarter: Quarter | str,
 def load_archive(settings: Settings,
                  wait_seconds: float = DEFAULT_WAIT_SECONDS) -> list[LoadSummary]:
     """Load every release found in the raw archive, oldest first (one transaction each)."""
-    from crosswalk import fetch
-
     return [load_quarter(settings, quarter, wait_seconds)
             for quarter in sorted(fetch.archived_quarters(settings))]
 
@@ -226,8 +224,6 @@ def parse_quarter(settings: Settings, quarter: Quarter | str,
 
     Kinds whose newest version is already loaded (`loaded`: kind -> sha256) are not re-read.
     """
-    from crosswalk import fetch
-
     quarter = Quarter.parse(quarter)
     newest = {kind: entry for kind, entry in fetch.archived_files(settings, quarter).items()
               if kind in KIND_TABLES}
@@ -235,17 +231,17 @@ def parse_quarter(settings: Settings, quarter: Quarter | str,
         raise BadInput(f"nothing archived for {quarter} under {settings.raw_dir}; run "
                        f"`crosswalk download --quarter {quarter}` first", field="quarter")
     loaded = loaded or {}
-    files = {kind: parse_file(settings, entry) for kind, entry in newest.items()
+    files = {kind: parse_file(entry) for kind, entry in newest.items()
              if loaded.get(kind) != entry.sha256}
-    seen = [_manifest_row(entry) for entry in fetch.read_manifest(settings)
-            if str(entry.quarter) == str(quarter)]
+    seen = [asdict(entry) for entry in fetch.read_manifest(settings)
+            if entry.quarter == str(quarter)]
     return ParsedRelease(quarter, {kind: entry.sha256 for kind, entry in newest.items()},
                          files, seen)
 
 
-def parse_file(settings: Settings, entry: Any) -> ParsedFile:
+def parse_file(entry: fetch.ManifestEntry) -> ParsedFile:
     """Read one archived file version (a manifest entry) with the reader of its kind."""
-    path = _archived_path(settings, entry)
+    path = entry.path
     _check_sha256(path, entry.sha256)
     kind = entry.source_kind
     if kind == "hcpcs":
@@ -398,19 +394,6 @@ def _run_sql(con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any
         wanted = {key: params[key] for key in _PARAMETER.findall(statement)}
         result = con.execute(statement, wanted)
     return result
-
-
-def _manifest_row(entry: Any) -> dict[str, Any]:
-    fields = dataclasses.asdict(entry) if dataclasses.is_dataclass(entry) else dict(vars(entry))
-    row = {column: fields.get(column) for column in MANIFEST_COLUMNS}
-    row["quarter"] = str(row["quarter"])
-    row["fetched_at"] = str(row["fetched_at"])
-    return row
-
-
-def _archived_path(settings: Settings, entry: Any) -> Path:
-    path = Path(entry.archive_path)
-    return path if path.is_absolute() else settings.data_dir / path
 
 
 def _check_sha256(path: Path, expected: str) -> None:
