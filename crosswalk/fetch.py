@@ -11,6 +11,7 @@ provenance every later row points back to.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -35,7 +36,12 @@ from crosswalk.errors import BadInput, SourceUnavailable
 from crosswalk.quarters import Quarter
 from crosswalk.settings import Settings
 
-__all__ = ["FetchResult", "ManifestEntry", "archived_files", "archived_quarters",
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks, runs must not overlap
+    fcntl = None  # type: ignore[assignment]
+
+__all__ = ["FetchResult", "ManifestEntry", "archive_name", "archived_files", "archived_quarters",
            "download_quarter", "make_session", "newest_posted_quarter", "parse_overrides",
            "read_manifest", "read_member", "zip_members"]
 
@@ -172,12 +178,10 @@ def _fetch_override(kind: str, quarter: Quarter, target: str, settings: Settings
     path = Path(target).expanduser()
     if not path.is_file():
         raise BadInput("no such file", file=str(path), field=kind)
+    origin = _Origin(kind, quarter, path.name, None, None,
+                     f"picked {path.resolve()}: local file given with --url")
     with path.open("rb") as stream:
-        landed = _land(kind, quarter, path.name, _chunks(stream), path.stat().st_size,
-                       settings, show)
-    return _record(landed, kind, quarter, settings, file_name=path.name, url=None,
-                   link_text=None, headers={},
-                   reason=f"picked {path.resolve()}: local file given with --url")
+        return _land(origin, _chunks(stream), path.stat().st_size, {}, settings, show)
 
 
 class _BrokenOff(SourceUnavailable):
@@ -218,16 +222,13 @@ def _fetch_once(posting: sources.Posting, settings: Settings, session: requests.
                                     f"{response.reason} at {posting.url}")
         expected = _content_length(response)
         _refuse_oversize(expected, posting.url, settings)
+        origin = _Origin(posting.kind, posting.quarter, posting.file_name, posting.url,
+                         posting.link_text, posting.reason, posting.notes)
         try:
-            landed = _land(posting.kind, posting.quarter, posting.file_name,
-                           response.iter_content(CHUNK), expected, settings, show,
-                           response.headers.get("Content-Type", ""))
+            return _land(origin, response.iter_content(CHUNK), expected, response.headers,
+                         settings, show)
         except requests.RequestException as error:
             raise _BrokenOff(f"download from {posting.url} broke off ({error})") from error
-    return _record(landed, posting.kind, posting.quarter, settings,
-                   file_name=posting.file_name, url=posting.url,
-                   link_text=posting.link_text, headers=response.headers,
-                   reason=posting.reason, notes=posting.notes)
 
 
 def _get(session: requests.Session, url: str, settings: Settings, label: str,
@@ -269,33 +270,45 @@ def _chunks(stream: BinaryIO) -> Iterator[bytes]:
 
 
 @dataclass(frozen=True)
-class _Landed:
-    """A file now in the archive: where, its hash and size, and the entry if already known."""
+class _Origin:
+    """Where bytes came from: what the manifest line says besides hash and size."""
 
-    path: Path
-    sha256: str
-    size: int
-    status: str
-    known: ManifestEntry | None = None
+    kind: str
+    quarter: Quarter
+    file_name: str
+    url: str | None
+    link_text: str | None
+    reason: str
+    notes: tuple[str, ...] = ()
 
 
-def _land(kind: str, quarter: Quarter, file_name: str, chunks: Iterator[bytes],
-          expected: int | None, settings: Settings, show: bool,
-          content_type: str = "") -> _Landed:
+def _land(origin: _Origin, chunks: Iterator[bytes], expected: int | None,
+          headers: Mapping[str, str], settings: Settings, show: bool) -> FetchResult:
     """Stream into a temp file beside the target, check it, then rename it into place."""
-    folder = settings.raw_dir / kind / str(quarter)
+    folder = settings.raw_dir / origin.kind / str(origin.quarter)
     folder.mkdir(parents=True, exist_ok=True)
     handle = tempfile.NamedTemporaryFile(dir=folder, prefix=".partial-", suffix=".tmp", delete=False)
     temp = Path(handle.name)
     try:
-        with handle, tqdm(total=expected, unit="B", unit_scale=True, desc=file_name,
+        with handle, tqdm(total=expected, unit="B", unit_scale=True, desc=origin.file_name,
                           disable=not show, leave=False) as bar:
-            digest, size = _copy(chunks, handle, bar, settings, file_name)
-        _check_complete(size, expected, file_name)
-        _check_zip(temp, file_name, content_type, settings)
-        return _place(temp, folder, file_name, digest, size, settings, kind, quarter)
+            digest, size = _copy(chunks, handle, bar, settings, origin.file_name)
+        _check_complete(size, expected, origin.file_name)
+        _check_zip(temp, origin.file_name, headers.get("Content-Type", ""), settings)
+        with _archive_lock(settings):
+            return _place(temp, digest, size, origin, headers, settings)
     finally:
         temp.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def _archive_lock(settings: Settings) -> Iterator[None]:
+    """One writer at a time places files and appends to the manifest, so two overlapping
+    runs cannot record the same version twice (no lock where fcntl is missing: Windows)."""
+    with settings.manifest_path.with_suffix(".lock").open("a") as handle:
+        if fcntl is not None:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 def _copy(chunks: Iterator[bytes], target: BinaryIO, bar: tqdm, settings: Settings,
@@ -333,25 +346,36 @@ def _check_zip(temp: Path, file_name: str, content_type: str, settings: Settings
                        field=error.field) from error
 
 
-def _place(temp: Path, folder: Path, file_name: str, digest: str, size: int,
-           settings: Settings, kind: str, quarter: Quarter) -> _Landed:
-    """Rename into the archive; a different earlier file under the same name is never replaced."""
+def _place(temp: Path, digest: str, size: int, origin: _Origin, headers: Mapping[str, str],
+           settings: Settings) -> FetchResult:
+    """Rename into the archive and record it; an earlier different file is never replaced."""
     versions = [e for e in read_manifest(settings)
-                if e.source_kind == kind and e.quarter == str(quarter)]
+                if e.source_kind == origin.kind and e.quarter == str(origin.quarter)]
     same = next((e for e in versions if e.sha256 == digest), None)
     if same is not None:
         if not same.path.is_file():  # deleted from the archive: the same bytes go back
             same.path.parent.mkdir(parents=True, exist_ok=True)
             os.replace(temp, same.path)
-        return _Landed(same.path, digest, size, "unchanged", same)
-    name = Path(archive_name(file_name, f"{kind}-{quarter}.zip"))
+        return FetchResult(origin.kind, origin.quarter, "unchanged", same,
+                           f"same bytes as the archived copy; {origin.reason}", origin.notes)
+    folder = temp.parent
+    name = Path(archive_name(origin.file_name, f"{origin.kind}-{origin.quarter}.zip"))
     target = folder / name
     if target.exists() and _sha256(target) != digest:
         target = folder / f"{name.stem}.{digest[:12]}{name.suffix}"
-    status = "new version" if versions else "new"
     if not target.exists():  # else: same bytes landed before the manifest line was written
         os.replace(temp, target)
-    return _Landed(target.resolve(), digest, size, status)
+    entry = ManifestEntry(
+        sha256=digest, source_kind=origin.kind, quarter=str(origin.quarter),
+        file_name=origin.file_name, url=origin.url, link_text=origin.link_text,
+        http_date=headers.get("Date"), last_modified=headers.get("Last-Modified"),
+        etag=headers.get("ETag"), bytes=size,
+        fetched_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        archive_path=str(target.resolve()), picked_reason=origin.reason)
+    with settings.manifest_path.open("a", encoding="utf-8") as stream:
+        stream.write(json.dumps(asdict(entry), ensure_ascii=False) + "\n")
+    return FetchResult(origin.kind, origin.quarter, "new version" if versions else "new",
+                       entry, origin.reason, origin.notes)
 
 
 def archive_name(posted: str, fallback: str) -> str:
@@ -367,26 +391,6 @@ def _sha256(path: Path) -> str:
         for chunk in _chunks(stream):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def _record(landed: _Landed, kind: str, quarter: Quarter, settings: Settings, *,
-            file_name: str, url: str | None, link_text: str | None,
-            headers: Mapping[str, str], reason: str,
-            notes: tuple[str, ...] = ()) -> FetchResult:
-    """Append the manifest line for a newly landed file; an unchanged one keeps its old line."""
-    if landed.known is not None:
-        return FetchResult(kind, quarter, "unchanged", landed.known,
-                           f"same bytes as the archived copy; {reason}", notes)
-    entry = ManifestEntry(
-        sha256=landed.sha256, source_kind=kind, quarter=str(quarter), file_name=file_name,
-        url=url, link_text=link_text, http_date=headers.get("Date"),
-        last_modified=headers.get("Last-Modified"), etag=headers.get("ETag"),
-        bytes=landed.size, fetched_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        archive_path=str(landed.path), picked_reason=reason)
-    settings.manifest_path.parent.mkdir(parents=True, exist_ok=True)
-    with settings.manifest_path.open("a", encoding="utf-8") as stream:
-        stream.write(json.dumps(asdict(entry), ensure_ascii=False) + "\n")
-    return FetchResult(kind, quarter, landed.status, entry, reason, notes)
 
 
 def read_manifest(settings: Settings) -> list[ManifestEntry]:

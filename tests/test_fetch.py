@@ -32,8 +32,8 @@ def zip_of(members: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -
 
 
 def archive_files(settings: Settings) -> list[Path]:
-    """Everything under raw/ except the manifest, hidden temp files included."""
-    return sorted(p for p in settings.raw_dir.rglob("*") if p.is_file() and p.name != "manifest.jsonl")
+    """Everything under raw/ except the manifest and its lock, hidden temp files included."""
+    return sorted(p for p in settings.raw_dir.rglob("*") if p.is_file() and p.stem != "manifest")
 
 
 def source_files_columns() -> list[str]:
@@ -66,6 +66,8 @@ def test_downloads_three_kinds_into_the_archive_with_provenance(cms_mirror, mirr
     assert [list(json.loads(line)) for line in lines] == [source_files_columns()] * 3
     assert fetch.archived_files(mirror_settings, Q4) == {k: r.entry for k, r in landed.items()}
     assert fetch.archived_quarters(mirror_settings) == [Q4]
+    # a CMS CDN refuses default client agents
+    assert {h.headers["User-Agent"] for h in cms_mirror.requests_log} == {fetch.USER_AGENT}
 
 
 def test_second_run_downloads_nothing(cms_mirror, mirror_settings, published) -> None:
@@ -363,3 +365,34 @@ def test_read_member_reports_a_corrupt_member_as_zip_bang_member(tmp_path, setti
     with pytest.raises(BadInput) as raised:
         fetch.read_member(path, "a.txt", settings)
     assert raised.value.file == "release.zip!a.txt"
+
+
+def test_retry_after_is_capped_so_a_scheduled_run_cannot_stall_for_hours(mirror_settings) -> None:
+    from urllib3 import HTTPResponse
+
+    retry = fetch.make_session(mirror_settings).get_adapter("https://www.cms.gov").max_retries
+    asked = HTTPResponse(status=429, headers={"Retry-After": "3600"})
+    assert retry.get_retry_after(asked) == fetch.MAX_RETRY_AFTER
+    assert retry.get_retry_after(HTTPResponse(status=429, headers={"Retry-After": "2"})) == 2
+    assert retry.total == mirror_settings.retries and 429 in retry.status_forcelist
+
+
+def test_overlapping_runs_record_each_version_once(cms_mirror, mirror_settings, published,
+                                                    monkeypatch) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    unhurried = fetch.read_manifest
+
+    def slow_read(settings: Settings) -> list[fetch.ManifestEntry]:
+        entries = unhurried(settings)
+        time.sleep(0.05)  # widen the read-then-append window two runs could race through
+        return entries
+
+    monkeypatch.setattr(fetch, "read_manifest", slow_read)
+    with ThreadPoolExecutor(4) as pool:
+        runs = list(pool.map(lambda _: fetch.download_quarter(Q4, mirror_settings), range(4)))
+    statuses = sorted(r.status for run in runs for r in run if r.entry)
+    assert statuses.count("new") == 3 and statuses.count("unchanged") == 9
+    entries = fetch.read_manifest(mirror_settings)
+    assert len(entries) == len({e.sha256 for e in entries}) == 3
+    assert len(archive_files(mirror_settings)) == 3
