@@ -211,7 +211,9 @@ def _fetch_posting(posting: sources.Posting, settings: Settings, session: reques
 def _fetch_once(posting: sources.Posting, settings: Settings, session: requests.Session,
                 show: bool, label: str) -> FetchResult:
     known = _latest(read_manifest(settings), posting.kind, posting.quarter, url=posting.url)
-    response = _get(session, posting.url, settings, label, _conditional_headers(known))
+    # identity: the bytes on disk are the bytes CMS posted, and Content-Length counts them
+    headers = {"Accept-Encoding": "identity", **_conditional_headers(known)}
+    response = _get(session, posting.url, settings, label, headers)
     with response:
         if response.status_code == 304 and known is not None:
             return FetchResult(posting.kind, posting.quarter, "unchanged", known,
@@ -254,7 +256,10 @@ def _conditional_headers(known: ManifestEntry | None) -> dict[str, str]:
 
 
 def _content_length(response: requests.Response) -> int | None:
+    """The body length to check, unless a server compressed it anyway (urllib3 checks that)."""
     value = response.headers.get("Content-Length")
+    if response.headers.get("Content-Encoding", "identity") != "identity":
+        return None
     return int(value) if value and value.isdigit() else None
 
 

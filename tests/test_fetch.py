@@ -68,6 +68,7 @@ def test_downloads_three_kinds_into_the_archive_with_provenance(cms_mirror, mirr
     assert fetch.archived_quarters(mirror_settings) == [Q4]
     # a CMS CDN refuses default client agents
     assert {h.headers["User-Agent"] for h in cms_mirror.requests_log} == {fetch.USER_AGENT}
+    assert {h.headers["Accept-Encoding"] for h in cms_mirror.requests_log if h.path.startswith("/files/")} == {"identity"}
 
 
 def test_second_run_downloads_nothing(cms_mirror, mirror_settings, published) -> None:
