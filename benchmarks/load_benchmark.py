@@ -1,0 +1,199 @@
+"""Load benchmark: seconds and memory to parse and load one full quarter, beside the floor.
+
+Generates a release the size of a real one with tests/cms_builders.py (about 9,000 HCPCS
+codes and modifiers in about 17,000 fixed-width records; an 8,000-row NDC-HCPCS crosswalk
+padded to 250 columns like the 2025 files; a 1,000-row payment limit file; NOC files),
+archives it through crosswalk.fetch (local files, as `crosswalk download --url` does), then
+measures, each in a fresh process so peak memory is its own:
+
+- project: warehouse.parse_quarter + warehouse.write_release (readers, checks, one transaction)
+- floor:   DuckDB reading the same bytes with no project logic: each zip member unzipped
+           and read with read_csv into a table (the TXT as one VARCHAR column per line)
+
+and prints seconds, peak RSS (resource.getrusage: the whole process, and its growth during
+the measured step; imports happen before timing in both) and the ratio project / floor.
+
+Run: .venv/bin/python benchmarks/load_benchmark.py [--with-xlsx] [--codes 9000]
+(--with-xlsx adds the ANWEB workbook twin to the HCPCS zip, as CMS ships it; the TXT is
+authoritative and the workbook is only cross-checked, but reading it costs time.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from datetime import date
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(REPO), str(REPO / "tests")]
+
+import cms_builders as cms  # noqa: E402
+import duckdb  # noqa: E402
+
+from crosswalk import fetch, warehouse  # noqa: E402
+from crosswalk.readers import asp, hcpcs  # noqa: E402,F401  (imported before timing)
+from crosswalk.quarters import Quarter  # noqa: E402
+from crosswalk.settings import Settings  # noqa: E402
+
+QUARTER = "2025Q4"
+WORDS = ("injection", "biosimilar", "intravenous", "subcutaneous", "administered", "hospital",
+         "outpatient", "extended-release", "prefilled", "syringe", "infusion", "solution",
+         "lyophilized", "powder", "including", "supplies", "device", "per", "implant", "oral")
+DOSES = ("1 mg", "10 mg", "0.1 mg", "0.5 mg", "5 mg", "1 microgram", "per ml", "100 units")
+
+
+def generate(folder: Path, codes: int, with_xlsx: bool, seed: int = 2025) -> dict[str, Path]:
+    """Write the five zips of one quarter; returns kind -> zip path."""
+    rng = random.Random(seed)
+    hcpcs = [_code(rng, index) for index in range(codes - 400 - len(cms.NOC_CODES))]
+    hcpcs += [cms.HcpcsCode(code, "Not otherwise classified drug", add_date=date(2003, 1, 1))
+              for code in cms.NOC_CODES]  # the NOC codes workbook lists these
+    hcpcs += [cms.HcpcsCode(f"{chr(65 + i // 26)}{chr(65 + i % 26)}", _text(rng, 6, 30),
+                            is_modifier=True, add_date=date(2010, 1, 1)) for i in range(400)]
+    drugs = [c for c in hcpcs if c.code[0] in "JQ"]
+    pricing = [cms.AspPrice(c.code, c.short_description, "10 MG", f"{rng.uniform(1, 900):.3f}")
+               for c in drugs[:1000]]
+    crosswalk = [cms.CrosswalkRow(c.code, c.short_description, "Labeler Inc",
+                                  f"{rng.randrange(10000, 99999)}-{rng.randrange(1000, 9999)}-"
+                                  f"{rng.randrange(10, 99)}", "Brand\xae ", "10 MG", 10, 1, 10, 10)
+                 for c in rng.choices(drugs[:1000], k=8000)]
+    zips = {
+        "hcpcs": cms.build_hcpcs_zip(QUARTER, hcpcs, with_xlsx=with_xlsx),
+        "asp_pricing": cms.build_asp_pricing_zip(QUARTER, pricing),
+        "asp_crosswalk": cms.build_asp_crosswalk_zip(QUARTER, crosswalk, pad_columns=240),
+        "noc_pricing": cms.build_noc_pricing_zip(
+            QUARTER, [cms.NocPrice(f"Drug{i} (Brand{i})", "1 MG", "1.000") for i in range(60)]),
+        "noc_crosswalk": cms.build_noc_crosswalk_zip(QUARTER, [cms.NocCrosswalkRow(
+            f"Drug{i}", "Labeler", f"12345-{1000 + i}-01", f"Brand{i}", "1 MG")
+            for i in range(60)]),
+    }
+    paths = {}
+    for kind, payload in zips.items():
+        paths[kind] = folder / f"october-2025-{kind.replace('_', '-')}.zip"
+        paths[kind].write_bytes(payload)
+    return paths
+
+
+def _code(rng: random.Random, index: int) -> cms.HcpcsCode:
+    """A code whose long description spans 1-4 records (about 1.9 on average, as in 2025)."""
+    letter = "ABCEGJKLQ"[index % 9]
+    words = rng.choices((5, 8, 14, 20, 30), weights=(40, 15, 27, 12, 6))[0]
+    return cms.HcpcsCode(f"{letter}{index:04d}", f"{_text(rng, words, 0)}, {rng.choice(DOSES)}",
+                         add_date=date(2000 + index % 25, 1 + 3 * (index % 4), 1),
+                         term_date=date(2024, 12, 31) if index % 7 == 0 else None)
+
+
+def _text(rng: random.Random, words: int, limit: int) -> str:
+    text = " ".join(rng.choice(WORDS) for _ in range(words)).capitalize()
+    return text[:limit] if limit else text
+
+
+def measure_project(data_dir: Path) -> dict[str, float]:
+    """parse_quarter, then write_release under the writer lock."""
+    settings = Settings(data_dir=data_dir)
+    started = time.perf_counter()
+    parsed = warehouse.parse_quarter(settings, QUARTER)
+    parsed_at = time.perf_counter()
+    with warehouse.open_writer(settings) as con:
+        warehouse.write_release(con, parsed)
+    finished = time.perf_counter()
+    return {"seconds": finished - started, "parse": parsed_at - started,
+            "write": finished - parsed_at}
+
+
+# Fixed-width TXT: one VARCHAR per line; CSV: DuckDB's own sniffing, padded rows allowed.
+FLOOR_TXT = ("read_csv(?, columns={'line': 'VARCHAR'}, delim='\\x1f', quote='', header=false, "
+             "encoding='latin-1')")
+FLOOR_CSV = ("read_csv(?, header=false, all_varchar=true, null_padding=true, parallel=false, "
+             "strict_mode=false, encoding='latin-1')")
+
+
+def measure_floor(data_dir: Path) -> dict[str, float]:
+    """DuckDB reading the same members: unzip, read_csv into tables, nothing else."""
+
+    zips = sorted((data_dir / "raw").rglob("*.zip"))
+    started = time.perf_counter()
+    con = duckdb.connect(str(data_dir / "floor.duckdb"))
+    with tempfile.TemporaryDirectory() as scratch:
+        for number, path in enumerate(zips):
+            with zipfile.ZipFile(path) as archive:
+                members = [m for m in archive.namelist() if m.lower().endswith((".txt", ".csv"))]
+                for index, member in enumerate(members):
+                    target = Path(scratch) / f"{number}-{index}-{Path(member).name}"
+                    target.write_bytes(archive.read(member))
+                    con.execute(f"CREATE TABLE t{number}_{index} AS SELECT * FROM "
+                                + (FLOOR_TXT if member.lower().endswith(".txt") else FLOOR_CSV),
+                                [str(target)])
+    con.close()
+    return {"seconds": time.perf_counter() - started}
+
+
+def run_measurement(which: str, data_dir: Path) -> None:
+    """Child process: one measurement, printed as JSON."""
+    before = _peak_rss_mb()
+    figures = (measure_project if which == "project" else measure_floor)(data_dir)
+    print(json.dumps({**figures, "rss_mb": _peak_rss_mb(), "baseline_mb": before}))
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child(which: str, data_dir: Path) -> dict[str, float]:
+    done = subprocess.run([sys.executable, __file__, "--measure", which, str(data_dir)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{which} measurement failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--codes", type=int, default=9000)
+    parser.add_argument("--with-xlsx", action="store_true")
+    parser.add_argument("--measure", nargs=2, metavar=("WHICH", "DATA_DIR"),
+                        help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure:
+        run_measurement(args.measure[0], Path(args.measure[1]))
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        data_dir = Path(folder) / "data"
+        settings = Settings(data_dir=data_dir)
+        paths = generate(Path(folder), args.codes, args.with_xlsx)
+        fetch.download_quarter(Quarter.parse(QUARTER), settings,
+                               overrides={kind: str(path) for kind, path in paths.items()},
+                               progress=False)
+        _describe_input(paths)
+        project, floor = child("project", data_dir), child("floor", data_dir)
+    print(f"{'':<9}{'seconds':>9}{'peak RSS MB':>13}{'of which the load':>19}")
+    for name, figures in (("project", project), ("floor", floor)):
+        print(f"{name:<9}{figures['seconds']:>9.2f}{figures['rss_mb']:>13.0f}"
+              f"{figures['rss_mb'] - figures['baseline_mb']:>19.0f}")
+    print(f"project: parse {project['parse']:.2f} s (readers, outside the lock), "
+          f"write {project['write']:.2f} s (one transaction)")
+    print(f"ratio project/floor: {project['seconds'] / floor['seconds']:.1f}x time, "
+          f"{project['rss_mb'] / floor['rss_mb']:.1f}x peak RSS")
+    print("(peak RSS is the whole process after imports; 'of which the load' is the growth "
+          "during the measured step)")
+
+
+def _describe_input(paths: dict[str, Path]) -> None:
+    with zipfile.ZipFile(paths["hcpcs"]) as archive:
+        txt = next(n for n in archive.namelist() if "ANWEB" in n and n.endswith(".txt"))
+        records = archive.read(txt).count(b"\r\n") - 1
+    sizes = ", ".join(f"{kind} {path.stat().st_size / 1024:,.0f} KB"
+                      for kind, path in paths.items())
+    print(f"one quarter ({QUARTER}): {records:,} HCPCS records; zips: {sizes}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
