@@ -364,3 +364,131 @@ def test_cli_match_without_a_release_exits_2(settings: Settings) -> None:
     result = CliRunner().invoke(main, ["match", "--data-dir", str(settings.data_dir)])
     assert result.exit_code == 2
     assert "load a release first" in result.output
+
+
+# ---------------------------------------------------------------------------------------------
+# Acceptance: real CMS files (and the builders' shared release) through readers and loader
+# ---------------------------------------------------------------------------------------------
+
+REAL_FILES = {  # quarter -> {kind: (folder under cms-samples, file name)}
+    "2025Q4": {
+        "hcpcs": ("hcpcs", "HCPC2025_OCT_ANWEB.xlsx"),
+        "asp_pricing": ("asp/pricing", "section 508 version of Oct 2025 ASP Pricing File 091725.csv"),
+        "asp_crosswalk": ("asp/crosswalk",
+                          "section 508 version of October 2025 ASP NDC-HCPCS Crosswalk 090525.csv"),
+    },
+    "2025Q1": {
+        "asp_crosswalk": ("asp/crosswalk",
+                          "section 508 version of January 2025 ASP NDC-HCPCS Crosswalk 122024.csv"),
+    },
+}
+
+
+def archive_and_load(settings: Settings, zips: dict[str, dict[str, bytes]]) -> None:
+    """Put zips in the raw archive with manifest lines (as fetch does) and load them."""
+    from test_warehouse import archive
+
+    for quarter, by_kind in zips.items():
+        for kind, content in by_kind.items():
+            slug = Quarter.parse(quarter).slug
+            archive(settings, kind, quarter, f"{slug}-{kind.replace('_', '-')}.zip", content)
+        warehouse.load_quarter(settings, quarter)
+
+
+@pytest.fixture(scope="module")
+def real_2025q4(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The real Oct 2025 ANWEB workbook, Oct 2025 ASP files and the Jan 2025 crosswalk, each
+    zipped under its CMS name and loaded by the warehouse (readers included)."""
+    from conftest import CMS_SAMPLES
+    import cms_builders as cms
+
+    if not CMS_SAMPLES.is_dir():
+        pytest.skip(f"real CMS samples not present at {CMS_SAMPLES}")
+    settings = Settings(data_dir=tmp_path_factory.mktemp("real") / "data")
+    member_names = {"HCPC2025_OCT_ANWEB.xlsx": "HCPC2025_OCT_ANWEB_v3.xlsx"}
+    archive_and_load(settings, {
+        quarter: {kind: cms.build_zip({member_names.get(name, name):
+                                       (CMS_SAMPLES / folder / name).read_bytes()})
+                  for kind, (folder, name) in kinds.items()}
+        for quarter, kinds in REAL_FILES.items()})
+    return settings
+
+
+@pytest.fixture(scope="module")
+def example_on_real(real_2025q4: Settings) -> match.MatchOutcome:
+    from crosswalk.settings import EXAMPLE_DRUGS
+
+    return match.match_practice(real_2025q4, None, EXAMPLE_DRUGS)
+
+
+@pytest.mark.real_samples
+def test_real_release_verdicts_for_the_example_list(example_on_real: match.MatchOutcome) -> None:
+    verdicts = {a["drug_name"]: (a["verdict"], a["new_code"], a["effective_date"])
+                for a in match.plain_records(example_on_real.alerts)}
+    assert str(example_on_real.quarter) == "2025Q4"
+    # added in the run's quarter (ADD DT 20251001 in the real file)
+    assert verdicts["tocilizumab-anoh"] == ("NEW_CODE", "Q5156", D(2025, 10, 1))
+    assert verdicts["denosumab-bmwo"] == ("NEW_CODE", "Q5157", D(2025, 10, 1))
+    assert verdicts["datopotamab deruxtecan-dlnk"] == ("NEW_CODE", "J9011", D(2025, 10, 1))
+    # coded quarters earlier: NOC claims since then are wrong
+    assert verdicts["ublituximab-xiiy"] == ("PAST_DUE", "J2329", D(2023, 7, 1))
+    assert verdicts["rituximab-arrx"] == ("PAST_DUE", "Q5123", D(2021, 7, 1))
+    assert verdicts["lecanemab-irmb"] == ("PAST_DUE", "J0174", D(2023, 7, 6))  # mid-quarter
+    assert verdicts["eculizumab-aeeb"] == ("PAST_DUE", "Q5152", D(2025, 4, 1))  # Q5139 ended
+    # no permanent code, or only an OPPS C-code for an office drug
+    assert verdicts["linvoseltamab-gcpt"] == ("NO_CODE_YET", None, None)
+    assert verdicts["nipocalimab-aahu"] == ("NO_CODE_YET", None, None)
+    assert verdicts["telisotuzumab vedotin-tllv"] == ("NEW_CODE", "C9306", D(2025, 10, 1))
+    assert verdicts["ustekinumab-auub"][0] == "REVIEW"
+
+
+@pytest.mark.real_samples
+def test_real_release_units_price_and_decoys(real_2025q4: Settings,
+                                             example_on_real: match.MatchOutcome) -> None:
+    alerts = {a["drug_name"]: a for a in match.plain_records(example_on_real.alerts)}
+    briumvi = alerts["ublituximab-xiiy"]
+    assert (briumvi["billing_unit"], briumvi["units_per_package"], briumvi["units_for_dose"]
+            ) == ("1mg", 150.0, 450.0)
+    assert briumvi["asp_payment_limit"] is not None
+    assert alerts["zanidatamab-hrii"]["units_for_dose"] == 900.0  # 1800 mg at 2 mg a unit
+    with warehouse.open_writer(real_2025q4) as con:
+        arrx = {code for (code,) in con.execute(
+            "SELECT DISTINCT c.code FROM match_candidates c JOIN practice_drugs d "
+            "USING (run_id, row_no) WHERE c.run_id = ? AND d.drug_name = 'rituximab-arrx'",
+            [example_on_real.run_id]).fetchall()}
+        rituximab_family = {code for (code,) in con.execute(
+            "SELECT code FROM hcpcs_codes WHERE quarter = '2025Q4' "
+            "AND lower(long_description) LIKE '%rituximab%'").fetchall()}
+    assert {"Q5115", "Q5119", "J9312"} <= rituximab_family  # the decoys are there...
+    assert arrx == {"Q5123"}  # ...and never become candidates
+
+
+@pytest.mark.real_samples
+def test_real_release_brand_ndc_fanout_and_ended_code(real_2025q4: Settings,
+                                                      tmp_path: Path) -> None:
+    outcome = run(real_2025q4, tmp_path, "Briumvi,,,J3590,,,,,",
+                  "argatroban,,00143-9377-01,J3490,,,,,",
+                  "belantamab mafodotin-blmf,Blenrep,,J9999,,,,,", quarter=None)
+    brand, fanout, ended = (alert(outcome, row) for row in (2, 3, 4))
+    assert (brand["verdict"], brand["new_code"]) == ("PAST_DUE", "J2329")
+    assert fanout["verdict"] == "REVIEW" and fanout["candidate_codes"] == "J0883, J0884"
+    assert (ended["verdict"], ended["new_code"], ended["term_date"]) == (
+        "CODE_ENDED", "J9037", D(2025, 3, 31))
+    assert ended["dos_rule"].startswith("DOS through 2025-03-31: bill J9037; after 2025-03-31:")
+
+
+def test_shared_sample_release_through_the_loader(settings: Settings, tmp_path: Path) -> None:
+    """The builders' shared data set (real layouts, TXT and XLSX) for two releases."""
+    import cms_builders as cms
+
+    archive_and_load(settings, {q: cms.sample_release(q).zips() for q in ("2025Q3", "2025Q4")})
+    outcome = run(settings, tmp_path, "rituximab-arrx,Riabni,55513-0224-01,J9999,700 mg,,,,",
+                  "ublituximab-xiiy,,73150-0150-06,J3590,450 mg,,,,",
+                  "bupivacaine and meloxicam,Zynrelef,,C9399,,,HOPD,,", quarter=None)
+    arrx, briumvi, ended = (alert(outcome, row) for row in (2, 3, 4))
+    assert (arrx["verdict"], arrx["new_code"], arrx["units_for_dose"]) == ("PAST_DUE", "Q5123",
+                                                                            70.0)
+    assert (briumvi["verdict"], briumvi["new_code"], briumvi["effective_date"]) == (
+        "PAST_DUE", "J2329", cms.SAMPLE_CODES[10].add_date)
+    assert (ended["verdict"], ended["new_code"], ended["term_date"]) == (
+        "CODE_ENDED", "C9088", D(2025, 9, 30))

@@ -16,7 +16,7 @@ CREATE OR REPLACE TEMP MACRO drug_name_key(t) AS
         '\((r|tm)\)', ' ', 'g'),
         '[0-9]+(\.[0-9]+)?\s*(mg|mcg|microgram|micrograms|milligrams?|g|ml|cc|units?|iu|meq|mci)\b(\s*/\s*[a-z]+)?',
         ' ', 'g'),
-        '\b(injection|injectable|inj|biosimilar|excludes|for|and|of|the|with|per|up|to|'
+        '\b(injection|injectable|inj|instillation|biosimilar|excludes|for|and|of|the|with|per|up|to|'
         || 'sodium|disodium|potassium|calcium|magnesium|hydrochloride|dihydrochloride|hcl|'
         || 'acetate|sulfate|phosphate|citrate|mesylate|tartrate|bitartrate|maleate|succinate|'
         || 'chloride|bromide|besylate|fumarate|hyclate|lactate|gluconate|tromethamine|'
