@@ -168,12 +168,13 @@ def hcpcs_record(code: str, seq: str | int, recid: str | int, long_desc: str,
 def description_chunks(text: str, wrap: str = "word") -> list[str]:
     """Split a long description into 80-char record chunks.
 
-    wrap="word": at word boundaries, like every real file seen (2016: a chunk that continues
-    always ends in at least one space); wrap="hard": cut every 80 chars, even mid-word.
+    wrap="word": at word boundaries within 79 characters, like the real files (2016: every
+    chunk that continues ends in at least one space); wrap="hard": cut every 80 characters,
+    even mid-word.
     """
     if wrap == "hard":
         return [text[i:i + CHUNK] for i in range(0, len(text), CHUNK)] or [""]
-    return textwrap.wrap(text, CHUNK, break_on_hyphens=False, drop_whitespace=True) or [""]
+    return textwrap.wrap(text, CHUNK - 1, break_on_hyphens=False) or [""]
 
 
 def code_records(item: "HcpcsCode | dict", wrap: str = "word") -> list[str]:

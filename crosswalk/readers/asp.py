@@ -21,7 +21,7 @@ from crosswalk.ndc import normalize_ndc
 from crosswalk.readers.layouts import (MEMBER_RULES, NDC_CROSSWALK, NOC_CROSSWALK, NOC_PRICING,
                                        PAYMENT_LIMITS, Layout)
 from crosswalk.readers.members import ReleaseZip, require
-from crosswalk.readers.sheets import (Table, clean_text, effective_window, locate,
+from crosswalk.readers.sheets import (Table, as_text, clean_text, effective_window, locate,
                                       parse_number, read_grid, refuse_duplicates,
                                       require_columns)
 from crosswalk.settings import Settings
@@ -128,11 +128,12 @@ def _read_noc_crosswalk(data: bytes, name: str) -> _Parsed:
 def _hcpcs_codes(table: Table) -> pd.Series:
     """Upper-cased 5-character codes; anything else (a footnote row, a shifted column) is
     refused with its line."""
-    codes = table.frame["hcpcs_code"].str.strip().str.upper()
+    printed = table.frame["hcpcs_code"].str.strip()
+    codes = printed.str.upper()
     bad = ~codes.str.fullmatch(_HCPCS_CODE)
     if bad.any():
         first = bad.idxmax()
-        raise table.fail(f"{codes[first]!r} is not a HCPCS code", first, "hcpcs_code")
+        raise table.fail(f"{printed[first]!r} is not a HCPCS code", first, "hcpcs_code")
     return codes
 
 
@@ -176,7 +177,8 @@ def _finish(frame: pd.DataFrame, window: Window, columns: tuple[str, ...],
                                          index=frame.index, dtype="datetime64[s]")
     frame["effective_end"] = pd.Series(pd.Timestamp(end) if end else pd.NaT,
                                        index=frame.index, dtype="datetime64[s]")
-    return frame.loc[:, list(columns)].reset_index(drop=True)
+    text = [column for column in columns if frame[column].dtype.kind not in "fiMb"]
+    return as_text(frame.loc[:, list(columns)].reset_index(drop=True), text)
 
 
 _READERS: dict[str, Callable[[bytes, str], _Parsed]] = {

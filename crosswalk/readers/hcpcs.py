@@ -19,7 +19,7 @@ import pandas as pd
 from crosswalk.errors import BadInput
 from crosswalk.readers.layouts import HCPCS_XLSX, NOC_CODES, TRANSACTIONS, header_key
 from crosswalk.readers.members import ReleaseZip, require
-from crosswalk.readers.sheets import (Table, clean_text, csv_grid, decode_text, is_workbook,
+from crosswalk.readers.sheets import (Table, as_text, clean_text, csv_grid, decode_text, is_workbook,
                                       locate, parse_yyyymmdd, refuse_duplicates,
                                       require_columns, sheet_names, workbook_grid)
 from crosswalk.settings import SQL_DIR, Settings
@@ -115,7 +115,8 @@ def _finish_codes(table: Table) -> pd.DataFrame:
     if missing_text.any():
         raise table.fail("long description is empty", missing_text.idxmax(), "long_description")
     frame["is_modifier"] = frame["is_modifier"].astype(bool)
-    return frame.loc[:, list(HCPCS_CODE_COLUMNS)].reset_index(drop=True)
+    text = [c for c in HCPCS_CODE_COLUMNS if c not in DATE_COLUMNS and c != "is_modifier"]
+    return as_text(frame.loc[:, list(HCPCS_CODE_COLUMNS)].reset_index(drop=True), text)
 
 
 # ---- ANWEB workbook ---------------------------------------------------------------------------
@@ -192,7 +193,8 @@ def read_noc_codes(data: bytes, name: str) -> pd.DataFrame:
     for column in ("add_date", "term_date"):
         heads[column] = parse_yyyymmdd(kept, column)
     refuse_duplicates(kept, heads[["code"]])
-    return heads.loc[:, list(NOC_CODE_COLUMNS)].reset_index(drop=True)
+    return as_text(heads.loc[:, list(NOC_CODE_COLUMNS)].reset_index(drop=True),
+                   ["code", "long_description"])
 
 
 def read_transactions(data: bytes, name: str) -> pd.DataFrame:
@@ -207,7 +209,8 @@ def read_transactions(data: bytes, name: str) -> pd.DataFrame:
     table = _first_located(grids, name)
     frame = table.frame.apply(clean_text)
     frame["code"] = frame["code"].str.upper()
-    return frame.dropna(subset=["code"]).loc[:, list(TRANSACTION_COLUMNS)].reset_index(drop=True)
+    kept = frame.dropna(subset=["code"]).loc[:, list(TRANSACTION_COLUMNS)]
+    return as_text(kept.reset_index(drop=True), TRANSACTION_COLUMNS)
 
 
 def _first_located(grids, name: str) -> Table:

@@ -177,6 +177,15 @@ def clean_text(series: pd.Series) -> pd.Series:
     return stripped.mask(stripped.eq(""), None)
 
 
+def as_text(frame: pd.DataFrame, columns: list[str] | tuple[str, ...]) -> pd.DataFrame:
+    """Text columns as Python strings with None for missing, whichever path produced them
+    (DuckDB, pandas str, calamine), so frames from a TXT and a workbook compare equal."""
+    for column in columns:
+        values = frame[column].astype(object)
+        frame[column] = values.where(frame[column].notna(), None)
+    return frame
+
+
 def parse_yyyymmdd(table: Table, column: str) -> pd.Series:
     """YYYYMMDD text to dates; blank or all zeros is missing; anything else is a BadInput."""
     raw = table.frame[column].str.strip()

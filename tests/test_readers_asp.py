@@ -1,0 +1,390 @@
+"""ASP readers: payment limits, NDC-HCPCS crosswalk, NOC pricing and crosswalk, the zips."""
+
+from __future__ import annotations
+
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from cms_builders import (AspPrice, CrosswalkRow, asp_crosswalk_csv, asp_crosswalk_xlsx,
+                          asp_member_name, asp_pricing_csv, asp_pricing_xlsx,
+                          build_asp_crosswalk_zip, build_asp_pricing_zip,
+                          build_noc_crosswalk_zip, build_noc_pricing_zip, build_zip,
+                          noc_crosswalk_csv, noc_pricing_csv, pricing_grid, sample_release)
+from crosswalk.errors import BadInput
+from crosswalk.readers.asp import (NDC_CROSSWALK_COLUMNS, NOC_CROSSWALK_COLUMNS,
+                                   NOC_PRICING_COLUMNS, PAYMENT_LIMIT_COLUMNS, read_asp_zip,
+                                   read_ndc_crosswalk, read_noc_crosswalk, read_noc_pricing,
+                                   read_payment_limits)
+
+RELEASE = sample_release("2025Q4")
+PRICING = asp_pricing_csv("2025Q4", RELEASE.pricing)
+CROSSWALK = asp_crosswalk_csv("2025Q4", RELEASE.crosswalk, pad_columns=240)
+
+
+def by_code(frame: pd.DataFrame) -> dict[str, dict]:
+    return {row["hcpcs_code"]: row for row in frame.to_dict("records")}
+
+
+# ---- payment limits ---------------------------------------------------------------------------
+
+def test_payment_limits_columns_window_and_values():
+    frame = read_payment_limits(PRICING, "p.csv")
+    assert tuple(frame.columns) == PAYMENT_LIMIT_COLUMNS and len(frame) == len(RELEASE.pricing)
+    rows = by_code(frame)
+    assert rows["J2329"]["payment_limit"] == pytest.approx(66.512)
+    assert rows["J2329"]["payment_limit_raw"] == "66.512" and rows["J2329"]["dosage"] == "1 MG"
+    assert rows["Q5119"]["notes"] == "8% of reference add-on applied"
+    assert rows["J9312"]["coinsurance_pct"] == "20.000" and rows["J9312"]["notes"] is None
+    assert set(frame["effective_start"]) == {pd.Timestamp("2025-10-01")}
+    assert set(frame["effective_end"]) == {pd.Timestamp("2025-12-31")}
+
+
+def test_na_limit_is_null_with_the_raw_text_and_multiline_note_kept():
+    a9606 = by_code(read_payment_limits(PRICING, "p.csv"))["A9606"]
+    assert pd.isna(a9606["payment_limit"]) and a9606["payment_limit_raw"] == "N/A"
+    assert a9606["notes"] == "microCurie 100% AWP = $202.82\nmicroCurie 100% WAC = $169.02"
+
+
+def test_extra_trailing_columns_and_an_off_cycle_window():
+    data = asp_pricing_csv("2025Q1", RELEASE.pricing, extra_columns=2,
+                           effective=(date(2025, 1, 15), date(2025, 3, 31)))
+    frame = read_payment_limits(data, "p.csv")
+    assert len(frame) == len(RELEASE.pricing)
+    assert frame.loc[0, "effective_start"] == pd.Timestamp("2025-01-15")
+
+
+def test_header_found_by_content_when_the_preamble_grows():
+    text = PRICING.decode("cp1252").replace("Payment Allowance Limits for Medicare Part B Drugs",
+                                            "Payment Allowance Limits\r\nRevised,,\r\n", 1)
+    frame = read_payment_limits(text.encode("cp1252"), "p.csv")
+    assert len(frame) == len(RELEASE.pricing) and frame.loc[0, "hcpcs_code"] == "90371"
+
+
+def test_trailing_spaces_and_nbsp_are_trimmed():
+    rows = [AspPrice("J9312 ", "Inj rituximab 10 mg  ", "10 MG\u00a0", "94.270 ", notes="Added January 2025 ")]
+    row = read_payment_limits(asp_pricing_csv("2025Q1", rows), "p.csv").iloc[0]
+    assert (row["hcpcs_code"], row["short_description"], row["dosage"]) == (
+        "J9312", "Inj rituximab 10 mg", "10 MG")
+    assert row["payment_limit"] == pytest.approx(94.27) and row["notes"] == "Added January 2025"
+
+
+def test_a_missing_required_column_is_named():
+    text = PRICING.decode("cp1252").replace("Payment Limit,", "Price,", 1)
+    with pytest.raises(BadInput) as caught:
+        read_payment_limits(text.encode("cp1252"), "z.zip!p.csv")
+    assert caught.value.file == "z.zip!p.csv" and caught.value.field == "header"
+    assert "PAYMENT" in str(caught.value)
+
+
+def test_a_renamed_optional_column_reads_as_null_but_a_required_one_stops_it():
+    text = PRICING.decode("cp1252").replace(",Notes", ",Remarks", 1)
+    frame = read_payment_limits(text.encode("cp1252"), "p.csv")
+    assert frame["notes"].isna().all()
+
+
+def test_a_file_with_no_header_names_the_problem():
+    with pytest.raises(BadInput) as caught:
+        read_payment_limits(b"a,b,c\r\n1,2,3\r\n", "p.csv")
+    assert caught.value.field == "header" and "asp_payment_limits" in str(caught.value)
+
+
+def test_a_bad_limit_names_line_and_field():
+    rows = list(RELEASE.pricing) + [AspPrice("J9999", "Chemo", "1 MG", "12,5x")]
+    with pytest.raises(BadInput) as caught:
+        read_payment_limits(asp_pricing_csv("2025Q4", rows), "p.csv")
+    # 9 header lines, 8 rows of which one note spans 2 lines: the new row starts on line 19
+    assert (caught.value.row, caught.value.field) == (19, "payment_limit_raw")
+
+
+def test_a_code_listed_twice_names_both_lines():
+    rows = list(RELEASE.pricing[:3]) + [RELEASE.pricing[0]]
+    with pytest.raises(BadInput) as caught:
+        read_payment_limits(asp_pricing_csv("2025Q4", rows), "p.csv")
+    assert "90371 appears twice (lines 10 and 14)" in str(caught.value)
+
+
+def test_a_footnote_row_is_not_taken_for_a_code():
+    text = PRICING.decode("cp1252") + "Source: CMS,,,,,,,,,,\r\n"
+    with pytest.raises(BadInput) as caught:
+        read_payment_limits(text.encode("cp1252"), "p.csv")
+    assert caught.value.field == "hcpcs_code" and "Source: CMS" in str(caught.value)
+
+
+def test_wrong_encodings_are_refused():
+    with pytest.raises(BadInput, match="UTF-16"):
+        read_payment_limits(PRICING.decode("cp1252").encode("utf-16"), "p.csv")
+    with pytest.raises(BadInput) as caught:
+        read_payment_limits(PRICING + b"J9999,\x81,1 MG,1.000\r\n", "p.csv")
+    assert caught.value.field == "encoding" and caught.value.row == 19
+
+
+def test_utf8_text_is_accepted():
+    frame = read_payment_limits(PRICING.decode("cp1252").encode("utf-8"), "p.csv")
+    assert len(frame) == len(RELEASE.pricing)
+
+
+def test_workbook_twin_reads_like_the_csv():
+    from_csv = read_payment_limits(PRICING, "p.csv")
+    from_xlsx = read_payment_limits(asp_pricing_xlsx("2025Q4", RELEASE.pricing), "p.xlsx")
+    pd.testing.assert_frame_equal(from_xlsx, from_csv)
+
+
+# ---- NDC-HCPCS crosswalk ----------------------------------------------------------------------
+
+def test_crosswalk_columns_lines_and_padding():
+    frame = read_ndc_crosswalk(CROSSWALK, "c.csv")
+    assert tuple(frame.columns) == NDC_CROSSWALK_COLUMNS
+    assert list(frame["line_no"]) == list(range(10, 10 + len(RELEASE.crosswalk)))
+    assert set(frame["effective_end"]) == {pd.Timestamp("2025-12-31")}
+
+
+def test_crosswalk_ndc_forms_and_alternate_ids():
+    frame = read_ndc_crosswalk(CROSSWALK, "c.csv").set_index("ndc_raw")
+    assert frame.loc["73150-0150-06", "ndc11"] == "73150015006"
+    assert frame.loc["0069-0238-01", "ndc11"] == "00069023801"   # 4-4-2 gets its zero
+    assert frame.loc["GG100", "ndc11"] is None                    # skin substitute ID
+    assert frame.loc["350242005121", "ndc11"] is None              # a 12-digit UPC
+    assert frame.loc["73150-0150-06", "bill_units"] == 150.0
+
+
+def test_crosswalk_drug_names_lose_marks_nbsp_and_trailing_spaces():
+    names = dict(zip(*read_ndc_crosswalk(CROSSWALK, "c.csv")[["ndc_raw", "drug_name"]].T.values))
+    assert names["73150-0150-06"] == "Briumvi"        # was 'Briumvi\xa0'
+    assert names["50242-0051-21"] == "Rituxan"        # was 'Rituxan(R) '
+    assert names["0069-0238-01"] == "Ruxience"        # was 'Ruxience(TM)'
+
+
+def test_crosswalk_code_column_year_may_lag_and_one_ndc_maps_to_two_codes():
+    rows = list(RELEASE.crosswalk) + [CrosswalkRow(
+        "J9999", "Chemotherapy drug", "Genentech, Inc.", "50242-0051-21", "Rituxan", "10 MG")]
+    frame = read_ndc_crosswalk(asp_crosswalk_csv("2024Q1", rows, code_year=2023), "c.csv")
+    assert set(frame.loc[frame["ndc11"] == "50242005121", "hcpcs_code"]) == {"J9312", "J9999"}
+
+
+def test_crosswalk_line_numbers_follow_a_name_spanning_two_lines():
+    rows = [CrosswalkRow("J1885", "Ketorolac inj", "Henry Schein Inc.", "00404-9998-01",
+                         "Ketorolac Tromethamine\n", "15 MG"), RELEASE.crosswalk[0]]
+    frame = read_ndc_crosswalk(asp_crosswalk_csv("2025Q4", rows), "c.csv")
+    assert list(frame["line_no"]) == [10, 12]
+    assert frame.loc[0, "drug_name"] == "Ketorolac Tromethamine"
+
+
+def test_crosswalk_lost_character_in_an_amount_is_dropped_and_noted(tmp_path):
+    rows = [CrosswalkRow("J7674", "Methacholine chloride, neb", "METHAPHARM INC",
+                         "64281-0110-06", "Provocholine", "1 MG", 15, 6, "21.3125?", 127.875)]
+    path = tmp_path / "c.zip"
+    path.write_bytes(build_asp_crosswalk_zip("2024Q2", rows, posting="032124"))
+    table = read_asp_zip(path, "asp_crosswalk")
+    assert table.frame.loc[0, "bill_units"] == 21.3125
+    assert table.notes and "line 10 '21.3125?'" in table.notes[0]
+
+
+def test_crosswalk_bad_amount_names_line_and_field():
+    rows = [RELEASE.crosswalk[0], CrosswalkRow("J9312", "x", "y", "50242-0051-21", "z", "1 MG",
+                                               "ten")]
+    with pytest.raises(BadInput) as caught:
+        read_ndc_crosswalk(asp_crosswalk_csv("2025Q4", rows), "c.csv")
+    assert (caught.value.row, caught.value.field) == (11, "pkg_size")
+
+
+def test_crosswalk_workbook_twin():
+    from_xlsx = read_ndc_crosswalk(asp_crosswalk_xlsx("2025Q4", RELEASE.crosswalk), "c.xlsx")
+    from_csv = read_ndc_crosswalk(asp_crosswalk_csv("2025Q4", RELEASE.crosswalk), "c.csv")
+    pd.testing.assert_frame_equal(from_xlsx, from_csv)
+
+
+# ---- NOC pricing and NOC crosswalk ------------------------------------------------------------
+
+def test_noc_pricing():
+    frame = read_noc_pricing(noc_pricing_csv("2023Q2", sample_release("2023Q2").noc_pricing), "n.csv")
+    assert tuple(frame.columns) == NOC_PRICING_COLUMNS
+    assert list(frame["line_no"]) == [14, 15]
+    assert frame.loc[0, "drug_name"] == "Ublituximab-xiiy (Briumvi)"
+    assert frame.loc[0, "payment_limit"] == pytest.approx(66.512)
+    assert pd.isna(frame.loc[1, "payment_limit"]) and frame.loc[1, "payment_limit_raw"] == "N/A"
+
+
+def test_noc_crosswalk():
+    frame = read_noc_crosswalk(noc_crosswalk_csv("2023Q2", sample_release("2023Q2").noc_crosswalk),
+                               "n.csv")
+    assert tuple(frame.columns) == NOC_CROSSWALK_COLUMNS
+    assert list(frame["line_no"]) == [11, 12]
+    assert list(frame["ndc11"]) == ["73150015006", "81457011801"]
+    assert frame.loc[0, "generic_name"] == "Ublituximab-xiiy"
+
+
+# ---- the zips ---------------------------------------------------------------------------------
+
+def test_zip_prefers_the_508_csv_over_the_workbook(tmp_path):
+    path = tmp_path / "october-2025-asp-pricing-final-file.zip"
+    path.write_bytes(build_asp_pricing_zip("2025Q4", RELEASE.pricing, posting="091725",
+                                           with_xlsx=True))
+    table = read_asp_zip(path, "asp_pricing")
+    assert table.member == "section 508 version of October 2025 ASP Pricing File 091725.csv"
+    assert (table.effective_start, table.effective_end) == (date(2025, 10, 1), date(2025, 12, 31))
+    assert len(table.frame) == len(RELEASE.pricing)
+    assert any("October 2025 ASP Pricing File 091725.xlsx" in note for note in table.notes)
+
+
+def test_zip_falls_back_to_the_workbook(tmp_path):
+    path = tmp_path / "p.zip"
+    path.write_bytes(build_zip({"Oct 2025 ASP Pricing File 091725.xlsx":
+                                asp_pricing_xlsx("2025Q4", RELEASE.pricing)}))
+    assert read_asp_zip(path, "asp_pricing").member.endswith(".xlsx")
+
+
+def test_zip_member_with_cms_typo_and_crosswalk_zip_with_opps_twin(tmp_path):
+    pricing = tmp_path / "p.zip"
+    pricing.write_bytes(build_zip({"section 508 verision of JUL 2025 ASP Pricing File 062325.csv":
+                                   asp_pricing_csv("2025Q3", RELEASE.pricing)}))
+    assert "verision" in read_asp_zip(pricing, "asp_pricing").member
+    crosswalk = tmp_path / "july-2026-ndc-hcpcs-crosswalk.zip"
+    crosswalk.write_bytes(build_zip({
+        "section 508 version of July 2026 OPPS NDC-HCPCS Crosswalk 061826.csv": b"not ours",
+        asp_member_name("asp_crosswalk", "2026Q3", "061826"):
+            asp_crosswalk_csv("2026Q3", RELEASE.crosswalk)}))
+    assert read_asp_zip(crosswalk, "asp_crosswalk").member.startswith(
+        "section 508 version of July 2026 ASP NDC-HCPCS")
+
+
+def test_noc_zips(tmp_path):
+    earlier = sample_release("2023Q2")
+    (tmp_path / "np.zip").write_bytes(build_noc_pricing_zip("2023Q2", earlier.noc_pricing))
+    (tmp_path / "nc.zip").write_bytes(build_noc_crosswalk_zip("2023Q2", earlier.noc_crosswalk))
+    assert len(read_asp_zip(tmp_path / "np.zip", "noc_pricing").frame) == 2
+    assert read_asp_zip(tmp_path / "nc.zip", "noc_crosswalk").effective_start == date(2023, 4, 1)
+
+
+def test_zip_without_the_member_and_unknown_kind(tmp_path):
+    path = tmp_path / "p.zip"
+    path.write_bytes(build_asp_crosswalk_zip("2025Q4", RELEASE.crosswalk))
+    with pytest.raises(BadInput) as caught:
+        read_asp_zip(path, "asp_pricing")
+    assert caught.value.file == "p.zip" and "Crosswalk" in str(caught.value)
+    with pytest.raises(BadInput, match="unknown ASP source kind"):
+        read_asp_zip(path, "hcpcs")
+
+
+def test_error_names_zip_and_member(tmp_path):
+    path = tmp_path / "p.zip"
+    rows = [AspPrice("J9312", "x", "10 MG", "abc")]
+    path.write_bytes(build_asp_pricing_zip("2025Q4", rows, posting="091725"))
+    with pytest.raises(BadInput) as caught:
+        read_asp_zip(path, "asp_pricing")
+    assert caught.value.file == "p.zip!section 508 version of October 2025 ASP Pricing File 091725.csv"
+    assert (caught.value.row, caught.value.field) == (10, "payment_limit_raw")
+
+
+# ---- the real CMS files -----------------------------------------------------------------------
+
+REAL_PRICING = {  # file -> (rows, effective start, effective end), README section 1
+    "section 508 version of January 2024 ASP Pricing File 121223.csv": (823, "2024-01-01", "2024-03-31"),
+    "section 508 version of April 2024 ASP Pricing File 032124.csv": (819, "2024-04-01", "2024-06-30"),
+    "section 508 version of Jul 2024 ASP Pricing File 062024.csv": (846, "2024-07-01", "2024-09-30"),
+    "section 508 version of Oct 2024 ASP Pricing File 091824.csv": (865, "2024-10-01", "2024-12-31"),
+    "section 508 version of Jan 2025 ASP Pricing File 121924.csv": (877, "2025-01-01", "2025-03-31"),
+    "section 508 version of APR 2025 ASP Pricing File 032725.csv": (942, "2025-04-01", "2025-06-30"),
+    "section 508 verision of JUL 2025 ASP Pricing File 062325.csv": (970, "2025-07-01", "2025-09-30"),
+    "section 508 version of Oct 2025 ASP Pricing File 091725.csv": (1012, "2025-10-01", "2025-12-31"),
+}
+REAL_CROSSWALK = {  # file -> (rows, code column year)
+    "section 508 version of January 2024 ASP NDC-HCPCS Crosswalk 122023.csv": (6684, 2023),
+    "section 508 version of April 2024 ASP NDC-HCPCS Crosswalk 032124.csv": (6746, 2024),
+    "section 508 version of July 2024 ASP NDC-HCPCS Crosswalk 061824.csv": (7171, 2024),
+    "section 508 version of October 2024 ASP NDC-HCPCS Crosswalk 092724.csv": (7429, 2024),
+    "section 508 version of January 2025 ASP NDC-HCPCS Crosswalk 122024.csv": (7172, 2025),
+    "section 508 version of April 2025 ASP NDC-HCPCS Crosswalk 032625.csv": (7585, 2025),
+    "section 508 version of July 2025 ASP NDC-HCPCS Crosswalk 062325.csv": (7873, 2025),
+    "section 508 version of October 2025 ASP NDC-HCPCS Crosswalk 090525.csv": (8245, 2025),
+}
+
+
+@pytest.mark.real_samples
+@pytest.mark.parametrize("name", sorted(REAL_PRICING))
+def test_real_payment_limit_files(cms_samples: Path, name):
+    data = (cms_samples / "asp" / "pricing" / name).read_bytes()
+    rows, start, end = REAL_PRICING[name]
+    frame = read_payment_limits(data, name)
+    assert len(frame) == rows
+    assert set(frame["effective_start"]) == {pd.Timestamp(start)}
+    assert set(frame["effective_end"]) == {pd.Timestamp(end)}
+    not_priced = set(frame.loc[frame["payment_limit"].isna(), "hcpcs_code"])
+    expected = {"A9606", "J0739", "J0750", "J0751"} if "Oct 2024" in name else {"A9606"}
+    assert not_priced == expected
+    assert set(frame.loc[frame["payment_limit"].isna(), "payment_limit_raw"]) == {"N/A"}
+    assert "microCurie 100% AWP" in by_code(frame)["A9606"]["notes"]
+    assert not frame["hcpcs_code"].isin(["J3590", "J3490", "J9999", "C9399", "J7999"]).any()
+
+
+@pytest.mark.real_samples
+def test_real_payment_limit_notes(cms_samples: Path):
+    name = "section 508 version of APR 2025 ASP Pricing File 032725.csv"
+    notes = read_payment_limits((cms_samples / "asp" / "pricing" / name).read_bytes(), name)["notes"]
+    assert (notes == "Added April 2025 - Inflation-adjusted coinsurance").any()
+
+
+@pytest.mark.real_samples
+@pytest.mark.parametrize("name", sorted(REAL_CROSSWALK))
+def test_real_crosswalk_files(cms_samples: Path, name):
+    data = (cms_samples / "asp" / "crosswalk" / name).read_bytes()
+    rows, year = REAL_CROSSWALK[name]
+    assert f"_{year}_CODE,".encode() in data
+    frame = read_ndc_crosswalk(data, name)
+    assert len(frame) == rows
+    assert frame["line_no"].min() == 10 and frame["line_no"].is_unique  # header on line 9
+    ndc_shaped = frame["ndc_raw"].str.fullmatch(r"\d{5}-\d{4}-\d{2}")
+    assert (frame.loc[ndc_shaped, "ndc11"] == frame.loc[ndc_shaped, "ndc_raw"].str.replace(
+        "-", "")).all()
+    assert frame["ndc11"].dropna().str.fullmatch(r"\d{11}").all()
+    assert frame.loc[frame["ndc_raw"].str.fullmatch(r"\d{12}|\d{14}|[A-Za-z].*"), "ndc11"
+                     ].isna().all()
+    assert not frame["drug_name"].dropna().str.contains("[\u00a0\u00ae\u2122]|\\s$").any()
+
+
+@pytest.mark.real_samples
+def test_real_crosswalk_known_rows(cms_samples: Path):
+    name = "section 508 version of October 2025 ASP NDC-HCPCS Crosswalk 090525.csv"
+    frame = read_ndc_crosswalk((cms_samples / "asp" / "crosswalk" / name).read_bytes(), name)
+    briumvi = frame[frame["ndc11"] == "73150015006"].iloc[0]
+    assert (briumvi["hcpcs_code"], briumvi["drug_name"], briumvi["bill_units"]) == (
+        "J2329", "Briumvi", 150.0)
+    assert frame.loc[frame["ndc_raw"] == "GG100", "ndc11"].isna().all()
+    assert frame["ndc11"].duplicated().any()  # one NDC maps to several codes
+    ketorolac = frame[frame["ndc_raw"] == "00404-9998-01"].iloc[0]
+    assert ketorolac["line_no"] == 2474 and ketorolac["drug_name"] == "Ketorolac Tromethamine"
+
+
+@pytest.mark.real_samples
+def test_real_april_2024_crosswalk_lost_character(cms_samples: Path, tmp_path):
+    name = "section 508 version of April 2024 ASP NDC-HCPCS Crosswalk 032124.csv"
+    path = tmp_path / "april-2024-asp-ndc-hcpcs-crosswalk.zip"
+    path.write_bytes(build_zip({name: (cms_samples / "asp" / "crosswalk" / name).read_bytes()}))
+    table = read_asp_zip(path, "asp_crosswalk")
+    row = table.frame[table.frame["line_no"] == 4588].iloc[0]
+    assert (row["hcpcs_code"], row["bill_units"], row["bill_units_pkg"]) == ("J7674", 21.3125, 127.875)
+    assert len(table.notes) == 1 and "line 4588" in table.notes[0]
+
+
+@pytest.mark.real_samples
+def test_real_asp_zip_holds_the_march_revision(cms_samples: Path):
+    path = cms_samples / "asp" / "zips" / "january-2025-asp-pricing-file-12_19_24-final-file.zip"
+    table = read_asp_zip(path, "asp_pricing")
+    assert table.member == "section 508 version of Jan 2025 ASP Pricing File updated 030725.csv"
+    assert (table.effective_start, table.effective_end) == (date(2025, 1, 1), date(2025, 3, 31))
+    assert len(table.frame) == 877
+    updated = table.frame[table.frame["notes"].fillna("").str.startswith("Updated April 2025")]
+    assert set(updated["hcpcs_code"]) == {"J7213", "J9204", "Q5126", "Q5130"}
+    december = read_payment_limits(
+        (cms_samples / "asp" / "pricing" / "section 508 version of Jan 2025 ASP Pricing File 121924.csv"
+         ).read_bytes(), "december.csv")
+    both = table.frame.merge(december, on="hcpcs_code", suffixes=("", "_dec"))
+    changed = both[both["payment_limit"].ne(both["payment_limit_dec"]) & both["payment_limit"].notna()]
+    assert set(changed["hcpcs_code"]) == set(updated["hcpcs_code"])
+    with zipfile.ZipFile(path) as archive:
+        legacy = archive.read("Jan 2025 ASP Pricing File updated 030725.xls")
+    from_xls = read_payment_limits(legacy, "legacy.xls")
+    assert from_xls["payment_limit"].equals(table.frame["payment_limit"])

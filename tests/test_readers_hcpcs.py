@@ -1,0 +1,404 @@
+"""HCPCS readers: fixed-width TXT, ANWEB workbook, NOC codes, transaction report, the zip."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings as hypothesis_settings, strategies as st
+
+from cms_builders import (HcpcsCode, NocCode, build_hcpcs_zip, build_zip, hcpcs_member_name,
+                          hcpcs_record, hcpcs_txt, hcpcs_xlsx, noc_codes_xlsx, sample_release,
+                          transaction_report_txt)
+from crosswalk.errors import BadInput
+from crosswalk.readers.hcpcs import (HCPCS_CODE_COLUMNS, cross_check, read_hcpcs_txt,
+                                     read_hcpcs_xlsx, read_hcpcs_zip, read_noc_codes,
+                                     read_transactions)
+
+RELEASE = sample_release("2025Q4")
+L6034 = next(code for code in RELEASE.codes if code.code == "L6034")
+
+
+def by_code(frame: pd.DataFrame) -> dict[str, dict]:
+    return {row["code"]: row for row in frame.to_dict("records")}
+
+
+def write_zip(tmp_path: Path, members: dict[str, bytes], name: str = "hcpcs.zip") -> Path:
+    path = tmp_path / name
+    path.write_bytes(build_zip(members))
+    return path
+
+
+# ---- fixed-width TXT --------------------------------------------------------------------------
+
+def test_txt_gives_exactly_the_hcpcs_codes_columns():
+    frame = read_hcpcs_txt(hcpcs_txt(RELEASE.codes), "HCPC2025_OCT_ANWEB_v2.txt")
+    assert tuple(frame.columns) == HCPCS_CODE_COLUMNS
+    assert len(frame) == len(RELEASE.codes)
+    assert frame["is_modifier"].sum() == 2
+
+
+def test_txt_fields_and_dates_come_from_their_positions():
+    rows = by_code(read_hcpcs_txt(hcpcs_txt(RELEASE.codes), "x.txt"))
+    q5120 = rows["Q5120"]
+    assert q5120["long_description"] == "Injection, pegfilgrastim-bmez (ziextenzo), biosimilar, 0.5 mg"
+    assert q5120["short_description"] == "Inj pegfilgrastim-bmez 0.5mg"
+    assert q5120["add_date"] == pd.Timestamp("2020-07-01")
+    assert q5120["action_eff_date"] == pd.Timestamp("2023-04-01")
+    assert pd.isna(q5120["term_date"]) and q5120["action_cd"] == "N"
+    assert (q5120["price_cd1"], q5120["multi_pi"], q5120["betos"]) == ("51", "A", "O1E")
+    assert (q5120["tos1"], q5120["tos2"], q5120["asc_group"]) == ("1", "P", "YY")
+    assert q5120["seq_num"] == "00100" and q5120["anest_bu"] == "0"
+    c9088 = rows["C9088"]
+    assert c9088["term_date"] == pd.Timestamp("2025-09-30") and c9088["action_cd"] == "D"
+    assert rows["JW"]["is_modifier"] and rows["JW"]["code"] == "JW"
+
+
+def test_xrefs_are_read_as_successor_codes():
+    ended = HcpcsCode("C9173", "Injection, interim code, 1 mg", add_date=date(2024, 7, 1),
+                      term_date=date(2025, 6, 30), xrefs=("Q5148", "", "J9999"), action_cd="D")
+    row = by_code(read_hcpcs_txt(hcpcs_txt([ended]), "x.txt"))["C9173"]
+    assert (row["xref1"], row["xref2"], row["xref3"]) == ("Q5148", None, "J9999")
+
+
+def test_continuation_records_fold_into_the_full_description():
+    rows = by_code(read_hcpcs_txt(hcpcs_txt(RELEASE.codes), "x.txt"))
+    assert rows["L6034"]["long_description"] == L6034.long_description
+    assert rows["JG"]["long_description"].endswith("reportable for informational purposes")
+
+
+def test_mid_word_splits_are_joined_without_a_space():
+    text = hcpcs_txt([L6034], wrap="hard").decode("cp1252")
+    first, second = text.split("\r\n")[:2]
+    assert first[11:91].endswith("thumb, am") and second[11:].startswith("putation")
+    assert by_code(read_hcpcs_txt(text.encode("cp1252"), "x.txt"))["L6034"][
+        "long_description"] == L6034.long_description
+
+
+_WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789(),/-", min_size=1, max_size=14)
+
+
+@hypothesis_settings(max_examples=25, deadline=None)
+@given(words=st.lists(_WORD, min_size=1, max_size=60), wrap=st.sampled_from(["word", "hard"]))
+def test_any_description_survives_the_round_trip(words, wrap):
+    description = " ".join(words)
+    code = HcpcsCode("J9999", description, "x", add_date=date(2025, 1, 1))
+    frame = read_hcpcs_txt(hcpcs_txt([code], wrap=wrap), "x.txt")
+    assert frame.loc[0, "long_description"] == description
+
+
+def test_disclaimer_lines_are_skipped_and_noted_lf_line_ends_tolerated(tmp_path):
+    data = hcpcs_txt(RELEASE.codes, disclaimer=True, line_end="\n")
+    assert len(read_hcpcs_txt(data, "x.txt")) == len(RELEASE.codes)
+    path = write_zip(tmp_path, {"HCPC2020_ANWEB_w_disclaimer.txt": data})
+    release = read_hcpcs_zip(path)
+    assert release.member == "HCPC2020_ANWEB_w_disclaimer.txt"
+    assert any("skipped 3 non-record line(s) before the first record (lines 1-4" in note
+               for note in release.notes)
+
+
+def test_windows_1252_descriptions_are_decoded():
+    code = HcpcsCode("J3590", "Unclassified biologics \u2013 caf\u00e9", add_date=date(2003, 1, 1))
+    data = hcpcs_txt([code])
+    assert b"\x96" in data and b"\xe9" in data
+    assert read_hcpcs_txt(data, "x.txt").loc[0, "long_description"].endswith("\u2013 caf\u00e9")
+
+
+def test_zero_and_blank_dates_are_null():
+    code = HcpcsCode("J3490", "Unclassified drugs", add_date="19970101",
+                     action_eff_date="00000000", term_date=None)
+    row = read_hcpcs_txt(hcpcs_txt([code]), "x.txt").iloc[0]
+    assert row["add_date"] == pd.Timestamp("1997-01-01")
+    assert pd.isna(row["action_eff_date"]) and pd.isna(row["term_date"])
+
+
+def test_an_invalid_date_names_file_line_and_field():
+    codes = [RELEASE.codes[0], replace(RELEASE.codes[5], term_date="20251340")]
+    with pytest.raises(BadInput) as caught:
+        read_hcpcs_txt(hcpcs_txt(codes), "HCPC2025_OCT_ANWEB_v2.txt")
+    error = caught.value
+    assert (error.file, error.field) == ("HCPC2025_OCT_ANWEB_v2.txt", "term_date")
+    assert error.row == 2
+    assert "20251340" in str(error)
+
+
+def test_a_code_printed_twice_names_both_lines():
+    j3590 = next(code for code in RELEASE.codes if code.code == "J3590")
+    with pytest.raises(BadInput) as caught:
+        read_hcpcs_txt(hcpcs_txt([j3590, replace(j3590, short_description="again")]), "x.txt")
+    assert "J3590" in str(caught.value) and "lines 1 and 2" in str(caught.value)
+
+
+def test_a_continuation_without_its_first_record_is_refused():
+    lines = [hcpcs_record("J3590", 100, 3, "Unclassified biologics", add_date="20030101"),
+             hcpcs_record("J9999", 200, 4, "stray continuation")]
+    with pytest.raises(BadInput) as caught:
+        read_hcpcs_txt(("\r\n".join(lines) + "\r\n").encode("cp1252"), "x.txt")
+    assert caught.value.row == 2 and caught.value.field == "RECID"
+
+
+def test_a_garbled_line_between_records_is_refused_not_dropped():
+    data = hcpcs_txt(RELEASE.codes).decode("cp1252").split("\r\n")
+    data[3] = " " + data[3]  # shifted one column: the code would silently vanish
+    with pytest.raises(BadInput) as caught:
+        read_hcpcs_txt("\r\n".join(data).encode("cp1252"), "x.txt")
+    assert caught.value.row == 4 and caught.value.field == "record"
+
+
+def test_a_file_without_records_is_refused():
+    with pytest.raises(BadInput, match="no HCPCS records"):
+        read_hcpcs_txt(b"HCPCS,Description\r\nJ3590,Unclassified biologics\r\n", "x.txt")
+
+
+def test_bytes_that_are_not_windows_1252_are_refused():
+    good = hcpcs_txt(RELEASE.codes[:2], trailing_blank=False)
+    with pytest.raises(BadInput) as caught:
+        read_hcpcs_txt(good + b"\x81\x8d\r\n", "x.txt")
+    assert caught.value.field == "encoding" and caught.value.row == 3
+
+
+# ---- ANWEB workbook ---------------------------------------------------------------------------
+
+def test_workbook_reads_the_same_rows_as_the_txt():
+    from_txt = read_hcpcs_txt(hcpcs_txt(RELEASE.codes), "x.txt")
+    from_xlsx = read_hcpcs_xlsx(hcpcs_xlsx(RELEASE.codes), "x.xlsx")
+    pd.testing.assert_frame_equal(from_xlsx, from_txt, check_dtype=False)
+
+
+def test_workbook_header_lower_down_with_drifted_names_none_cells_and_integer_dates():
+    renamed = {"ACT EFF DT": "ACT_EFF_DT", "LONG DESCRIPTION": "LONG_DESCRIPTION", "HCPC": "HCPCS"}
+    data = hcpcs_xlsx(RELEASE.codes, header_row=11, rename=renamed, blank=None,
+                      integer_dates=["L6034", "C9088"])
+    rows = by_code(read_hcpcs_xlsx(data, "HCPC2020_ANWEB_w_disclaimer.xlsx"))
+    assert rows["L6034"]["add_date"] == pd.Timestamp("2025-10-01")
+    assert rows["C9088"]["term_date"] == pd.Timestamp("2025-09-30")
+    assert rows["Q5120"]["action_eff_date"] == pd.Timestamp("2023-04-01")
+    assert rows["L6034"]["long_description"] == L6034.long_description
+    assert pd.isna(rows["J3590"]["xref1"]) and rows["JG"]["is_modifier"]
+
+
+def test_workbook_without_a_required_column_names_it():
+    data = hcpcs_xlsx(RELEASE.codes, rename={"TERM DT": "END"})
+    with pytest.raises(BadInput) as caught:
+        read_hcpcs_xlsx(data, "z.zip!x.xlsx")
+    assert caught.value.file == "z.zip!x.xlsx" and caught.value.field == "header"
+
+
+def test_workbook_bad_date_names_the_sheet_row():
+    codes = [replace(code, add_date="2025-10-01") if code.code == "J9312" else code
+             for code in RELEASE.codes]
+    with pytest.raises(BadInput) as caught:
+        read_hcpcs_xlsx(hcpcs_xlsx(codes), "x.xlsx")
+    assert caught.value.field == "add_date"
+    assert caught.value.row == 2 + [c.code for c in sorted(
+        codes, key=lambda c: (not c.is_modifier, c.code))].index("J9312")
+
+
+def test_cross_check_reports_date_and_count_differences_as_notes():
+    txt = read_hcpcs_txt(hcpcs_txt(RELEASE.codes), "a.txt")
+    changed = [replace(code, action_eff_date=None) if code.code in ("J2329", "Q5120") else code
+               for code in RELEASE.codes if code.code != "J7999"]
+    notes = cross_check(txt, read_hcpcs_xlsx(hcpcs_xlsx(changed), "a.xlsx"), "a.txt", "a.xlsx")
+    assert any("a.txt has 15, a.xlsx has 14" in note for note in notes)
+    assert any("1 code(s) only in a.txt: J7999" in note for note in notes)
+    assert any(note.startswith("action_eff_date: 2 code(s) differ") and "J2329, Q5120" in note
+               for note in notes)
+    assert not any(note.startswith(("add_date", "term_date")) for note in notes)
+
+
+# ---- NOC codes and transactions ---------------------------------------------------------------
+
+def test_noc_codes_fold_wrapped_rows():
+    rows = [NocCode("J3590", "Unclassified biologics", 20030101),
+            NocCode("J7192", "Factor viii (antihemophilic factor, recombinant) per i.u., not "
+                    "otherwise specified", 19940101),
+            NocCode("J9999", "Not otherwise classified, antineoplastic drugs", 19900101)]
+    frame = read_noc_codes(noc_codes_xlsx("2025Q3", rows), "NOC codes_JUL2025.xlsx")
+    assert list(frame.columns) == ["code", "long_description", "add_date", "term_date"]
+    assert list(frame["code"]) == ["J3590", "J7192", "J9999"]
+    assert frame.loc[1, "long_description"] == rows[1].long_description
+    assert frame.loc[1, "add_date"] == pd.Timestamp("1994-01-01")
+
+
+def test_transaction_report_txt():
+    data = transaction_report_txt([("L6034", "Add"), ("C9088", "Discontinued"), ("JW", "No change")])
+    frame = read_transactions(data, "t.txt")
+    assert frame.to_dict("records")[:2] == [{"code": "L6034", "change_type": "Add"},
+                                            {"code": "C9088", "change_type": "Discontinued"}]
+
+
+# ---- the zip ----------------------------------------------------------------------------------
+
+def test_zip_with_txt_and_workbook_reads_txt_and_cross_checks(tmp_path):
+    path = tmp_path / "october-2025-alpha-numeric-hcpcs-file.zip"
+    path.write_bytes(build_hcpcs_zip("2025Q4", RELEASE.codes, version="v3",
+                                     transactions=[("L6034", "Add")]))
+    release = read_hcpcs_zip(path)
+    assert release.member == "HCPC2025_OCT_ANWEB_v3.txt"
+    assert release.members == {"hcpcs_codes": "HCPC2025_OCT_ANWEB_v3.txt",
+                               "noc_codes": "NOC codes_OCT2025.xlsx",
+                               "hcpcs_transactions": "HCPC2025_OCT_Transreport_ANWEB_v3.txt"}
+    assert release.notes == []
+    assert len(release.codes) == 15 and len(release.noc_codes) == 5
+    assert release.transactions.to_dict("records") == [{"code": "L6034", "change_type": "Add"}]
+
+
+def test_zip_with_only_a_workbook_still_loads(tmp_path):
+    path = tmp_path / "h.zip"
+    path.write_bytes(build_hcpcs_zip("2024Q2", sample_release("2024Q2").codes, version="v5",
+                                     with_txt=False, with_noc=False))
+    release = read_hcpcs_zip(path)
+    assert release.member == "HCPC2024_APR_ANWEB_v5.xlsx" and release.noc_codes is None
+    assert "J2329" in set(release.codes["code"])
+
+
+@pytest.mark.parametrize("name", ["HCPC2025_JAN_ANWEB_12172024.txt", "HCPC2016_CONTR_ANWEB.txt",
+                                  "HCPC2015_CONTR_ANWEB_v2.txt", "HCPC2020_ANWEB_w_disclaimer.txt",
+                                  "HCPC2026_APR_ANWEB.TXT"])
+def test_member_names_as_cms_spelled_them(tmp_path, name):
+    companions = {"HCPC2025_recordlayout.txt": b"layout", "proc_notes_JAN2025.txt": b"notes",
+                  "HCPC2025_JAN_Corrections.xlsx": b"x", "NOC codes_APR 2024.xlsx":
+                  noc_codes_xlsx("2024Q2", [NocCode("J3590", "Unclassified biologics", 20030101)])}
+    path = write_zip(tmp_path, {**companions, name: hcpcs_txt(RELEASE.codes)})
+    release = read_hcpcs_zip(path)
+    assert release.member == name and release.members["noc_codes"] == "NOC codes_APR 2024.xlsx"
+
+
+def test_the_newest_version_wins_and_the_choice_is_noted(tmp_path):
+    old = [code for code in RELEASE.codes if code.code != "L6034"]
+    path = write_zip(tmp_path, {hcpcs_member_name("2025Q4", "v2"): hcpcs_txt(old),
+                                hcpcs_member_name("2025Q4", "v3"): hcpcs_txt(RELEASE.codes)})
+    release = read_hcpcs_zip(path)
+    assert release.member.endswith("_v3.txt") and "L6034" in set(release.codes["code"])
+    assert any("chose 'HCPC2025_OCT_ANWEB_v3.txt'" in note for note in release.notes)
+
+
+def test_zip_without_an_anweb_member_lists_what_it_has(tmp_path):
+    path = write_zip(tmp_path, {"HCPC2025_recordlayout.txt": b"x", "readme.txt": b"y"})
+    with pytest.raises(BadInput) as caught:
+        read_hcpcs_zip(path)
+    assert caught.value.file == "hcpcs.zip" and "HCPC2025_recordlayout.txt" in str(caught.value)
+
+
+def test_error_inside_the_zip_names_zip_and_member(tmp_path):
+    bad = [replace(RELEASE.codes[0], add_date="2003XX01")]
+    path = write_zip(tmp_path, {"HCPC2025_OCT_ANWEB_v2.txt": hcpcs_txt(bad)}, "oct.zip")
+    with pytest.raises(BadInput) as caught:
+        read_hcpcs_zip(path)
+    assert caught.value.file == "oct.zip!HCPC2025_OCT_ANWEB_v2.txt"
+
+
+def test_an_unreadable_workbook_only_skips_the_cross_check(tmp_path):
+    path = write_zip(tmp_path, {"HCPC2025_OCT_ANWEB_v2.txt": hcpcs_txt(RELEASE.codes),
+                                "HCPC2025_OCT_ANWEB_v2.xlsx": b"PK\x03\x04 truncated"})
+    release = read_hcpcs_zip(path)
+    assert len(release.codes) == 15
+    assert any(note.startswith("cross-check skipped") for note in release.notes)
+
+
+def test_zip_slip_members_are_refused_before_reading(tmp_path):
+    path = tmp_path / "evil.zip"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("../HCPC2025_OCT_ANWEB_v2.txt", hcpcs_txt(RELEASE.codes))
+    path.write_bytes(buffer.getvalue())
+    with pytest.raises(BadInput, match="zip-slip"):
+        read_hcpcs_zip(path)
+
+
+# ---- the real CMS files -----------------------------------------------------------------------
+
+@pytest.mark.real_samples
+def test_real_2016_txt(cms_samples):
+    path = cms_samples / "hcpcs" / "2016-annual" / "HCPC2016_CONTR_ANWEB.txt"
+    raw = path.read_bytes()
+    recids = pd.Series([line[10:11] for line in raw.split(b"\r\n") if len(line) > 11])
+    assert recids.value_counts().to_dict() == {b"3": 5956, b"4": 3906, b"7": 337, b"8": 117}
+    frame = read_hcpcs_txt(raw, path.name)
+    assert (~frame["is_modifier"]).sum() == 5956 and frame["is_modifier"].sum() == 337
+    rows = by_code(frame)
+    assert rows["J3590"]["long_description"] == "Unclassified biologics"
+    assert rows["J3590"]["add_date"] == pd.Timestamp("2003-01-01")
+    assert rows["A4221"]["long_description"] == (
+        "Supplies for maintenance of drug infusion catheter, per week (list drug separately)")
+    assert rows["A0021"]["xref1"] == "A0030" and rows["A0021"]["coverage"] == "I"
+
+
+@pytest.mark.real_samples
+def test_real_2016_workbook_matches_txt_but_for_115_action_dates(cms_samples):
+    folder = cms_samples / "hcpcs" / "2016-annual"
+    txt = read_hcpcs_txt((folder / "HCPC2016_CONTR_ANWEB.txt").read_bytes(), "t")
+    xlsx = read_hcpcs_xlsx((folder / "HCPC2016_CONTR_ANWEB.xlsx").read_bytes(), "x")
+    notes = cross_check(txt, xlsx, "t", "x")
+    assert len(notes) == 1 and notes[0].startswith("action_eff_date: 115 code(s) differ")
+    both = txt.merge(xlsx, on=["code", "is_modifier"], suffixes=("", "_x"))
+    other = [column for column in HCPCS_CODE_COLUMNS[2:] if column != "action_eff_date"]
+    differing = {column: set(both["code"][~((both[column] == both[f"{column}_x"])
+                                            | (both[column].isna() & both[f"{column}_x"].isna()))])
+                 for column in other}
+    # The workbook keeps 4 double spaces that the TXT's word-wrap turned into line breaks.
+    assert {column: codes for column, codes in differing.items() if codes} == {
+        "long_description": {"G0417", "G0418", "G0419", "G9460"}}
+
+
+@pytest.mark.real_samples
+def test_real_2016_zip_with_transaction_reports(cms_samples, tmp_path):
+    folder = cms_samples / "hcpcs" / "2016-annual"
+    path = write_zip(tmp_path, {file.name: file.read_bytes() for file in sorted(folder.iterdir())},
+                     "2016-Annual-Alpha-Numeric-HCPCS-File.zip")
+    release = read_hcpcs_zip(path)
+    assert release.member == "HCPC2016_CONTR_ANWEB.txt"
+    assert release.members["hcpcs_transactions"] == "HCPC2016_TransactionReport_Alpha.xlsx"
+    assert any("115 code(s) differ" in note for note in release.notes)
+    changes = release.transactions["change_type"].value_counts().to_dict()
+    assert len(release.transactions) == 6292 and changes["No change"] == 5893
+    assert changes["Add"] == 236 and changes["Discontinued"] == 88
+    # The report lists every code but one: modifier DA is in the ANWEB file only.
+    assert set(release.codes["code"]) - set(release.transactions["code"]) == {"DA"}
+    txt_report = read_transactions(
+        (folder / "HCPC2016_TransReport_Changes_by_HCPCS_Code.txt").read_bytes(), "t.txt")
+    pd.testing.assert_frame_equal(txt_report, release.transactions)
+
+
+@pytest.mark.real_samples
+def test_real_oct_2025_workbook(cms_samples):
+    path = cms_samples / "hcpcs" / "HCPC2025_OCT_ANWEB.xlsx"
+    frame = read_hcpcs_xlsx(path.read_bytes(), path.name)
+    assert (~frame["is_modifier"]).sum() == 8463 and frame["is_modifier"].sum() == 383
+    rows = by_code(frame)
+    assert rows["Q5120"]["add_date"] == pd.Timestamp("2020-07-01")
+    assert rows["Q5120"]["action_eff_date"] == pd.Timestamp("2023-04-01")
+    assert rows["J3590"]["long_description"] == "Unclassified biologics"
+    assert rows["C9088"]["term_date"] == pd.Timestamp("2025-09-30")  # an integer cell
+    assert rows["L6034"]["add_date"] == pd.Timestamp("2025-10-01")   # integer cells
+    assert pd.isna(rows["E0716"]["term_date"])                        # a None cell
+    assert frame["action_cd"].value_counts().to_dict() == {
+        "N": 8747, "A": 76, "C": 10, "D": 7, "P": 2, "B": 2, "R": 1, "S": 1}
+    assert frame["term_date"].notna().sum() == 1225
+    assert frame["long_description"].str.len().max() == 4501
+
+
+@pytest.mark.real_samples
+def test_real_2022_excerpt_with_lf_line_ends(cms_samples):
+    path = cms_samples / "hcpcs" / "HCPC2022_OCT_ANWEB.first6records.txt"
+    frame = read_hcpcs_txt(path.read_bytes(), path.name)
+    assert list(frame["code"]) == ["A1", "A2", "A3", "A4", "A5", "A6"]
+    assert frame["is_modifier"].all() and frame.loc[0, "long_description"] == "Dressing for one wound"
+
+
+@pytest.mark.real_samples
+def test_real_noc_codes_workbook(cms_samples):
+    path = cms_samples / "hcpcs" / "NOC codes_JUL2025.xlsx"
+    frame = read_noc_codes(path.read_bytes(), path.name)
+    assert len(frame) == 163  # 165 data rows, 2 of them wrapped descriptions
+    rows = by_code(frame)
+    assert rows["J7192"]["long_description"] == (
+        "Factor viii (antihemophilic factor, recombinant) per i.u., not otherwise specified")
+    assert rows["J7195"]["long_description"].endswith("per iu, not otherwise specified")
+    assert rows["J3590"]["add_date"] == pd.Timestamp("2003-01-01")
+    assert {"J3490", "J3590", "J9999", "C9399", "J7999"} <= set(frame["code"])
