@@ -28,6 +28,8 @@ RELEASE_Q2 = {
     "J1005": ("Injection, zetamab (brand), 1 mg", date(2022, 1, 1), None, None, None),
     "J1006": ("Injection,  etamab,   1 mg", date(2022, 7, 1), None, None, None),
     "J1007": ("Injection, thetamab, 1,000 units", date(2025, 5, 15), None, None, None),
+    "J1008": ("Injection, iotamab, per 1mg", date(2022, 7, 1), None, None, None),
+    "G0442": ("Annual alcohol misuse screening, 15 minutes", date(2011, 10, 1), None, None, None),
     "J3590": ("Unclassified biologics", date(2002, 1, 1), None, None, None),
 }
 RELEASE_Q4 = {
@@ -37,6 +39,9 @@ RELEASE_Q4 = {
     "J1005": ("Injection, zetamab (brandx), 1 mg", date(2022, 1, 1), None, None, None),
     "J1006": ("Injection, etamab, 1 mg", date(2022, 7, 1), None, None, None),
     "J1007": ("Injection, thetamab, 1,000 units", date(2025, 5, 15), None, None, None),
+    "J1008": ("Injection, iotamab, 1 mg", date(2022, 7, 1), None, None, None),
+    "G0442": ("Annual alcohol misuse screening, 5 to 15 minutes", date(2011, 10, 1), None, None,
+              None),
     "J3590": ("Unclassified biologics", date(2002, 1, 1), None, None, None),
     "Q5150": ("Injection, kappamab-abcd, biosimilar, (kapbrand), 10 mg", date(2025, 10, 1),
               None, None, None),
@@ -100,6 +105,10 @@ def test_hcpcs_changes_matches_the_hand_checked_diff(con):
     q4 = (Q4, Q2)
     assert rows == [
         (*q4, "A4000", False, "added", None, "Supply, sterile gauze", date(2025, 10, 1), True),
+        # a new time unit on a non-drug code is a descriptor change only
+        (*q4, "G0442", False, "descriptor_changed",
+         "Annual alcohol misuse screening, 15 minutes",
+         "Annual alcohol misuse screening, 5 to 15 minutes", date(2025, 1, 1), True),
         (*q4, "J1000", False, "descriptor_changed", "Injection, alphamab, 10 mg",
          "Injection, alphamab, 1 mg", date(2025, 1, 1), True),
         (*q4, "J1000", False, "dose_unit_changed", "10 mg", "1 mg", date(2025, 1, 1), True),
@@ -109,6 +118,9 @@ def test_hcpcs_changes_matches_the_hand_checked_diff(con):
         (*q4, "J1004", False, "removed", "2021-12-31", None, None, False),
         (*q4, "J1005", False, "descriptor_changed", "Injection, zetamab (brand), 1 mg",
          "Injection, zetamab (brandx), 1 mg", date(2025, 1, 1), True),
+        # 'per 1mg' -> '1 mg' is the same billing unit: descriptor change only
+        (*q4, "J1008", False, "descriptor_changed", "Injection, iotamab, per 1mg",
+         "Injection, iotamab, 1 mg", date(2025, 1, 1), True),
         (*q4, "Q5150", False, "added", None,
          "Injection, kappamab-abcd, biosimilar, (kapbrand), 10 mg", date(2025, 10, 1), True),
         (*q4, "ZZ", True, "added", None, "Modifier ZZ", date(2024, 4, 1), True),
@@ -180,3 +192,17 @@ def test_asp_latest_keeps_the_newest_quarter_per_code(con):
 def test_hcpcs_dose_reads_the_billing_unit(settings, descriptor, dose):
     with warehouse.connect(settings) as con:
         assert con.execute("SELECT hcpcs_dose(?)", [descriptor]).fetchone() == (dose,)
+
+
+@pytest.mark.parametrize("first, second, same", [
+    ("per 1mg", "1 mg", True),
+    ("per iu", "1 i.u.", True),
+    ("per ml", "1 ml", True),
+    ("10 mg", "1 mg", False),
+    ("0.5 mg", "5 mg", False),
+    ("up to 5 mg", "5 mg", False),
+])
+def test_dose_key_ignores_spelling_only(settings, first, second, same):
+    with warehouse.connect(settings) as con:
+        assert con.execute("SELECT dose_key(?) = dose_key(?)", [first, second]
+                           ).fetchone() == (same,)

@@ -1,6 +1,9 @@
 -- Helper macros the views share: release quarter dates and the dose part of a descriptor.
 -- Produces: quarter_first_day(q), quarter_last_day(q) ('2025Q4' -> 2025-10-01 / 2025-12-31),
---           hcpcs_dose(long_description) ('Injection, pembrolizumab, 1 mg' -> '1 mg').
+--           hcpcs_dose(long_description) ('Injection, pembrolizumab, 1 mg' -> '1 mg'),
+--           dose_key(dose) ('per 1mg', '1 mg' -> '1mg'; 'per iu', '1 i.u.' -> '1iu'),
+--           is_drug_code(code) (J, C9, A9, Q0/Q2/Q4/Q5/Q9 codes: drugs, biologicals,
+--           radiopharmaceuticals, skin substitutes, contrast).
 -- From: nothing but their arguments (pure SQL macros).
 -- Example: SELECT code, hcpcs_dose(long_description) AS dose FROM hcpcs_current
 --          WHERE code LIKE 'J9%' ORDER BY code LIMIT 10;
@@ -19,3 +22,20 @@ CREATE OR REPLACE MACRO hcpcs_dose(long_description) AS
     nullif(trim(regexp_extract(
         regexp_replace(lower(long_description), '([0-9]),([0-9]{3})\b', '\1\2', 'g'),
         '^.*,\s*((?:per |up to )?[0-9]+(?:\.[0-9]+)?\s*[a-z%][^,(]*|per [a-z][^,(]*)', 1)), '');
+
+-- Spelling differences that do not change the billing unit: 'per 1mg' = '1 mg',
+-- 'per iu' = '1 i.u.', 'per ml' = '1 ml': dots inside unit abbreviations and a leading 'per'
+-- are dropped, a missing amount reads as 1, spaces go; decimal points stay.
+CREATE OR REPLACE MACRO dose_without_per(dose) AS
+    regexp_replace(regexp_replace(dose, '([a-z])\.', '\1', 'g'), '^per\s+', '');
+
+CREATE OR REPLACE MACRO dose_key(dose) AS
+    regexp_replace(
+        CASE WHEN regexp_matches(dose_without_per(dose), '[0-9]') THEN dose_without_per(dose)
+             ELSE '1' || dose_without_per(dose) END,
+        '\s+', '', 'g');
+
+-- The HCPCS families that hold drugs and biologicals (what the practice bills under NOC
+-- codes until a permanent code arrives); modifiers are never drug codes.
+CREATE OR REPLACE MACRO is_drug_code(code) AS
+    regexp_matches(code, '^(J|C9|A9|Q[02459])[0-9]{3}');

@@ -11,7 +11,9 @@
 --   reactivated        TERM DT cleared                         (old_value = the old TERM DT)
 --   descriptor_changed long description differs (whitespace   (old/new long description)
 --                      runs ignored)
---   dose_unit_changed  the dose part (hcpcs_dose) differs      (old/new dose, e.g. 10 mg -> 1 mg)
+--   dose_unit_changed  drug codes only (is_drug_code): the      (old/new dose, e.g. 10 mg -> 1 mg)
+--                      dose part (hcpcs_dose) differs beyond
+--                      spelling (dose_key: 'per 1mg' = '1 mg')
 --   removed            a code already terminated left the file (old_value = its TERM DT)
 --   effective_date is the date the change applies from: ADD DT for added, TERM DT for
 --   discontinued, ACT EFF DT otherwise.
@@ -77,7 +79,8 @@ changes AS (
     UNION ALL
     SELECT *, 'dose_unit_changed', old_dose, new_dose, action_eff_date
     FROM paired
-    WHERE in_release AND in_previous AND old_dose IS DISTINCT FROM new_dose
+    WHERE in_release AND in_previous AND is_drug_code(code) AND NOT is_modifier
+      AND dose_key(old_dose) IS DISTINCT FROM dose_key(new_dose)
 )
 SELECT quarter, previous_quarter, code, is_modifier, change, old_value, new_value,
     effective_date, in_release,

@@ -2,8 +2,8 @@
 -- says about them: the payment limit of the same quarter (often NULL: ASP lags the HCPCS add
 -- date by a quarter or more), the newest limit known, and the NDCs crosswalked to the code
 -- (same quarter when the crosswalk lists it there, else the newest quarter that does).
--- Drug codes: J*, C9*, A9* (radiopharmaceuticals), Q0*/Q2*/Q4*/Q5*/Q9* (drugs, skin
--- substitutes, biosimilars, contrast); modifiers excluded.
+-- Drug codes: is_drug_code (J*, C9*, A9* radiopharmaceuticals, Q0*/Q2*/Q4*/Q5*/Q9* drugs,
+-- skin substitutes, biosimilars, contrast); modifiers excluded.
 -- New means: 'added' in hcpcs_changes (diff against the previous loaded release), or, for the
 -- first loaded release (which has no diff), ADD DT within that release quarter.
 -- Produces: quarter, code, long_description, short_description, dose, effective_date,
@@ -67,4 +67,4 @@ JOIN hcpcs_codes h ON h.quarter = n.quarter AND h.code = n.code AND NOT h.is_mod
 LEFT JOIN asp_payment_limits p ON p.quarter = n.quarter AND p.hcpcs_code = n.code
 LEFT JOIN asp_latest l ON l.hcpcs_code = n.code
 LEFT JOIN crosswalk_pick x ON x.release_quarter = n.quarter AND x.hcpcs_code = n.code
-WHERE regexp_matches(n.code, '^(J|C9|A9|Q[02459])');
+WHERE is_drug_code(n.code);
