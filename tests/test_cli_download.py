@@ -105,25 +105,52 @@ def test_console_script_in_a_real_process(cms_mirror, tmp_path) -> None:
     assert sorted(e["source_kind"] for e in entries) == ["asp_crosswalk", "asp_pricing", "hcpcs"]
 
 
-@pytest.mark.real_samples
-def test_real_cms_files_through_the_mirror(cms_mirror, cms_samples, tmp_path) -> None:
-    """The real January 2025 ASP zip served as-is, the real 508 crosswalk CSV zipped as CMS does."""
-    real_zip = cms_samples / "asp" / "zips" / "january-2025-asp-pricing-file-12_19_24-final-file.zip"
-    crosswalk_csv = cms_samples / "asp" / "crosswalk" / "section 508 version of January 2025 ASP NDC-HCPCS Crosswalk 122024.csv"
+def zipped(path: Path) -> bytes:
+    """A real 508 CSV in a zip, byte for byte, as CMS ships it."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.write(crosswalk_csv, crosswalk_csv.name)
-    cms_mirror.publish_quarter("2025Q1", kinds=("hcpcs",))
-    cms_mirror.post("asp_pricing", "January 2025 ASP Pricing File - 12/19/24 - final file (ZIP)",
-                    real_zip.name, real_zip.read_bytes())
-    cms_mirror.post("asp_crosswalk", "January 2025 ASP NDC-HCPCS Crosswalk - 12/20/24 (ZIP)",
-                    "january-2025-asp-ndc-hcpcs-crosswalk.zip", buffer.getvalue())
-    result = download(cms_mirror.base_url, tmp_path, "--quarter", "2025Q1")
-    assert result.exit_code == 0, result.output
-    archived = fetch.archived_files(Settings(data_dir=tmp_path), Quarter(2025, 1))
-    assert archived["asp_pricing"].path.read_bytes() == real_zip.read_bytes()
+        archive.write(path, path.name)
+    return buffer.getvalue()
+
+
+@pytest.mark.real_samples
+def test_real_cms_files_through_the_mirror(cms_mirror, cms_samples, tmp_path) -> None:
+    """Real 508 CSVs posted per quarter; then CMS swaps the January 2025 pricing zip for its
+    03/07/25 revision behind the same URL (the real zip): kept beside the first version."""
+    from crosswalk.sources import quarter_named
+
+    real_zip = cms_samples / "asp" / "zips" / "january-2025-asp-pricing-file-12_19_24-final-file.zip"
+    wanted = {Quarter(2024, 4), Quarter(2025, 1), Quarter(2025, 4)}
+    for csv in sorted((cms_samples / "asp").glob("*/*.csv")):
+        quarter = quarter_named(csv.name)
+        if quarter not in wanted:
+            continue
+        kind, label = (("asp_pricing", "ASP Pricing File") if "Pricing" in csv.name
+                       else ("asp_crosswalk", "ASP NDC-HCPCS Crosswalk"))
+        name = (real_zip.name if (kind, quarter) == ("asp_pricing", Quarter(2025, 1))
+                else f"{quarter.slug}-{label.lower().replace(' ', '-')}.zip")
+        cms_mirror.post(kind, f"{quarter.month_name} {quarter.year} {label} (ZIP)", name, zipped(csv))
+    for quarter in wanted:
+        cms_mirror.publish_quarter(quarter, kinds=("hcpcs",))
     settings = Settings(data_dir=tmp_path)
-    members = [m.filename for m in fetch.zip_members(archived["asp_pricing"].path, settings)]
-    assert "section 508 version of Jan 2025 ASP Pricing File updated 030725.csv" in members
-    member = fetch.read_member(archived["asp_crosswalk"].path, crosswalk_csv.name, settings)
-    assert member == crosswalk_csv.read_bytes()
+
+    assert download(cms_mirror.base_url, tmp_path, "--quarter", "2025Q1").exit_code == 0
+    first = fetch.archived_files(settings, Quarter(2025, 1))
+    january = cms_samples / "asp" / "crosswalk" / "section 508 version of January 2025 ASP NDC-HCPCS Crosswalk 122024.csv"
+    assert fetch.read_member(first["asp_crosswalk"].path, january.name, settings) == january.read_bytes()
+    assert [m.filename for m in fetch.zip_members(first["asp_pricing"].path, settings)] == [
+        "section 508 version of Jan 2025 ASP Pricing File 121924.csv"]
+
+    cms_mirror.put(f"/files/zip/{real_zip.name}", real_zip.read_bytes())
+    again = download(cms_mirror.base_url, tmp_path, "--quarter", "2025Q1")
+    assert again.exit_code == 0 and "asp_pricing   new version" in again.output
+    revised = fetch.archived_files(settings, Quarter(2025, 1))["asp_pricing"]
+    assert revised.path.read_bytes() == real_zip.read_bytes() and first["asp_pricing"].path.is_file()
+    assert "section 508 version of Jan 2025 ASP Pricing File updated 030725.csv" in [
+        m.filename for m in fetch.zip_members(revised.path, settings)]
+    assert fetch.archived_files(settings, Quarter(2025, 1))["asp_crosswalk"] == first["asp_crosswalk"]
+
+    assert download(cms_mirror.base_url, tmp_path, "--quarter", "2025Q4").exit_code == 0
+    october = fetch.archived_files(settings, Quarter(2025, 4))["asp_crosswalk"]
+    assert [m.filename for m in fetch.zip_members(october.path, settings)] == [
+        "section 508 version of October 2025 ASP NDC-HCPCS Crosswalk 090525.csv"]

@@ -217,3 +217,15 @@ def test_listing_page_without_charset_is_read_as_utf8(cms_mirror, mirror_setting
     with requests.Session() as session:
         url, links = sources.read_listing(sources.HCPCS_PAGE, mirror_settings, session)
     assert links[0].text == "October 2025 Alpha\u2011Numeric HCPCS File (ZIP)"
+
+
+@pytest.mark.real_samples
+def test_real_cms_file_names_name_their_quarter_and_kind(cms_samples) -> None:
+    """Every real 508 CSV name (Jan/January/APR, 'verision', date stamps) reads as its quarter."""
+    expected = [Quarter(2024, n) for n in range(1, 5)] + [Quarter(2025, n) for n in range(1, 5)]
+    for folder, kind in (("pricing", "asp_pricing"), ("crosswalk", "asp_crosswalk")):
+        names = [path.name for path in (cms_samples / "asp" / folder).glob("*.csv")]
+        assert sorted(quarter_named(name) for name in names) == expected
+        assert {link_kind(Link(name, BASE + "/x")) for name in names} == {kind}
+    real_zip = "january-2025-asp-pricing-file-12_19_24-final-file.zip"
+    assert (quarter_named(real_zip), posting_date(real_zip)) == (Q1_2025, date(2024, 12, 19))
