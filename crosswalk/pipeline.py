@@ -100,7 +100,7 @@ def download(settings: Settings, quarter: Quarter,
     """Fetch the release's files into the raw archive; unchanged files are not re-downloaded."""
     from crosswalk import fetch
 
-    return fetch.download_quarter(quarter, settings, dict(overrides or {}), progress=False)
+    return fetch.download_quarter(quarter, settings, dict(overrides or {}))
 
 
 def loaded_versions(settings: Settings, quarter: Quarter,
