@@ -12,7 +12,8 @@ CmsMirror API
 -------------
     mirror.base_url                      "http://127.0.0.1:PORT" (use as Settings.cms_url)
     mirror.url(path)                     base_url + path
-    mirror.publish_quarter(quarter, kinds=REQUIRED_KINDS, zips=None) -> dict[kind, path]
+    mirror.publish_quarter(quarter, kinds=REQUIRED_KINDS, zips=None, preliminary=False)
+        -> dict[kind, path]
         posts the standard link + zip of each kind for a quarter, the way CMS names them
         ("October 2025 Alpha-Numeric HCPCS File (ZIP)" -> /files/zip/october-2025-alpha-
         numeric-hcpcs-file.zip). kinds may include "noc_pricing", "noc_crosswalk". The zips
@@ -42,7 +43,12 @@ CmsMirror API
     mirror.downloads(prefix="/files/")   paths answered 200 with a body (what was fetched)
     mirror.clear_log()
 
-ETag / Last-Modified are sent for every file; If-None-Match / If-Modified-Since get a 304.
+Listing pages (sources.HCPCS_PAGE, sources.ASP_PAGE) look like cms.gov's: a Downloads list,
+newest posting first, plus decoys (archive pages, an "October 2025 HCPCS Level II Coding
+Decisions (PDF)", an OPPS NDC-HCPCS crosswalk, navigation links to medicare.gov). Any other
+path is a 404. ETag / Last-Modified are sent for every file; If-None-Match /
+If-Modified-Since get a 304. Requests are served one per connection (HTTP/1.0), each on its
+own thread, so a slow answer does not hold up the others.
 
 Zip contents come from tests/cms_builders.py (real CMS layouts, shared sample data set).
 """
