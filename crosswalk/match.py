@@ -192,15 +192,19 @@ def code_facts(con: duckdb.DuckDBPyConnection, quarter: Quarter,
     wanted = pd.DataFrame({"code": sorted(set(codes))}, dtype="object")
     con.register("candidate_codes", wanted)
     try:
-        frame = run_sql(con, "40_code_facts", {"quarter": str(quarter)}).df()
+        result = run_sql(con, "40_code_facts", {"quarter": str(quarter)})
+        names = [column[0] for column in result.description]
+        rows = result.fetchall()
     finally:
         con.unregister("candidate_codes")
-    return {row["code"]: _clean(row) for row in frame.to_dict("records")}
+    return {row[0]: dict(zip(names, row)) for row in rows}
 
 
 def plain_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows as dicts with missing values as None, so the rules can test them plainly."""
-    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+    """Rows as dicts with missing values (NaN, NaT, NA) as None, so rules test them plainly."""
+    columns = {name: [None if _missing(value) else value for value in frame[name].tolist()]
+               for name in frame.columns}
+    return [dict(zip(columns, values)) for values in zip(*columns.values())]
 
 
 def candidates_by_drug(candidates: pd.DataFrame) -> dict[int, list[dict[str, Any]]]:
@@ -523,18 +527,9 @@ def _joined(parts: Iterable[str | None]) -> str | None:
     return "; ".join(kept) or None
 
 
-def _clean(row: Mapping[str, Any]) -> dict[str, Any]:
-    """pandas NaN/NaT -> None and Timestamps -> dates, so rules can test plainly."""
-    cleaned = {}
-    for key, value in row.items():
-        if isinstance(value, pd.Timestamp):
-            value = value.date()
-        elif value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
-            value = None
-        elif hasattr(value, "tolist") and not isinstance(value, str):
-            value = value.tolist()
-        cleaned[key] = value
-    return cleaned
+def _missing(value: Any) -> bool:
+    return value is None or value is pd.NaT or value is pd.NA or (
+        isinstance(value, float) and math.isnan(value))
 
 
 def _num(value: float) -> str:

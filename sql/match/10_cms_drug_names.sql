@@ -40,10 +40,11 @@ names AS (
         drug_name_key(brand)
     FROM (SELECT code, long_description, unnest(brands) AS brand FROM descriptor)
     UNION ALL
-    SELECT hcpcs_code, 'brand_name', 'asp_ndc_crosswalk.drug_name',
-        trim(replace(drug_name, chr(160), ' ')), drug_name_key(drug_name)
-    FROM asp_ndc_crosswalk
-    WHERE quarter <= $quarter AND nullif(trim(drug_name), '') IS NOT NULL
+    SELECT hcpcs_code, 'brand_name', 'asp_ndc_crosswalk.drug_name', drug_name,
+        drug_name_key(drug_name)
+    FROM (SELECT DISTINCT hcpcs_code, trim(replace(drug_name, chr(160), ' ')) AS drug_name
+          FROM asp_ndc_crosswalk
+          WHERE quarter <= $quarter AND nullif(trim(drug_name), '') IS NOT NULL)
 )
 SELECT DISTINCT code, basis, matched_field, matched_text, name_key,
     name_suffixes(name_key) AS suffixes, blocking_tokens(name_key) AS tokens

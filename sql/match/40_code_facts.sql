@@ -16,6 +16,9 @@ WITH as_of AS (
         term_date, nullif(trim(coalesce(xref1, '')), '') AS successor_code
     FROM hcpcs_codes
     WHERE quarter <= $quarter AND NOT is_modifier
+      AND code IN (SELECT code FROM candidate_codes
+                   UNION SELECT trim(xref1) FROM hcpcs_codes
+                   WHERE code IN (SELECT code FROM candidate_codes) AND xref1 IS NOT NULL)
     QUALIFY quarter = max(quarter) OVER (PARTITION BY code)
 ),
 crosswalk_rows AS (
