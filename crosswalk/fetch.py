@@ -155,7 +155,8 @@ def download_quarter(quarter: Quarter, settings: Settings, overrides: dict[str, 
         results = []
         for kind in sources.KINDS:
             if kind in overrides:
-                results.append(_fetch_override(kind, quarter, overrides[kind], settings, session, show))
+                results.append(_fetch_override(kind, quarter, overrides[kind], settings,
+                                               session, show))
             elif kind in discovered:
                 results.append(_fetch_posting(discovered[kind], settings, session, show))
             else:
@@ -217,7 +218,8 @@ def _fetch_once(posting: sources.Posting, settings: Settings, session: requests.
     with response:
         if response.status_code == 304 and known is not None:
             return FetchResult(posting.kind, posting.quarter, "unchanged", known,
-                               f"not modified since the last fetch; {posting.reason}", posting.notes)
+                               f"not modified since the last fetch; {posting.reason}",
+                               posting.notes)
         if response.status_code != 200:
             raise SourceUnavailable(f"{label} ({posting.quarter.month_name} "
                                     f"{posting.quarter.year}): HTTP {response.status_code} "
@@ -292,7 +294,8 @@ def _land(origin: _Origin, chunks: Iterator[bytes], expected: int | None,
     """Stream into a temp file beside the target, check it, then rename it into place."""
     folder = settings.raw_dir / origin.kind / str(origin.quarter)
     folder.mkdir(parents=True, exist_ok=True)
-    handle = tempfile.NamedTemporaryFile(dir=folder, prefix=".partial-", suffix=".tmp", delete=False)
+    handle = tempfile.NamedTemporaryFile(dir=folder, prefix=".partial-", suffix=".tmp",
+                                         delete=False)
     temp = Path(handle.name)
     try:
         with handle, tqdm(total=expected, unit="B", unit_scale=True, desc=origin.file_name,

@@ -93,7 +93,10 @@ _PACKED_DATE = re.compile(r"(?<!\d)(\d{2})(\d{2})(\d{4}|\d{2})(?!\d)")
 
 
 def normalise(text: str) -> str:
-    """Lower case, separators as single spaces: 'NDC-HCPCS_Crosswalk.zip' -> 'ndc hcpcs crosswalk zip'."""
+    """Lower case, separators as single spaces.
+
+    'NDC-HCPCS_Crosswalk.zip' -> 'ndc hcpcs crosswalk zip'
+    """
     return re.sub(r"[\s\-_./,:;()\[\]%]+", " ", unquote(text).lower()).strip()
 
 
@@ -155,7 +158,8 @@ class Rank:
             return (f"v{self.version} beats "
                     f"{f'v{other.version}' if other.version else 'no version mark'}")
         if self.stamp != other.stamp:
-            return f"dated {self.stamp}, later than {other.stamp if other.stamp != date.min else 'undated'}"
+            earlier = "undated" if other.stamp == date.min else str(other.stamp)
+            return f"dated {self.stamp}, later than {earlier}"
         if self.revised != other.revised:
             return "an Updated/Revised re-posting beats the original"
         return "listed first on the page (same version markers)"
@@ -270,7 +274,8 @@ def choose(spec: SourceSpec, quarter: Quarter, links: list[Link], base_url: str)
     return Posting(spec.kind, quarter, best.url, best.text, best.file_name, reason, notes)
 
 
-def read_listing(path: str, settings: Settings, session: requests.Session) -> tuple[str, list[Link]]:
+def read_listing(path: str, settings: Settings,
+                 session: requests.Session) -> tuple[str, list[Link]]:
     """(page URL, links) of a listing page under the configured base URL."""
     url = settings.cms_url.rstrip("/") + path
     try:

@@ -106,7 +106,8 @@ def standard_posting(kind: str, quarter: Quarter) -> tuple[str, str]:
     """(link text, file name) as CMS posts a kind for a quarter."""
     month, slug = f"{quarter.month_name} {quarter.year}", quarter.slug
     return {
-        "hcpcs": (f"{month} Alpha-Numeric HCPCS File (ZIP)", f"{slug}-alpha-numeric-hcpcs-file.zip"),
+        "hcpcs": (f"{month} Alpha-Numeric HCPCS File (ZIP)",
+                  f"{slug}-alpha-numeric-hcpcs-file.zip"),
         "asp_pricing": (f"{month} ASP Pricing File (ZIP)", f"{slug}-asp-pricing-file.zip"),
         "asp_crosswalk": (f"{month} ASP NDC-HCPCS Crosswalk (ZIP)",
                           f"{slug}-asp-ndc-hcpcs-crosswalk.zip"),
@@ -131,12 +132,14 @@ _DECOYS = {
     SOURCES["hcpcs"].listing_paths[0]: [
         ("HCPCS Quarterly Update archive",
          "/medicare/coding-billing/healthcare-common-procedure-system/quarterly-update/archive"),
-        ("October 2025 HCPCS Level II Coding Decisions (PDF)", "/files/document/october-2025-hcpcs-decisions.pdf"),
+        ("October 2025 HCPCS Level II Coding Decisions (PDF)",
+         "/files/document/october-2025-hcpcs-decisions.pdf"),
         ("HCPCS Level II Coding Procedures (PDF)", "/files/document/hcpcs-coding-procedures.pdf"),
     ],
     SOURCES["asp_pricing"].listing_paths[0]: [
         ("ASP Pricing Files archive", "/medicare/payment/part-b-drugs/asp-pricing-files/archive"),
-        ("October 2025 OPPS NDC-HCPCS Crosswalk (ZIP)", "/files/zip/october-2025-opps-ndc-hcpcs-crosswalk.zip"),
+        ("October 2025 OPPS NDC-HCPCS Crosswalk (ZIP)",
+         "/files/zip/october-2025-opps-ndc-hcpcs-crosswalk.zip"),
         ("ASP Methodology (PDF)", "/files/document/asp-methodology.pdf"),
     ],
 }
@@ -152,7 +155,7 @@ _PAGE = """<!DOCTYPE html>
 <div class="field--name-field-related-links"><h2>Related Links</h2><ul>
 {decoys}
 </ul></div></main>
-<footer><a href="/about-cms/web-policies-important-links/accessibility-nondiscrimination-disclosures">Accessibility</a></footer>
+<footer><a href="/about-cms/web-policies-important-links">Web Policies</a></footer>
 </body></html>
 """
 
@@ -170,7 +173,8 @@ class CmsMirror:
         self._posts = 0
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        daemon=True)  # short poll: quick shutdown per test
 
     # lifecycle
     def __enter__(self) -> "CmsMirror":
@@ -235,8 +239,8 @@ class CmsMirror:
             body = (zips or {}).get(kind) or standard_zip(kind, quarter)
             if preliminary and kind in ("asp_pricing", "asp_crosswalk"):
                 stamp = quarter.first_day - timedelta(days=25)
-                self.post(kind, f"{text.removesuffix(' (ZIP)')} - {stamp:%m/%d/%y} - preliminary file",
-                          name.replace(".zip", "-preliminary.zip"), body)
+                self.post(kind, f"{text.removesuffix(' (ZIP)')} - {stamp:%m/%d/%y} - "
+                          "preliminary file", name.replace(".zip", "-preliminary.zip"), body)
             paths[kind] = self.post(kind, text, name, body)
         return paths
 
@@ -270,8 +274,10 @@ class CmsMirror:
             return self._pages[path]
         if path not in self._links:
             return None
-        items = "\n".join(f'<li><a href="{href}">{text}</a></li>' for text, href in self._links[path])
-        decoys = "\n".join(f'<li><a href="{href}">{text}</a></li>' for text, href in _DECOYS.get(path, []))
+        def listed(pairs: list[tuple[str, str]]) -> str:
+            return "\n".join(f'<li><a href="{href}">{text}</a></li>' for text, href in pairs)
+
+        items, decoys = listed(self._links[path]), listed(_DECOYS.get(path, []))
         title = "Quarterly Update" if "quarterly" in path else "ASP Pricing Files"
         return _PAGE.format(title=title, items=items, decoys=decoys), "text/html; charset=utf-8"
 
@@ -309,8 +315,10 @@ def _handler_for(mirror: CmsMirror) -> type[BaseHTTPRequestHandler]:
                 body = mirror._files[path].body
                 keep = int(fault.options.get("keep", len(body) // 2))  # type: ignore[arg-type]
                 return self._send(200, body[:keep], "application/zip", length=len(body))
-            status = {"404": 404, "429": 429}.get(fault.kind, int(fault.options.get("status", 500)))  # type: ignore[arg-type]
-            extra = {"Retry-After": str(fault.options.get("retry_after", "0"))} if status == 429 else {}
+            status = {"404": 404, "429": 429}.get(
+                fault.kind, int(fault.options.get("status", 500)))  # type: ignore[arg-type]
+            extra = ({"Retry-After": str(fault.options.get("retry_after", "0"))}
+                     if status == 429 else {})
             return self._send(status, b"<html><body>error</body></html>", "text/html", extra=extra)
 
         def _not_modified(self, posted: _File) -> bool:
