@@ -24,8 +24,11 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, NamedTuple, Protocol, Sequence
+
+import pandas as pd
 
 from crosswalk.errors import BadInput, Busy
 from crosswalk.quarters import Quarter, quarter_range
@@ -213,19 +216,16 @@ class RunSummary:
 
 
 def _plain(value: Any) -> Any:
-    """A cell a JSON table can hold: None for NaN/NaT, ISO text for dates, floats for decimals."""
-    if value is None:
+    """A cell a JSON table can hold: None for blanks, ISO text for dates, floats for decimals."""
+    if value is None or (not isinstance(value, (list, tuple, dict)) and pd.isna(value)):
         return None
-    try:
-        if value != value:  # NaN / NaT
-            return None
-    except (TypeError, ValueError):
-        pass
     if hasattr(value, "isoformat"):
         return value.isoformat()
-    if isinstance(value, (str, int, float, bool)):
-        return value
-    return str(value)
+    if isinstance(value, Decimal):
+        return float(value)
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return value if isinstance(value, (str, int, float, bool)) else str(value)
 
 
 def run_quarter(settings: Settings, quarter: Quarter | str | None = None,
