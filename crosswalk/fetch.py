@@ -173,7 +173,8 @@ def _fetch_override(kind: str, quarter: Quarter, target: str, settings: Settings
                     session: requests.Session, show: bool) -> FetchResult:
     """An explicit URL (any host: the user asked for it) or a local file, archived alike."""
     if target.startswith(("http://", "https://")):
-        posting = sources.Posting(kind, quarter, target, None, sources.Link("", target).file_name,
+        name = sources.Link("", target).file_name or f"{kind}-{quarter}.zip"
+        posting = sources.Posting(kind, quarter, target, None, name,
                                   f"picked {target}: URL given with --url")
         return _fetch_posting(posting, settings, session, show)
     path = Path(target).expanduser()
