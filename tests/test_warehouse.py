@@ -19,12 +19,15 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 
 from crosswalk import warehouse
+from crosswalk.cli import main
 from crosswalk.errors import BadInput, Busy
 from crosswalk.fetch import ManifestEntry
 from crosswalk.quarters import Quarter
 from crosswalk.settings import Settings
+
 import cms_builders as cms
 
 KINDS = tuple(warehouse.KIND_TABLES)
@@ -367,6 +370,36 @@ def test_load_archive_loads_each_release_once(settings):
     assert [(str(s.quarter), s.status) for s in first] == [("2025Q3", "loaded"),
                                                           ("2025Q4", "loaded")]
     assert [s.status for s in second] == ["unchanged", "unchanged"]
+
+
+def load_command(settings: Settings, *args: str):
+    return CliRunner().invoke(main, ["load", *args, "--data-dir", str(settings.data_dir)])
+
+
+def test_crosswalk_load_prints_each_release_and_exits_2_on_a_bad_file(settings):
+    first = archive_release(settings, cms.sample_release("2025Q4"))
+
+    loaded = load_command(settings, "--quarter", "2025Q4")
+    again = load_command(settings, "--all")
+    archive(settings, "hcpcs", "2025Q4", first["hcpcs"].file_name, bad_hcpcs_zip("2025Q4"))
+    refused = load_command(settings, "--quarter", "oct-2025")
+
+    assert loaded.exit_code == 0, loaded.output
+    assert "2025Q4: loaded" in loaded.stdout
+    assert f"{first['hcpcs'].file_name}  sha256 {first['hcpcs'].sha256[:12]}" in loaded.stdout
+    assert again.exit_code == 0 and "2025Q4: unchanged" in again.stdout
+    assert refused.exit_code == 2
+    assert refused.stderr.startswith("error: ") and "field 'add_date'" in refused.stderr
+
+
+def test_a_read_only_connection_sees_the_tables_and_views(settings):
+    archive_release(settings, cms.sample_release("2025Q4"), kinds=("asp_pricing",))
+    warehouse.load_quarter(settings, "2025Q4")
+
+    with warehouse.connect(settings, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM asp_latest").fetchone() == (
+            len(cms.sample_release("2025Q4").pricing),)
+        assert con.execute("SELECT status FROM load_runs").fetchall() == [("loaded",)]
 
 
 # ---------------------------------------------------------------------------------------------
