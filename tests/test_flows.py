@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from crosswalk import pipeline
-from crosswalk.errors import BadInput
+from crosswalk.errors import BadInput, SourceUnavailable
 from crosswalk.quarters import Quarter
 from crosswalk.settings import EXAMPLE_DRUGS, Settings
 from flows import deployment
@@ -283,3 +283,21 @@ def test_crosswalk_run_with_prefect_on_a_fresh_machine(tmp_path):
     assert not (tmp_path / ".prefect").exists()
     assert "Flow run" in result.stderr and "quarterly-update" in result.stderr
     assert EXAMPLE_DRUGS.name in result.stdout
+
+
+# ---------------------------------------------------------------------------------------------
+# Retries
+
+
+@pytest.mark.parametrize(("error", "retried"), [
+    (SourceUnavailable("CMS listing page answered 503"), True),
+    (BadInput("cannot read 'Q5' as a quarter", field="quarter"), False),
+    (ValueError("a bug"), False),
+])
+def test_only_an_unreachable_cms_is_retried(error, retried):
+    from prefect.states import Failed
+
+    from flows.tasks import cms_was_unavailable, download_release
+
+    assert cms_was_unavailable(download_release, None, Failed(data=error)) is retried
+    assert download_release.retries == 2 and len(download_release.retry_delay_seconds) == 2

@@ -18,8 +18,10 @@ from pathlib import Path
 import duckdb
 import openpyxl
 import pytest
+from click.testing import CliRunner
 
 from crosswalk import fetch, pipeline
+from crosswalk.cli import main
 from crosswalk.errors import BadInput, Busy
 from crosswalk.quarters import Quarter
 from crosswalk.settings import EXAMPLE_DRUGS, Settings
@@ -232,7 +234,23 @@ def test_plain_backfill_loads_releases_in_quarter_order(mirror_settings, cms_mir
 
 
 # ---------------------------------------------------------------------------------------------
-# The command, as a user types it
+# The commands, as a user types them
+
+
+def test_crosswalk_backfill_no_prefect_loads_a_range_and_names_the_gaps(mirror_settings,
+                                                                          cms_mirror):
+    for quarter in (Quarter(2025, 1), Q3):
+        cms_mirror.publish_quarter(quarter)
+        pipeline.download(mirror_settings, quarter)
+    result = CliRunner().invoke(main, ["backfill", "--no-prefect", "--from", "2025Q1", "--to",
+                                       "oct-2025", "--data-dir", str(mirror_settings.data_dir)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert [line.split(":")[0] for line in lines if line.startswith("2025")] == ["2025Q1", "2025Q3"]
+    assert "not in the raw archive" in lines[-1] and lines[-1].endswith("2025Q2, 2025Q4")
+    refused = CliRunner().invoke(main, ["backfill", "--no-prefect", "--from", "2019Q1", "--to",
+                                        "2019Q4", "--data-dir", str(mirror_settings.data_dir)])
+    assert refused.exit_code == 2 and "no release archived" in refused.output
 
 
 def test_crosswalk_run_no_prefect_writes_the_workbooks(cms_mirror, tmp_path):
