@@ -6,6 +6,8 @@ from datetime import date
 
 import pytest
 import requests
+from hypothesis import given
+from hypothesis import strategies as st
 
 from crosswalk import sources
 from crosswalk.errors import SourceUnavailable
@@ -39,6 +41,21 @@ def pick(kind: str, quarter: Quarter, *pairs: tuple[str, str]) -> sources.Postin
 ])
 def test_quarter_is_read_from_month_word_and_year_only(text: str, quarter: Quarter | None) -> None:
     assert quarter_named(text) == quarter
+
+
+@given(st.builds(Quarter, st.integers(2000, 2099), st.integers(1, 4)),
+       st.dates(date(2000, 1, 1), date(2099, 12, 31)),
+       st.sampled_from(["%m%d%y", "%m%d%Y", "%m/%d/%y", "%m_%d_%y", "%m-%d-%Y"]),
+       st.sampled_from(["{month} {year} ASP NDC-HCPCS Crosswalk {stamp}.csv",
+                        "{slug}-asp-pricing-file-{stamp}-final-file.zip",
+                        "section 508 version of {abbr} {year} ASP Pricing File {stamp}.csv"]))
+def test_no_posting_date_changes_the_quarter(quarter: Quarter, posted: date, form: str,
+                                             template: str) -> None:
+    stamp = posted.strftime(form)
+    text = template.format(month=quarter.month_name, year=quarter.year, slug=quarter.slug,
+                           abbr=quarter.month_abbr.upper(), stamp=stamp)
+    assert quarter_named(text) == quarter
+    assert posting_date(text) == posted
 
 
 @pytest.mark.parametrize("text, kind", [
