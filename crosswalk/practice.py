@@ -27,7 +27,6 @@ from crosswalk.ndc import normalize_ndc
 # Codes the list may hold: the NOC family, billed until CMS assigns a permanent code.
 NOC_CODES = ("J3590", "J3490", "J9999", "C9399", "J7999")
 DEFAULT_CODE = "J3590"
-SETTINGS = ("office", "hospital_outpatient")
 
 # Accepted header spellings, compared after lower-casing and folding punctuation to spaces.
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
@@ -69,7 +68,8 @@ _UNIT_WORDS = {"mg": "mg", "mgs": "mg", "milligram": "mg", "milligrams": "mg",
                "ml": "ml", "cc": "ml", "l": "l", "unit": "units", "units": "units",
                "u": "units", "iu": "units", "meq": "meq", "mci": "mci", "uci": "uci",
                "each": "each", "vial": "vial", "vials": "vial"}
-_BRAND_IN_NAME = re.compile(r"^(?P<name>[^()]+?)\s*\((?P<brand>[^()]+)\)\s*$")
+# 'tocilizumab-anoh (Avtozma)': a brand in parentheses; formula-looking text is left alone
+_BRAND_IN_NAME = re.compile(r"^(?P<name>[^()=+@-][^()]*?)\s*\((?P<brand>[A-Za-z][\w /-]*)\)\s*$")
 
 
 @dataclass

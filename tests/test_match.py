@@ -492,3 +492,41 @@ def test_shared_sample_release_through_the_loader(settings: Settings, tmp_path: 
         "PAST_DUE", "J2329", cms.SAMPLE_CODES[10].add_date)
     assert (ended["verdict"], ended["new_code"], ended["term_date"]) == (
         "CODE_ENDED", "C9088", D(2025, 9, 30))
+
+
+def test_a_failed_save_leaves_the_database_as_it_was(warehouse_2025q4: Settings,
+                                                     tmp_path: Path) -> None:
+    from datetime import datetime, timezone
+
+    from crosswalk import practice
+
+    drug_list = practice.read_drug_list(drugs_csv(tmp_path, "tocilizumab-anoh,,,J3590,,,,,"))
+    with warehouse.open_writer(warehouse_2025q4) as con:
+        result = match.match_drugs(con, Quarter(2025, 4), drug_list.drugs)
+        result.alerts.loc[0, "verdict"] = None  # NOT NULL: the last of the four inserts fails
+        with pytest.raises(duckdb.ConstraintException):
+            match.save_run(con, result, drug_list, datetime.now(timezone.utc))
+        counts = [con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0] for table in (
+            "match_runs", "practice_drugs", "match_candidates", "practice_alerts")]
+    assert counts == [0, 0, 0, 0]
+
+
+def test_xlsx_list_with_a_formula_cell_is_matched_as_text(warehouse_2025q4: Settings,
+                                                          tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["Drug Name", "Brand", "NDC11", "Current HCPCS", "Dose", "Active"])
+    book.active.append(["=HYPERLINK(\"x\",\"Briumvi\")", None, None, "J3590", None, "yes"])
+    book.active.append(["tocilizumab-anoh", "Avtozma", None, "J3590", "560 mg", "no"])
+    path = tmp_path / "drugs.xlsx"
+    book.save(path)
+    outcome = match.match_practice(warehouse_2025q4, "2025Q4", path)
+    formula, inactive = alert(outcome, 2), alert(outcome, 3)
+    assert formula["drug_name"] == '=HYPERLINK("x","Briumvi")'
+    assert (inactive["verdict"], inactive["units_for_dose"]) == ("NEW_CODE", 560.0)
+    assert inactive["action"].startswith("(inactive on your list) Switch to Q5156")
+    with warehouse.open_writer(warehouse_2025q4) as con:
+        stored = con.execute("SELECT drug_name FROM practice_drugs WHERE run_id = ? AND "
+                             "row_no = 2", [outcome.run_id]).fetchall()
+    assert stored == [('=HYPERLINK("x","Briumvi")',)]
