@@ -199,10 +199,13 @@ class RunSummary:
         files = [f"| {entry.source_kind} | {entry.file_name} | `{entry.sha256}` | {entry.bytes:,} |"
                  for entry in self.files]
         fetched = [f"- {result.describe()}" for result in self.fetched]
+        problems = list(getattr(self.outcome, "problems", []))
+        skipped = ([f"{len(problems)} row(s) of the list were not matched:", "",
+                    *[f"- {problem}" for problem in problems], ""] if problems else [])
         return "\n".join([
             f"# HCPCS crosswalk, release {self.quarter}", "",
-            f"Practice list `{self.drugs}`: {sum(counts.values())} drug(s); "
-            f"load {self.load.status} (run {self.load.run_id}).", "",
+            f"Practice list `{self.drugs}`: {sum(counts.values())} drug(s) matched; "
+            f"load {self.load.status} (run {self.load.run_id}).", "", *skipped,
             "| Verdict | Drugs |", "|---|---:|", *rows, "",
             "## Files loaded", "", "| Kind | File | sha256 | Bytes |", "|---|---|---|---:|",
             *files, "", "## Download", "", *fetched, "",

@@ -213,6 +213,19 @@ def test_a_rerun_over_unchanged_files_downloads_and_loads_nothing(mirror_setting
     assert [e.sha256 for e in second.files] == [e.sha256 for e in first.files]
 
 
+def test_bad_rows_of_the_drug_list_are_named_in_the_summary(mirror_settings, cms_mirror, tmp_path):
+    cms_mirror.publish_quarter(Q4)
+    drugs = tmp_path / "drugs.csv"
+    drugs.write_text("drug_name,ndc,current_code\n"
+                     "ublituximab-xiiy,73150-0150-6,J3590\n"
+                     "rituximab-arrx,5551302240,J9999\n")  # bare 10 digits: ambiguous
+    summary = pipeline.run_quarter(mirror_settings, Q4, drugs)
+    assert list(summary.outcome.alerts["drug_name"]) == ["ublituximab-xiiy"]
+    markdown = summary.markdown()
+    assert "1 row(s) of the list were not matched" in markdown
+    assert f"- {summary.outcome.problems[0]}" in markdown and "row 3" in markdown
+
+
 def test_a_missing_drug_list_is_refused_before_anything_runs(mirror_settings, cms_mirror, tmp_path):
     cms_mirror.publish_quarter(Q4)
     with pytest.raises(BadInput, match="not found"):
