@@ -15,6 +15,7 @@ import duckdb
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings as hypothesis_settings, strategies as st
 
 from crosswalk import match, warehouse
 from crosswalk.cli import main
@@ -178,6 +179,16 @@ def test_effective_date_comes_from_the_file_not_the_quarter(settings: Settings,
     assert (found["verdict"], found["new_code"], found["effective_date"]) == (
         "NEW_CODE", "J0174", D(2023, 7, 6))
     assert "DOS before 2023-07-06: keep J3590" in found["dos_rule"]
+
+
+def test_verdicts_are_relative_to_the_run_quarter(warehouse_2025q4: Settings,
+                                                  tmp_path: Path) -> None:
+    """Run against 2025Q3 while 2025Q4 is loaded too: later codes are not seen yet."""
+    outcome = run(warehouse_2025q4, tmp_path, "tocilizumab-anoh,,,J3590,,,,,",
+                  "cosibelimab-ipdl,,,J9999,,,,,", quarter="2025Q3")
+    assert alert(outcome, 2)["verdict"] == "NO_CODE_YET"
+    assert (alert(outcome, 3)["verdict"], alert(outcome, 3)["new_code"]) == ("NEW_CODE", "J9275")
+    assert set(outcome.alerts["quarter"]) == {"2025Q3"}
 
 
 def test_biosimilar_suffix_decoys_never_cross(warehouse_2025q4: Settings,
@@ -530,3 +541,54 @@ def test_xlsx_list_with_a_formula_cell_is_matched_as_text(warehouse_2025q4: Sett
         stored = con.execute("SELECT drug_name FROM practice_drugs WHERE run_id = ? AND "
                              "row_no = 2", [outcome.run_id]).fetchall()
     assert stored == [('=HYPERLINK("x","Briumvi")',)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Name keys the matcher blocks and scores on (sql/match/00_name_macros.sql)
+# ---------------------------------------------------------------------------------------------
+
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+stems = st.text(LETTERS, min_size=5, max_size=14).map(lambda s: s + "mab")
+suffixes = st.text(LETTERS, min_size=4, max_size=4)
+
+
+@pytest.fixture(scope="module")
+def macros() -> duckdb.DuckDBPyConnection:
+    connection = duckdb.connect()
+    match.run_sql(connection, "00_name_macros", {})
+    yield connection
+    connection.close()
+
+
+def key(con: duckdb.DuckDBPyConnection, text: str) -> tuple[str, list[str], list[str]]:
+    return con.execute("SELECT drug_name_key($t), name_suffixes(drug_name_key($t)), "
+                       "blocking_tokens(drug_name_key($t))", {"t": text}).fetchall()[0]
+
+
+@hypothesis_settings(max_examples=60, deadline=None)
+@given(stem=stems, suffix=suffixes, dose=st.sampled_from(["10 mg", "0.5 mg", "1mg", "100 units"]),
+       salt=st.sampled_from(["", " sodium", " hydrochloride", " acetate"]))
+def test_case_salt_dose_and_filler_do_not_change_the_key(macros, stem, suffix, dose, salt) -> None:
+    plain = key(macros, f"{stem}-{suffix}")
+    noisy = key(macros, f"Injection, {stem.upper()}-{suffix.upper()}{salt}, biosimilar, {dose}")
+    assert noisy == plain
+    assert plain[1] == [suffix]
+    assert plain[2] == [stem]  # the suffix never becomes a blocking token
+
+
+@hypothesis_settings(max_examples=60, deadline=None)
+@given(stem=stems, first=suffixes, second=suffixes)
+def test_different_suffixes_never_share_a_suffix_list(macros, stem, first, second) -> None:
+    assert (key(macros, f"{stem}-{first}")[1] == key(macros, f"{stem}-{second}")[1]) == (
+        first == second)
+    assert key(macros, stem)[1] == []  # the plain reference product has none
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Injection, rituximab-arrx, biosimilar, (riabni), 10 mg", "rituximab-arrx riabni"),
+    ("fam-trastuzumab deruxtecan-nxki", "fam-trastuzumab deruxtecan-nxki"),
+    ("Briumvi\xa0", "briumvi"), ("Rituxan\u00ae ", "rituxan"),
+    ("Ustekinumab, for intravenous injection, 1 mg", "ustekinumab intravenous"),
+])
+def test_known_descriptors(macros, text: str, expected: str) -> None:
+    assert key(macros, text)[0] == expected
