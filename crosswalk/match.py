@@ -154,7 +154,7 @@ def match_drugs(con: duckdb.DuckDBPyConnection, quarter: Quarter,
     candidates = pd.concat([by_name, by_ndc.assign(confidence="high")], ignore_index=True)
     facts = code_facts(con, quarter, candidates["code"])
     by_drug = candidates_by_drug(candidates)
-    alerts = [inactive_noted(decide(drug, by_drug.get(drug["row_no"], []), facts, quarter))
+    alerts = [decide(drug, by_drug.get(drug["row_no"], []), facts, quarter)
               for drug in plain_records(drugs)]
     saved = (candidates[list(CANDIDATE_COLUMNS)]
              .sort_values(["row_no", "score", "code"], ascending=[True, False, True])
@@ -259,13 +259,6 @@ def decide(drug: Mapping[str, Any], candidates: list[dict[str, Any]],
     code = sorted(live)[0] if live else max(pool, key=lambda c: facts[c]["term_date"])
     return _verdict_for(alert, drug, code, candidates, facts, quarter,
                         hints + [site_note] + family_hints(drug, {code}, facts))
-
-
-def inactive_noted(alert: dict[str, Any]) -> dict[str, Any]:
-    """Drugs marked inactive still get a verdict (old claims may be affected), flagged so."""
-    if alert.get("active") is False:
-        alert["action"] = f"(inactive on your list) {alert['action']}"
-    return alert
 
 
 def _verdict_for(alert: dict[str, Any], drug: Mapping[str, Any], code: str,

@@ -536,7 +536,7 @@ def test_xlsx_list_with_a_formula_cell_is_matched_as_text(warehouse_2025q4: Sett
     formula, inactive = alert(outcome, 2), alert(outcome, 3)
     assert formula["drug_name"] == '=HYPERLINK("x","Briumvi")'
     assert (inactive["verdict"], inactive["units_for_dose"]) == ("NEW_CODE", 560.0)
-    assert inactive["action"].startswith("(inactive on your list) Switch to Q5156")
+    assert inactive["active"] is False and inactive["action"].startswith("Switch to Q5156")
     with warehouse.open_writer(warehouse_2025q4) as con:
         stored = con.execute("SELECT drug_name FROM practice_drugs WHERE run_id = ? AND "
                              "row_no = 2", [outcome.run_id]).fetchall()
