@@ -352,10 +352,35 @@ def _insert_rows(con: duckdb.DuckDBPyConnection, table: str, quarter: str,
         _run_sql(con, "insert_release_rows", {
             "quarter": quarter, "sha256": parsed.sha256, "member": given.member}, table=table)
     except _DATA_ERRORS as error:
-        raise BadInput(f"cannot load into {table}: {error}",
-                       file=f"{parsed.file_name}!{given.member}", field=table) from error
+        raise _refusal(con, table, given, f"{parsed.file_name}!{given.member}", error) from error
     _crash_point(f"insert_release_rows:{table}")
     return len(given.frame)
+
+
+def _refusal(con: duckdb.DuckDBPyConnection, table: str, given: TableRows, where: str,
+             error: duckdb.Error) -> BadInput:
+    """Say what the database refused in the file's terms: the key a file repeats (with its
+    lines when the table keeps them), else DuckDB's own message."""
+    key = [column for column in _primary_key(con, table) if column in given.frame.columns]
+    repeated = given.frame[given.frame.duplicated(subset=key, keep=False)] if key else None
+    if repeated is None or repeated.empty:
+        return BadInput(f"cannot load into {table}: {error}", file=where, field=table)
+    first = repeated[key].head(1).to_dict("records")[0]  # plain Python values
+    same = repeated[(repeated[key] == pd.Series(first)).all(axis=1)]
+    value = ", ".join(f"{column} {first[column]!r}" for column in key)
+    lines = same["line_no"].tolist() if "line_no" in same.columns else []
+    at = f" (lines {', '.join(map(str, lines))})" if lines else ""
+    return BadInput(f"{value} appears {len(same)} times{at}; {table} holds one row per key",
+                    file=where, row=lines[-1] if lines else None, field=", ".join(key))
+
+
+def _primary_key(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    """The table's key without quarter (which the loader adds); read through a cursor of its
+    own, as the load's transaction has already failed."""
+    found = con.cursor().execute("SELECT constraint_column_names FROM duckdb_constraints() "
+                        "WHERE table_name = ? AND constraint_type = 'PRIMARY KEY'",
+                        [table]).fetchone()
+    return [column for column in (found[0] if found else []) if column != "quarter"]
 
 
 def _file_summaries(con: duckdb.DuckDBPyConnection, quarter: str,

@@ -285,6 +285,23 @@ def test_a_new_version_replaces_the_release_rows_of_its_kind(settings):
     assert Path(revised.archive_path).name != first["asp_pricing"].file_name  # kept beside
 
 
+def test_every_version_seen_is_recorded_and_only_the_newest_loaded(settings):
+    older = archive(settings, "asp_pricing", "2025Q4", "october-2025-asp-pricing-file.zip",
+                    repriced("2025Q4", "J9312", "80.000"))
+    newer = archive(settings, "asp_pricing", "2025Q4", "october-2025-asp-pricing-final-file.zip",
+                    repriced("2025Q4", "J9312", "81.000"))
+
+    warehouse.load_quarter(settings, "2025Q4")
+
+    with warehouse.open_writer(settings) as con:
+        seen = con.execute("SELECT file_name FROM source_files ORDER BY file_name").fetchall()
+        loaded = con.execute("SELECT sha256 FROM release_files").fetchall()
+        limit = con.execute("SELECT payment_limit FROM asp_payment_limits "
+                            "WHERE hcpcs_code = 'J9312'").fetchone()[0]
+    assert seen == [(older.file_name,), (newer.file_name,)]
+    assert loaded == [(newer.sha256,)] and float(limit) == 81.0
+
+
 def bad_hcpcs_zip(quarter: str) -> bytes:
     release = cms.sample_release(quarter)
     codes = [cms.HcpcsCode(**{**vars(c), "add_date": "20251399"}) if c.code == "J2329" else c
@@ -326,7 +343,10 @@ def test_a_write_failure_rolls_back_every_kind_of_the_release(settings):
     with warehouse.open_writer(settings) as con, pytest.raises(BadInput) as raised:
         warehouse.write_release(con, parsed)  # asp_pricing is written before hcpcs fails
 
-    assert raised.value.field == "hcpcs_codes" and "duplicate key" in str(raised.value).lower()
+    duplicate = codes.frame.iloc[0]
+    assert raised.value.field == "code, is_modifier"
+    assert f"code {duplicate['code']!r}, is_modifier" in raised.value.reason
+    assert "appears 2 times; hcpcs_codes holds one row per key" in raised.value.reason
     assert snapshot(settings) == before
     assert load_runs(settings)[-1][:2] == ("2025Q4", "failed")
 
@@ -361,14 +381,14 @@ def test_loading_a_quarter_with_nothing_archived_says_what_to_do(settings):
 
 
 def test_load_archive_loads_each_release_once(settings):
-    for quarter in ("2025Q3", "2025Q4"):
+    for quarter in ("2026Q1", "2025Q4"):  # archived out of order, loaded oldest first
         archive_release(settings, cms.sample_release(quarter), kinds=("hcpcs", "asp_pricing"))
 
     first = warehouse.load_archive(settings)
     second = warehouse.load_archive(settings)
 
-    assert [(str(s.quarter), s.status) for s in first] == [("2025Q3", "loaded"),
-                                                          ("2025Q4", "loaded")]
+    assert [(str(s.quarter), s.status) for s in first] == [("2025Q4", "loaded"),
+                                                          ("2026Q1", "loaded")]
     assert [s.status for s in second] == ["unchanged", "unchanged"]
 
 
