@@ -380,6 +380,15 @@ def test_loading_a_quarter_with_nothing_archived_says_what_to_do(settings):
         warehouse.load_quarter(settings, "2025Q4")
 
 
+def test_an_archived_file_whose_bytes_changed_is_refused(settings):
+    entries = archive_release(settings, cms.sample_release("2025Q4"), kinds=("asp_pricing",))
+    Path(entries["asp_pricing"].archive_path).write_bytes(repriced("2025Q4", "J9312", "1.000"))
+
+    with pytest.raises(BadInput, match="archived file changed since download"):
+        warehouse.load_quarter(settings, "2025Q4")
+    assert counts(settings, "2025Q4")["asp_payment_limits"] == 0
+
+
 def test_load_archive_loads_each_release_once(settings):
     for quarter in ("2026Q1", "2025Q4"):  # archived out of order, loaded oldest first
         archive_release(settings, cms.sample_release(quarter), kinds=("hcpcs", "asp_pricing"))
