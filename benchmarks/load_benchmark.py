@@ -39,7 +39,8 @@ import cms_builders as cms  # noqa: E402
 import duckdb  # noqa: E402
 
 from crosswalk import fetch, warehouse  # noqa: E402
-from crosswalk.readers import asp, hcpcs  # noqa: E402,F401  (imported before timing)
+import crosswalk.readers.asp  # noqa: E402,F401  (readers imported before timing)
+import crosswalk.readers.hcpcs  # noqa: E402,F401
 from crosswalk.quarters import Quarter  # noqa: E402
 from crosswalk.settings import Settings  # noqa: E402
 

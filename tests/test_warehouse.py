@@ -506,7 +506,8 @@ def test_the_real_revised_january_2025_zip_replaces_the_first_posting(settings, 
                     cms.build_zip({pricing: (cms_samples / "asp" / "pricing" / pricing)
                                    .read_bytes()}))
     warehouse.load_quarter(settings, "2025Q1")
-    real_zip = cms_samples / "asp" / "zips" / "january-2025-asp-pricing-file-12_19_24-final-file.zip"
+    real_zip = (cms_samples / "asp" / "zips"
+                / "january-2025-asp-pricing-file-12_19_24-final-file.zip")
     revised = archive(settings, "asp_pricing", "2025Q1", real_zip.name, real_zip.read_bytes())
 
     summary = warehouse.load_quarter(settings, "2025Q1")
