@@ -178,6 +178,13 @@ def test_asp_latest_keeps_the_newest_quarter_per_code(con):
                     ("Q5150", Q4, Decimal("55.500"))]
 
 
+@pytest.fixture(scope="module")
+def macros():
+    """An in-memory warehouse: the macros of sql/views/00_functions.sql need no data."""
+    with warehouse.connect(":memory:") as con:
+        yield con
+
+
 @pytest.mark.parametrize("descriptor, dose", [
     ("Injection, pembrolizumab, 1 mg", "1 mg"),
     ("Injection, epoetin alfa, (for non-esrd use), 1000 units", "1000 units"),
@@ -189,9 +196,8 @@ def test_asp_latest_keeps_the_newest_quarter_per_code(con):
      "per ml"),
     ("Unclassified biologics", None),
 ])
-def test_hcpcs_dose_reads_the_billing_unit(settings, descriptor, dose):
-    with warehouse.connect(settings) as con:
-        assert con.execute("SELECT hcpcs_dose(?)", [descriptor]).fetchone() == (dose,)
+def test_hcpcs_dose_reads_the_billing_unit(macros, descriptor, dose):
+    assert macros.execute("SELECT hcpcs_dose(?)", [descriptor]).fetchone() == (dose,)
 
 
 @pytest.mark.parametrize("first, second, same", [
@@ -202,7 +208,6 @@ def test_hcpcs_dose_reads_the_billing_unit(settings, descriptor, dose):
     ("0.5 mg", "5 mg", False),
     ("up to 5 mg", "5 mg", False),
 ])
-def test_dose_key_ignores_spelling_only(settings, first, second, same):
-    with warehouse.connect(settings) as con:
-        assert con.execute("SELECT dose_key(?) = dose_key(?)", [first, second]
-                           ).fetchone() == (same,)
+def test_dose_key_ignores_spelling_only(macros, first, second, same):
+    assert macros.execute("SELECT dose_key(?) = dose_key(?)", [first, second]
+                          ).fetchone() == (same,)
