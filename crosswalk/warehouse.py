@@ -199,8 +199,11 @@ def load_quarter(settings: Settings, quarter: Quarter | str,
     try:
         parsed = parse_quarter(settings, quarter, loaded)
     except Exception as error:
-        with open_writer(settings, wait_seconds) as con:
-            _record_failure(con, quarter, started, error)
+        try:
+            with open_writer(settings, wait_seconds) as con:
+                _record_failure(con, quarter, started, error)
+        except Busy as busy:  # the reason the load failed matters more than its record
+            error.add_note(f"(the failed run could not be recorded in load_runs: {busy})")
         raise
     with open_writer(settings, wait_seconds) as con:
         return write_release(con, parsed, started=started)
