@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -28,8 +29,8 @@ from rapidfuzz import fuzz, process
 from crosswalk import match, practice, warehouse
 from crosswalk.quarters import Quarter
 
-SYLLABLES = ("ab", "ri", "to", "ci", "zu", "ma", "ne", "lo", "ve", "ta", "xi", "pe", "so",
-             "gra", "li", "mo", "da", "tra", "fe", "ru", "ba", "ni", "que", "sel", "vo")
+# consonant-vowel syllables: 2-4 of them make names about as varied as real INN prefixes
+SYLLABLES = tuple(c + v for c in "bcdfghklmnprstvxz" for v in "aeiou") + ("tra", "gra", "que")
 STEMS = ("mab", "cept", "tinib", "stim", "ase", "parin", "statin", "vir", "platin", "taxel")
 SALTS = ("sodium", "hydrochloride", "acetate", "sulfate")
 QUARTER = Quarter(2025, 4)
@@ -132,6 +133,7 @@ def main() -> None:
     parser.add_argument("--codes", type=int, default=9_000)
     parser.add_argument("--crosswalk", type=int, default=8_000)
     parser.add_argument("--baseline-subset", type=int, default=500)
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     rng = random.Random(20251001)
 
@@ -150,9 +152,12 @@ def main() -> None:
         started = time.perf_counter()
         drug_list = practice.read_drug_list(list_path)
         read_seconds = time.perf_counter() - started
-        started = time.perf_counter()
-        result = match.match_drugs(con, QUARTER, drug_list.drugs)
-        match_seconds = time.perf_counter() - started
+        timings = []
+        for _ in range(args.repeat):  # best of N: the machine is shared with other work
+            started = time.perf_counter()
+            result = match.match_drugs(con, QUARTER, drug_list.drugs)
+            timings.append(time.perf_counter() - started)
+        match_seconds = min(timings)
         started = time.perf_counter()
         match.save_run(con, result, drug_list, pd.Timestamp.now(tz="UTC").to_pydatetime())
         save_seconds = time.perf_counter() - started
@@ -167,7 +172,8 @@ def main() -> None:
     print(f"release: {args.codes:,} codes, {args.crosswalk:,} crosswalk rows, "
           f"{cms_names:,} CMS names; list: {len(drug_list.drugs):,} drugs")
     print(f"read + validate list      {read_seconds:8.3f} s")
-    print(f"match                     {match_seconds:8.3f} s  (SQL blocking, rapidfuzz, verdicts)")
+    print(f"match                     {match_seconds:8.3f} s  (SQL blocking, rapidfuzz, verdicts; "
+          f"best of {args.repeat}, median {statistics.median(timings):.3f} s)")
     print(f"save run (one transaction) {save_seconds:7.3f} s")
     print(f"candidate comparisons     {result.comparisons:>12,}")
     print(f"naive cross product       {naive_comparisons:>12,} comparisons, "

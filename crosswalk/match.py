@@ -228,7 +228,8 @@ def decide(drug: Mapping[str, Any], candidates: list[dict[str, Any]],
     (conflict). The pool is their agreement (or whichever side spoke). Office drugs drop
     C-codes (OPPS only). Live codes beat ended ones; several live codes -> REVIEW; one live
     code -> NEW_CODE (effective on/after the release's first day) or PAST_DUE; only ended
-    codes -> CODE_ENDED with the XREF successor. Medium/low names alone -> REVIEW.
+    codes -> CODE_ENDED with the XREF successor. Medium names alone -> REVIEW; low ones are
+    kept as evidence but do not stop NO_CODE_YET.
     """
     alert = _blank_alert(drug, quarter)
     by_ndc = {c["code"] for c in candidates if c["basis"] == "ndc"}
@@ -240,12 +241,14 @@ def decide(drug: Mapping[str, Any], candidates: list[dict[str, Any]],
                        f"matches {', '.join(sorted(by_name))}")
     pool = (by_ndc & by_name) or by_ndc or by_name
     if not pool:
-        weak = sorted({c["code"] for c in candidates})
-        if weak:
-            return _review(alert, candidates, weak, hints,
-                           "only low-confidence name matches: confirm or correct the name")
+        near = sorted({c["code"] for c in candidates if c["score"] >= MEDIUM})
+        if near:
+            return _review(alert, candidates, near, hints,
+                           f"no name scores {HIGH:g} or more (closest: "
+                           f"{_closest(candidates)}): confirm or correct the name")
+        closest = f"; closest, not a match: {_closest(candidates)}" if candidates else ""
         return _no_code(alert, hints, f"no NDC or name match among permanent codes in "
-                                      f"releases through {quarter}")
+                                      f"releases through {quarter}{closest}")
     pool, site_note = _for_setting(drug, pool)
     if not pool:
         return _no_code(alert, hints + [site_note], "matched only hospital outpatient C-codes")
@@ -506,6 +509,11 @@ def _evidence(chosen: list[dict[str, Any]], everything: list[dict[str, Any]],
     if code and others:
         parts.append(f"also considered: {', '.join(others)}")
     return "; ".join(parts)
+
+
+def _closest(candidates: list[dict[str, Any]]) -> str:
+    best = max(candidates, key=lambda c: c["score"])
+    return f"{best['code']} '{best['matched_text']}', {_num(best['score'])}"
 
 
 def _price_note(code: str, fact: Mapping[str, Any], quarter: Quarter) -> str:
