@@ -741,7 +741,8 @@ SAMPLE_PRICING: tuple[AspPrice, ...] = (
     AspPrice("Q5119", "Inj ruxience 10 mg", "10 MG", "39.310",
              notes="8% of reference add-on applied"),
     AspPrice("Q5120", "Inj pegfilgrastim-bmez 0.5mg", "0.5 MG", "95.233"),
-    AspPrice("Q5123", "Inj riabni 10 mg", "10 MG", "48.075", notes="Inflation-adjusted coinsurance"),
+    AspPrice("Q5123", "Inj riabni 10 mg", "10 MG", "48.075",
+             notes="Inflation-adjusted coinsurance"),
 )
 
 SAMPLE_NOC_PRICING: tuple[NocPrice, ...] = (

@@ -15,6 +15,8 @@ from cms_builders import (AspPrice, CrosswalkRow, asp_crosswalk_csv, asp_crosswa
                           build_noc_crosswalk_zip, build_noc_pricing_zip, build_zip,
                           noc_crosswalk_csv, noc_pricing_csv, pricing_grid, sample_release)
 from crosswalk.errors import BadInput
+from crosswalk.quarters import Quarter
+from crosswalk.readers.expected import check_expected
 from crosswalk.readers.asp import (NDC_CROSSWALK_COLUMNS, NOC_CROSSWALK_COLUMNS,
                                    NOC_PRICING_COLUMNS, PAYMENT_LIMIT_COLUMNS, read_asp_zip,
                                    read_ndc_crosswalk, read_noc_crosswalk, read_noc_pricing,
@@ -65,7 +67,8 @@ def test_header_found_by_content_when_the_preamble_grows():
 
 
 def test_trailing_spaces_and_nbsp_are_trimmed():
-    rows = [AspPrice("J9312 ", "Inj rituximab 10 mg  ", "10 MG\u00a0", "94.270 ", notes="Added January 2025 ")]
+    rows = [AspPrice("J9312 ", "Inj rituximab 10 mg  ", "10 MG\u00a0", "94.270 ",
+                     notes="Added January 2025 ")]
     row = read_payment_limits(asp_pricing_csv("2025Q1", rows), "p.csv").iloc[0]
     assert (row["hcpcs_code"], row["short_description"], row["dosage"]) == (
         "J9312", "Inj rituximab 10 mg", "10 MG")
@@ -200,7 +203,8 @@ def test_crosswalk_workbook_twin():
 # ---- NOC pricing and NOC crosswalk ------------------------------------------------------------
 
 def test_noc_pricing():
-    frame = read_noc_pricing(noc_pricing_csv("2023Q2", sample_release("2023Q2").noc_pricing), "n.csv")
+    data = noc_pricing_csv("2023Q2", sample_release("2023Q2").noc_pricing)
+    frame = read_noc_pricing(data, "n.csv")
     assert tuple(frame.columns) == NOC_PRICING_COLUMNS
     assert list(frame["line_no"]) == [14, 15]
     assert frame.loc[0, "drug_name"] == "Ublituximab-xiiy (Briumvi)"
@@ -275,21 +279,22 @@ def test_error_names_zip_and_member(tmp_path):
     path.write_bytes(build_asp_pricing_zip("2025Q4", rows, posting="091725"))
     with pytest.raises(BadInput) as caught:
         read_asp_zip(path, "asp_pricing")
-    assert caught.value.file == "p.zip!section 508 version of October 2025 ASP Pricing File 091725.csv"
+    member = "section 508 version of October 2025 ASP Pricing File 091725.csv"
+    assert caught.value.file == f"p.zip!{member}"
     assert (caught.value.row, caught.value.field) == (10, "payment_limit_raw")
 
 
 # ---- the real CMS files -----------------------------------------------------------------------
 
-REAL_PRICING = {  # file -> (rows, effective start, effective end), README section 1
-    "section 508 version of January 2024 ASP Pricing File 121223.csv": (823, "2024-01-01", "2024-03-31"),
-    "section 508 version of April 2024 ASP Pricing File 032124.csv": (819, "2024-04-01", "2024-06-30"),
-    "section 508 version of Jul 2024 ASP Pricing File 062024.csv": (846, "2024-07-01", "2024-09-30"),
-    "section 508 version of Oct 2024 ASP Pricing File 091824.csv": (865, "2024-10-01", "2024-12-31"),
-    "section 508 version of Jan 2025 ASP Pricing File 121924.csv": (877, "2025-01-01", "2025-03-31"),
-    "section 508 version of APR 2025 ASP Pricing File 032725.csv": (942, "2025-04-01", "2025-06-30"),
-    "section 508 verision of JUL 2025 ASP Pricing File 062325.csv": (970, "2025-07-01", "2025-09-30"),
-    "section 508 version of Oct 2025 ASP Pricing File 091725.csv": (1012, "2025-10-01", "2025-12-31"),
+REAL_PRICING = {  # file -> (rows, effective start), README section 1
+    "section 508 version of January 2024 ASP Pricing File 121223.csv": (823, "2024Q1"),
+    "section 508 version of April 2024 ASP Pricing File 032124.csv": (819, "2024Q2"),
+    "section 508 version of Jul 2024 ASP Pricing File 062024.csv": (846, "2024Q3"),
+    "section 508 version of Oct 2024 ASP Pricing File 091824.csv": (865, "2024Q4"),
+    "section 508 version of Jan 2025 ASP Pricing File 121924.csv": (877, "2025Q1"),
+    "section 508 version of APR 2025 ASP Pricing File 032725.csv": (942, "2025Q2"),
+    "section 508 verision of JUL 2025 ASP Pricing File 062325.csv": (970, "2025Q3"),
+    "section 508 version of Oct 2025 ASP Pricing File 091725.csv": (1012, "2025Q4"),
 }
 REAL_CROSSWALK = {  # file -> (rows, code column year)
     "section 508 version of January 2024 ASP NDC-HCPCS Crosswalk 122023.csv": (6684, 2023),
@@ -307,11 +312,11 @@ REAL_CROSSWALK = {  # file -> (rows, code column year)
 @pytest.mark.parametrize("name", sorted(REAL_PRICING))
 def test_real_payment_limit_files(cms_samples: Path, name):
     data = (cms_samples / "asp" / "pricing" / name).read_bytes()
-    rows, start, end = REAL_PRICING[name]
+    rows, quarter = REAL_PRICING[name]
     frame = read_payment_limits(data, name)
     assert len(frame) == rows
-    assert set(frame["effective_start"]) == {pd.Timestamp(start)}
-    assert set(frame["effective_end"]) == {pd.Timestamp(end)}
+    assert set(frame["effective_start"]) == {pd.Timestamp(Quarter.parse(quarter).first_day)}
+    assert set(frame["effective_end"]) == {pd.Timestamp(Quarter.parse(quarter).last_day)}
     not_priced = set(frame.loc[frame["payment_limit"].isna(), "hcpcs_code"])
     expected = {"A9606", "J0739", "J0750", "J0751"} if "Oct 2024" in name else {"A9606"}
     assert not_priced == expected
@@ -323,7 +328,8 @@ def test_real_payment_limit_files(cms_samples: Path, name):
 @pytest.mark.real_samples
 def test_real_payment_limit_notes(cms_samples: Path):
     name = "section 508 version of APR 2025 ASP Pricing File 032725.csv"
-    notes = read_payment_limits((cms_samples / "asp" / "pricing" / name).read_bytes(), name)["notes"]
+    data = (cms_samples / "asp" / "pricing" / name).read_bytes()
+    notes = read_payment_limits(data, name)["notes"]
     assert (notes == "Added April 2025 - Inflation-adjusted coinsurance").any()
 
 
@@ -365,7 +371,8 @@ def test_real_april_2024_crosswalk_lost_character(cms_samples: Path, tmp_path):
     path.write_bytes(build_zip({name: (cms_samples / "asp" / "crosswalk" / name).read_bytes()}))
     table = read_asp_zip(path, "asp_crosswalk")
     row = table.frame[table.frame["line_no"] == 4588].iloc[0]
-    assert (row["hcpcs_code"], row["bill_units"], row["bill_units_pkg"]) == ("J7674", 21.3125, 127.875)
+    assert (row["hcpcs_code"], row["bill_units"], row["bill_units_pkg"]) == (
+        "J7674", 21.3125, 127.875)
     assert len(table.notes) == 1 and "line 4588" in table.notes[0]
 
 
@@ -378,13 +385,26 @@ def test_real_asp_zip_holds_the_march_revision(cms_samples: Path):
     assert len(table.frame) == 877
     updated = table.frame[table.frame["notes"].fillna("").str.startswith("Updated April 2025")]
     assert set(updated["hcpcs_code"]) == {"J7213", "J9204", "Q5126", "Q5130"}
+    december_name = "section 508 version of Jan 2025 ASP Pricing File 121924.csv"
     december = read_payment_limits(
-        (cms_samples / "asp" / "pricing" / "section 508 version of Jan 2025 ASP Pricing File 121924.csv"
-         ).read_bytes(), "december.csv")
+        (cms_samples / "asp" / "pricing" / december_name).read_bytes(), december_name)
     both = table.frame.merge(december, on="hcpcs_code", suffixes=("", "_dec"))
-    changed = both[both["payment_limit"].ne(both["payment_limit_dec"]) & both["payment_limit"].notna()]
+    changed = both[both["payment_limit"].ne(both["payment_limit_dec"])
+                   & both["payment_limit"].notna()]
     assert set(changed["hcpcs_code"]) == set(updated["hcpcs_code"])
     with zipfile.ZipFile(path) as archive:
         legacy = archive.read("Jan 2025 ASP Pricing File updated 030725.xls")
     from_xls = read_payment_limits(legacy, "legacy.xls")
     assert from_xls["payment_limit"].equals(table.frame["payment_limit"])
+
+
+@pytest.mark.real_samples
+def test_known_bytes_must_read_to_their_known_counts(cms_samples: Path):
+    name = "section 508 version of Oct 2025 ASP Pricing File 091725.csv"
+    data = (cms_samples / "asp" / "pricing" / name).read_bytes()
+    frame = read_payment_limits(data, name)
+    check_expected(data, "asp_payment_limits", frame, name)  # 1,012 rows: accepted
+    with pytest.raises(BadInput) as caught:
+        check_expected(data, "asp_payment_limits", frame.iloc[:-1], name)
+    assert "read 1011 rows, but these bytes are known to hold 1012 rows" in str(caught.value)
+    check_expected(data + b"\r\n", "asp_payment_limits", frame.iloc[:5], name)  # other bytes

@@ -46,7 +46,8 @@ def test_txt_gives_exactly_the_hcpcs_codes_columns():
 def test_txt_fields_and_dates_come_from_their_positions():
     rows = by_code(read_hcpcs_txt(hcpcs_txt(RELEASE.codes), "x.txt"))
     q5120 = rows["Q5120"]
-    assert q5120["long_description"] == "Injection, pegfilgrastim-bmez (ziextenzo), biosimilar, 0.5 mg"
+    assert q5120["long_description"] == (
+        "Injection, pegfilgrastim-bmez (ziextenzo), biosimilar, 0.5 mg")
     assert q5120["short_description"] == "Inj pegfilgrastim-bmez 0.5mg"
     assert q5120["add_date"] == pd.Timestamp("2020-07-01")
     assert q5120["action_eff_date"] == pd.Timestamp("2023-04-01")
@@ -226,7 +227,8 @@ def test_noc_codes_fold_wrapped_rows():
 
 
 def test_transaction_report_txt():
-    data = transaction_report_txt([("L6034", "Add"), ("C9088", "Discontinued"), ("JW", "No change")])
+    data = transaction_report_txt([("L6034", "Add"), ("C9088", "Discontinued"),
+                                   ("JW", "No change")])
     frame = read_transactions(data, "t.txt")
     assert frame.to_dict("records")[:2] == [{"code": "L6034", "change_type": "Add"},
                                             {"code": "C9088", "change_type": "Discontinued"}]
@@ -388,7 +390,8 @@ def test_real_2022_excerpt_with_lf_line_ends(cms_samples):
     path = cms_samples / "hcpcs" / "HCPC2022_OCT_ANWEB.first6records.txt"
     frame = read_hcpcs_txt(path.read_bytes(), path.name)
     assert list(frame["code"]) == ["A1", "A2", "A3", "A4", "A5", "A6"]
-    assert frame["is_modifier"].all() and frame.loc[0, "long_description"] == "Dressing for one wound"
+    assert frame["is_modifier"].all()
+    assert frame.loc[0, "long_description"] == "Dressing for one wound"
 
 
 @pytest.mark.real_samples

@@ -20,6 +20,7 @@ from crosswalk.errors import BadInput
 from crosswalk.ndc import normalize_ndc
 from crosswalk.readers.layouts import (MEMBER_RULES, NDC_CROSSWALK, NOC_CROSSWALK, NOC_PRICING,
                                        PAYMENT_LIMITS, Layout)
+from crosswalk.readers.expected import check_expected
 from crosswalk.readers.members import ReleaseZip, require
 from crosswalk.readers.sheets import (Table, as_text, clean_text, effective_window, locate,
                                       parse_number, read_grid, refuse_duplicates,
@@ -198,6 +199,8 @@ def read_asp_zip(path: Path | str, kind: str, settings: Settings | None = None) 
     archive = ReleaseZip(path, settings)
     picks = archive.pick(kind)
     pick = require(picks, MEMBER_RULES[kind][0].table, archive, kind.replace("_", " "))
-    parsed = _READERS[kind](archive.read(pick.member), archive.where(pick.member))
+    data = archive.read(pick.member)
+    parsed = _READERS[kind](data, archive.where(pick.member))
+    check_expected(data, pick.table, parsed.frame, archive.where(pick.member))
     notes = ([pick.note] if pick.note else []) + parsed.notes
     return AspTable(parsed.frame, pick.member, *parsed.window, notes)

@@ -12,15 +12,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import duckdb
 import pandas as pd
 
 from crosswalk.errors import BadInput
+from crosswalk.readers.expected import check_expected
 from crosswalk.readers.layouts import HCPCS_XLSX, NOC_CODES, TRANSACTIONS, header_key
 from crosswalk.readers.members import ReleaseZip, require
-from crosswalk.readers.sheets import (Table, as_text, clean_text, csv_grid, decode_text, is_workbook,
-                                      locate, parse_yyyymmdd, refuse_duplicates,
+from crosswalk.readers.sheets import (Table, as_text, clean_text, csv_grid, decode_text,
+                                      is_workbook, locate, parse_yyyymmdd, refuse_duplicates,
                                       require_columns, sheet_names, workbook_grid)
 from crosswalk.settings import SQL_DIR, Settings
 
@@ -35,6 +37,7 @@ NOC_CODE_COLUMNS = ("code", "long_description", "add_date", "term_date")
 TRANSACTION_COLUMNS = ("code", "change_type")
 FIXED_WIDTH_SQL = SQL_DIR / "readers" / "hcpcs_fixed_width.sql"
 _CROSS_CHECK_EXAMPLES = 3
+_BLANK = " \t\x0c\x1a"  # spaces, form feed, and the DOS end-of-file mark some old files end with
 
 
 @dataclass
@@ -91,7 +94,7 @@ def _read_txt(data: bytes, name: str) -> _Parsed:
 def _skipped_lines(lines: pd.DataFrame, record_lines: pd.Series, name: str) -> list[str]:
     """Disclaimer lines before the first record are expected (a note); a non-record line
     between records would silently lose a code, so it is refused."""
-    text = lines["line"].str.strip().ne("")
+    text = lines["line"].str.strip(_BLANK).ne("")
     other = lines[text & ~lines["line_no"].isin(record_lines)]
     inside = other[other["line_no"] > record_lines.min()]
     if not inside.empty:
@@ -235,7 +238,9 @@ def read_hcpcs_zip(path: Path | str, settings: Settings | None = None) -> HcpcsR
     notes = [pick.note for pick in picks.values() if pick.note]
     main = picks.get("hcpcs_txt") or picks["hcpcs_xlsx"]
     reader = _read_txt if main.table == "hcpcs_txt" else _read_xlsx
-    parsed = reader(archive.read(main.member), archive.where(main.member))
+    data = archive.read(main.member)
+    parsed = reader(data, archive.where(main.member))
+    check_expected(data, "hcpcs_codes", parsed.frame, archive.where(main.member))
     notes += parsed.notes
     if main.table == "hcpcs_txt" and "hcpcs_xlsx" in picks:
         notes += _cross_check_member(archive, parsed.frame, main.member,
@@ -243,17 +248,23 @@ def read_hcpcs_zip(path: Path | str, settings: Settings | None = None) -> HcpcsR
     release = HcpcsRelease(parsed.frame, main.member, members={"hcpcs_codes": main.member},
                            notes=notes)
     if "noc_codes" in picks:
-        release.noc_codes = _companion(archive, picks["noc_codes"].member, read_noc_codes)
+        release.noc_codes = _companion(archive, picks["noc_codes"].member, "noc_codes",
+                                       read_noc_codes)
         release.members["noc_codes"] = picks["noc_codes"].member
     if "hcpcs_transactions" in picks:
         member = picks["hcpcs_transactions"].member
-        release.transactions = _companion(archive, member, read_transactions)
+        release.transactions = _companion(archive, member, "hcpcs_transactions",
+                                          read_transactions)
         release.members["hcpcs_transactions"] = member
     return release
 
 
-def _companion(archive: ReleaseZip, member: str, reader) -> pd.DataFrame:
-    return reader(archive.read(member), archive.where(member))
+def _companion(archive: ReleaseZip, member: str, table: str,
+               reader: Callable[[bytes, str], pd.DataFrame]) -> pd.DataFrame:
+    data = archive.read(member)
+    frame = reader(data, archive.where(member))
+    check_expected(data, table, frame, archive.where(member))
+    return frame
 
 
 def _cross_check_member(archive: ReleaseZip, txt: pd.DataFrame, txt_member: str,
