@@ -303,6 +303,15 @@ def test_an_unreadable_workbook_only_skips_the_cross_check(tmp_path):
     assert any(note.startswith("cross-check skipped") for note in release.notes)
 
 
+def test_an_unreadable_transaction_report_is_a_note(tmp_path):
+    path = write_zip(tmp_path, {"HCPC2026_APR_ANWEB.txt": hcpcs_txt(RELEASE.codes),
+                                "HCPC2026_APR_ANWEB_Transaction Report.xlsx":
+                                    hcpcs_xlsx(RELEASE.codes)})
+    release = read_hcpcs_zip(path)
+    assert release.transactions is None and "hcpcs_transactions" not in release.members
+    assert any(note.startswith("transaction report skipped") for note in release.notes)
+
+
 def test_zip_slip_members_are_refused_before_reading(tmp_path):
     path = tmp_path / "evil.zip"
     buffer = io.BytesIO()

@@ -252,10 +252,7 @@ def read_hcpcs_zip(path: Path | str, settings: Settings | None = None) -> HcpcsR
                                        read_noc_codes)
         release.members["noc_codes"] = picks["noc_codes"].member
     if "hcpcs_transactions" in picks:
-        member = picks["hcpcs_transactions"].member
-        release.transactions = _companion(archive, member, "hcpcs_transactions",
-                                          read_transactions)
-        release.members["hcpcs_transactions"] = member
+        _add_transactions(release, archive, picks["hcpcs_transactions"].member)
     return release
 
 
@@ -265,6 +262,18 @@ def _companion(archive: ReleaseZip, member: str, table: str,
     frame = reader(data, archive.where(member))
     check_expected(data, table, frame, archive.where(member))
     return frame
+
+
+def _add_transactions(release: HcpcsRelease, archive: ReleaseZip, member: str) -> None:
+    """The transaction report is informational (we diff our own snapshots) and its newer
+    workbook layout has not been seen: one we cannot read becomes a note, not a failed load."""
+    try:
+        release.transactions = _companion(archive, member, "hcpcs_transactions",
+                                          read_transactions)
+    except BadInput as error:
+        release.notes.append(f"transaction report skipped: {error}")
+        return
+    release.members["hcpcs_transactions"] = member
 
 
 def _cross_check_member(archive: ReleaseZip, txt: pd.DataFrame, txt_member: str,
