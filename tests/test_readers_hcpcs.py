@@ -187,7 +187,9 @@ def test_workbook_without_a_required_column_names_it():
     data = hcpcs_xlsx(RELEASE.codes, rename={"TERM DT": "END"})
     with pytest.raises(BadInput) as caught:
         read_hcpcs_xlsx(data, "z.zip!x.xlsx")
-    assert caught.value.file == "z.zip!x.xlsx" and caught.value.field == "header"
+    assert (caught.value.file, caught.value.row, caught.value.field) == (
+        "z.zip!x.xlsx", 1, "term_date")
+    assert "renamed or removed" in str(caught.value)
 
 
 def test_workbook_bad_date_names_the_sheet_row():

@@ -23,8 +23,7 @@ from crosswalk.readers.layouts import (MEMBER_RULES, NDC_CROSSWALK, NOC_CROSSWAL
 from crosswalk.readers.expected import check_expected
 from crosswalk.readers.members import ReleaseZip, require
 from crosswalk.readers.sheets import (Table, as_text, clean_text, effective_window, locate,
-                                      parse_number, read_grid, refuse_duplicates,
-                                      require_columns)
+                                      parse_number, read_grid, refuse_duplicates)
 from crosswalk.settings import Settings
 
 _HCPCS_CODE = r"[A-Z0-9]{5}"
@@ -88,7 +87,6 @@ class _Parsed:
 
 def _located(data: bytes, name: str, layout: Layout) -> tuple[Table, Window]:
     table = locate(read_grid(data, name), layout)
-    require_columns(table, tuple(column.name for column in layout.required))
     return table, effective_window(table.preamble, name)
 
 

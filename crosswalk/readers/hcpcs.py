@@ -23,7 +23,7 @@ from crosswalk.readers.layouts import HCPCS_XLSX, NOC_CODES, TRANSACTIONS, heade
 from crosswalk.readers.members import ReleaseZip, require
 from crosswalk.readers.sheets import (Table, as_text, clean_text, csv_grid, decode_text,
                                       is_workbook, locate, parse_yyyymmdd, refuse_duplicates,
-                                      require_columns, sheet_names, workbook_grid)
+                                      sheet_names, workbook_grid)
 from crosswalk.settings import SQL_DIR, Settings
 
 HCPCS_CODE_COLUMNS = (
@@ -131,7 +131,6 @@ def read_hcpcs_xlsx(data: bytes, name: str) -> pd.DataFrame:
 
 def _read_xlsx(data: bytes, name: str) -> _Parsed:
     table = locate(workbook_grid(data, name), HCPCS_XLSX)
-    require_columns(table, tuple(column.name for column in HCPCS_XLSX.required))
     raw_code = table.frame["code"]
     frame = table.frame.apply(clean_text)
     recid = frame["recid"].fillna("")

@@ -19,7 +19,7 @@ import pandas as pd
 from python_calamine import CalamineError, CalamineWorkbook
 
 from crosswalk.errors import BadInput
-from crosswalk.readers.layouts import Layout, header_key
+from crosswalk.readers.layouts import Column, Layout, header_key
 
 _XLSX_MAGIC = b"PK\x03\x04"
 _XLS_MAGIC = b"\xd0\xcf\x11\xe0"
@@ -150,17 +150,28 @@ def locate(grid: Grid, layout: Layout) -> Table:
 
 
 def _header_index(grid: Grid, layout: Layout) -> int:
+    """The first row holding every required column. When none does, the row holding most of
+    them is taken for the header that drifted, and the columns it lacks are named."""
+    best, best_found = None, 0
     for index, row in enumerate(grid.rows[:layout.max_header_row]):
         keys = [header_key(cell_text(cell)) for cell in row]
-        if all(any(column.matches(key) for key in keys) for column in layout.required):
+        found = [column for column in layout.required if any(map(column.matches, keys))]
+        if len(found) == len(layout.required):
             return index
-    wanted = ", ".join(column.aliases for column in layout.required)
-    raise BadInput(f"no header row with the {layout.table} columns ({wanted}) in the first "
-                   f"{layout.max_header_row} {grid.unit}s: layout changed or wrong file",
-                   file=grid.where, field="header")
+        if len(found) > best_found:
+            best, best_found = index, len(found)
+    if best is not None and best_found * 2 >= len(layout.required):
+        keys = [header_key(cell_text(cell)) for cell in grid.rows[best]]
+        lost = [column for column in layout.required if not any(map(column.matches, keys))]
+        raise BadInput(f"header {grid.unit} has no column for "
+                       f"{', '.join(f'{c.name} ({c.aliases})' for c in lost)}: renamed or "
+                       "removed", file=grid.where, row=grid.lines[best], field=lost[0].name)
+    raise BadInput(f"no {layout.table} header row in the first {layout.max_header_row} "
+                   f"{grid.unit}s: layout changed or wrong file", file=grid.where,
+                   field="header")
 
 
-def _position(header: list[str], column) -> int | None:
+def _position(header: list[str], column: Column) -> int | None:
     return next((i for i, key in enumerate(header) if column.matches(key)), None)
 
 
@@ -220,13 +231,6 @@ def parse_number(table: Table, column: str, allowed_text: tuple[str, ...] = ()) 
         table.notes.append(f"{table.where}: {column}: dropped a lost-character '?' in "
                            f"{int(lost.sum())} value(s) ({spots})")
     return numbers.astype("float64")
-
-
-def require_columns(table: Table, needed: tuple[str, ...]) -> None:
-    lost = [name for name in needed if name in table.missing]
-    if lost:
-        raise BadInput(f"header row has no column for {', '.join(lost)}", file=table.where,
-                       row=table.header_line, field=lost[0])
 
 
 def effective_window(preamble: list[str], where: str) -> tuple[date | None, date | None]:
