@@ -264,6 +264,18 @@ def test_noc_zips(tmp_path):
     assert read_asp_zip(tmp_path / "nc.zip", "noc_crosswalk").effective_start == date(2023, 4, 1)
 
 
+def test_a_file_without_an_effective_line_loads_with_a_note(tmp_path):
+    grid = pricing_grid("2025Q4", RELEASE.pricing)
+    grid[2] = ["Payment limits"]
+    path = tmp_path / "p.zip"
+    path.write_bytes(build_zip({"section 508 version of October 2025 ASP Pricing File 091725.csv":
+                                "\r\n".join(",".join(f'"{c}"' for c in row) for row in grid)
+                                .encode("cp1252")}))
+    table = read_asp_zip(path, "asp_pricing")
+    assert table.effective_start is None and table.frame["effective_start"].isna().all()
+    assert any("no 'Effective <start> through <end>' line" in note for note in table.notes)
+
+
 def test_zip_without_the_member_and_unknown_kind(tmp_path):
     path = tmp_path / "p.zip"
     path.write_bytes(build_asp_crosswalk_zip("2025Q4", RELEASE.crosswalk))

@@ -201,4 +201,7 @@ def read_asp_zip(path: Path | str, kind: str, settings: Settings | None = None) 
     parsed = _READERS[kind](data, archive.where(pick.member))
     check_expected(data, pick.table, parsed.frame, archive.where(pick.member))
     notes = ([pick.note] if pick.note else []) + parsed.notes
+    if parsed.window == (None, None):
+        notes.append(f"{archive.where(pick.member)}: no 'Effective <start> through <end>' line "
+                     "above the header; effective_start/effective_end left empty")
     return AspTable(parsed.frame, pick.member, *parsed.window, notes)
