@@ -36,7 +36,8 @@ def test_record_fields_land_on_the_documented_positions(cms_samples):
 
 def test_real_record_is_rebuilt_byte_for_byte(cms_samples):
     """The first real 2022 record (modifier A1) comes out identical from the builder."""
-    real = (cms_samples / "hcpcs" / "HCPC2022_OCT_ANWEB.first6records.txt").read_text().splitlines()[0]
+    excerpt = cms_samples / "hcpcs" / "HCPC2022_OCT_ANWEB.first6records.txt"
+    real = excerpt.read_text().splitlines()[0]
     built = hcpcs_record("A1", "00100", 7, "Dressing for one wound", "Dressing for one wound",
                          coverage="C", add_date=date(2002, 7, 1), act_eff_date=date(2002, 7, 1))
     assert built == real
@@ -50,7 +51,8 @@ def test_long_descriptions_continue_on_unpadded_records():
 
 
 def test_hcpcs_zip_has_real_member_names():
-    names = zipfile.ZipFile(io.BytesIO(build_hcpcs_zip("2025Q4", sample_release().codes))).namelist()
+    built = build_hcpcs_zip("2025Q4", sample_release().codes)
+    names = zipfile.ZipFile(io.BytesIO(built)).namelist()
     assert names == ["HCPC2025_OCT_ANWEB_v2.txt", "HCPC2025_OCT_ANWEB_v2.xlsx",
                      "NOC codes_OCT2025.xlsx", "HCPC2025_recordlayout.txt",
                      "proc_notes_OCT2025.txt"]

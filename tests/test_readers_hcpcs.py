@@ -416,3 +416,29 @@ def test_real_noc_codes_workbook(cms_samples):
     assert rows["J7195"]["long_description"].endswith("per iu, not otherwise specified")
     assert rows["J3590"]["add_date"] == pd.Timestamp("2003-01-01")
     assert {"J3490", "J3590", "J9999", "C9399", "J7999"} <= set(frame["code"])
+
+
+@pytest.mark.real_samples
+def test_real_oct_2025_workbook_agrees_with_the_independent_drug_rows_extract(cms_samples):
+    """The README's drug-rows CSV was cut from the same workbook by other means: every one of
+    its 1,864 rows must read the same descriptions, dates and successor codes."""
+    frame = read_hcpcs_xlsx((cms_samples / "hcpcs" / "HCPC2025_OCT_ANWEB.xlsx").read_bytes(), "x")
+    extract = pd.read_csv(cms_samples / "hcpcs" / "HCPC2025_OCT_ANWEB.drug-rows.csv", dtype=str,
+                          keep_default_na=False)
+    assert len(extract) == 1864
+    ours = frame.set_index("code").loc[extract["HCPC"].str.strip()]
+    assert list(ours["long_description"]) == list(extract["LONG DESCRIPTION"].str.strip())
+    for column, source in (("add_date", "ADD DT"), ("action_eff_date", "ACT EFF DT"),
+                           ("term_date", "TERM DT")):
+        expected = pd.to_datetime(extract[source].replace("", None), format="%Y%m%d")
+        assert list(ours[column].astype("datetime64[s]")) == list(expected.astype("datetime64[s]"))
+    assert list(ours["xref1"].fillna("")) == list(extract["XREF1"].str.strip())
+
+
+@pytest.mark.real_samples
+def test_real_trimmed_workbook_is_refused_naming_the_missing_columns(cms_samples):
+    path = cms_samples / "hcpcs" / "HCPC2025_JUL_ANWEB_v3.TRIMMED-4cols.xlsx"
+    with pytest.raises(BadInput) as caught:
+        read_hcpcs_xlsx(path.read_bytes(), path.name)
+    assert (caught.value.row, caught.value.field) == (1, "add_date")
+    assert "term_date" in str(caught.value) and "action_cd" in str(caught.value)

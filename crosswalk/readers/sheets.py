@@ -151,7 +151,8 @@ def locate(grid: Grid, layout: Layout) -> Table:
 
 def _header_index(grid: Grid, layout: Layout) -> int:
     """The first row holding every required column. When none does, the row holding most of
-    them is taken for the header that drifted, and the columns it lacks are named."""
+    them (at least two) is taken for the header that drifted, and the columns it lacks are
+    named."""
     best, best_found = None, 0
     for index, row in enumerate(grid.rows[:layout.max_header_row]):
         keys = [header_key(cell_text(cell)) for cell in row]
@@ -160,7 +161,7 @@ def _header_index(grid: Grid, layout: Layout) -> int:
             return index
         if len(found) > best_found:
             best, best_found = index, len(found)
-    if best is not None and best_found * 2 >= len(layout.required):
+    if best is not None and best_found >= min(2, len(layout.required)):
         keys = [header_key(cell_text(cell)) for cell in grid.rows[best]]
         lost = [column for column in layout.required if not any(map(column.matches, keys))]
         raise BadInput(f"header {grid.unit} has no column for "
