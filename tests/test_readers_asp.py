@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings as hypothesis_settings, strategies as st
 
 from cms_builders import (AspPrice, CrosswalkRow, asp_crosswalk_csv, asp_crosswalk_xlsx,
                           asp_member_name, asp_pricing_csv, asp_pricing_xlsx,
@@ -15,6 +16,7 @@ from cms_builders import (AspPrice, CrosswalkRow, asp_crosswalk_csv, asp_crosswa
                           build_noc_crosswalk_zip, build_noc_pricing_zip, build_zip,
                           noc_crosswalk_csv, noc_pricing_csv, pricing_grid, sample_release)
 from crosswalk.errors import BadInput
+from crosswalk.ndc import normalize_ndc
 from crosswalk.quarters import Quarter
 from crosswalk.readers.expected import check_expected
 from crosswalk.readers.asp import (NDC_CROSSWALK_COLUMNS, NOC_CROSSWALK_COLUMNS,
@@ -199,6 +201,30 @@ def test_crosswalk_workbook_twin():
     from_xlsx = read_ndc_crosswalk(asp_crosswalk_xlsx("2025Q4", RELEASE.crosswalk), "c.xlsx")
     from_csv = read_ndc_crosswalk(asp_crosswalk_csv("2025Q4", RELEASE.crosswalk), "c.csv")
     pd.testing.assert_frame_equal(from_xlsx, from_csv)
+
+
+_DIGITS = st.text(alphabet="0123456789", min_size=1, max_size=6)
+_IDENTIFIER = st.one_of(
+    st.tuples(_DIGITS, _DIGITS, _DIGITS).map("-".join),             # NDC-shaped or not
+    st.text(alphabet="0123456789", min_size=10, max_size=14),        # bare digits, UPC, GTIN
+    st.text(alphabet="ABCDEFGHXYZ0123456789-.", min_size=1, max_size=12))  # free-form IDs
+_NAME = st.lists(st.sampled_from(["Briumvi", "RIABNI", "ruxience", "inj", "10mg", "\u00ae",
+                                  "\u2122", "\u00a0", " "]), min_size=1, max_size=6).map("".join)
+
+
+@hypothesis_settings(max_examples=30, deadline=None)
+@given(identifiers=st.lists(_IDENTIFIER, min_size=1, max_size=8),
+       names=st.lists(_NAME, min_size=8, max_size=8))
+def test_any_identifier_and_drug_name(identifiers, names):
+    rows = [CrosswalkRow("J9312", "x", "y", raw, names[i], "10 MG")
+            for i, raw in enumerate(identifiers)]
+    frame = read_ndc_crosswalk(asp_crosswalk_csv("2025Q4", rows), "c.csv")
+    printed = [raw.strip() for raw in identifiers]
+    assert list(frame["ndc_raw"]) == printed
+    assert list(frame["ndc11"]) == [normalize_ndc(raw).ndc11 for raw in printed]
+    for cleaned in frame["drug_name"].dropna():
+        assert cleaned == cleaned.strip() and not set(cleaned) & {"\u00ae", "\u2122", "\u00a0"}
+        assert "  " not in cleaned
 
 
 # ---- NOC pricing and NOC crosswalk ------------------------------------------------------------
