@@ -27,7 +27,7 @@ from typing import Any
 
 import duckdb
 from openpyxl import Workbook
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
 
 from crosswalk import warehouse
@@ -83,35 +83,35 @@ ALERT_COLUMNS = (
     Column("setting", "Setting", max_width=20),
     Column("current_code", "Current code", "code", 10),
     Column("new_code", "New code", "code", 10),
-    Column("new_code_descriptor", "New code descriptor", "wrap", 45),
+    Column("new_code_descriptor", "New code descriptor", "wrap", 36),
     Column("effective_date", "Effective date", "date", 12),
-    Column("dos_rule", "DOS rule", "wrap", 45),
-    Column("action", "Action", "wrap", 60),
+    Column("dos_rule", "DOS rule", "wrap", 36),
+    Column("action", "Action", "wrap", 48),
     Column("billing_unit", "Billing unit", max_width=18),
     Column("units_per_package", "Units per package", "number", 10),
     Column("units_for_dose", "Units for dose", "number", 10),
     Column("asp_payment_limit", "ASP payment limit", "money", 13),
-    Column("match_basis", "Match basis", max_width=20),
+    Column("match_basis", "Match basis", max_width=30),
     Column("confidence", "Confidence", max_width=12),
-    Column("evidence", "Evidence", "wrap", 60),
+    Column("evidence", "Evidence", "wrap", 50),
     Column("code_ends", "Code ends", "date", 12),
     Column("successor_code", "Successor code", "code", 10),
-    Column("candidate_codes", "Candidate codes", "wrap", 24),
-    Column("notes", "Notes", "wrap", 50),
+    Column("candidate_codes", "Candidate codes", "wrap", 16),
+    Column("notes", "Notes", "wrap", 40),
     Column("list_row", "Row in your list", "number", 9),
 )
 NEW_CODE_COLUMNS = (
     Column("code", "Code", "code", 10),
-    Column("descriptor", "Descriptor", "wrap", 50),
+    Column("descriptor", "Descriptor", "wrap", 44),
     Column("billing_unit", "Billing unit", max_width=18),
     Column("effective_date", "Effective date", "date", 12),
     Column("code_ends", "Code ends", "date", 12),
     Column("asp_payment_limit", "ASP payment limit", "money", 13),
     Column("asp_quarter", "ASP file quarter", "code", 10),
-    Column("ndcs", "NDCs (CMS crosswalk)", "wrap", 42),
-    Column("drug_names", "Drug names (CMS crosswalk)", "wrap", 30),
+    Column("ndcs", "NDCs (CMS crosswalk)", "wrap", 36),
+    Column("drug_names", "Drug names (CMS crosswalk)", "wrap", 26),
     Column("ndc_count", "NDC rows", "number", 9),
-    Column("on_your_list", "On your list", "wrap", 30),
+    Column("on_your_list", "On your list", "wrap", 26),
     Column("detected_by", "Found as", max_width=30),
 )
 CROSSWALK_COLUMNS = (
@@ -127,23 +127,23 @@ CROSSWALK_COLUMNS = (
     Column("units_per_package", "Units per package", "number", 10),
     Column("units_for_dose", "Units for dose", "number", 10),
     Column("verdict", "Verdict", max_width=14),
-    Column("notes", "Notes", "wrap", 60),
+    Column("notes", "Notes", "wrap", 50),
     Column("list_row", "Row in your list", "number", 9),
 )
 COUNT_COLUMNS = (
     Column("verdict", "Verdict", max_width=30),
-    Column("drugs", "Drugs", "number", 40),
-    Column("meaning", "What it means", "wrap", 50),
-    Column("todo", "What to do", "wrap", 50),
+    Column("drugs", "Drugs", "number", 21),
+    Column("meaning", "What it means", "wrap", 44),
+    Column("todo", "What to do", "wrap", 44),
 )
-SOURCE_COLUMNS = (
+SOURCE_COLUMNS = (  # numbers in column B and long text from C, as in COUNT_COLUMNS
     Column("source_kind", "Kind", max_width=30),
+    Column("row_count", "Rows", "number", 21),
     Column("posting", "Posting (link text)", "wrap", 40),
     Column("file_name", "File name", "wrap", 50),
     Column("member_name", "Member read", "wrap", 50),
     Column("url", "URL", "wrap", 50),
     Column("sha256", "SHA-256", "code", 66),
-    Column("row_count", "Rows", "number", 10),
 )
 # export file stem -> the sql/reports query that shapes it
 EXPORTS = {
@@ -264,9 +264,13 @@ def write_summary(sheet: Worksheet, run: MatchRun, counts: Sequence[Mapping[str,
     for offset, fact in enumerate(facts):
         put(sheet.cell(row=3 + offset, column=1), fact["label"])
         sheet.cell(row=3 + offset, column=1).font = Font(bold=True)
-        put(sheet.cell(row=3 + offset, column=2), fact["value"], fact.get("kind", "text"))
-    fit_widths(sheet, [Column("label", "", max_width=30), Column("value", "", max_width=40)],
-               facts)
+        value = sheet.cell(row=3 + offset, column=2)
+        put(value, fact["value"], fact.get("kind", "text"))
+        value.alignment = Alignment(horizontal="left", vertical="top")
+    # text values run on into the empty cells to their right; numbers and dates need room
+    fit_widths(sheet, [Column("label", "", max_width=30), Column("value", "", max_width=21)],
+               [fact if not isinstance(fact["value"], str) else {"label": fact["label"]}
+                for fact in facts])
     row = _section(sheet, 4 + len(facts), "Verdicts (fill colours used on every sheet)")
     legend = [{**count, "meaning": VERDICTS[count["verdict"]][0],
                "todo": VERDICTS[count["verdict"]][1]} for count in counts]

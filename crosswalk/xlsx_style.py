@@ -56,6 +56,7 @@ _WRAP = Alignment(wrap_text=True, vertical="top")
 _TOP = Alignment(vertical="top")
 _MIN_WIDTH = 6
 _FILTER_BUTTON = 3  # room for the autofilter arrow beside a header
+_LINE_POINTS = 15  # one line of 11-point text
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,7 @@ def write_table(sheet: Worksheet, columns: Sequence[Column],
         header = sheet.cell(row=first_row, column=index)
         put(header, column.header)
         header.font, header.fill, header.border = HEADER_FONT, HEADER_FILL, CELL_BORDER
-        header.alignment = Alignment(vertical="center")
+        header.alignment = Alignment(wrap_text=True, vertical="center")
     for offset, record in enumerate(rows, start=1):
         for index, column in enumerate(columns, start=1):
             cell = sheet.cell(row=first_row + offset, column=index)
@@ -123,6 +124,7 @@ def write_table(sheet: Worksheet, columns: Sequence[Column],
                 cell.fill = verdict_fill(record.get("verdict")) or PatternFill()
                 cell.font = Font(bold=True)
     fit_widths(sheet, columns, rows)
+    fit_heights(sheet, columns, rows, first_row)
 
 
 def finish_table_sheet(sheet: Worksheet, columns: Sequence[Column], row_count: int) -> None:
@@ -154,6 +156,35 @@ def fit_widths(sheet: Worksheet, columns: Sequence[Column],
             else 0
         wanted = max(_MIN_WIDTH, min(column.max_width, longest + 2))
         sheet.column_dimensions[letter].width = max(current or 0, wanted)
+
+
+def fit_heights(sheet: Worksheet, columns: Sequence[Column],
+                rows: Sequence[Mapping[str, Any]], first_row: int = 1) -> None:
+    """Tall enough rows for wrapped text (header included).
+
+    Excel and LibreOffice do not reliably grow a row for wrapped text in a file they did
+    not write, so the height is set from the fitted widths: one line per width's worth of
+    characters, 15 points a line.
+    """
+    header = {column.key: column.header for column in columns}
+    for offset, record in enumerate([header, *rows]):
+        lines = max(wrapped_lines(record.get(column.key), _width(sheet, index))
+                    for index, column in enumerate(columns, start=1)
+                    if column.kind == "wrap" or offset == 0)
+        if lines > 1:
+            sheet.row_dimensions[first_row + offset].height = _LINE_POINTS * lines
+
+
+def wrapped_lines(value: Any, width: float) -> int:
+    """Lines a text takes when wrapped at `width` characters (a little generous)."""
+    if not isinstance(value, str) or not value:
+        return 1
+    per_line = max(int(width * 1.05) - 1, 1)  # body text is narrower than the digit unit
+    return sum(max(1, -(-len(part) // per_line)) for part in value.splitlines())
+
+
+def _width(sheet: Worksheet, index: int) -> float:
+    return sheet.column_dimensions[get_column_letter(index)].width or _MIN_WIDTH
 
 
 def shown_length(value: Any, kind: str) -> int:

@@ -251,7 +251,9 @@ def test_table_sheets_freeze_filter_and_print(workbooks: dict[str, Path]) -> Non
     widths = {cell.value: alerts.column_dimensions[cell.column_letter].width
               for cell in alerts[1]}
     assert widths["NDC"] == len("00143-9377-01") + 2  # fitted to content
-    assert widths["Evidence"] == 60 and widths["Action"] == 60  # long text: capped, wrapped
+    assert widths["Evidence"] == 50 and widths["Action"] == 48  # long text: capped, wrapped
+    heights = [alerts.row_dimensions[row].height for row in range(2, alerts.max_row + 1)]
+    assert all(height and height >= 30 for height in heights)  # room for the wrapped lines
     assert all(width >= 6 for width in widths.values())
 
 
@@ -297,12 +299,12 @@ def test_summary_names_run_counts_and_source_files(workbooks: dict[str, Path],
     assert counts == {"PAST_DUE": 2, "NEW_CODE": 1, "CODE_ENDED": 1, "REVIEW": 1,
                       "NO_CODE_YET": 1}
     hcpcs = values["hcpcs"]
-    assert hcpcs[:2] == ("October 2025 Alpha-Numeric HCPCS File (ZIP)",
+    assert hcpcs[:3] == (10, "October 2025 Alpha-Numeric HCPCS File (ZIP)",
                          "october-2025-alpha-numeric-hcpcs-file.zip")
     sha = hashlib.sha256(b"2025Q4october-2025-alpha-numeric-hcpcs-file.zip"
                          b"2025-10-02 06:00:00+00:00").hexdigest()
-    assert hcpcs[3] == "https://www.cms.gov/files/zip/october-2025-alpha-numeric-hcpcs-file.zip"
-    assert hcpcs[4] == sha
+    assert hcpcs[4] == "https://www.cms.gov/files/zip/october-2025-alpha-numeric-hcpcs-file.zip"
+    assert hcpcs[5] == sha
     assert "asp_pricing" in values and "How to read this" in values
     assert not any(str(key).startswith("Warning") for key in values)
     assert summary.page_setup.orientation == "landscape"
