@@ -177,8 +177,8 @@ def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HarnessRuns]:
     from flows.backfill import backfill
 
     data_dir = tmp_path_factory.mktemp("harness") / "data"
-    settings = Settings().with_overrides(data_dir=data_dir)
     with CmsMirror() as mirror, prefect_test_harness(server_startup_timeout=180):
+        settings = Settings().with_overrides(data_dir=data_dir, cms_url=mirror.base_url)
         mirror.publish_quarter(Q3)
         mirror.publish_quarter(Q4)
         runs = HarnessRuns(settings, mirror)
@@ -212,12 +212,21 @@ def test_the_flow_loads_matches_and_writes_the_workbooks(harness):
                              [summary.outcome.run_id]).fetchone()[0]
     assert loaded == {entry.source_kind: entry.sha256 for entry in summary.files}
     assert alerts == len(summary.outcome.alerts) > 0
-    names = sorted(path.name for path in summary.workbooks)
-    assert names == ["crosswalk-2025Q4.xlsx", "noc-alerts-2025Q4.xlsx"]
-    book = openpyxl.load_workbook(next(p for p in summary.workbooks if p.name.startswith("noc")))
-    cells = {str(c).strip() for s in book.worksheets for r in s.iter_rows(values_only=True)
-             for c in r if c is not None}
-    assert set(summary.outcome.alerts["drug_name"]) <= cells
+    books = {path.name: workbook_cells(path) for path in summary.workbooks}
+    assert sorted(books) == ["crosswalk-2025Q4.xlsx", "noc-alerts-2025Q4.xlsx"]
+    alerts = summary.outcome.alerts
+    assert set(alerts["drug_name"]) <= books["crosswalk-2025Q4.xlsx"]  # every drug
+    past_due = set(alerts.loc[alerts["verdict"] == "PAST_DUE", "drug_name"])
+    assert past_due and past_due <= books["noc-alerts-2025Q4.xlsx"]  # the ones to act on
+
+
+def workbook_cells(path: Path) -> set[str]:
+    book = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return {str(cell).strip() for sheet in book.worksheets
+                for row in sheet.iter_rows(values_only=True) for cell in row if cell is not None}
+    finally:
+        book.close()
 
 
 @pytest.mark.prefect
