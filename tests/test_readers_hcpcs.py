@@ -6,6 +6,7 @@ import io
 import zipfile
 from dataclasses import replace
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -26,6 +27,13 @@ L6034 = next(code for code in RELEASE.codes if code.code == "L6034")
 
 def by_code(frame: pd.DataFrame) -> dict[str, dict]:
     return {row["code"]: row for row in frame.to_dict("records")}
+
+
+@lru_cache(maxsize=4)
+def real_frame(path: Path) -> pd.DataFrame:
+    """A real ANWEB file read once per session (several tests look at the same one)."""
+    reader = read_hcpcs_txt if path.suffix == ".txt" else read_hcpcs_xlsx
+    return reader(path.read_bytes(), path.name)
 
 
 def write_zip(tmp_path: Path, members: dict[str, bytes], name: str = "hcpcs.zip") -> Path:
@@ -84,7 +92,7 @@ def test_mid_word_splits_are_joined_without_a_space():
 _WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789(),/-", min_size=1, max_size=14)
 
 
-@hypothesis_settings(max_examples=25, deadline=None)
+@hypothesis_settings(max_examples=15, deadline=None)
 @given(words=st.lists(_WORD, min_size=1, max_size=60), wrap=st.sampled_from(["word", "hard"]))
 def test_any_description_survives_the_round_trip(words, wrap):
     description = " ".join(words)
@@ -332,7 +340,7 @@ def test_real_2016_txt(cms_samples):
     raw = path.read_bytes()
     recids = pd.Series([line[10:11] for line in raw.split(b"\r\n") if len(line) > 11])
     assert recids.value_counts().to_dict() == {b"3": 5956, b"4": 3906, b"7": 337, b"8": 117}
-    frame = read_hcpcs_txt(raw, path.name)
+    frame = real_frame(path)
     assert (~frame["is_modifier"]).sum() == 5956 and frame["is_modifier"].sum() == 337
     rows = by_code(frame)
     assert rows["J3590"]["long_description"] == "Unclassified biologics"
@@ -345,8 +353,8 @@ def test_real_2016_txt(cms_samples):
 @pytest.mark.real_samples
 def test_real_2016_workbook_matches_txt_but_for_115_action_dates(cms_samples):
     folder = cms_samples / "hcpcs" / "2016-annual"
-    txt = read_hcpcs_txt((folder / "HCPC2016_CONTR_ANWEB.txt").read_bytes(), "t")
-    xlsx = read_hcpcs_xlsx((folder / "HCPC2016_CONTR_ANWEB.xlsx").read_bytes(), "x")
+    txt = real_frame(folder / "HCPC2016_CONTR_ANWEB.txt")
+    xlsx = real_frame(folder / "HCPC2016_CONTR_ANWEB.xlsx")
     notes = cross_check(txt, xlsx, "t", "x")
     assert len(notes) == 1 and notes[0].startswith("action_eff_date: 115 code(s) differ")
     both = txt.merge(xlsx, on=["code", "is_modifier"], suffixes=("", "_x"))
@@ -380,8 +388,7 @@ def test_real_2016_zip_with_transaction_reports(cms_samples, tmp_path):
 
 @pytest.mark.real_samples
 def test_real_oct_2025_workbook(cms_samples):
-    path = cms_samples / "hcpcs" / "HCPC2025_OCT_ANWEB.xlsx"
-    frame = read_hcpcs_xlsx(path.read_bytes(), path.name)
+    frame = real_frame(cms_samples / "hcpcs" / "HCPC2025_OCT_ANWEB.xlsx")
     assert (~frame["is_modifier"]).sum() == 8463 and frame["is_modifier"].sum() == 383
     rows = by_code(frame)
     assert rows["Q5120"]["add_date"] == pd.Timestamp("2020-07-01")
@@ -422,7 +429,7 @@ def test_real_noc_codes_workbook(cms_samples):
 def test_real_oct_2025_workbook_agrees_with_the_independent_drug_rows_extract(cms_samples):
     """The README's drug-rows CSV was cut from the same workbook by other means: every one of
     its 1,864 rows must read the same descriptions, dates and successor codes."""
-    frame = read_hcpcs_xlsx((cms_samples / "hcpcs" / "HCPC2025_OCT_ANWEB.xlsx").read_bytes(), "x")
+    frame = real_frame(cms_samples / "hcpcs" / "HCPC2025_OCT_ANWEB.xlsx")
     extract = pd.read_csv(cms_samples / "hcpcs" / "HCPC2025_OCT_ANWEB.drug-rows.csv", dtype=str,
                           keep_default_na=False)
     assert len(extract) == 1864
