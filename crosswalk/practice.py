@@ -81,10 +81,12 @@ class DrugList:
     problems: list[BadInput] = field(default_factory=list)
     blank_rows: int = 0
     ignored_columns: tuple[str, ...] = ()
+    header_row: int = 1
 
     @property
     def bad_rows(self) -> int:
-        return len({problem.row for problem in self.problems})
+        """Data rows refused (a header or file problem is not a bad row)."""
+        return len({p.row for p in self.problems if p.row is not None and p.row > self.header_row})
 
 
 @dataclass
@@ -150,7 +152,7 @@ def read_drug_list(path: Path | str) -> DrugList:
         drugs.append(drug)
     problems.sort(key=lambda problem: (problem.row or 0))
     frame = pd.DataFrame(drugs, columns=list(DRUG_COLUMNS))
-    return DrugList(path, frame, problems, blank, ignored)
+    return DrugList(path, frame, problems, blank, ignored, header_at)
 
 
 def parse_row(values: dict[str, str], file: str, row_no: int

@@ -601,3 +601,9 @@ def test_different_suffixes_never_share_a_suffix_list(macros, stem, first, secon
 ])
 def test_known_descriptors(macros, text: str, expected: str) -> None:
     assert key(macros, text)[0] == expected
+
+
+def test_a_list_without_one_good_row_is_refused(warehouse_2025q4: Settings,
+                                                tmp_path: Path) -> None:
+    with pytest.raises(BadInput, match="no usable drug rows: drugs.csv, row 2, field 'ndc'"):
+        run(warehouse_2025q4, tmp_path, "ublituximab-xiiy,,12345,J3590,,,,,")

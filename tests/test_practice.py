@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings, strategies as st
 from openpyxl import Workbook
 
 from crosswalk import practice
@@ -164,7 +165,9 @@ def test_file_level_faults(tmp_path: Path) -> None:
     with pytest.raises(BadInput, match="no drug_name column") as caught:
         practice.read_drug_list(no_name)
     assert caught.value.row == 1
-    assert not practice.check_file(no_name).ok
+    checked = practice.check_file(no_name)
+    assert not checked.ok and checked.drug_list.bad_rows == 0
+    assert "drugs.csv, row 1, field 'drug_name': no drug_name column" in checked.describe()
     with pytest.raises(BadInput, match="unsupported file type"):
         practice.read_drug_list(write_csv(tmp_path, [HEADER], name="drugs.json"))
 
@@ -187,3 +190,20 @@ def test_cli_drugs_check(tmp_path: Path) -> None:
     result = runner.invoke(main, ["drugs", "check", str(bad)])
     assert result.exit_code == 2
     assert "drugs.csv, row 2, field 'ndc': '12345': not an NDC: 5 digits" in result.output
+
+
+cell_text = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Zs", "Zl", "Zp")),
+                    min_size=1, max_size=30)
+
+
+@settings(max_examples=80, deadline=None)
+@given(lead=st.sampled_from("=+-@"), rest=cell_text, notes=cell_text)
+def test_any_formula_looking_text_comes_back_unchanged(tmp_path_factory, lead: str, rest: str,
+                                                       notes: str) -> None:
+    import csv
+
+    path = tmp_path_factory.mktemp("prop") / "drugs.csv"
+    with path.open("w", encoding="utf-8", newline="") as stream:
+        csv.writer(stream).writerows([["drug_name", "notes"], [lead + rest, lead + notes]])
+    drug = practice.read_drug_list(path).drugs.iloc[0]
+    assert (drug["drug_name"], drug["notes"]) == (lead + rest, lead + notes)
