@@ -112,7 +112,7 @@ def _read_noc_pricing(data: bytes, name: str) -> _Parsed:
     table, window = _located(data, name, NOC_PRICING)
     frame = table.frame.apply(clean_text)
     _require_text(table, frame, "drug_name")
-    frame["payment_limit"] = parse_number(table, "payment_limit_raw", _NO_LIMIT)
+    frame["payment_limit"] = parse_number(table, "payment_limit_raw", _NO_LIMIT).round(3)
     return _Parsed(_finish(frame, window, NOC_PRICING_COLUMNS, table), window, table.notes)
 
 
