@@ -158,6 +158,7 @@ def match_drugs(con: duckdb.DuckDBPyConnection, quarter: Quarter,
               for drug in plain_records(drugs)]
     saved = (candidates[list(CANDIDATE_COLUMNS)]
              .sort_values(["row_no", "score", "code"], ascending=[True, False, True])
+             .drop_duplicates(["row_no", "code", "basis", "matched_field", "matched_text"])
              .reset_index(drop=True))
     return Matching(quarter, saved, pd.DataFrame(alerts, columns=list(ALERT_COLUMNS)),
                     len(pairs) + len(by_ndc))
@@ -224,8 +225,8 @@ def decide(drug: Mapping[str, Any], candidates: list[dict[str, Any]],
            facts: Mapping[str, dict[str, Any]], quarter: Quarter) -> dict[str, Any]:
     """One drug's alert row: verdict, the DOS rule, units advice and the evidence.
 
-    Rules, in order: NDC codes and high-scoring name codes that share nothing -> REVIEW
-    (conflict). The pool is their agreement (or whichever side spoke). Office drugs drop
+    Rules, in order: NDC codes and high-scoring name codes that share nothing, or generic and
+    brand pointing to different codes -> REVIEW (conflict). The pool is their agreement (or whichever side spoke). Office drugs drop
     C-codes (OPPS only). Live codes beat ended ones; several live codes -> REVIEW; one live
     code -> NEW_CODE (effective on/after the release's first day) or PAST_DUE; only ended
     codes -> CODE_ENDED with the XREF successor. Medium names alone -> REVIEW; low ones are
@@ -235,10 +236,15 @@ def decide(drug: Mapping[str, Any], candidates: list[dict[str, Any]],
     by_ndc = {c["code"] for c in candidates if c["basis"] == "ndc"}
     by_name = {c["code"] for c in candidates if c["basis"] != "ndc" and c["score"] >= HIGH}
     hints = family_hints(drug, set())
-    if by_ndc and by_name and not by_ndc & by_name:
-        return _review(alert, candidates, sorted(by_ndc | by_name), hints,
-                       f"conflict: the NDC maps to {', '.join(sorted(by_ndc))} but the name "
-                       f"matches {', '.join(sorted(by_name))}")
+    by_generic, by_brand = ({c["code"] for c in candidates
+                             if c["basis"] == basis and c["score"] >= HIGH}
+                            for basis in ("generic_name", "brand_name"))
+    for one, other, what in ((by_ndc, by_name, "the NDC maps to {} but the name matches {}"),
+                             (by_generic, by_brand,
+                              "the generic name matches {} but the brand matches {}")):
+        if one and other and not one & other:
+            return _review(alert, candidates, sorted(one | other), hints, "conflict: "
+                           + what.format(", ".join(sorted(one)), ", ".join(sorted(other))))
     pool = (by_ndc & by_name) or by_ndc or by_name
     if not pool:
         near = sorted({c["code"] for c in candidates if c["score"] >= MEDIUM})

@@ -242,6 +242,10 @@ def test_ndc_and_name_disagreeing_is_a_conflict(warehouse_2025q4: Settings,
                       "rituximab-arrx,,63459-0103-10,J3590,,,,,"))  # Truxima's NDC
     assert found["verdict"] == "REVIEW"
     assert "conflict: the NDC maps to Q5115 but the name matches Q5123" in found["action"]
+    wrong_brand = alert(run(warehouse_2025q4, tmp_path, "rituximab-arrx,Truxima,,J3590,,,,,"))
+    assert wrong_brand["verdict"] == "REVIEW" and wrong_brand["candidate_codes"] == "Q5115, Q5123"
+    assert ("conflict: the generic name matches Q5123 but the brand matches Q5115"
+            in wrong_brand["action"])
 
 
 def test_code_ended_names_its_successor(warehouse_2025q4: Settings, tmp_path: Path) -> None:
