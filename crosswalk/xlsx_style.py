@@ -168,9 +168,9 @@ def fit_heights(sheet: Worksheet, columns: Sequence[Column],
     """
     header = {column.key: column.header for column in columns}
     for offset, record in enumerate([header, *rows]):
-        lines = max(wrapped_lines(record.get(column.key), _width(sheet, index))
-                    for index, column in enumerate(columns, start=1)
-                    if column.kind == "wrap" or offset == 0)
+        lines = max((wrapped_lines(record.get(column.key), _width(sheet, index))
+                     for index, column in enumerate(columns, start=1)
+                     if column.kind == "wrap" or offset == 0), default=1)
         if lines > 1:
             sheet.row_dimensions[first_row + offset].height = _LINE_POINTS * lines
 

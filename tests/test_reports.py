@@ -149,21 +149,39 @@ def drug_list(folder: Path, rows: list[str] = DRUG_LIST) -> Path:
     return path
 
 
-@pytest.fixture
-def matched(settings: Settings, tmp_path: Path) -> Settings:
-    """2025Q3 and 2025Q4 loaded, the drug list matched against 2025Q4."""
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """2025Q3 and 2025Q4 loaded, the drug list matched against 2025Q4 (built once)."""
+    folder = tmp_path_factory.mktemp("template")
+    settings = Settings(data_dir=folder / "data")
     with warehouse.open_writer(settings) as con:
         load_release(con, "2025Q3")
         load_release(con, "2025Q4")
         load_crosswalk(con)
-    match.match_practice(settings, "2025Q4", drug_list(tmp_path))
+    match.match_practice(settings, "2025Q4", drug_list(folder))
     return settings
 
 
 @pytest.fixture
-def workbooks(matched: Settings) -> dict[str, Path]:
-    alerts, crosswalk = reports.write_reports(matched, "2025Q4")
+def matched(template: Settings, settings: Settings) -> Settings:
+    """A private copy of the template warehouse, for tests that add runs or rows."""
+    settings.data_dir.mkdir(parents=True)
+    shutil.copyfile(template.db_path, settings.db_path)
+    return settings
+
+
+@pytest.fixture(scope="module")
+def workbooks(template: Settings) -> dict[str, Path]:
+    """The template's workbooks, written once and only read by the tests that share them."""
+    alerts, crosswalk = reports.write_reports(template, "2025Q4")
     return {"alerts": alerts, "crosswalk": crosswalk}
+
+
+def run_started_at(settings: Settings) -> datetime:
+    with warehouse.open_writer(settings) as con:
+        (started,), = con.execute(
+            "SELECT timezone('UTC', started_at) FROM match_runs").fetchall()
+    return started
 
 
 def rows_of(sheet: Any) -> list[dict[str, Any]]:
@@ -183,9 +201,9 @@ def cells_by_header(sheet: Any, header: str) -> list[Any]:
 
 
 def test_alerts_workbook_sheets_and_alert_rows(workbooks: dict[str, Path],
-                                               matched: Settings) -> None:
+                                               template: Settings) -> None:
     path = workbooks["alerts"]
-    assert path == matched.reports_dir / "2025Q4" / "noc-alerts-2025Q4.xlsx"
+    assert path == template.reports_dir / "2025Q4" / "noc-alerts-2025Q4.xlsx"
     book = openpyxl.load_workbook(path)
     assert book.sheetnames == ["Summary", "Alerts", "New drug codes"]
     alerts = book["Alerts"]
@@ -285,14 +303,11 @@ def test_new_drug_codes_lists_the_whole_release(workbooks: dict[str, Path]) -> N
 
 
 def test_summary_names_run_counts_and_source_files(workbooks: dict[str, Path],
-                                                   matched: Settings) -> None:
+                                                   template: Settings) -> None:
     summary = openpyxl.load_workbook(workbooks["alerts"])["Summary"]
     values = {row[0]: row[1:] for row in summary.iter_rows(values_only=True) if row[0]}
-    with warehouse.open_writer(matched) as con:
-        (started,), = con.execute(
-            "SELECT timezone('UTC', started_at) FROM match_runs").fetchall()
     assert values["Release quarter"][0] == "2025Q4"
-    assert values["Run time (UTC)"][0] == started.replace(microsecond=0)
+    assert values["Run time (UTC)"][0] == run_started_at(template).replace(microsecond=0)
     assert values["Drug list"][0] == "drugs.csv"
     assert values["Drugs on the list"][0] == 6 and values["Drugs needing action"][0] == 5
     counts = {verdict: values[verdict][0] for verdict in VERDICT_FILLS}
@@ -368,23 +383,21 @@ def test_crosswalk_has_one_row_per_date_of_service_window(workbooks: dict[str, P
 # --------------------------------------------------------------------------------------------
 
 
-def test_rebuilding_gives_byte_identical_workbooks(workbooks: dict[str, Path],
-                                                   matched: Settings) -> None:
-    first = {name: path.read_bytes() for name, path in workbooks.items()}
-    # a second build in another process (another hash seed, another clock reading)
+def test_rebuilding_gives_byte_identical_workbooks(matched: Settings) -> None:
+    paths = reports.write_reports(matched, "2025Q4")
+    first = [path.read_bytes() for path in paths]
+    # a second build in another process: another hash seed, time zone and clock reading
     done = subprocess.run(
         [sys.executable, "-m", "crosswalk.cli", "report", "--quarter", "2025Q4",
          "--data-dir", str(matched.data_dir)],
-        capture_output=True, text=True, timeout=120, env={"PYTHONHASHSEED": "123",
-                                                          "PATH": "/usr/bin:/bin"})
+        capture_output=True, text=True, timeout=120,
+        env={"PYTHONHASHSEED": "123", "TZ": "America/Los_Angeles", "PATH": "/usr/bin:/bin"})
     assert done.returncode == 0, done.stderr
-    assert {name: path.read_bytes() for name, path in workbooks.items()} == first
-    with zipfile.ZipFile(workbooks["alerts"]) as archive:
+    assert [path.read_bytes() for path in paths] == first
+    started = run_started_at(matched)
+    with zipfile.ZipFile(paths[0]) as archive:
         stamps = {info.date_time for info in archive.infolist()}
         core = archive.read("docProps/core.xml").decode()
-    with warehouse.open_writer(matched) as con:
-        (started,), = con.execute(
-            "SELECT timezone('UTC', started_at) FROM match_runs").fetchall()
     assert stamps == {started.timetuple()[:5] + (started.second // 2 * 2,)}  # zip: 2 s steps
     assert core.count(started.strftime("%Y-%m-%dT%H:%M:%SZ")) == 2  # created, modified
 
