@@ -57,6 +57,8 @@ _TOP = Alignment(vertical="top")
 _MIN_WIDTH = 6
 _FILTER_BUTTON = 3  # room for the autofilter arrow beside a header
 _LINE_POINTS = 15  # one line of 11-point text
+MAX_ROW_POINTS = 409  # Excel's tallest row; a taller one makes it repair the file
+MAX_CELL_TEXT = 32767  # Excel's longest cell text
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,7 @@ def put(cell: Cell, value: Any, kind: str = "text") -> None:
     if value is None:
         return
     if isinstance(value, str):
-        text = ILLEGAL_CHARACTERS_RE.sub("", value)
+        text = ILLEGAL_CHARACTERS_RE.sub("", value)[:MAX_CELL_TEXT]
         cell.value = text
         cell.data_type = "s"  # openpyxl would make '=...' a formula
         if text.startswith(FORMULA_STARTS):
@@ -172,7 +174,8 @@ def fit_heights(sheet: Worksheet, columns: Sequence[Column],
                      for index, column in enumerate(columns, start=1)
                      if column.kind == "wrap" or offset == 0), default=1)
         if lines > 1:
-            sheet.row_dimensions[first_row + offset].height = _LINE_POINTS * lines
+            sheet.row_dimensions[first_row + offset].height = min(_LINE_POINTS * lines,
+                                                                  MAX_ROW_POINTS)
 
 
 def wrapped_lines(value: Any, width: float) -> int:

@@ -500,3 +500,46 @@ def test_libreoffice_renders_the_alerts_workbook(workbooks: dict[str, Path],
         assert "NOC drug code alerts: 2025Q4" in text
         assert "=HYPERLINK(" in text  # shown as typed, never evaluated
         assert "ublituximab-xiiy" in text and "00143-9377-01" in text
+
+
+# --------------------------------------------------------------------------------------------
+# Real CMS files: the Oct 2025 ANWEB workbook and ASP files through readers, loader, matcher
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.real_samples
+def test_real_release_report_for_the_example_list(cms_samples: Path, tmp_path: Path) -> None:
+    import cms_builders as cms
+    from test_match import REAL_FILES, archive_and_load
+
+    from crosswalk.settings import EXAMPLE_DRUGS
+
+    settings = Settings(data_dir=tmp_path / "data")
+    archive_and_load(settings, {
+        quarter: {kind: cms.build_zip({name: (cms_samples / folder / name).read_bytes()})
+                  for kind, (folder, name) in kinds.items()}
+        for quarter, kinds in REAL_FILES.items()})
+    match.match_practice(settings, None, EXAMPLE_DRUGS)
+    alerts_path, crosswalk_path = reports.write_reports(settings, None)
+
+    book = openpyxl.load_workbook(alerts_path)
+    alerts = {row["Drug"]: row for row in rows_of(book["Alerts"])}
+    briumvi = alerts["ublituximab-xiiy"]
+    assert (briumvi["Verdict"], briumvi["New code"], briumvi["NDC"]) == (
+        "PAST_DUE", "J2329", "73150-0150-06")
+    assert briumvi["Effective date"] == datetime(2023, 7, 1) and briumvi["ASP payment limit"]
+    assert "linvoseltamab-gcpt" not in alerts  # NO_CODE_YET: crosswalk only
+    new_codes = {row["Code"]: row for row in rows_of(book["New drug codes"])}
+    with warehouse.open_writer(settings) as con:
+        (expected,), = con.execute(
+            "SELECT count(*) FROM drug_codes_new WHERE quarter = '2025Q4'").fetchall()
+    assert len(new_codes) == expected > 20  # the whole release, not just the list's drugs
+    assert new_codes["Q5156"]["On your list"] == "tocilizumab-anoh"
+    assert new_codes["J9011"]["Effective date"] == datetime(2025, 10, 1)
+    kinds = {row[0]: row for row in book["Summary"].iter_rows(values_only=True)
+             if row[0] in ("hcpcs", "asp_pricing", "asp_crosswalk")}
+    assert sorted(kinds) == ["asp_crosswalk", "asp_pricing", "hcpcs"]
+    assert kinds["hcpcs"][4] == "HCPC2025_OCT_ANWEB.xlsx"  # the member read
+    listed = {row["Drug"] for row in rows_of(openpyxl.load_workbook(crosswalk_path)["Crosswalk"])}
+    drugs = pd.read_csv(EXAMPLE_DRUGS)["drug_name"]
+    assert listed == set(drugs)

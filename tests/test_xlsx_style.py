@@ -63,6 +63,15 @@ def test_same_workbook_same_bytes_with_the_stamp_inside() -> None:
     assert core.count("2025-10-02T06:30:15Z") == 2
 
 
+def test_excel_limits_on_text_and_row_height() -> None:
+    book = Workbook()
+    write_table(book.active, [Column("ndcs", "NDCs", "wrap", 20)],
+                [{"ndcs": "x" * 40_000}])
+    sheet = reopened(book).active
+    assert len(sheet["A2"].value) == 32767
+    assert sheet.row_dimensions[2].height == 409
+
+
 def test_wrapped_lines_follow_the_column_width() -> None:
     assert wrapped_lines(None, 20) == 1
     assert wrapped_lines("x" * 19, 20) == 1
