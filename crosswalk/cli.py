@@ -205,10 +205,16 @@ no_prefect_option = click.option(
          "history, retries or artifacts.")
 
 
-def _prefect_ready(settings: Any) -> None:
-    """Prefect reads its settings on import: point it at the project's defaults first."""
-    import flows
+def _prefect_ready(settings: Any, wait_seconds: float | None = None) -> None:
+    """Prefect reads its settings on import: point it at the project's defaults first.
 
+    With `wait_seconds`, a busy data directory is reported before Prefect starts.
+    """
+    import flows
+    from crosswalk import pipeline
+
+    if wait_seconds is not None:
+        pipeline.wait_for_turn(settings, wait_seconds)
     flows.configure_prefect(settings.data_dir)
 
 
@@ -239,7 +245,7 @@ def run(quarter: Quarter | None, drugs: Path | None, cms_url: str | None,
     if no_prefect:
         summary = pipeline.run_quarter(settings, quarter, drugs, wait_seconds=wait_seconds)
     else:
-        _prefect_ready(settings)
+        _prefect_ready(settings, wait_seconds)
         from flows.quarterly_update import quarterly_update
 
         summary = quarterly_update(
@@ -268,7 +274,7 @@ def backfill(first: Quarter | None, last: Quarter | None, data_dir: Path | None,
     if no_prefect:
         summary = pipeline.run_backfill(settings, first, last, wait_seconds=wait_seconds)
     else:
-        _prefect_ready(settings)
+        _prefect_ready(settings, wait_seconds)
         from flows.backfill import backfill as backfill_flow
 
         summary = backfill_flow(first=str(first) if first else None,

@@ -71,6 +71,16 @@ def run_lock(settings: Settings, wait_seconds: float = DEFAULT_WAIT_SECONDS) -> 
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def wait_for_turn(settings: Settings, wait_seconds: float = DEFAULT_WAIT_SECONDS) -> None:
+    """Wait (bounded) until no other run holds the data directory, else Busy; then let go.
+
+    The CLI calls it before paying Prefect's start-up (10-15 s) for a run that would only
+    find the lock taken; the run itself still takes the lock for its whole duration.
+    """
+    with run_lock(settings, wait_seconds):
+        pass
+
+
 def _acquire(handle: Any, path: Path, wait_seconds: float) -> None:
     deadline = time.monotonic() + max(wait_seconds, 0.0)
     while True:

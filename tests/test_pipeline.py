@@ -111,20 +111,22 @@ def test_the_lock_is_freed_when_its_holder_is_killed(settings):
         pass
 
 
-def test_a_busy_run_exits_4_and_leaves_the_data_directory_alone(settings, cms_mirror):
+@pytest.mark.parametrize("mode", [["--no-prefect"], []], ids=["plain", "prefect"])
+def test_a_busy_run_exits_4_and_leaves_the_data_directory_alone(settings, cms_mirror, mode):
     cms_mirror.publish_quarter(Q4)
     holder = hold_lock(settings)
     try:
         result = subprocess.run(
-            [str(CROSSWALK), "run", "--no-prefect", "--wait", "0.5", "--cms-url",
+            [str(CROSSWALK), "run", *mode, "--wait", "0.5", "--cms-url",
              cms_mirror.base_url, "--data-dir", str(settings.data_dir)],
             capture_output=True, text=True, timeout=120)
     finally:
         holder.communicate("")
     assert result.returncode == 4, result.stderr
     assert "another crosswalk run" in result.stderr and f"pid {holder.pid}" in result.stderr
-    assert cms_mirror.downloads() == []
+    assert cms_mirror.requests_log == []
     assert not settings.db_path.exists()
+    assert not (settings.data_dir / "prefect").exists()  # stepped aside before Prefect started
 
 
 # ---------------------------------------------------------------------------------------------
