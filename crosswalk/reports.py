@@ -253,7 +253,7 @@ def write_summary(sheet: Worksheet, run: MatchRun, counts: Sequence[Mapping[str,
     needing_action = sum(row["drugs"] for row in counts if row["verdict"] != "NO_CODE_YET")
     facts = [
         {"label": "Release quarter", "value": str(run.quarter), "kind": "code"},
-        {"label": "First date of service", "value": run.quarter.first_day},
+        {"label": "Release starts (first date of service)", "value": run.quarter.first_day},
         {"label": "Match run", "value": run.run_id},
         {"label": "Run time (UTC)", "value": run.started_at},
         {"label": "Drug list", "value": PurePath(run.drugs_file).name},

@@ -1,6 +1,7 @@
 -- new_drug_codes: every new permanent drug code of release $quarter, whether or not the
 -- practice uses the drug, with its price, the NDCs CMS crosswalks to it, and the drugs of
--- match run $run_id that matched it (or list it among their candidates under REVIEW).
+-- match run $run_id that matched it (or list it among their candidates under REVIEW,
+-- marked '(review)').
 -- Produces: code, descriptor, billing_unit, effective_date, code_ends, asp_payment_limit,
 --   asp_quarter (the ASP file the limit comes from: the release's own, else the newest
 --   known), ndcs (5-4-2, comma-separated), drug_names, ndc_count, on_your_list,
@@ -11,13 +12,16 @@
 -- Example: SELECT code, effective_date, asp_payment_limit FROM (<this query>)
 --          WHERE on_your_list IS NULL;
 
-WITH on_list AS (
-    SELECT c.code, string_agg(DISTINCT a.drug_name, ', ' ORDER BY a.drug_name) AS drugs
+WITH on_list AS (  -- the drug's code, or one of its candidates while it is under REVIEW
+    SELECT c.code,
+        array_to_string(list_sort(list_distinct(list(
+            a.drug_name || CASE WHEN a.verdict = 'REVIEW' THEN ' (review)' ELSE '' END))),
+            ', ') AS drugs
     FROM practice_alerts a,
-         unnest(list_distinct(list_filter(
-             [a.new_code] || string_split(coalesce(a.candidate_codes, ''), ', '),
-             lambda x: x IS NOT NULL AND x <> ''))) AS c(code)
-    WHERE a.run_id = $run_id
+         unnest(CASE WHEN a.verdict = 'REVIEW'
+                     THEN string_split(coalesce(a.candidate_codes, ''), ', ')
+                     ELSE [a.new_code] END) AS c(code)
+    WHERE a.run_id = $run_id AND nullif(c.code, '') IS NOT NULL
     GROUP BY c.code
 )
 SELECT n.code, n.long_description AS descriptor, n.dose AS billing_unit, n.effective_date,
