@@ -68,7 +68,8 @@ PRICES = [("2025Q4", "J2329", 70.753), ("2025Q4", "Q5123", 26.509)]
 SOURCES = [  # (kind, link text, file name)
     ("hcpcs", "October 2025 Alpha-Numeric HCPCS File (ZIP)",
      "october-2025-alpha-numeric-hcpcs-file.zip"),
-    ("asp_pricing", "October 2025 ASP Pricing File (ZIP)", "october-2025-asp-pricing-final-file.zip"),
+    ("asp_pricing", "October 2025 ASP Pricing File (ZIP)",
+     "october-2025-asp-pricing-final-file.zip"),
 ]
 DRUG_LIST = [
     "drug_name,brand_name,ndc,current_code,dose,payer,setting,notes,active",
