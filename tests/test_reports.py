@@ -10,6 +10,7 @@ in the CMS crosswalk.
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import subprocess
 import sys
@@ -495,6 +496,11 @@ def test_libreoffice_renders_the_alerts_workbook(workbooks: dict[str, Path],
     pdf = tmp_path / "noc-alerts-2025Q4.pdf"
     assert done.returncode == 0 and pdf.is_file(), done.stderr
     assert pdf.read_bytes().startswith(b"%PDF")
+    if shutil.which("pdfinfo"):  # landscape: wider than tall
+        info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True,
+                              check=True).stdout
+        width, height = map(float, re.search(r"Page size:\s+([\d.]+) x ([\d.]+)", info).groups())
+        assert width > height
     if shutil.which("pdftotext"):
         text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
                               text=True, check=True).stdout
