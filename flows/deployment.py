@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from prefect import serve as prefect_serve
 from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron
+from prefect.types.entrypoint import EntrypointType
 
 from crosswalk.errors import BadInput, CrosswalkError
 from flows.quarterly_update import quarterly_update
@@ -58,6 +59,7 @@ def build_deployment(cron: str | None = None, recheck_cron: str | None = None,
                  _cron(recheck_cron, timezone, "mid-quarter-recheck", "--recheck-cron")]
     return quarterly_update.to_deployment(
         name=DEPLOYMENT_NAME, schedules=schedules, parameters=parameters or {},
+        entrypoint_type=EntrypointType.MODULE_PATH,  # the same from whatever folder we serve
         description="Download, load, match and report the newest CMS HCPCS/ASP release.",
         tags=["hcpcs-crosswalk"])
 

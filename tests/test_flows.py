@@ -59,7 +59,7 @@ def test_the_deployment_runs_early_in_each_release_month_and_rechecks_mid_month(
         ("mid-quarter-recheck", "0 6 15 1,4,7,10 *", "America/New_York")]
     assert all(s.active for s in built.schedules)
     assert built.name == "quarterly"
-    assert built.entrypoint == "flows/quarterly_update.py:quarterly_update"
+    assert built.entrypoint == "flows.quarterly_update.quarterly_update"  # any folder
     assert built.parameters == {"data_dir": "/srv/crosswalk"}
 
 
@@ -91,7 +91,8 @@ def test_prefect_yaml_describes_the_same_deployment():
     spec = yaml.safe_load((REPO_ROOT / "prefect.yaml").read_text())
     (entry,) = spec["deployments"]
     built = deployment.build_deployment(cron=None, recheck_cron=None, timezone=None)
-    assert entry["entrypoint"] == built.entrypoint
+    path, function = entry["entrypoint"].split(":")
+    assert f"{path.removesuffix('.py').replace('/', '.')}.{function}" == built.entrypoint
     assert entry["name"] == built.name
     assert [(s["slug"], s["cron"], s["timezone"]) for s in entry["schedules"]] == [
         ("quarterly-release", deployment.DEFAULT_CRON, deployment.DEFAULT_TIMEZONE),
