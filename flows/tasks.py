@@ -24,11 +24,11 @@ from crosswalk.errors import SourceUnavailable
 from crosswalk.settings import Settings
 
 DOWNLOAD_RETRIES = 2
-DOWNLOAD_BACKOFF_SECONDS = 30.0  # 30 s, then 60 s: a CMS outage is usually brief
+DOWNLOAD_BACKOFF_SECONDS = 10.0  # 10 s, then 20 s (+-50% jitter), on top of the HTTP retries
 
 
 def cms_was_unavailable(_task: Task[Any, Any], _run: TaskRun, state: State[Any]) -> bool:
-    """Retry only when CMS could not be reached; bad input will not fix itself."""
+    """Retry only when a CMS source was unavailable; bad input will not fix itself."""
     return isinstance(state.result(raise_on_failure=False), SourceUnavailable)
 
 
