@@ -68,20 +68,34 @@ def read_508_csv(raw: bytes) -> pd.DataFrame:
     return frame.loc[:, ~frame.columns.str.startswith("Unnamed")]
 
 
-def load_release(zips: dict[str, Path], con: duckdb.DuckDBPyConnection, quarter: str) -> int:
-    """Parse one release's zips the obvious way and insert them; returns rows inserted."""
+def parse_xlsx_openpyxl(raw: bytes) -> pd.DataFrame:
+    """The ANWEB workbook read with openpyxl (read-only), one row at a time."""
+    book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True)
+    rows = book.worksheets[0].iter_rows(values_only=True)
+    header = [str(cell) for cell in next(rows)]
+    frame = pd.DataFrame([dict(zip(header, row)) for row in rows])
+    book.close()
+    return frame.astype(str)
+
+
+def load_release(zips: dict[str, Path], con: duckdb.DuckDBPyConnection, quarter: str,
+                 workbook: bool = False) -> int:
+    """Parse one release's zips the obvious way and insert them; returns rows inserted.
+
+    workbook=True reads the HCPCS workbook twin with openpyxl instead of the TXT."""
     rows = 0
+    hcpcs_member = ".xlsx" if workbook else ".txt"
     for kind, path in zips.items():
         with zipfile.ZipFile(path) as archive:
             for member in archive.namelist():
                 raw = archive.read(member)
-                if kind == "hcpcs" and "ANWEB" in member and member.endswith(".txt"):
-                    frame = parse_txt_loop(raw)
+                if kind == "hcpcs" and "ANWEB" in member and member.endswith(hcpcs_member):
+                    frame = parse_xlsx_openpyxl(raw) if workbook else parse_txt_loop(raw)
                 elif member.lower().endswith(".csv"):
                     frame = read_508_csv(raw)
                 else:
                     continue
-                table = f"{kind}_{'codes' if kind == 'hcpcs' else 'rows'}"
+                table = f"{kind}_{'workbook' if workbook and kind == 'hcpcs' else 'rows'}"
                 frame = frame.assign(quarter=quarter)
                 frame.columns = [re.sub(r"\W+", "_", str(c)).strip("_").lower() or "c"
                                  for c in frame.columns]

@@ -120,7 +120,7 @@ def _drug(rng: random.Random, index: int, count: int) -> tuple[cms.HcpcsCode, st
         code = f"Q5{index % 1000:03d}" if index < 1000 else f"Q{index:04d}"
     else:
         generic, text = name, f"Injection, {name}, {dose}"
-        code = f"C9{index % 1000:03d}" if index % 20 == 1 else f"J{index:04d}"
+        code = f"C9{index // 20:03d}" if index % 20 == 1 else f"J{index:04d}"
     if code in NOC:
         code = f"J{9000 + index % 1000:04d}"
     added = date(2005 + index % 15, 1 + 3 * (index % 4), 1)

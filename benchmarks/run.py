@@ -163,7 +163,7 @@ def one_quarter(sizes: dict[str, Any], universe: generate.Universe, quarter: Qua
         _, load_base = timed(lambda: baseline.load_release(zips, con, str(quarter)))
     _, load_floor = timed(lambda: measure_floor(settings.data_dir))
     rows = [Row("parse + load one quarter", load, load_base.seconds, load_floor.seconds,
-                _rows_of(summary, "hcpcs"))]
+                _rows_of(summary, "hcpcs")), with_workbook_twin(sizes, universe, quarter, work)]
 
     matched: dict[int, Timing] = {}
     for count in sorted(sizes["lists"], key=lambda n: n == 1_000):  # 1,000 last: it is reported
@@ -190,6 +190,7 @@ def one_quarter(sizes: dict[str, Any], universe: generate.Universe, quarter: Qua
     rows.append(Row("report (1,000-drug run, 2 xlsx)", report, report_base.seconds,
                     report_floor.seconds))
     parts = [rows[0], next(r for r in rows if r.step == "match 1,000 drugs"), rows[-1]]
+    # (the TXT-only load: what the floor reads too)
     end_to_end = Timing(sum(r.ours.seconds for r in parts), max(r.ours.peak_mb for r in parts))
     rows.append(Row("one quarter end to end", end_to_end,
                     sum(r.baseline or 0 for r in parts), sum(r.floor or 0 for r in parts),
@@ -198,6 +199,21 @@ def one_quarter(sizes: dict[str, Any], universe: generate.Universe, quarter: Qua
              "parse_floor": load_floor.seconds, "baseline_e2e": rows[-1].baseline,
              "match_10k": matched.get(10_000)}
     return rows, facts
+
+
+def with_workbook_twin(sizes: dict[str, Any], universe: generate.Universe, quarter: Quarter,
+                       work: Path) -> Row:
+    """The zips as CMS ships them (TXT and XLSX twin): the project reads the TXT and
+    cross-checks the workbook (calamine); the baseline reads the workbook with openpyxl."""
+    zips = generate.write_release(universe, quarter, work / "twin-zips", with_xlsx=True,
+                                  crosswalk_rows=sizes["crosswalk"], pricing_rows=sizes["pricing"])
+    settings = Settings(data_dir=work / "twin")
+    archive(settings, quarter, zips)
+    _, ours = timed(lambda: load_one(settings, quarter))
+    with duckdb.connect(str(work / "baseline-twin.duckdb")) as con:
+        _, base = timed(lambda: baseline.load_release(zips, con, str(quarter), workbook=True))
+    return Row("  same, zip with the XLSX twin", ours, base.seconds, None,
+               "baseline reads the workbook with openpyxl")
 
 
 def backfill(sizes: dict[str, Any], universe: generate.Universe, work: Path) -> tuple[Row, float]:
@@ -312,8 +328,8 @@ def main() -> None:
     newest = quarters[-1]
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
-        print(f"{os.cpu_count()} cores; inputs: {len(universe.release(newest)):,} codes in "
-              f"{newest}, {sizes['crosswalk']:,} crosswalk rows, {sizes['pricing']:,} payment "
+        print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}; inputs: "
+              f"{len(universe.release(newest)):,} codes in {newest}, {sizes['crosswalk']:,} crosswalk rows, {sizes['pricing']:,} payment "
               f"limits, lists of {', '.join(f'{n:,}' for n in sizes['lists'])} drugs, "
               f"{len(quarters)} quarters {quarters[0]}..{newest}", flush=True)
         rows, facts = one_quarter(sizes, universe, newest, work)
@@ -324,7 +340,8 @@ def main() -> None:
         print_table(rows)
         print_targets(facts, backfill_seconds, len(quarters))
         print("\nseconds: wall clock, one run each; peak MB: resident-memory growth over the "
-              "step's start, sampled every 5 ms; x floor = ours / floor")
+              "step's start, sampled every 5 ms; x floor = ours / floor; load average now "
+              f"{os.getloadavg()[0]:.2f} (other work on the machine inflates every figure)")
         if args.profile:
             profile(facts, newest, work)
         if not args.skip_prefect:
