@@ -95,13 +95,17 @@ def draw_universe(quarters: list[Quarter], codes: int = 9_000, drug_codes: int =
         added = 0
         if position < newcomers and not code.is_modifier and code.code not in NOC:
             added = 1 + position // added_per_quarter
-        ended = rng.randrange(added + 1, span) if rng.random() < 0.01 and added + 1 < span else None
-        revised = rng.randrange(added + 1, span) if rng.random() < 0.01 and added + 1 < span else None
+        ended, revised = _later_event(rng, added, span), _later_event(rng, added, span)
         drawn.append(Drawn(code, added, ended, revised, generic, brand))
     ndcs = {item.code.code: [f"{rng.randint(10000, 99999)}-{rng.randint(0, 9999):04d}-"
                              f"{rng.randint(0, 99):02d}" for _ in range(rng.randint(1, 6))]
             for item in drawn if item.generic}
     return Universe(tuple(quarters), tuple(drawn), ndcs)
+
+
+def _later_event(rng: random.Random, added: int, span: int) -> int | None:
+    """A release after the code's first one, for 1% of codes (an end or a revision)."""
+    return rng.randrange(added + 1, span) if rng.random() < 0.01 and added + 1 < span else None
 
 
 def _modifier(rng: random.Random, index: int) -> tuple[cms.HcpcsCode, str, str]:
@@ -195,7 +199,8 @@ def write_release(universe: Universe, quarter: Quarter, folder: Path,
     """Write one quarter's zips under `folder`; kind -> path (for download overrides)."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = {}
-    for kind, payload in release_zips(universe, quarter, **options).items():  # type: ignore[arg-type]
+    zips = release_zips(universe, quarter, **options)  # type: ignore[arg-type]
+    for kind, payload in zips.items():
         paths[kind] = folder / f"{quarter.slug}-{kind.replace('_', '-')}.zip"
         paths[kind].write_bytes(payload)
     return paths

@@ -328,9 +328,10 @@ def main() -> None:
     newest = quarters[-1]
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
+        lists = ", ".join(f"{n:,}" for n in sizes["lists"])
         print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}; inputs: "
-              f"{len(universe.release(newest)):,} codes in {newest}, {sizes['crosswalk']:,} crosswalk rows, {sizes['pricing']:,} payment "
-              f"limits, lists of {', '.join(f'{n:,}' for n in sizes['lists'])} drugs, "
+              f"{len(universe.release(newest)):,} codes in {newest}, {sizes['crosswalk']:,} "
+              f"crosswalk rows, {sizes['pricing']:,} payment limits, lists of {lists} drugs, "
               f"{len(quarters)} quarters {quarters[0]}..{newest}", flush=True)
         rows, facts = one_quarter(sizes, universe, newest, work)
         records = _records(facts["zips"]["hcpcs"])

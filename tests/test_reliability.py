@@ -20,7 +20,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 import zipfile
 from dataclasses import replace
 from datetime import date
