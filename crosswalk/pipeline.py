@@ -19,7 +19,7 @@ import hashlib
 import json
 import os
 import time
-from collections import Counter
+from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -337,9 +337,11 @@ def backfill(settings: Settings, quarters: Sequence[Quarter], *,
              submit: Submit | None = None) -> list["LoadSummary"]:
     """Load many releases: parse in parallel, write one at a time in quarter order.
 
-    DuckDB allows one writer, and quarter order keeps load run ids in release order. `submit`
-    runs a step in the background and returns something with `.result()`: a thread pool by
-    default, Prefect's task runner in flows/backfill.py.
+    DuckDB allows one writer, and quarter order keeps load run ids in release order. Parsing
+    runs at most BACKFILL_WORKERS releases ahead of the writer, so memory holds a few parsed
+    releases, not the whole archive. `submit` runs a step in the background and returns
+    something with `.result()`: a thread pool by default, Prefect's task runner in
+    flows/backfill.py.
     """
     if submit is None:
         with ThreadPoolExecutor(max_workers=BACKFILL_WORKERS) as pool:
@@ -348,8 +350,14 @@ def backfill(settings: Settings, quarters: Sequence[Quarter], *,
     ordered = sorted(quarters)
     with run_lock(settings, wait_seconds):
         loaded = {q: steps.loaded_versions(settings, q, wait_seconds) for q in ordered}
-        pending = [submit(steps.parse_release, settings, q, loaded[q]) for q in ordered]
-        return [steps.write_release(settings, job.result(), wait_seconds) for job in pending]
+        pending: deque[_Pending] = deque()
+        summaries = []
+        for position, quarter in enumerate(ordered):
+            pending.append(submit(steps.parse_release, settings, quarter, loaded[quarter]))
+            while pending and (len(pending) > BACKFILL_WORKERS or position == len(ordered) - 1):
+                summaries.append(steps.write_release(settings, pending.popleft().result(),
+                                                     wait_seconds))
+        return summaries
 
 
 # ---------------------------------------------------------------------------------------------

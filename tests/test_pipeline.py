@@ -298,3 +298,27 @@ def test_two_concurrent_runs_take_turns_and_both_finish(cms_mirror, tmp_path):
     assert [status for (status,) in statuses] == ["loaded", "unchanged"]
     assert table_rows(settings, "SELECT count(*) FROM match_runs")[0][0] == 2
     assert len(cms_mirror.downloads()) == 3  # the second run found every file unchanged
+
+
+def test_backfill_parses_only_a_few_releases_ahead_of_the_writer(mirror_settings, cms_mirror):
+    quarters = [Quarter(2024, 4), Quarter(2025, 1), Quarter(2025, 2), Q3, Q4]
+    for quarter in quarters:
+        cms_mirror.publish_quarter(quarter)
+        pipeline.download(mirror_settings, quarter)
+    events: list[tuple[str, str]] = []
+
+    def parse(settings, quarter, loaded):
+        events.append(("parse", str(quarter)))
+        return pipeline.parse_release(settings, quarter, loaded)
+
+    def write(settings, parsed, wait_seconds):
+        events.append(("write", str(parsed.quarter)))
+        return pipeline.write_release(settings, parsed, wait_seconds)
+
+    steps = pipeline.PLAIN_STEPS._replace(parse_release=parse, write_release=write)
+    loads = pipeline.backfill(mirror_settings, quarters[::-1], steps=steps)
+    assert [str(load.quarter) for load in loads] == [str(q) for q in quarters]
+    assert [q for what, q in events if what == "write"] == [str(q) for q in quarters]
+    ahead = [sum(1 if what == "parse" else -1 for what, _ in events[:i + 1])
+             for i in range(len(events))]
+    assert 2 <= max(ahead) <= pipeline.BACKFILL_WORKERS + 1  # parallel, yet bounded
