@@ -198,15 +198,26 @@ def as_text(frame: pd.DataFrame, columns: list[str] | tuple[str, ...]) -> pd.Dat
     return frame
 
 
+# Medicare began in 1966 and no CMS file dates a code past this century: anything outside
+# is a corrupted field (year 0001, 9999), refused rather than loaded as a real date.
+PLAUSIBLE_DATES = (pd.Timestamp("1965-01-01"), pd.Timestamp("2099-12-31"))
+
+
 def parse_yyyymmdd(table: Table, column: str) -> pd.Series:
     """YYYYMMDD text to dates; blank or all zeros is missing; anything else is a BadInput."""
     raw = table.frame[column].str.strip()
     blank = raw.eq("") | raw.str.fullmatch(r"0+")
-    parsed = pd.to_datetime(raw.where(~blank), format="%Y%m%d", errors="coerce")
+    eight_digits = raw.str.fullmatch(r"\d{8}").fillna(False).astype(bool)
+    parsed = pd.to_datetime(raw.where(~blank & eight_digits), format="%Y%m%d", errors="coerce")
     bad = parsed.isna() & ~blank
     if bad.any():
         first = bad.idxmax()
         raise table.fail(f"{raw[first]!r} is not a date (expected YYYYMMDD)", first, column)
+    implausible = ~parsed.isna() & ~parsed.between(*PLAUSIBLE_DATES)
+    if implausible.any():
+        first = implausible.idxmax()
+        raise table.fail(f"{raw[first]!r} is out of range: Medicare dates fall between "
+                         f"{PLAUSIBLE_DATES[0]:%Y} and {PLAUSIBLE_DATES[1]:%Y}", first, column)
     return parsed.astype("datetime64[s]")
 
 
