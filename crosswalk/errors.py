@@ -6,11 +6,17 @@ the database).
 
 from __future__ import annotations
 
+from crosswalk.redaction import redact
+
 
 class CrosswalkError(Exception):
     """Base class: an error whose message is meant for the person running the tool."""
 
     exit_code = 1
+
+    def __str__(self) -> str:
+        # messages reach terminals, logs and Prefect: never with a URL's password or token
+        return redact(super().__str__())
 
 
 class BadInput(CrosswalkError):

@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO, Iterator, Mapping
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -34,6 +35,7 @@ from crosswalk import __version__, sources
 from crosswalk.archive import read_member, verify_zip, zip_members
 from crosswalk.errors import BadInput, SourceUnavailable
 from crosswalk.quarters import Quarter
+from crosswalk.redaction import redact, redact_library_logs
 from crosswalk.settings import Settings
 
 try:
@@ -88,11 +90,11 @@ class FetchResult:
     def describe(self) -> str:
         """The line the CLI prints: what landed (file, size, hash) and which posting and why."""
         if self.entry is None:
-            return f"{self.kind:<13} {self.status:<11} {self.reason}"
+            return redact(f"{self.kind:<13} {self.status:<11} {self.reason}")
         entry = self.entry
         line = (f"{self.kind:<13} {self.status:<11} {entry.file_name}  {entry.bytes:,} bytes  "
                 f"sha256 {entry.sha256[:12]}  {self.reason}")
-        return "; ".join((line, *self.notes))
+        return redact("; ".join((line, *self.notes)))
 
 
 class _CappedRetry(Retry):
@@ -103,6 +105,25 @@ class _CappedRetry(Retry):
         return None if seconds is None else min(seconds, MAX_RETRY_AFTER)
 
 
+redact_library_logs("urllib3.connectionpool", "urllib3.util.retry")
+
+
+class _SameHostSession(requests.Session):
+    """Follows a redirect only on the host it was sent to (http -> https allowed): a listed
+    CMS file must come from the configured host, never from wherever a redirect points."""
+
+    def get_redirect_target(self, resp: requests.Response) -> str | None:
+        target = super().get_redirect_target(resp)
+        if target is None:
+            return None
+        here, there = urlsplit(resp.url), urlsplit(urljoin(resp.url, target))
+        if there.hostname != here.hostname or (there.port != here.port
+                                               and there.scheme == here.scheme):
+            raise SourceUnavailable(f"{redact(resp.url)} redirects to another host "
+                                    f"({there.hostname}); not followed")
+        return target
+
+
 def make_session(settings: Settings) -> requests.Session:
     """A session that retries 429/5xx and connection errors with backoff and Retry-After."""
     retry = _CappedRetry(total=settings.retries, connect=settings.retries,
@@ -110,7 +131,7 @@ def make_session(settings: Settings) -> requests.Session:
                          backoff_factor=settings.backoff_factor, status_forcelist=RETRY_STATUSES,
                          allowed_methods=frozenset({"GET"}), respect_retry_after_header=True,
                          raise_on_status=False)
-    session = requests.Session()
+    session = _SameHostSession()
     session.headers["User-Agent"] = USER_AGENT  # a CMS CDN refuses default agents
     adapter = HTTPAdapter(max_retries=retry)
     session.mount("http://", adapter)
@@ -212,7 +233,8 @@ def _fetch_posting(posting: sources.Posting, settings: Settings, session: reques
 
 def _fetch_once(posting: sources.Posting, settings: Settings, session: requests.Session,
                 show: bool, label: str) -> FetchResult:
-    known = _latest(read_manifest(settings), posting.kind, posting.quarter, url=posting.url)
+    known = _latest(read_manifest(settings), posting.kind, posting.quarter,
+                    url=redact(posting.url))
     # identity: the bytes on disk are the bytes CMS posted, and Content-Length counts them
     headers = {"Accept-Encoding": "identity", **_conditional_headers(known)}
     response = _get(session, posting.url, settings, label, headers)
@@ -376,11 +398,12 @@ def _place(temp: Path, digest: str, size: int, origin: _Origin, headers: Mapping
         os.replace(temp, target)
     entry = ManifestEntry(
         sha256=digest, source_kind=origin.kind, quarter=str(origin.quarter),
-        file_name=origin.file_name, url=origin.url, link_text=origin.link_text,
+        file_name=origin.file_name, url=origin.url and redact(origin.url),
+        link_text=origin.link_text,
         http_date=headers.get("Date"), last_modified=headers.get("Last-Modified"),
         etag=headers.get("ETag"), bytes=size,
         fetched_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        archive_path=str(target.resolve()), picked_reason=origin.reason)
+        archive_path=str(target.resolve()), picked_reason=redact(origin.reason))
     with settings.manifest_path.open("a", encoding="utf-8") as stream:
         stream.write(json.dumps(asdict(entry), ensure_ascii=False) + "\n")
     return FetchResult(origin.kind, origin.quarter, "new version" if versions else "new",
