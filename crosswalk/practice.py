@@ -232,9 +232,13 @@ def _sheet_rows(path: Path) -> tuple[list[tuple[int, list[str]]], list[BadInput]
 def _csv_rows(path: Path) -> tuple[list[tuple[int, list[str]]], list[BadInput]]:
     text = decode_csv(path.read_bytes())
     rows = list(enumerate(csv.reader(io.StringIO(text, newline="")), start=1))
-    problems = [BadInput(f"undecodable byte(s) (neither UTF-8 nor Windows-1252) in "
-                         f"{cell!r}", file=path.name, row=row_no)
-                for row_no, cells in rows for cell in cells if "\ufffd" in cell][:50]
+    header = rows[0][1] if rows else []
+    # name the cell by row and column, never quote it: notes can hold patient details
+    problems = [BadInput(f"undecodable byte(s) (neither UTF-8 nor Windows-1252) at character "
+                         f"{cell.index(chr(0xFFFD)) + 1}", file=path.name, row=row_no,
+                         field=header[column] if column < len(header) else f"column {column + 1}")
+                for row_no, cells in rows for column, cell in enumerate(cells)
+                if "\ufffd" in cell][:50]
     return rows, problems
 
 
