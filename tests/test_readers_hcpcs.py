@@ -236,6 +236,11 @@ def test_noc_codes_fold_wrapped_rows():
     assert frame.loc[1, "add_date"] == pd.Timestamp("1994-01-01")
 
 
+def test_a_noc_codes_workbook_without_rows_is_refused_by_name_and_row():
+    with pytest.raises(BadInput, match=r"NOC codes_OCT2025.xlsx, row 3: no NOC codes"):
+        read_noc_codes(noc_codes_xlsx("2025Q4", []), "NOC codes_OCT2025.xlsx")
+
+
 def test_transaction_report_txt():
     data = transaction_report_txt([("L6034", "Add"), ("C9088", "Discontinued"),
                                    ("JW", "No change")])

@@ -181,6 +181,8 @@ def read_noc_codes(data: bytes, name: str) -> pd.DataFrame:
     """`NOC codes_<MON><YYYY>.xlsx`: wrapped descriptions (a second row with the same code
     and no dates, as J7192/J7195 in Jul 2025) are folded into one row per code."""
     table = locate(workbook_grid(data, name), NOC_CODES)
+    if table.frame.empty:  # a NOC list always holds J3590 and its family: the file is broken
+        raise BadInput("no NOC codes below the header", file=name, row=table.header_line)
     frame = table.frame.apply(clean_text)
     code = frame["code"].str.upper()
     undated = frame["add_date"].isna() & frame["term_date"].isna()
