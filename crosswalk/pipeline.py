@@ -127,10 +127,18 @@ def loaded_versions(settings: Settings, quarter: Quarter,
 
 def parse_release(settings: Settings, quarter: Quarter,
                   loaded: Mapping[str, str]) -> "ParsedRelease":
-    """Read the archived files of a release (no database): the slow, parallel-safe half."""
+    """Read the archived files of a release (no database): the slow, parallel-safe half.
+
+    A file that fails to parse is recorded in load_runs before the error goes on up.
+    """
     from crosswalk import warehouse
 
-    return warehouse.parse_quarter(settings, quarter, loaded)
+    started = datetime.now(timezone.utc)
+    try:
+        return warehouse.parse_quarter(settings, quarter, loaded)
+    except Exception as error:
+        warehouse.record_failed_load(settings, quarter, started, error)
+        raise
 
 
 def write_release(settings: Settings, parsed: "ParsedRelease",

@@ -199,14 +199,21 @@ def load_quarter(settings: Settings, quarter: Quarter | str,
     try:
         parsed = parse_quarter(settings, quarter, loaded)
     except Exception as error:
-        try:
-            with open_writer(settings, wait_seconds) as con:
-                _record_failure(con, quarter, started, error)
-        except Busy as busy:  # the reason the load failed matters more than its record
-            error.add_note(f"(the failed run could not be recorded in load_runs: {busy})")
+        record_failed_load(settings, quarter, started, error, wait_seconds)
         raise
     with open_writer(settings, wait_seconds) as con:
         return write_release(con, parsed, started=started)
+
+
+def record_failed_load(settings: Settings, quarter: Quarter, started: datetime,
+                       error: Exception, wait_seconds: float = DEFAULT_WAIT_SECONDS) -> None:
+    """Note in load_runs that a release failed to parse, so an analyst sees the failure and
+    its file/line/field message beside the successful loads."""
+    try:
+        with open_writer(settings, wait_seconds) as con:
+            _record_failure(con, quarter, started, error)
+    except Busy as busy:  # the reason the load failed matters more than its record
+        error.add_note(f"(the failed run could not be recorded in load_runs: {busy})")
 
 
 def load_archive(settings: Settings,

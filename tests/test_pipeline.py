@@ -228,6 +228,25 @@ def test_bad_rows_of_the_drug_list_are_named_in_the_summary(mirror_settings, cms
     assert f"- {summary.outcome.problems[0]}" in markdown and "row 3" in markdown
 
 
+def test_a_file_that_fails_to_parse_is_recorded_as_a_failed_load(mirror_settings, cms_mirror):
+    paths = cms_mirror.publish_quarter(Q4)
+    cms_mirror.put(paths["asp_pricing"], zip_of({"section 508 version of October 2025 ASP "
+                                                 "Pricing File 091725.csv": b"not,a,pricing,file\r\n"}))
+    with pytest.raises(BadInput) as raised:
+        pipeline.run_quarter(mirror_settings, Q4)
+    failed = table_rows(mirror_settings, "SELECT status, message FROM load_runs")
+    assert failed == [("failed", str(raised.value))]
+    assert table_rows(mirror_settings, "SELECT count(*) FROM hcpcs_codes") == [(0,)]
+
+
+def zip_of(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, body in members.items():
+            archive.writestr(name, body)
+    return buffer.getvalue()
+
+
 def test_a_missing_drug_list_is_refused_before_anything_runs(mirror_settings, cms_mirror, tmp_path):
     cms_mirror.publish_quarter(Q4)
     with pytest.raises(BadInput, match="not found"):
