@@ -71,11 +71,6 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def not_built(issue: str) -> None:
-    click.echo(f"not built yet: arrives with the issue {issue!r}", err=True)
-    sys.exit(1)
-
-
 @click.group(epilog=EPILOG)
 @click.version_option(package_name="hcpcs-crosswalk")
 def main() -> None:
