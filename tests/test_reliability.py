@@ -238,24 +238,20 @@ def test_a_faulty_cms_file_is_refused_whole_and_the_database_is_unchanged(
     assert (status, message) == ("failed", str(problem))
 
 
-@pytest.mark.xfail(strict=True, reason="BUG readers/sheets.py parse_yyyymmdd: pandas "
-                   "format='%Y%m%d' accepts 7 digits ('2025013 ' reads as 2025-01-03)")
-def test_a_date_with_a_digit_missing_is_refused(first_run, cms_mirror):
+@pytest.mark.parametrize("printed, complaint", [
+    pytest.param("2025013", "is not a date", id="a-digit-missing"),  # pandas read it as Jan 3
+    pytest.param("00010101", "out of range", id="year-0001"),
+    pytest.param("29991231", "out of range", id="year-2999"),
+])
+def test_a_date_no_cms_file_can_hold_is_refused(first_run, cms_mirror, printed, complaint):
     settings, paths = first_run
-    cms_mirror.put(paths["hcpcs"], dated("2025013"))
+    cms_mirror.put(paths["hcpcs"], dated(printed))
     pipeline.download(settings, Q4)
-    with pytest.raises(BadInput, match="add_date"):
+    before = database_state(settings)
+    with pytest.raises(BadInput, match=complaint) as raised:
         warehouse.load_quarter(settings, Q4)
-
-
-@pytest.mark.xfail(strict=True, reason="BUG readers/hcpcs.py: no plausible-range check on "
-                   "HCPCS dates (HCPCS began in the 1980s); year 0001 loads as an add date")
-def test_a_date_before_hcpcs_existed_is_refused(first_run, cms_mirror):
-    settings, paths = first_run
-    cms_mirror.put(paths["hcpcs"], dated("00010101"))
-    pipeline.download(settings, Q4)
-    with pytest.raises(BadInput, match="add_date"):
-        warehouse.load_quarter(settings, Q4)
+    assert raised.value.field == "add_date" and raised.value.row is not None
+    assert database_state(settings)["hcpcs_codes"] == before["hcpcs_codes"]
 
 
 def test_tolerated_drift_loads_the_same_rows(first_run, cms_mirror):
