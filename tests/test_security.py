@@ -137,9 +137,6 @@ def test_no_password_or_patient_detail_in_logs_or_printed_output(secret_run):
         assert secret not in printed
 
 
-@pytest.mark.xfail(strict=True, reason="BUG crosswalk/fetch.py: the manifest (and so "
-                   "source_files and the workbook's Summary) records URLs with their "
-                   "user:password@ and token query parameter; the printed pick reason too")
 def test_no_password_or_token_in_the_manifest_database_workbooks_or_printed_urls(secret_run):
     settings, printed = secret_run
     recorded = printed + settings.manifest_path.read_text(encoding="utf-8")
@@ -152,8 +149,6 @@ def test_no_password_or_token_in_the_manifest_database_workbooks_or_printed_urls
     assert PASSWORD not in recorded and TOKEN not in recorded
 
 
-@pytest.mark.xfail(strict=True, reason="BUG crosswalk/fetch.py: SourceUnavailable messages "
-                   "(printed by the CLI, kept in Prefect) quote the URL with its password")
 def test_an_unreachable_file_is_named_without_the_password(cms_mirror, settings):
     paths = cms_mirror.publish_quarter(Q4)
     cms_mirror.fault(paths["hcpcs"], "500")
@@ -164,9 +159,6 @@ def test_an_unreachable_file_is_named_without_the_password(cms_mirror, settings)
     assert "HTTP 500" in str(raised.value) and PASSWORD not in str(raised.value)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG crosswalk/practice.py _csv_rows: the "
-                   "undecodable-bytes problem quotes the whole cell (patient notes reach the "
-                   "terminal and the Prefect summary) and names no field")
 def test_an_undecodable_notes_cell_is_named_by_row_and_field_not_by_its_text(tmp_path):
     from crosswalk import practice
 
@@ -218,8 +210,6 @@ class RedirectingFront:
         self.server.server_close()
 
 
-@pytest.mark.xfail(strict=True, reason="BUG crosswalk/fetch.py: requests follows a redirect "
-                   "to any host, so a listed file can be fetched from another host")
 def test_a_redirect_to_another_host_is_not_followed(cms_mirror, settings):
     paths = cms_mirror.publish_quarter(Q4)
     with CmsMirror() as elsewhere:
