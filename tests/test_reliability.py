@@ -341,14 +341,13 @@ def release_consistency(settings: Settings) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("killed_in", [2, 8])
+@pytest.mark.parametrize("killed_in", [2, 4])
 def test_a_backfill_killed_with_sigkill_mid_write_leaves_whole_releases(mirror_settings,
                                                                          cms_mirror, killed_in):
-    """A real SIGKILL from outside while the Nth release's rows are being inserted (the child
+    """A real SIGKILL from outside while the Nth of 4 releases is being inserted (the child
     pauses at warehouse's documented crash point so the kill lands inside the transaction):
     the releases committed before it are whole, the Nth left no trace, the next run completes."""
-    quarters = [Quarter(2024, 1), Quarter(2024, 2), Quarter(2024, 3), Quarter(2024, 4),
-                Quarter(2025, 1), Quarter(2025, 2), Quarter(2025, 3), Q4]
+    quarters = [Quarter(2025, 1), Quarter(2025, 2), Quarter(2025, 3), Q4]
     for quarter in quarters:
         cms_mirror.publish_quarter(quarter)
         pipeline.download(mirror_settings, quarter)
@@ -384,7 +383,7 @@ def test_a_backfill_killed_with_sigkill_mid_write_leaves_whole_releases(mirror_s
         ["unchanged"] * (killed_in - 1) + ["loaded"] * (len(quarters) - killed_in + 1))
     assert release_consistency(mirror_settings) == []
     with warehouse.open_writer(mirror_settings) as con:
-        assert con.execute("SELECT count(DISTINCT quarter) FROM hcpcs_codes").fetchone()[0] == 8
+        assert con.execute("SELECT count(DISTINCT quarter) FROM hcpcs_codes").fetchone()[0] == 4
 
 
 def test_a_load_and_a_run_at_the_same_time_both_finish(first_run, cms_mirror):
