@@ -317,10 +317,25 @@ def export_tables(con: duckdb.DuckDBPyConnection, run: MatchRun, folder: Path,
     for stem, name in EXPORTS.items():
         path = folder / f"{stem}-{run.quarter}.{export_format}"
         select = _sql_text(name)
+        params = _named(select, run.params)
+        if export_format == "csv":
+            select = _csv_safe(con, select, params)
         con.execute(f"COPY ({select}) TO $export_path ({options})",
-                    {**_named(select, run.params), "export_path": str(path)})
+                    {**params, "export_path": str(path)})
         written.append(path)
     return written
+
+
+def _csv_safe(con: duckdb.DuckDBPyConnection, select: str, params: Mapping[str, Any]) -> str:
+    """`select` with every text column passed through csv_text: a csv is double-clicked into
+    Excel as often as it is read by pandas, so formula-looking text must not run there.
+    Parquet keeps the raw values (typed analyst data no spreadsheet opens)."""
+    columns = con.execute(f"DESCRIBE ({select})", params).fetchall()
+    texts = [name for name, kind, *_ in columns if kind == "VARCHAR"]
+    if not texts:
+        return select
+    replaced = ", ".join(f'csv_text("{name}") AS "{name}"' for name in texts)
+    return f"SELECT * REPLACE ({replaced}) FROM ({select})"
 
 
 def query(con: duckdb.DuckDBPyConnection, name: str,

@@ -93,18 +93,25 @@ def test_formula_text_is_inert_in_every_workbook_sheet(mirror_settings, cms_mirr
     assert '=HYPERLINK("http://evil.example","Briumvi")' in shown
 
 
-def test_csv_exports_keep_the_text_exactly_as_given(mirror_settings, cms_mirror, tmp_path):
-    """Documented choice (docs/reliability.md): csv and parquet exports are analyst data and
-    hold values unchanged, so joins and counts on them are right; the xlsx workbooks are what
-    people open in a spreadsheet, and they quote formula-looking text."""
+def test_csv_exports_quote_formula_text_and_parquet_keeps_it_raw(mirror_settings, cms_mirror,
+                                                                 tmp_path):
+    """A csv is opened in Excel by a double-click, so formula-looking text gets a leading
+    apostrophe there; parquet (typed analyst data, no spreadsheet opens it) holds raw values."""
     cms_mirror.publish_quarter(Q4)
-    pipeline.run_quarter(mirror_settings, Q4, hostile_list(tmp_path), formats=("xlsx", "csv"))
-    export = mirror_settings.reports_dir / "2025Q4" / "crosswalk-2025Q4.csv"
+    pipeline.run_quarter(mirror_settings, Q4, hostile_list(tmp_path),
+                         formats=("xlsx", "csv", "parquet"))
+    folder = mirror_settings.reports_dir / "2025Q4"
     with duckdb.connect() as con:
-        names = {name for (name,) in con.execute(
-            "SELECT drug_name FROM read_csv($p, all_varchar = true)", {"p": str(export)}
-        ).fetchall()}
-    assert {"=1+1", "@rituximab-arrx", "ublituximab-xiiy"} <= names
+        def names(source: str) -> set[str]:
+            return {name for (name,) in con.execute(f"SELECT drug_name FROM {source}",
+                                                    {"p": str(folder / ("crosswalk-2025Q4." +
+                                                     source.split("(")[0].split("_")[1]))}
+                                                    ).fetchall()}
+        in_csv = names("read_csv($p, all_varchar = true)")
+        in_parquet = names("read_parquet($p)")
+    assert {"'=1+1", "'@rituximab-arrx", "ublituximab-xiiy"} <= in_csv
+    assert not any(name.startswith(FORMULA_STARTS) for name in in_csv)
+    assert {"=1+1", "@rituximab-arrx", "ublituximab-xiiy"} <= in_parquet
 
 
 # ---------------------------------------------------------------------------------------------
