@@ -52,6 +52,11 @@ data_dir_option = click.option(
 cms_url_option = click.option(
     "--cms-url", metavar="URL",
     help=f"Base URL every CMS link derives from [env CROSSWALK_CMS_URL; default {DEFAULT_CMS_URL}].")
+url_option = click.option(
+    "--url", "urls", multiple=True, metavar="KIND=URL|PATH",
+    help="Skip discovery for one file kind (hcpcs, asp_pricing, asp_crosswalk, noc_pricing, "
+         "noc_crosswalk): an explicit URL (e.g. through a proxy) or a file already "
+         "downloaded. Repeatable.")
 drugs_option = click.option(
     "--drugs", type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Practice drug list, CSV or XLSX (see `crosswalk drugs check --help`).")
@@ -80,9 +85,7 @@ def main() -> None:
 
 @main.command()
 @quarter_option
-@click.option("--url", "urls", multiple=True, metavar="KIND=URL|PATH",
-              help="Skip discovery for one file kind (hcpcs, asp_pricing, asp_crosswalk, "
-                   "noc_pricing, noc_crosswalk): an explicit URL or a local file. Repeatable.")
+@url_option
 @cms_url_option
 @data_dir_option
 @reports_errors
@@ -216,13 +219,15 @@ def _prefect_ready(settings: Any, wait_seconds: float | None = None) -> None:
 @main.command()
 @quarter_option
 @drugs_option
+@url_option
 @cms_url_option
 @data_dir_option
 @wait_option
 @no_prefect_option
 @reports_errors
-def run(quarter: Quarter | None, drugs: Path | None, cms_url: str | None,
-        data_dir: Path | None, wait_seconds: float, no_prefect: bool) -> None:
+def run(quarter: Quarter | None, drugs: Path | None, urls: tuple[str, ...],
+        cms_url: str | None, data_dir: Path | None, wait_seconds: float,
+        no_prefect: bool) -> None:
     """Download, load, match and report one release end to end.
 
     \b
@@ -236,16 +241,21 @@ def run(quarter: Quarter | None, drugs: Path | None, cms_url: str | None,
     """
     from crosswalk import pipeline
 
+    from crosswalk.fetch import parse_overrides
+
     settings = load_settings(data_dir=data_dir, cms_url=cms_url)
+    overrides = parse_overrides(urls)
     if no_prefect:
-        summary = pipeline.run_quarter(settings, quarter, drugs, wait_seconds=wait_seconds)
+        summary = pipeline.run_quarter(settings, quarter, drugs, overrides=overrides,
+                                       wait_seconds=wait_seconds)
     else:
         _prefect_ready(settings, wait_seconds)
         from flows.quarterly_update import quarterly_update
 
         summary = quarterly_update(
             quarter=str(quarter) if quarter else None, drugs=str(drugs) if drugs else None,
-            cms_url=settings.cms_url, data_dir=str(settings.data_dir), wait_seconds=wait_seconds)
+            cms_url=settings.cms_url, data_dir=str(settings.data_dir), urls=list(urls),
+            wait_seconds=wait_seconds)
     click.echo(summary.describe())
 
 

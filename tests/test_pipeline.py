@@ -25,6 +25,7 @@ from crosswalk.cli import main
 from crosswalk.errors import BadInput, Busy
 from crosswalk.quarters import Quarter
 from crosswalk.settings import EXAMPLE_DRUGS, Settings
+from mirror import standard_zip
 
 Q3, Q4 = Quarter(2025, 3), Quarter(2025, 4)
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -302,6 +303,22 @@ def test_crosswalk_run_no_prefect_writes_the_workbooks(cms_mirror, tmp_path):
     assert example_drug_names() & set(workbook_values(workbooks[1]))
     assert (data_dir / "crosswalk.duckdb").is_file()
     assert not (data_dir / "prefect").exists()  # --no-prefect: Prefect never started
+
+
+def test_crosswalk_run_takes_a_file_already_downloaded_instead_of_discovering_it(cms_mirror,
+                                                                                  tmp_path):
+    cms_mirror.publish_quarter(Q4, kinds=("hcpcs", "asp_crosswalk"))  # no pricing link posted
+    local = tmp_path / "october-2025-asp-pricing-file.zip"
+    local.write_bytes(standard_zip("asp_pricing", Q4))
+    data_dir = tmp_path / "data"
+    result = CliRunner().invoke(main, [
+        "run", "--no-prefect", "--quarter", "2025Q4", "--cms-url", cms_mirror.base_url,
+        "--data-dir", str(data_dir), "--url", f"asp_pricing={local}"])
+    assert result.exit_code == 0, result.output
+    entries = {e.source_kind: e for e in fetch.read_manifest(Settings(data_dir=data_dir))}
+    assert entries["asp_pricing"].url is None
+    assert "local file given with --url" in entries["asp_pricing"].picked_reason
+    assert (data_dir / "reports" / "2025Q4" / "noc-alerts-2025Q4.xlsx").is_file()
 
 
 def test_two_concurrent_runs_take_turns_and_both_finish(cms_mirror, tmp_path):
