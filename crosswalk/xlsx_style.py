@@ -94,8 +94,11 @@ def _put_value(cell: Cell, value: Any) -> None:
     if value is None:
         return
     if isinstance(value, str):
-        cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)[:MAX_CELL_TEXT]
-        cell.data_type = "s"  # openpyxl would make '=...' a formula
+        # What `cell.value = text` would store, without openpyxl checking again the
+        # characters just removed (a regex over every string cell); data type "s" where
+        # openpyxl would make '=...' a formula.
+        cell._value = ILLEGAL_CHARACTERS_RE.sub("", value)[:MAX_CELL_TEXT]
+        cell.data_type = "s"
     elif isinstance(value, datetime):
         cell.value = value.replace(tzinfo=None)
     else:
@@ -208,10 +211,11 @@ def fit_heights(sheet: Worksheet, columns: Sequence[Column],
     characters, 15 points a line.
     """
     header = {column.key: column.header for column in columns}
+    widths = [(column.key, _width(sheet, index), column.kind == "wrap")
+              for index, column in enumerate(columns, start=1)]  # looked up once, not per row
     for offset, record in enumerate([header, *rows]):
-        lines = max((wrapped_lines(record.get(column.key), _width(sheet, index))
-                     for index, column in enumerate(columns, start=1)
-                     if column.kind == "wrap" or offset == 0), default=1)
+        lines = max((wrapped_lines(record.get(key), width)
+                     for key, width, wraps in widths if wraps or offset == 0), default=1)
         if lines > 1:
             sheet.row_dimensions[first_row + offset].height = min(_LINE_POINTS * lines,
                                                                   MAX_ROW_POINTS)
