@@ -86,6 +86,17 @@ def test_connect_creates_tables_and_views_idempotently(settings):
             "hcpcs_history", "hcpcs_changes", "drug_codes_new", "asp_latest"} <= names
 
 
+def test_an_older_schema_is_brought_up_to_date_and_a_current_one_left_alone(settings):
+    with warehouse.connect(settings) as con:
+        con.execute("DROP VIEW hcpcs_current")  # as if an older release of the code made it
+    with warehouse.connect(settings) as con:  # same digest: nothing re-applied
+        assert "hcpcs_current" not in {name for (name,) in con.execute("SHOW TABLES").fetchall()}
+        con.execute("UPDATE schema_version SET digest = 'older code'")
+    with warehouse.connect(settings) as con:
+        assert "hcpcs_current" in {name for (name,) in con.execute("SHOW TABLES").fetchall()}
+        assert con.execute("SELECT count(*) FROM schema_version").fetchone()[0] == 1
+
+
 def test_a_second_writer_gets_busy_naming_the_database(settings):
     warehouse.connect(settings).close()
     holder = hold_database(settings, 30)
