@@ -263,11 +263,11 @@ def prefect_overhead(quarter: Quarter, zips: dict[str, Path], drugs: Path, work:
 
     _, first = timed(lambda: flow_run("prefect-first"))
     _, second = timed(lambda: flow_run("prefect-second"))
-    print(f"\nPrefect's own cost (one release, 1,000 drugs, files from local paths):")
+    print("\nPrefect's own cost (one release, 1,000 drugs, files from local paths):")
     print(f"  same steps without Prefect (pipeline.run_quarter)  {plain.seconds:6.2f} s")
     print(f"  import prefect and the flows                       {imported:6.2f} s")
     print(f"  first flow run (starts the temporary API, creates  {first.seconds:6.2f} s")
-    print(f"    its database in a fresh PREFECT_HOME)")
+    print("    its database in a fresh PREFECT_HOME)")
     print(f"  second flow run (API already up, fresh data dir)   {second.seconds:6.2f} s")
     print(f"  => temporary API start ~{first.seconds - second.seconds:.1f} s; bookkeeping per "
           f"flow run ~{second.seconds - plain.seconds:+.1f} s over the plain steps")
