@@ -133,12 +133,7 @@ def parse_release(settings: Settings, quarter: Quarter,
     """
     from crosswalk import warehouse
 
-    started = datetime.now(timezone.utc)
-    try:
-        return warehouse.parse_quarter(settings, quarter, loaded)
-    except Exception as error:
-        warehouse.record_failed_load(settings, quarter, started, error)
-        raise
+    return warehouse.parse_or_record(settings, quarter, loaded)
 
 
 def write_release(settings: Settings, parsed: "ParsedRelease",

@@ -225,24 +225,26 @@ def load_quarter(settings: Settings, quarter: Quarter | str,
     started = _now()
     with open_writer(settings, wait_seconds) as con:
         loaded = loaded_versions(con, quarter)
-    try:
-        parsed = parse_quarter(settings, quarter, loaded)
-    except Exception as error:
-        record_failed_load(settings, quarter, started, error, wait_seconds)
-        raise
+    parsed = parse_or_record(settings, quarter, loaded, wait_seconds, started)
     with open_writer(settings, wait_seconds) as con:
         return write_release(con, parsed, started=started)
 
 
-def record_failed_load(settings: Settings, quarter: Quarter, started: datetime,
-                       error: Exception, wait_seconds: float = DEFAULT_WAIT_SECONDS) -> None:
-    """Note in load_runs that a release failed to parse, so an analyst sees the failure and
-    its file/line/field message beside the successful loads."""
+def parse_or_record(settings: Settings, quarter: Quarter, loaded: Mapping[str, str],
+                    wait_seconds: float = DEFAULT_WAIT_SECONDS,
+                    started: datetime | None = None) -> ParsedRelease:
+    """parse_quarter, and when a file fails to parse, note it in load_runs (its file, line and
+    field message beside the successful loads) before the error goes on up."""
+    started = started or _now()
     try:
-        with open_writer(settings, wait_seconds) as con:
-            _record_failure(con, quarter, started, error)
-    except Busy as busy:  # the reason the load failed matters more than its record
-        error.add_note(f"(the failed run could not be recorded in load_runs: {busy})")
+        return parse_quarter(settings, quarter, loaded)
+    except Exception as error:
+        try:
+            with open_writer(settings, wait_seconds) as con:
+                _record_failure(con, quarter, started, error)
+        except Busy as busy:  # the reason the load failed matters more than its record
+            error.add_note(f"(the failed run could not be recorded in load_runs: {busy})")
+        raise
 
 
 def load_archive(settings: Settings,
