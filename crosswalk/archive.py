@@ -9,6 +9,7 @@ the file and member. Readers never extract to disk: they read members into memor
 
 from __future__ import annotations
 
+import hashlib
 import re
 import zipfile
 import zlib
@@ -22,6 +23,16 @@ from crosswalk.settings import Settings
 MAX_RATIO = 200
 RATIO_FLOOR_BYTES = 1024 * 1024  # tiny members may compress well without being a threat
 _DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file, read in chunks: the identity of every CMS file version we keep
+    and of every drug list a match run used."""
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def zip_members(path: Path, settings: Settings) -> list[zipfile.ZipInfo]:

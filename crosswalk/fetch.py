@@ -32,7 +32,7 @@ from tqdm import tqdm
 from urllib3.util.retry import Retry
 
 from crosswalk import __version__, sources
-from crosswalk.archive import read_member, verify_zip, zip_members
+from crosswalk.archive import file_sha256, read_member, verify_zip, zip_members
 from crosswalk.errors import BadInput, SourceUnavailable
 from crosswalk.quarters import Quarter
 from crosswalk.redaction import redact, redact_library_logs
@@ -392,7 +392,7 @@ def _place(temp: Path, digest: str, size: int, origin: _Origin, headers: Mapping
     folder = temp.parent
     name = Path(archive_name(origin.file_name, f"{origin.kind}-{origin.quarter}.zip"))
     target = folder / name
-    if target.exists() and _sha256(target) != digest:
+    if target.exists() and file_sha256(target) != digest:
         target = folder / f"{name.stem}.{digest[:12]}{name.suffix}"
     if not target.exists():  # else: same bytes landed before the manifest line was written
         os.replace(temp, target)
@@ -415,14 +415,6 @@ def archive_name(posted: str, fallback: str) -> str:
     and a hostile `..%2F..%2Fx.zip` must not climb out of the archive."""
     cleaned = re.sub(r"[/\\:\x00-\x1f]", "_", posted).lstrip(". ")
     return cleaned or fallback
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for chunk in _chunks(stream):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def read_manifest(settings: Settings) -> list[ManifestEntry]:

@@ -17,7 +17,6 @@ disagreeing, several live codes, or only a medium/low score all mean REVIEW.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ import pandas as pd
 from rapidfuzz import fuzz, process
 
 from crosswalk import practice, warehouse
+from crosswalk.archive import file_sha256
 from crosswalk.errors import BadInput
 from crosswalk.quarters import Quarter
 from crosswalk.settings import SQL_DIR, Settings
@@ -466,7 +466,7 @@ def save_run(con: duckdb.DuckDBPyConnection, result: Matching, drug_list: practi
     frames = {
         "run_row": pd.DataFrame([{
             "run_id": run_id, "quarter": str(result.quarter),
-            "drugs_file": str(drug_list.path), "drugs_sha256": _sha256(drug_list.path),
+            "drugs_file": str(drug_list.path), "drugs_sha256": file_sha256(drug_list.path),
             "started_at": started, "drug_count": len(drug_list.drugs),
             "comparisons": result.comparisons}]),
         "drug_rows": drug_list.drugs.assign(run_id=run_id),
@@ -558,5 +558,3 @@ def _shorten(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()

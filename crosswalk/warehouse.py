@@ -38,6 +38,7 @@ import duckdb
 import pandas as pd
 
 from crosswalk import fetch
+from crosswalk.archive import file_sha256
 from crosswalk.errors import BadInput, Busy, CrosswalkError
 from crosswalk.quarters import Quarter
 from crosswalk.settings import SQL_DIR, Settings
@@ -466,7 +467,7 @@ def _check_sha256(path: Path, expected: str) -> None:
     """Refuse a file whose bytes are not the version the manifest recorded."""
     if not path.is_file():
         raise BadInput("archived file is missing; download the quarter again", file=str(path))
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = file_sha256(path)
     if digest != expected:
         raise BadInput(f"archived file changed since download (sha256 {digest[:12]}, manifest "
                        f"says {expected[:12]}); download the quarter again", file=str(path))
