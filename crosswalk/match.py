@@ -32,6 +32,7 @@ import pandas as pd
 
 from crosswalk import practice, products, warehouse
 from crosswalk.archive import file_sha256
+from crosswalk.drug_names import DrugWords, drug_words
 from crosswalk.errors import BadInput
 from crosswalk.ndc import readings
 from crosswalk.quarters import Quarter
@@ -159,10 +160,10 @@ def match_drugs(con: duckdb.DuckDBPyConnection, quarter: Quarter,
         con, drugs, lambda: run_sql(con, "30_ndc_candidates", {"quarter": str(quarter)}).df()))
     noc = NocPrices.load(con, quarter)
     records = plain_records(drugs)
-    found = {drug["row_no"]: products.identify(catalog, _row_words(catalog, drug))
-             for drug in records}
-    evidence = {row_no: evidence_rows(row_no, hit, by_ndc.get(row_no, []), catalog)
-                for row_no, hit in found.items()}
+    words = {drug["row_no"]: _row_words(catalog, drug) for drug in records}
+    found = {row_no: products.identify(catalog, row) for row_no, row in words.items()}
+    evidence = {row_no: evidence_rows(row_no, words[row_no], hit, by_ndc.get(row_no, []),
+                                      catalog) for row_no, hit in found.items()}
     facts = code_facts(con, quarter, {c["code"] for rows in evidence.values() for c in rows})
     alerts = [decide(drug, found[drug["row_no"]], evidence[drug["row_no"]], facts, quarter,
                      noc.find(drug)) for drug in records]
@@ -186,19 +187,17 @@ def load_catalog(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> products.C
         ended_codes=[code for code, _, term_date in descriptors if term_date is not None])
 
 
-def _row_words(catalog: products.Catalog, drug: Mapping[str, Any]) -> Any:
+def _row_words(catalog: products.Catalog, drug: Mapping[str, Any]) -> DrugWords:
     return catalog.row_words(drug["drug_name"], drug.get("brand_name"),
                              route=_route(drug.get("route")))
 
 
 def _route(text: str | None) -> str | None:
-    from crosswalk.drug_names import drug_words
-
     routes = drug_words(text).routes if text else frozenset()
     return next(iter(routes)) if len(routes) == 1 else None
 
 
-def evidence_rows(row_no: int, found: products.Identification,
+def evidence_rows(row_no: int, row: DrugWords, found: products.Identification,
                   by_ndc: list[dict[str, Any]],
                   catalog: products.Catalog) -> list[dict[str, Any]]:
     """match_candidates rows for one drug: each code its NDC maps to, each name found, each
@@ -213,12 +212,11 @@ def evidence_rows(row_no: int, found: products.Identification,
         rows.append(_candidate(row_no, hit.entry, score, confidence))
     rows += [_candidate(row_no, hit.entry, _FOUND_SCORE["spelling"][0], "low")
              for hit in found.outranked]
-    words = {w.text for hit in found.found for w in hit.entry.words.words}
     for code in found.siblings:
-        entry = next(e for e in catalog.entries_for(words) if e.code == code
-                     and e.basis == products.GENERIC and words <= e.words.texts)
-        share = round(100.0 * len(words) / len(entry.words.texts), 1)
-        rows.append(_candidate(row_no, entry, share, "low"))
+        entry = catalog.generic_entry(code)
+        if entry is not None:  # the share of its generic name the row holds
+            share = len(row.texts & entry.words.texts) / len(entry.words.texts)
+            rows.append(_candidate(row_no, entry, round(100.0 * share, 1), "low"))
     return rows
 
 
@@ -352,11 +350,14 @@ def choose(found: products.Identification, evidence: list[dict[str, Any]]) -> _C
     if ndc and (named or others):
         both = ndc & (named | others)
         if both:
-            return _Choice(both, doubt=_ndc_doubt(both))
+            return _Choice(both)
         return _Choice(ndc | named, doubt=(f"conflict: the NDC maps to {_list(ndc)} but the "
                                            f"name matches {_list(named | others)}"))
     if ndc:
-        return _Choice(ndc, doubt=_ndc_doubt(ndc))
+        return _Choice(ndc)
+    if found.how == "partial":
+        return _Choice(others, doubt=f"the name on your list is only part of the names CMS "
+                                     f"gives {_list(others)}: confirm the product")
     if found.conflict:
         return _Choice(named, doubt=f"conflict: {found.conflict}")
     if found.how == "spelling":
@@ -365,10 +366,6 @@ def choose(found: products.Identification, evidence: list[dict[str, Any]]) -> _C
         return _Choice(named, others, f"your list names more than {_list(named)} covers "
                                       f"({', '.join(found.unexplained)}): confirm the product")
     return _Choice(named, others)
-
-
-def _ndc_doubt(codes: set[str]) -> str | None:
-    return f"the NDC maps to {len(codes)} codes" if len(codes) > 1 else None
 
 
 def decide(drug: Mapping[str, Any], found: products.Identification,
@@ -423,6 +420,10 @@ def _from_codes(alert: dict[str, Any], drug: Mapping[str, Any], codes: set[str],
 
 
 def _several(codes: set[str], others: set[str], evidence: list[dict[str, Any]]) -> str:
+    by_ndc = {c["code"] for c in evidence if c["basis"] == "ndc"}
+    if codes <= by_ndc and not others:
+        return (f"the NDC maps to {len(codes)} codes: {_list(codes)}; pick the one that fits "
+                "the product and route")
     if others:
         return (f"several codes carry this name ({_list(codes | others)}): add the brand, the "
                 "NDC or the full product name to your list")

@@ -140,10 +140,14 @@ class Catalog:
         chosen = {entry.entry_id: entry for word in words for entry in self.index.get(word, ())}
         return list(chosen.values())
 
-    def generic_name(self, code: str) -> DrugWords | None:
-        """The words of the code's descriptor generic name ('mosunetuzumab-axgb')."""
-        return next((entry.words for entry in self.by_code.get(code, ())
+    def generic_entry(self, code: str) -> Entry | None:
+        """The code's descriptor generic name ('mosunetuzumab-axgb' for J9350)."""
+        return next((entry for entry in self.by_code.get(code, ())
                      if entry.basis == GENERIC and entry.matched_field == DESCRIPTOR_FIELD), None)
+
+    def generic_name(self, code: str) -> DrugWords | None:
+        entry = self.generic_entry(code)
+        return entry.words if entry else None
 
     def product(self, code: str) -> frozenset[Word]:
         """The code's product: its generic name's words with their suffixes, in any order."""
@@ -307,9 +311,9 @@ def _from_found(catalog: Catalog, row: DrugWords, found: list[Found],
         result.siblings = _siblings(catalog, row, kept, set(best))
     _prefer_unrestricted(catalog, result)
     _prefer_route(catalog, row, result)
-    if any(hit.suffix_missing for hit in kept) and len(result.codes) == 1 \
-            and not result.siblings:
-        name = catalog.generic_name(result.codes[0]) or result.codes[0]
+    live = [code for code in result.codes + result.siblings if code not in catalog.ended_codes]
+    if any(hit.suffix_missing for hit in kept) and len(live) == 1 and live[0] in result.codes:
+        name = catalog.generic_name(live[0]) or live[0]
         result.notes.append(f"suffix missing on your list: {name} is the only product CMS "
                             "codes under that name")
     result.unexplained = _unexplained(catalog, row, result, set().union(*explained.values()))
