@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
-from crosswalk.drug_names import DrugWords, Word, drug_words, split_names
+from crosswalk.drug_names import DrugWords, Word, drug_words, routes_named, split_names
 
 GENERIC, BRAND = "generic_name", "brand_name"
 DESCRIPTOR_FIELD, CROSSWALK_FIELD = "hcpcs_codes.long_description", "asp_ndc_crosswalk.drug_name"
@@ -47,11 +47,12 @@ _QUALIFIER = re.compile(
 _RESTRICTED = re.compile(r"hospitali[sz]ed|covid|only for use|for use (?:as|in|with)|\besrd\b|"
                          r"dialysis|pre-exposure|prophylaxis", re.IGNORECASE)
 # Word endings of international nonproprietary names: an unexplained word ending so is a drug.
-_INN_STEM = re.compile(
-    r"(?:mab|cept|stim|grastim|ase|kin|leukin|tide|parin|vir|nib|lib|tug|fusp|gene|cel|poetin|"
-    r"ermin|plase|irsen|siran|platin|taxel|rubicin|mycin|cillin|azole|tecan|mustine|parib|"
-    r"zomib|tansine|vedotin|ozogamicin|otide|relin|tocin|pressin|lutide|glutide|prazole|"
-    r"statin|sartan|oxacin|cycline|toxin|toxina|apine|idone|afil|ciclib|degib|lisib|rsen)$")
+_INN_STEMS = tuple("""
+    mab cept stim ase kin tide parin vir nib lib tug fusp gene cel poetin ermin plase irsen
+    siran platin taxel rubicin mycin cillin azole tecan mustine parib zomib tansine vedotin
+    ozogamicin relin tocin pressin lutide prazole statin sartan oxacin cycline toxin toxina
+    apine idone afil ciclib degib lisib rsen
+""".split())
 SPELLING_CUTOFF = 85.0
 # INN prefixes that tell products apart (ado-trastuzumab emtansine, ziv-aflibercept) and that
 # lists often leave out: a name is still found without them.
@@ -205,7 +206,7 @@ def build_catalog(descriptors: Iterable[tuple[str, str]],
         words = first[code]  # read again only if a "suffix" turned out to be a CMS word
         if any(word.suffix in vocabulary for word in words.words):
             words = drug_words(generic, suffixes, vocabulary)
-        routes[code] = words.routes | drug_words(" ".join(qualifiers)).routes
+        routes[code] = words.routes | routes_named(" ".join(qualifiers))
         add(code, DESCRIPTOR_FIELD, text, words, GENERIC)
         for alias in (alias for group in groups for alias in re.split(r"/|,|\bor\b", group)):
             add(code, DESCRIPTOR_FIELD, text, drug_words(alias, suffixes, vocabulary))
@@ -398,7 +399,8 @@ def _drug_like(catalog: Catalog, row: DrugWords, explained: set[str]) -> list[st
 
 
 def _looks_like_drug(catalog: Catalog, word: Word) -> bool:
-    return bool(word.text in catalog.vocabulary or word.suffix or _INN_STEM.search(word.text))
+    return bool(word.text in catalog.vocabulary or word.suffix
+                or word.text.endswith(_INN_STEMS))
 
 
 def suffix_near_misses(catalog: Catalog, row: DrugWords) -> list[tuple[str, str]]:
