@@ -25,20 +25,21 @@ import math
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
 import duckdb
 import pandas as pd
 
-from crosswalk import practice, products, warehouse
+from crosswalk import practice, products, text_table, warehouse
 from crosswalk.archive import file_sha256
 from crosswalk.drug_names import DrugWords, routes_named
 from crosswalk.errors import BadInput
 from crosswalk.ndc import readings
 from crosswalk.quarters import Quarter
 from crosswalk.settings import SQL_DIR, Settings
+from crosswalk.text_table import shorten
 from crosswalk.verdicts import NAMES as VERDICTS
 
 _PARAMETER = re.compile(r"\$([A-Za-z_]\w*)")
@@ -88,15 +89,14 @@ class MatchOutcome:
 
     def table(self) -> str:
         """A short terminal table: drug, verdict, new code, effective date; then bad rows."""
-        rows = [("drug", "verdict", "new code", "effective")]
+        rows = []
         for alert in plain_records(self.alerts):
             code = alert["new_code"] or (alert["candidate_codes"] or "")
             verdict = alert["verdict"] + ("" if alert["active"] is not False else " (inactive)")
-            rows.append((_shorten(alert["drug_name"], 34), verdict, _shorten(code, 40),
-                         _day(alert["effective_date"])))
-        widths = [max(len(str(row[i])) for row in rows) for i in range(4)]
-        lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip()
-                 for row in rows]
+            rows.append((shorten(alert["drug_name"], 34), verdict, code,
+                         alert["effective_date"]))
+        lines = text_table.render(("drug", "verdict", "new code", "effective"), rows,
+                                  max_width=40).splitlines()
         active = self.alerts[self.alerts["active"] != False]  # noqa: E712 (pandas mask)
         counts = active["verdict"].value_counts()
         inactive = len(self.alerts) - len(active)
@@ -777,13 +777,5 @@ def _missing(value: Any) -> bool:
 
 def _num(value: float) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
-
-
-def _day(value: Any) -> str:
-    return value.isoformat() if isinstance(value, date) else ""
-
-
-def _shorten(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
