@@ -416,7 +416,25 @@ class _RawCell:
         return self.value != "" or self.kind == "str"
 
 
-class _TextCollector:
+class _Handlers:
+    """expat callbacks kept on one object, which collects what they find in `done`."""
+
+    def attach(self, parser: expat.XMLParserType) -> None:
+        parser.StartElementHandler = self.start
+        parser.EndElementHandler = self.end
+        parser.CharacterDataHandler = self.characters
+
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        raise NotImplementedError
+
+    def end(self, name: str) -> None:
+        raise NotImplementedError
+
+    def characters(self, data: str) -> None:
+        raise NotImplementedError
+
+
+class _TextCollector(_Handlers):
     """Joins the <t> texts inside each `element` (a shared string's <si>, a cell's <is>),
     leaving out phonetic guides (<rPh>)."""
 
@@ -426,11 +444,6 @@ class _TextCollector:
         self._parts: list[str] | None = None
         self._text: list[str] | None = None
         self._phonetic = False
-
-    def attach(self, parser: expat.XMLParserType) -> None:
-        parser.StartElementHandler = self.start
-        parser.EndElementHandler = self.end
-        parser.CharacterDataHandler = self.characters
 
     def start(self, name: str, _attrs: dict[str, str]) -> None:
         tag = _local(name)
@@ -457,7 +470,7 @@ class _TextCollector:
             self._text.append(data)
 
 
-class _CellReader:
+class _CellReader(_Handlers):
     """expat handlers turning a worksheet's <row>/<c> elements into `_RawCell`s.
 
     A cell without an r attribute sits right of the previous one, a row without one below
@@ -470,11 +483,6 @@ class _CellReader:
         self._cell: _RawCell | None = None
         self._text: list[str] | None = None
         self._inline = _TextCollector("is")
-
-    def attach(self, parser: expat.XMLParserType) -> None:
-        parser.StartElementHandler = self.start
-        parser.EndElementHandler = self.end
-        parser.CharacterDataHandler = self.characters
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
         tag = _local(name)
