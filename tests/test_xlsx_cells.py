@@ -143,7 +143,7 @@ def test_a_far_cell_costs_one_cell_not_the_grid() -> None:
     finally:
         tracemalloc.stop()
     assert read[-1] == (1_048_576, {16_384: "stray"}) and len(read) == 202
-    assert extent == Extent(1_048_576, 16_384, 403, "XFD1048576", "XFD1048576")
+    assert extent == Extent(1_048_576, 16_384, 403, "XFD1048576", "XFD1048576", 201, 2)
     assert extent.area == 1_048_576 * 16_384 and extent.far_cells == ["XFD1048576"]
     assert peak < 8 * 1024 * 1024, f"peak {peak:,} bytes"
 
@@ -157,44 +157,62 @@ def test_extent_counts_what_dense_readers_allocate_for() -> None:
             '<row r="9"><c r="B9" t="str"><v></v></c></row>'
             '<row r="11"><c r="A11"><f>1+1</f></c></row>')
     with XlsxBook(xlsx_parts([SheetPart("S", body)]), "b.xlsx") as book:
-        assert book.extent(0) == Extent(11, 3, 4, "A11", "C7")
+        assert book.extent(0) == Extent(11, 3, 4, "A11", "C7", 9, 2)
         empty = XlsxBook(xlsx_parts([SheetPart("E", "")]), "e.xlsx")
         assert empty.extent(0) == Extent(0, 0, 0, "", "")
 
 
-def test_the_declared_dimension_is_trusted_only_when_no_cell_escapes_it() -> None:
+@pytest.mark.parametrize(("extent", "far"), [
+    (Extent(1_048_576, 48, 9, "A1048576", "AV1", 8847, 47), ["A1048576"]),
+    (Extent(8847, 16_384, 9, "A8847", "XFD3", 8846, 48), ["XFD3"]),
+    (Extent(1_048_576, 16_384, 9, "A1048576", "XFD3", 8847, 48), ["A1048576", "XFD3"]),
+    (Extent(100, 10, 9, "J100", "J100", 90, 9), ["J100"])])
+def test_the_far_cells_are_those_standing_off_from_the_data(extent: Extent,
+                                                            far: list[str]) -> None:
+    assert extent.far_cells == far
+
+
+def test_a_box_is_proven_only_when_no_cell_escapes_it() -> None:
     table = table_rows([["a", "b", "c"]] * 20)
-    normal = xlsx_parts([SheetPart("S", table, dimension="A1:C20")])
-    stray = with_stray_cell(normal, "A1048576")
-    no_dimension = xlsx_parts([SheetPart("S", table)])
-    unreferenced = xlsx_parts([SheetPart("S", table + '<row r="21"><c><v>1</v></c></row>',
-                                         dimension="A1:C21")])
+    filler = "".join(f'<row r="{n}"><c r="A{n}"><v>1</v></c></row>' for n in range(21, 3000))
+    plain = xlsx_parts([SheetPart("S", table)])  # no <dimension>: openpyxl's write-only way
+    below = with_stray_cell(plain, "A1048576")
+    wide_late = xlsx_parts([SheetPart("S", table + filler + cells_xml({3000: {"XFD": 1}}))])
+    unreferenced = xlsx_parts([SheetPart("S", table + '<row r="21"><c><v>1</v></c></row>')])
     prefixed = xlsx_parts([SheetPart("S", table.replace('<c r="A1"', '<x:c r="A1"', 1)
-                                     .replace("</c>", "</x:c>", 1), dimension="A1:C20")])
+                                     .replace("</c>", "</x:c>", 1))])
+    lying = xlsx_parts([SheetPart("S", table, dimension="A1:A1")])
     bounds = []
-    for data in (normal, stray, no_dimension, unreferenced, prefixed):
+    for data in (plain, below, wide_late, unreferenced, prefixed, lying):
         with XlsxBook(data, "b.xlsx") as book:
-            bounds.append(book.dimension_bound(0))
-    assert bounds == [(20, 3), None, None, None, None]
+            bounds.append(book.proven_bound(0))
+    assert bounds == [(20, 3), (1_048_576, 3), None, None, None, (20, 3)]
 
 
-@settings(max_examples=150, deadline=None)
-@given(last_row=st.integers(1, 1_048_576), last_column=st.integers(1, 16_384),
+@settings(max_examples=200, deadline=None)
+@given(width=st.integers(1, 16_384), row_tag=st.integers(3000, 1_048_576),
        row=st.integers(1, 1_048_576), column=st.integers(1, 16_384))
-def test_the_dimension_check_agrees_with_arithmetic(last_row: int, last_column: int,
-                                                    row: int, column: int) -> None:
-    dimension = f"A1:{cell_ref(last_row, last_column)}"
-    body = f'<row r="{row}">{cell_xml(cell_ref(row, column), 1)}</row>'
-    with XlsxBook(xlsx_parts([SheetPart("S", body, dimension=dimension)]), "b.xlsx") as book:
-        inside = row <= last_row and column <= last_column
-        assert book.dimension_bound(0) == ((last_row, last_column) if inside else None)
+def test_the_proof_agrees_with_arithmetic(width: int, row_tag: int, row: int,
+                                          column: int) -> None:
+    """A header as wide as `width`, 64 KiB of rows, then a <row r=row_tag> holding one cell
+    whose own reference may say another row (calamine believes the cell): the box guessed
+    from the row tags and the first rows is proven exactly when it holds that cell."""
+    header = f'<row r="1">{cell_xml(cell_ref(1, width), 1)}</row>'
+    filler = "".join(f'<row r="{n}"><c r="A{n}"><v>1</v></c></row>' for n in range(2, 3000))
+    body = header + filler + f'<row r="{row_tag}">{cell_xml(cell_ref(row, column), 1)}</row>'
+    with XlsxBook(xlsx_parts([SheetPart("S", body)]), "b.xlsx") as book:
+        inside = column <= width and row <= row_tag
+        assert book.proven_bound(0) == ((row_tag, width) if inside else None)
+        if inside:
+            extent = book.extent(0)
+            assert extent.last_row <= row_tag and extent.last_column <= width
 
 
 @pytest.mark.real_samples
-def test_real_anweb_dimension_is_proven(cms_samples: Path) -> None:
+def test_real_anweb_box_is_proven(cms_samples: Path) -> None:
     path = cms_samples / "hcpcs" / "HCPC2025_OCT_ANWEB.xlsx"
     with XlsxBook(path, path.name) as book:
-        assert book.dimension_bound(0) == (8847, 48)
+        assert book.proven_bound(0) == (8847, 48)
         assert book.extent(0).area == 8847 * 48
 
 
