@@ -28,7 +28,8 @@ rows have been read.
 from __future__ import annotations
 
 import codecs
-import functools
+import itertools
+import operator
 import csv
 import difflib
 import io
@@ -37,7 +38,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from crosswalk.errors import BadInput
 from crosswalk.readers.xlsx_cells import XlsxBook
@@ -74,7 +75,9 @@ class TableFile:
     problems: list[BadInput] = field(default_factory=list)
     blank_rows: int = 0
     _records: Iterator[tuple[int, Any] | BadInput] = field(default=iter(()), repr=False)
-    _text: Callable[[Any, int], str] = field(default=lambda cells, at: "", repr=False)
+    _pick: Callable[[Any], Sequence[str]] = field(default=lambda cells: (), repr=False)
+    _unnamed: Callable[[Any], bool] = field(default=lambda cells: False, repr=False)
+    _garbled: bool = field(default=False, repr=False)  # the decoding replaced some bytes
     _close: Callable[[], None] = field(default=lambda: None, repr=False)
 
     def __enter__(self) -> TableFile:
@@ -85,50 +88,43 @@ class TableFile:
 
     def rows(self) -> Iterator[tuple[int, dict[str, str]]]:
         """(spreadsheet row number, {canonical column: text}) for each data row that holds
-        something in the mapped columns and was read cleanly; text is trimmed, NBSP as a space."""
-        last, headless = self.header_row, []
+        something in the mapped columns and was read cleanly; text is trimmed, NBSP as a space.
+
+        Written for a million-line claim export: the per-row work is C-level (itemgetter,
+        str.strip, one join to look for NBSP and replaced bytes)."""
+        names, last, headless = list(self.columns), self.header_row, 0
+        pick, unnamed, strip, header_row = self._pick, self._unnamed, str.strip, self.header_row
         try:
             for record in self._records:
-                if isinstance(record, BadInput):
+                if record.__class__ is BadInput:
                     self.problems.append(record)
                     last = max(last, record.row or last)
                     continue
                 row_no, cells = record
-                if row_no <= self.header_row:
+                if row_no <= header_row:
                     continue
-                self.blank_rows += max(0, row_no - last - 1)  # rows a workbook leaves out
+                if row_no > last + 1:
+                    self.blank_rows += row_no - last - 1  # rows a workbook leaves out
                 last = row_no
-                values = {name: self._text(cells, at).replace("\xa0", " ").strip()
-                          for name, at in self.columns.items()}
-                if not headless and self._holds_unnamed(cells):
-                    headless.append(row_no)
-                if not any(values.values()):
+                texts = tuple(map(strip, pick(cells)))
+                if not headless and unnamed(cells):
+                    headless = row_no
+                if not any(texts):
                     self.blank_rows += 1
-                elif self.encoding and (garbled := [name for name, text in values.items()
-                                                    if "\ufffd" in text]):
-                    self.problems += [self._undecodable(row_no, name, values[name])
-                                      for name in garbled]
-                else:
-                    yield row_no, values
+                    continue
+                joined = "".join(texts)
+                if "\xa0" in joined:
+                    texts = tuple(text.replace("\xa0", " ") for text in texts)
+                if self._garbled and "\ufffd" in joined:
+                    self.problems += [self._undecodable(row_no, name, text)
+                                      for name, text in zip(names, texts) if "\ufffd" in text]
+                    continue
+                yield row_no, dict(zip(names, texts))
         finally:
             self._close()
         if headless:
             self.warnings.append(f"values in columns without a header name are ignored "
-                                 f"(first in row {headless[0]})")
-
-    def _holds_unnamed(self, cells: Any) -> bool:
-        """A value under no header cell (right of the header, or under a blank one) is data
-        no column reads: worth one warning. A CSV row is checked past the header's width
-        and under its blank cells only, so a long export pays nothing per row."""
-        if isinstance(cells, dict):
-            return any(at not in self.header and self._text(cells, at).strip() for at in cells)
-        width = max(self.header) + 1
-        return (any(cell.strip() for cell in cells[width:])
-                or any(cells[at].strip() for at in self._blank_header if at < len(cells)))
-
-    @functools.cached_property
-    def _blank_header(self) -> list[int]:
-        return [at for at in range(max(self.header)) if at not in self.header]
+                                 f"(first in row {headless})")
 
     def _undecodable(self, row_no: int, name: str, text: str) -> BadInput:
         # name the cell by row and column, never quote it: notes can hold patient details
@@ -251,9 +247,14 @@ def _open_xlsx(path: Path, columns: _Columns) -> TableFile:
                                        + ", ".join(looked))
                 records = ((row_no, {column - 1: value for column, value in cells.items()})
                            for row_no, cells in rows)  # positions from 0, as a CSV's
-                return TableFile(path, mapped, header, header_row, sheet=info.name,
-                                 warnings=warnings, _records=records, _text=_xlsx_cell,
-                                 _close=book.close)
+                positions = list(mapped.values())
+                return TableFile(
+                    path, mapped, header, header_row, sheet=info.name, warnings=warnings,
+                    _records=records,
+                    _pick=lambda cells: [_xlsx_text(cells.get(at)) for at in positions],
+                    _unnamed=lambda cells: any(at not in header and _xlsx_text(value).strip()
+                                               for at, value in cells.items()),
+                    _close=book.close)
             rows.close()
             lacking = ", ".join(columns.missing(mapped))
             looked.append(f"{info.name!r} ({f'no {lacking} column' if header else 'empty'})")
@@ -275,10 +276,6 @@ def _xlsx_header(rows: Iterator[tuple[int, dict[int, Any]]]) -> tuple[int, dict[
     return 1, {}
 
 
-def _xlsx_cell(cells: dict[int, Any], at: int) -> str:
-    return _xlsx_text(cells.get(at))
-
-
 def _xlsx_text(value: Any) -> str:
     """A cell as the text a person sees: 450.0 -> '450', True -> 'yes', a date as ISO."""
     if value is None:
@@ -297,33 +294,29 @@ def _xlsx_text(value: Any) -> str:
 # ---- CSV ----------------------------------------------------------------------------------------
 
 def _open_csv(path: Path, columns: _Columns) -> TableFile:
-    encoding = detect_encoding(path)
-    stream = path.open(encoding=encoding, errors="replace", newline="")
-    try:
+    encoding, replaced = detect_encoding(path)
+    with path.open(encoding=encoding, errors="replace", newline="") as stream:
         head = stream.read(_HEAD_CHARS)
-        readings = {delimiter: _csv_header(head, delimiter) for delimiter in DELIMITERS}
-        if not re.search(r'[^\s,;|"]', head):  # nothing but blanks, delimiters and quotes
-            raise BadInput(f"the file is empty: expected a header row with "
-                           f"{', '.join(columns.required)}", file=path.name)
-        delimiter = max(DELIMITERS, key=lambda d: columns.score(readings[d][1]))
-        header_row, header, width = readings[delimiter]
-        mapped, warnings = columns.match(header)
-        if columns.missing(mapped):
-            raise columns.refusal(header, header_row, path.name,
-                                  f"read as {ENCODING_NAMES[encoding]} text, trying the "
-                                  "delimiters , ; TAB |")
-        stream.seek(0)
-        unusual = [ENCODING_NAMES[encoding]] if encoding.startswith("utf-16") else []
-        unusual += [f"{DELIMITERS[delimiter]}-delimited"] if delimiter != "," else []
-        if unusual:
-            warnings.insert(0, f"read as {', '.join(unusual)}")
-        records = _csv_records(stream, delimiter, header_row, width, path.name)
-        return TableFile(path, mapped, header, header_row, encoding=encoding,
-                         delimiter=delimiter, warnings=warnings, _records=records,
-                         _text=_csv_cell, _close=stream.close)
-    except BaseException:
-        stream.close()
-        raise
+    if not re.search(r'[^\s,;|"]', head):  # nothing but blanks, delimiters and quotes
+        raise BadInput(f"the file is empty: expected a header row with "
+                       f"{', '.join(columns.required)}", file=path.name)
+    readings = {delimiter: _csv_header(head, delimiter) for delimiter in DELIMITERS}
+    delimiter = max(DELIMITERS, key=lambda d: columns.score(readings[d][1]))
+    header_row, header, width = readings[delimiter]
+    mapped, warnings = columns.match(header)
+    if columns.missing(mapped):
+        raise columns.refusal(header, header_row, path.name,
+                              f"read as {ENCODING_NAMES[encoding]} text, trying the "
+                              "delimiters , ; TAB |")
+    unusual = [ENCODING_NAMES[encoding]] if encoding.startswith("utf-16") else []
+    unusual += [f"{DELIMITERS[delimiter]}-delimited"] if delimiter != "," else []
+    if unusual:
+        warnings.insert(0, f"read as {', '.join(unusual)}")
+    records = _csv_records(path, encoding, delimiter, header_row, width)
+    return TableFile(path, mapped, header, header_row, encoding=encoding, delimiter=delimiter,
+                     warnings=warnings, _records=records, _pick=_csv_picker(mapped),
+                     _unnamed=_csv_unnamed(header), _garbled=replaced > 0,
+                     _close=records.close)
 
 
 def _csv_header(head: str, delimiter: str) -> tuple[int, dict[int, str], int]:
@@ -340,28 +333,57 @@ def _csv_header(head: str, delimiter: str) -> tuple[int, dict[int, str], int]:
     return 1, {}, 0
 
 
-def _csv_cell(cells: list[str], at: int) -> str:
-    return cells[at] if at < len(cells) else ""
+def _csv_picker(columns: dict[str, int]) -> Callable[[list[str]], Sequence[str]]:
+    """The mapped cells of a CSV row in column order (missing trailing cells as '')."""
+    positions = list(columns.values())
+    getter, need = operator.itemgetter(*positions, positions[0]), max(positions) + 1
+
+    def pick(cells: list[str]) -> Sequence[str]:
+        if len(cells) < need:
+            cells = cells + [""] * (need - len(cells))
+        return getter(cells)[:-1]  # the extra position keeps a 1-column pick a tuple
+
+    return pick
 
 
-def detect_encoding(path: Path) -> str:
+def _csv_unnamed(header: dict[int, str]) -> Callable[[list[str]], bool]:
+    """Does a row hold a value under no header name (right of the header, or under a blank
+    header cell)? Checked only where there is no name, so a wide export pays little."""
+    width = max(header) + 1
+    blank = [at for at in range(width) if at not in header]
+
+    def unnamed(cells: list[str]) -> bool:
+        return (len(cells) > width and any(map(str.strip, cells[width:]))) or any(
+            at < len(cells) and cells[at].strip() for at in blank)
+
+    def beyond(cells: list[str]) -> bool:  # the usual header, no blank cell in it
+        return len(cells) > width and any(map(str.strip, cells[width:]))
+
+    return unnamed if blank else beyond
+
+
+def detect_encoding(path: Path) -> tuple[str, int]:
     """The codec to read a CSV with: a BOM says UTF-8 or UTF-16; NUL bytes without one say
     UTF-16 (the side they fall on gives the byte order); else UTF-8 when the whole file
     decodes, else Windows-1252 as Excel on Windows saves CSV. When neither decodes cleanly,
-    the reading with fewer bad bytes wins; those bytes become U+FFFD, reported by row."""
+    the reading with fewer bad bytes wins; those bytes become U+FFFD, reported by row.
+    Returns (codec, how many characters it replaces)."""
     with path.open("rb") as stream:
         start = stream.read(4096)
     if start.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    if start.count(0) > len(start) // 4:  # a stray NUL is not UTF-16; half the bytes are
+        encoding = "utf-8-sig"
+    elif start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    elif start.count(0) > len(start) // 4:  # a stray NUL is not UTF-16; half the bytes are
         odd = start[1::2].count(0)
-        return "utf-16-le" if odd >= start[0::2].count(0) else "utf-16-be"
-    bad_utf8 = _bad_characters(path, "utf-8")
-    if not bad_utf8:
-        return "utf-8"
-    return "cp1252" if _bad_characters(path, "cp1252") < bad_utf8 else "utf-8"
+        encoding = "utf-16-le" if odd >= start[0::2].count(0) else "utf-16-be"
+    else:
+        bad_utf8 = _bad_characters(path, "utf-8")
+        if not bad_utf8:
+            return "utf-8", 0
+        bad_cp1252 = _bad_characters(path, "cp1252")
+        return ("cp1252", bad_cp1252) if bad_cp1252 < bad_utf8 else ("utf-8", bad_utf8)
+    return encoding, _bad_characters(path, encoding)
 
 
 def _bad_characters(path: Path, encoding: str) -> int:
@@ -374,59 +396,42 @@ def _bad_characters(path: Path, encoding: str) -> int:
     return bad + decoder.decode(b"", final=True).count("\ufffd")
 
 
-class _Lines:
-    """The physical lines of a text stream as csv.reader asks for them, keeping those of the
-    record being read, so a broken record can be read again from its second line."""
-
-    def __init__(self, stream: IO[str]) -> None:
-        self._stream = iter(stream)
-        self._again: list[str] = []
-        self.taken: list[str] = []
-
-    def __iter__(self) -> _Lines:
-        return self
-
-    def __next__(self) -> str:
-        line = self._again.pop() if self._again else next(self._stream)
-        self.taken.append(line)
-        return line
-
-    def reread_after_first(self) -> None:
-        self._again.extend(reversed(self.taken[1:]))
-        self.taken = []
-
-
-def _csv_records(stream: IO[str], delimiter: str, header_row: int, width: int,
-                 where: str) -> Iterator[tuple[int, list[str]] | BadInput]:
+def _csv_records(path: Path, encoding: str, delimiter: str, header_row: int, width: int
+                 ) -> Iterator[tuple[int, list[str]] | BadInput]:
     """(record number, cells) per CSV record, and a BadInput for each broken one, named by
-    the row its quote opened in; the lines after that row's first are read again on their
-    own, so one stray quote never swallows the rest of the list."""
-    lines, number, broken = _Lines(stream), 0, 0
+    the row its quote opened in. The file is then opened again and read from the line after
+    that row's first (csv.reader cannot rewind), so one stray quote never swallows the rest
+    of the list; a clean file is read once, at csv.reader's own speed."""
+    number, skip, broken = 0, 0, 0
     while True:
-        reader = csv.reader(lines, delimiter=delimiter, strict=True)
-        try:
-            for cells in reader:
+        with path.open(encoding=encoding, errors="replace", newline="") as stream:
+            reader = csv.reader(itertools.islice(stream, skip, None), delimiter=delimiter,
+                                strict=True)
+            start = skip  # physical lines before the record being read
+            try:
+                for cells in reader:
+                    number += 1
+                    end = skip + reader.line_num
+                    if end - start > 1 and number > header_row and len(cells) != width:
+                        problem = (f"a quoted cell opened in this row runs over {end - start} "
+                                   f"lines and leaves the row {len(cells)} cells where the "
+                                   f"header has {width}: a quote that never closes?")
+                        break
+                    start = end
+                    yield number, cells
+                else:
+                    return
+            except csv.Error as error:
                 number += 1
-                if len(lines.taken) > 1 and number > header_row and len(cells) != width:
-                    problem = (f"a quoted cell opened in this row runs over {len(lines.taken)} "
-                               f"lines and leaves the row {len(cells)} cells where the header "
-                               f"has {width}: a quote that never closes?")
-                    break
-                lines.taken = []
-                yield number, cells
-            else:
-                return
-        except csv.Error as error:
-            number += 1
-            problem = _quote_problem(str(error), delimiter)
+                problem = _quote_problem(str(error), delimiter)
         broken += 1
         yield BadInput(f"{problem} The lines below it were read on their own.",
-                       file=where, row=number)
+                       file=path.name, row=number)
         if broken >= MAX_BROKEN_ROWS:
             yield BadInput(f"reading stopped: {broken} rows with broken quoting; fix the "
-                           "quotes and read the file again", file=where, row=number)
+                           "quotes and read the file again", file=path.name, row=number)
             return
-        lines.reread_after_first()
+        skip = start + 1
 
 
 def _quote_problem(error: str, delimiter: str) -> str:
