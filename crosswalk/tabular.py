@@ -28,11 +28,11 @@ rows have been read.
 from __future__ import annotations
 
 import codecs
-import itertools
-import operator
 import csv
 import difflib
 import io
+import itertools
+import operator
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -149,10 +149,11 @@ def open_table(path: Path | str, aliases: Mapping[str, Sequence[str]],
         raise BadInput(f"unsupported file type {suffix!r}: use .csv or .xlsx", file=path.name)
     with path.open("rb") as stream:
         magic = stream.read(8)
-    if magic.startswith(b"\xd0\xcf\x11\xe0") or (suffix == ".xls" and magic[:4] != b"PK\x03\x04"):
+    zipped = magic.startswith(b"PK\x03\x04")
+    if magic.startswith(b"\xd0\xcf\x11\xe0") or (suffix == ".xls" and not zipped):
         raise BadInput("a legacy Excel .xls workbook: save it as .xlsx or CSV", file=path.name)
     columns = _Columns(aliases, tuple(required))
-    if magic.startswith(b"PK\x03\x04"):
+    if zipped:
         return _open_xlsx(path, columns)
     return _open_csv(path, columns)
 

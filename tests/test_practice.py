@@ -228,7 +228,8 @@ def test_a_hidden_first_sheet_is_not_read_instead_of_the_visible_list(tmp_path: 
     assert list(checked.drug_list.drugs["drug_name"]) == ["rituximab-arrx", "tocilizumab-anoh"]
     assert checked.drug_list.sheet == "Drugs"
     lines = checked.describe().splitlines()
-    assert lines[0] == "drugs.xlsx, sheet 'Drugs': 2 drug(s) ok, 0 bad row(s), 0 blank row(s) skipped"
+    assert lines[0] == ("drugs.xlsx, sheet 'Drugs': 2 drug(s) ok, 0 bad row(s), "
+                        "0 blank row(s) skipped")
     assert lines[1] == "warning: read sheet 'Drugs'; passed over '2019 list' (hidden, skipped)"
 
 

@@ -139,7 +139,8 @@ def with_stray_cell(workbook: bytes, ref: str, value: object = "x",
 def _rels(links: Sequence[tuple[str, str, str]]) -> str:
     body = "".join(f'<Relationship Id="{rid}" Type="{kind}" Target="{target}"/>'
                    for rid, kind, target in links)
-    return f'<?xml version="1.0" encoding="UTF-8"?>\n<Relationships xmlns="{RELS}">{body}</Relationships>'
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<Relationships xmlns="{RELS}">{body}'
+            "</Relationships>")
 
 
 def _content_types(sheets: int, shared: bool, styles: bool) -> str:
