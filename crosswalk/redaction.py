@@ -10,7 +10,11 @@ from __future__ import annotations
 import logging
 import re
 
-_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
+# The userinfo of a URL runs from `://` to the LAST `@` before the path (RFC 3986: the
+# authority ends at the first `/`), so a password may hold `@`, `:`, spaces, `?` or `#`.
+# Greedy up to the last `@` of the line: an `@` later in the same authority-less text makes
+# us hide too much, never too little.
+_USERINFO = re.compile(r"(?<=://)[^/\n\r]*@")
 _SECRET_PARAMS = re.compile(
     r"(?i)([?&](?:token|access_token|api_key|apikey|key|sig|signature|password|passwd|pwd|"
     r"secret|auth|x-amz-[a-z-]+)=)[^&#\s]+")
@@ -27,7 +31,12 @@ class RedactingFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg, record.args = redact(record.getMessage()), None
+        if record.exc_info and not record.exc_text:  # a handler would format it unredacted
+            record.exc_text = redact(_FORMATTER.formatException(record.exc_info))
         return True
+
+
+_FORMATTER = logging.Formatter()
 
 
 def redact_library_logs(*names: str) -> None:

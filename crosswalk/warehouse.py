@@ -6,8 +6,8 @@ release in ONE transaction (the set work lives in sql/load/*.sql). `load_quarter
 
 - Re-loading the same bytes rewrites nothing: each kind's sha256 is compared with
   release_files; the run is recorded in load_runs as 'unchanged'.
-- A new version of a kind replaces that release's rows of that kind; every version the
-  manifest lists stays in source_files, loaded or not.
+- A new version of a kind replaces that release's rows of that kind; every event the
+  manifest lists (new versions and reverts) stays in source_files, loaded or not.
 - Any failure rolls the whole release back; a 'failed' load_runs row naming file, line and
   field is then written in a transaction of its own, and BadInput is re-raised.
 - DuckDB lets one process open the file read-write: `open_writer` waits a bounded time for
@@ -29,7 +29,7 @@ import re
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -176,14 +176,28 @@ def _bring_schema_up_to_date(con: duckdb.DuckDBPyConnection) -> None:
         return
     con.execute("BEGIN TRANSACTION")
     try:
+        earlier_sources = _set_aside_sha256_keyed_source_files(con)
         for script in scripts:
             con.execute(script)
+        if earlier_sources:
+            con.execute(f"INSERT INTO source_files BY NAME SELECT * FROM {earlier_sources}")
+            con.execute(f"DROP TABLE {earlier_sources}")
         con.execute("DELETE FROM schema_version")
         con.execute("INSERT INTO schema_version VALUES (?)", [digest])
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
+
+
+def _set_aside_sha256_keyed_source_files(con: duckdb.DuckDBPyConnection) -> str | None:
+    """Databases written before reverts became events key source_files on sha256 alone, which
+    cannot hold a revert. DuckDB cannot change a key in place: rename the table so the schema
+    creates the new one, and return the old name for its rows to be copied over."""
+    if _primary_key(con, "source_files") != ["sha256"]:
+        return None
+    con.execute("ALTER TABLE source_files RENAME TO source_files_keyed_by_sha256")
+    return "source_files_keyed_by_sha256"
 
 
 def database_path(settings_or_path: Settings | Path | str) -> Path:
@@ -275,7 +289,7 @@ def parse_quarter(settings: Settings, quarter: Quarter | str,
     loaded = loaded or {}
     files = {kind: parse_file(entry) for kind, entry in newest.items()
              if loaded.get(kind) != entry.sha256}
-    seen = [asdict(entry) for entry in fetch.read_manifest(settings)
+    seen = [entry.record(settings) for entry in fetch.read_manifest(settings)
             if entry.quarter == str(quarter)]
     return ParsedRelease(quarter, {kind: entry.sha256 for kind, entry in newest.items()},
                          files, seen)
@@ -428,9 +442,8 @@ def _primary_key(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
 def _file_summaries(con: duckdb.DuckDBPyConnection, quarter: str,
                     changed: list[str]) -> tuple[FileSummary, ...]:
     rows = con.execute(
-        "SELECT r.source_kind, s.file_name, r.sha256, r.row_count FROM release_files r "
-        "JOIN source_files s USING (sha256) WHERE r.quarter = ? ORDER BY r.source_kind",
-        [quarter]).fetchall()
+        "SELECT source_kind, file_name, sha256, row_count FROM release_sources "
+        "WHERE quarter = ? ORDER BY source_kind", [quarter]).fetchall()
     return tuple(FileSummary(kind, name, sha, count, "loaded" if kind in changed else "unchanged")
                  for kind, name, sha, count in rows)
 

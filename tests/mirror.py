@@ -30,6 +30,8 @@ CmsMirror API
         Last-Modified, exactly like CMS replacing a file behind an unchanged URL.
     mirror.body(path) -> bytes           what is served at path now
     mirror.add_link(page_path, text, href)
+    mirror.remove_link(page_path, text)  CMS withdraws a posting: its link leaves the page (the
+                                         file stays served, as CMS's often does)
     mirror.set_page(page_path, html, content_type="text/html; charset=utf-8")
     mirror.fault(path, kind, times=None, **options)   times=None: every request
         "404"       HTTP 404 page
@@ -39,6 +41,8 @@ CmsMirror API
         "truncate"  Content-Length of the whole body, then only keep bytes (default half)
         "html"      HTTP 200, text/html error page, where a zip is expected
         "corrupt"   HTTP 200, complete transfer of the zip with its central directory cut off
+        "unsized"   HTTP 200, the page or file without Content-Length: the body ends when the
+                    connection closes, so only the client can bound what it reads
     mirror.requests_log                  list[Hit(method, path, status, headers)]
     mirror.downloads(prefix="/files/")   paths answered 200 with a body (what was fetched)
     mirror.clear_log()
@@ -212,6 +216,11 @@ class CmsMirror:
         with self._lock:
             self._links.setdefault(page_path, []).insert(0, (text, href))
 
+    def remove_link(self, page_path: str, text: str) -> None:
+        """CMS withdraws a posting: the link with this text leaves the listing page."""
+        with self._lock:
+            self._links[page_path] = [(t, h) for t, h in self._links[page_path] if t != text]
+
     def set_page(self, page_path: str, html: str,
                  content_type: str = "text/html; charset=utf-8") -> None:
         """Serve exactly this HTML at a page path (a page CMS restyled, or one without charset)."""
@@ -245,7 +254,7 @@ class CmsMirror:
         return paths
 
     def fault(self, path: str, kind: str, times: int | None = None, **options: object) -> None:
-        if kind not in ("404", "500", "429", "slow", "truncate", "html", "corrupt"):
+        if kind not in ("404", "500", "429", "slow", "truncate", "html", "corrupt", "unsized"):
             raise ValueError(f"unknown fault {kind!r}")
         with self._lock:
             self._faults.setdefault(path, []).append(_Fault(kind, times, options))
@@ -311,6 +320,11 @@ def _handler_for(mirror: CmsMirror) -> type[BaseHTTPRequestHandler]:
                                        b"occurred.</body></html>", "text/html")
             if fault.kind == "corrupt":
                 return self._send(200, mirror.body(path)[:-40], "application/zip")
+            if fault.kind == "unsized":
+                page = mirror._page(path)
+                body, content_type = ((page[0].encode(), page[1]) if page else
+                                      (mirror.body(path), "application/zip"))
+                return self._send(200, body, content_type, length=-1)
             if fault.kind == "truncate":
                 body = mirror._files[path].body
                 keep = int(fault.options.get("keep", len(body) // 2))  # type: ignore[arg-type]
@@ -346,7 +360,9 @@ def _handler_for(mirror: CmsMirror) -> type[BaseHTTPRequestHandler]:
                     self.send_header("Last-Modified", posted.last_modified)
                 for name, value in (extra or {}).items():
                     self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body) if length is None else length))
+                if length != -1:  # -1: no length, the body ends when the connection closes
+                    self.send_header("Content-Length",
+                                     str(len(body) if length is None else length))
                 self.end_headers()
                 self.wfile.write(body)
             except (BrokenPipeError, ConnectionResetError):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from crosswalk import fetch
+from crosswalk import fetch, sources
 from crosswalk.errors import BadInput, SourceUnavailable
 from crosswalk.quarters import Quarter
 from crosswalk.settings import SQL_DIR, Settings
@@ -39,7 +39,8 @@ def archive_files(settings: Settings) -> list[Path]:
 def source_files_columns() -> list[str]:
     ddl = (SQL_DIR / "schema" / "01_provenance.sql").read_text()
     body = re.search(r"CREATE TABLE IF NOT EXISTS source_files \((.*?)\n\);", ddl, re.S).group(1)
-    return [line.split()[0] for line in body.splitlines() if line.strip() and not line.strip().startswith("--")]
+    return [line.split()[0] for line in body.splitlines()
+            if line.strip() and not line.strip().startswith(("--", "PRIMARY KEY"))]
 
 
 @pytest.fixture
@@ -109,6 +110,31 @@ def test_repost_with_new_bytes_is_kept_beside_the_old(cms_mirror, mirror_setting
     assert result.entry.path.read_bytes() == new_bytes
     assert fetch.archived_files(mirror_settings, Q4)["hcpcs"] == result.entry
     assert [e.sha256 for e in fetch.read_manifest(mirror_settings) if e.source_kind == "hcpcs"] == [first.sha256, digest]
+
+
+def test_a_withdrawn_repost_makes_the_earlier_posting_the_release_again(
+        cms_mirror, mirror_settings, published) -> None:
+    """CMS lists a v2 link, then takes it down: the v1 link answers 304 (nothing to fetch),
+    and v1 is the release again: a new manifest event, which `load` then reads."""
+    first = fetch.download_quarter(Q4, mirror_settings)[0].entry
+    v2_text = "October 2025 Alpha-Numeric HCPCS File v2 (ZIP)"
+    cms_mirror.post("hcpcs", v2_text, "october-2025-alpha-numeric-hcpcs-file-v2.zip",
+                    standard_zip("asp_pricing", Q4))
+    second = fetch.download_quarter(Q4, mirror_settings)[0]
+    assert second.status == "new version"
+    cms_mirror.remove_link(sources.HCPCS_PAGE, v2_text)
+    cms_mirror.clear_log()
+
+    third = fetch.download_quarter(Q4, mirror_settings)[0]
+
+    assert [h.status for h in cms_mirror.requests_log if h.path == HCPCS_PATH] == [304]
+    assert third.status == "reverted" and third.entry.sha256 == first.sha256
+    assert third.entry.fetched_at > second.entry.fetched_at
+    assert fetch.archived_files(mirror_settings, Q4)["hcpcs"] == third.entry
+    assert [e.sha256 for e in fetch.read_manifest(mirror_settings) if e.source_kind == "hcpcs"
+            ] == [first.sha256, second.entry.sha256, first.sha256]
+    again = fetch.download_quarter(Q4, mirror_settings)[0]  # and that is now unchanged
+    assert again.status == "unchanged" and again.entry == third.entry
 
 
 def test_server_errors_are_retried_then_succeed(cms_mirror, mirror_settings, published) -> None:
