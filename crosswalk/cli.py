@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 import click
 
+from crosswalk import datadir
 from crosswalk.errors import CrosswalkError
 from crosswalk.quarters import FORMS_HELP, Quarter
 from crosswalk.settings import DEFAULT_CMS_URL, DEFAULT_DATA_DIR, EXAMPLE_DRUGS, load_settings
@@ -72,6 +73,11 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         except CrosswalkError as error:
             click.echo(f"error: {error}", err=True)
             sys.exit(error.exit_code)
+        except OSError as error:  # a disk that fills up or turns read-only mid-run
+            if not datadir.is_file_system_error(error):
+                raise
+            click.echo(f"error: {datadir.refusal(error)}", err=True)
+            sys.exit(2)
 
     return wrapper
 
@@ -99,6 +105,7 @@ def download(quarter: Quarter | None, urls: tuple[str, ...], cms_url: str | None
     from crosswalk import fetch
 
     settings = load_settings(data_dir=data_dir, cms_url=cms_url)
+    datadir.prepare(settings)  # before CMS is asked anything
     quarter = quarter or fetch.newest_posted_quarter(settings)
     results = fetch.download_quarter(quarter, settings, overrides=fetch.parse_overrides(urls))
     for result in results:
@@ -213,6 +220,7 @@ def _prefect_ready(settings: Any, wait_seconds: float | None = None) -> None:
 
     if wait_seconds is not None:
         pipeline.wait_for_turn(settings, wait_seconds)
+    datadir.prepare(settings)  # Prefect's home goes under it
     flows.configure_prefect(settings.data_dir)
 
 

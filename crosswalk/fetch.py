@@ -37,7 +37,7 @@ from requests.adapters import HTTPAdapter
 from tqdm import tqdm
 from urllib3.util.retry import Retry
 
-from crosswalk import __version__, sources
+from crosswalk import __version__, datadir, sources
 from crosswalk.archive import file_sha256, read_member, verify_zip, zip_members
 from crosswalk.errors import BadInput, SourceUnavailable
 from crosswalk.quarters import Quarter
@@ -207,6 +207,7 @@ def download_quarter(quarter: Quarter, settings: Settings, overrides: dict[str, 
 
     `progress=None` shows a bar only on a terminal outside CI.
     """
+    datadir.prepare(settings)  # refused before anything is asked of CMS
     overrides = overrides or {}
     show = _wants_progress() if progress is None else progress
     with make_session(settings) as session:

@@ -37,11 +37,11 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from crosswalk import fetch
+from crosswalk import datadir, fetch
 from crosswalk.archive import file_sha256
 from crosswalk.errors import BadInput, Busy, CrosswalkError
 from crosswalk.quarters import Quarter
-from crosswalk.settings import SQL_DIR, Settings
+from crosswalk.settings import DEFAULT_DATA_DIR, SQL_DIR, Settings
 
 # The tables each source kind fills; the first one is the kind's main table (its row count).
 KIND_TABLES: dict[str, tuple[str, ...]] = {
@@ -142,7 +142,9 @@ def connect(settings_or_path: Settings | Path | str, *,
     held by another process raises Busy at once (open_writer is the waiting variant).
     """
     path = database_path(settings_or_path)
-    if not read_only:
+    if not read_only and isinstance(settings_or_path, Settings):
+        datadir.prepare(settings_or_path)
+    elif not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     try:
         con = duckdb.connect(str(path), read_only=read_only)
@@ -262,11 +264,29 @@ def parse_or_record(settings: Settings, quarter: Quarter, loaded: Mapping[str, s
         raise
 
 
+def load_command(settings: Settings, quarter: Quarter | str | None = None) -> str:
+    """The command that would give `settings` a loaded release: `crosswalk load` for a release
+    in the raw archive (the one asked for, else the newest), else `crosswalk run`."""
+    archived = fetch.archived_quarters(settings)
+    wanted = Quarter.parse(quarter) if quarter is not None else None
+    if wanted is not None and wanted not in archived:
+        command = f"crosswalk run --quarter {wanted}"
+    elif archived:
+        command = f"crosswalk load --quarter {wanted or archived[-1]}"
+    else:
+        command = "crosswalk run"
+    default = Path(DEFAULT_DATA_DIR)
+    return command if settings.data_dir == default else f"{command} --data-dir {settings.data_dir}"
+
+
 def load_archive(settings: Settings,
                  wait_seconds: float = DEFAULT_WAIT_SECONDS) -> list[LoadSummary]:
     """Load every release found in the raw archive, oldest first (one transaction each)."""
-    return [load_quarter(settings, quarter, wait_seconds)
-            for quarter in sorted(fetch.archived_quarters(settings))]
+    quarters = sorted(fetch.archived_quarters(settings))
+    if not quarters:
+        raise BadInput(f"nothing archived under {settings.raw_dir}: run "
+                       f"`{load_command(settings)}` first", field="--all")
+    return [load_quarter(settings, quarter, wait_seconds) for quarter in quarters]
 
 
 def loaded_versions(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> dict[str, str]:

@@ -208,6 +208,29 @@ def test_posted_names_cannot_leave_the_archive(cms_mirror, mirror_settings) -> N
     assert results["asp_crosswalk"].path.name == "_.._.._crosswalk.zip"
 
 
+def test_a_posted_name_over_255_bytes_is_archived_under_a_shorter_name(cms_mirror,
+                                                                        mirror_settings) -> None:
+    """File systems refuse names over 255 bytes (the download used to end in a traceback):
+    the archived copy gets a shortened name with a hash of the posted one; the manifest keeps
+    the name as posted."""
+    cms_mirror.publish_quarter(Q4, kinds=("asp_pricing", "asp_crosswalk"))
+    posted = "october-2025-alpha-numeric-hcpcs-file-" + "é" * 120 + "-final.zip"  # 287 bytes
+    cms_mirror.post("hcpcs", "October 2025 Alpha-Numeric HCPCS File (ZIP)", posted,
+                    standard_zip("hcpcs", Q4))
+
+    first = fetch.download_quarter(Q4, mirror_settings)[0]
+    cms_mirror.put(f"/files/zip/{posted}", standard_zip("asp_crosswalk", Q4))  # a v2, same name
+    second = fetch.download_quarter(Q4, mirror_settings)[0]
+
+    assert (first.status, second.status) == ("new", "new version")
+    for result in (first, second):
+        assert result.entry.file_name == posted
+        assert len(result.entry.path.name.encode()) <= 255 and result.entry.path.is_file()
+        assert result.entry.path.name.startswith("october-2025-alpha-numeric-hcpcs-file-é")
+        assert result.entry.path.suffix == ".zip"
+    assert first.entry.path != second.entry.path
+
+
 def test_html_page_served_as_zip_is_refused(cms_mirror, mirror_settings, published) -> None:
     cms_mirror.fault(HCPCS_PATH, "html")
     with pytest.raises(SourceUnavailable, match="HTML page where a zip was expected"):

@@ -131,6 +131,77 @@ def test_a_busy_run_exits_4_and_leaves_the_data_directory_alone(settings, cms_mi
 
 
 # ---------------------------------------------------------------------------------------------
+# Downloads that died: their partial files are removed when a run takes the data directory
+
+
+def partial_files(settings: Settings) -> list[Path]:
+    return sorted(settings.raw_dir.glob("*/*/.partial-*.tmp"))
+
+
+def wait_for(condition, seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def padded(body: bytes, size: int = 400_000) -> bytes:
+    """The same zip with an incompressible note: big enough to be caught mid-transfer."""
+    import os
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(body)) as old, zipfile.ZipFile(buffer, "w") as new:
+        for member in old.infolist():
+            new.writestr(member, old.read(member))
+        new.writestr("notes.bin", os.urandom(size))
+    return buffer.getvalue()
+
+
+def test_a_download_killed_mid_transfer_leaves_a_partial_file_the_next_run_removes(
+        mirror_settings, cms_mirror):
+    paths = cms_mirror.publish_quarter(Q4, zips={"asp_pricing": padded(
+        standard_zip("asp_pricing", Q4))})
+    cms_mirror.fault(paths["asp_pricing"], "stall", times=1, delay=60)
+    child = subprocess.Popen(
+        [str(CROSSWALK), "download", "--quarter", "2025Q4", "--cms-url", cms_mirror.base_url,
+         "--data-dir", str(mirror_settings.data_dir)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: any(p.stat().st_size for p in partial_files(mirror_settings)))
+    finally:
+        child.kill()  # SIGKILL: no finally block of ours runs
+        child.wait(10)
+    (stale,) = partial_files(mirror_settings)
+    assert stale.parent.name == "2025Q4" and stale.parent.parent.name == "asp_pricing"
+
+    summary = pipeline.run_quarter(mirror_settings, Q4)
+
+    assert partial_files(mirror_settings) == [] and not stale.exists()
+    assert summary.load.status == "loaded"
+
+
+def test_the_partial_file_of_a_download_still_running_is_left_alone(mirror_settings, cms_mirror):
+    """Cleaning happens when a run takes the lock; a `crosswalk download` running beside it
+    (it takes no run lock) holds its partial file locked, so it keeps it and finishes."""
+    paths = cms_mirror.publish_quarter(Q4, zips={"asp_pricing": padded(
+        standard_zip("asp_pricing", Q4))})
+    cms_mirror.fault(paths["asp_pricing"], "stall", times=1, delay=2)  # under the read timeout
+    results: list = []
+    downloading = threading.Thread(
+        target=lambda: results.append(fetch.download_quarter(Q4, mirror_settings)))
+    downloading.start()
+    wait_for(lambda: any(p.stat().st_size for p in partial_files(mirror_settings)))
+    (live,) = partial_files(mirror_settings)
+
+    pipeline.wait_for_turn(mirror_settings, 0)  # takes (and frees) the run lock: cleans up
+
+    assert live.exists()
+    downloading.join(30)
+    assert [r.status for r in results[0] if r.kind == "asp_pricing"] == ["new"]
+    assert partial_files(mirror_settings) == []
+
+
+# ---------------------------------------------------------------------------------------------
 # Choosing what to load
 
 

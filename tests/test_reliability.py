@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import os
 import signal
 import subprocess
@@ -237,6 +238,66 @@ def test_a_repost_that_fails_to_parse_never_blocks_a_revert_or_a_newer_posting(f
     cms_mirror.put(path, v3)  # ...then a corrected file
     assert pipeline.run_quarter(settings, Q4).load.status == "loaded"
     assert loaded_pricing(settings) == (sha256_of(v3), Decimal("12.345"))
+
+
+# ---------------------------------------------------------------------------------------------
+# The data directory moved: the manifest names files relative to it
+
+
+def cli(*args: str) -> "object":
+    from click.testing import CliRunner
+
+    from crosswalk.cli import main
+
+    return CliRunner().invoke(main, list(args))
+
+
+def test_a_moved_data_directory_loads_and_runs_and_nothing_reappears_at_the_old_path(
+        cms_mirror, tmp_path):
+    cms_mirror.publish_quarter("2025Q3")
+    cms_mirror.publish_quarter(Q4)
+    old, new = tmp_path / "data", tmp_path / "data2"
+    for quarter in ("2025Q3", "2025Q4"):
+        done = cli("download", "--quarter", quarter, "--cms-url", cms_mirror.base_url,
+                   "--data-dir", str(old))
+        assert done.exit_code == 0, done.output
+    lines = (old / "raw" / "manifest.jsonl").read_text(encoding="utf-8").splitlines()
+    assert all(json.loads(line)["archive_path"].startswith("raw/") for line in lines)
+    old.rename(new)
+
+    loaded = cli("load", "--all", "--data-dir", str(new))
+    assert loaded.exit_code == 0, loaded.output
+    assert "2025Q3: loaded" in loaded.output and "2025Q4: loaded" in loaded.output
+    cms_mirror.clear_log()
+    ran = cli("run", "--no-prefect", "--quarter", "2025Q4", "--cms-url", cms_mirror.base_url,
+              "--data-dir", str(new))
+    assert ran.exit_code == 0, ran.output
+    assert not old.exists()
+    file_hits = [hit.status for hit in cms_mirror.requests_log if hit.path.startswith("/files/")]
+    assert file_hits and set(file_hits) == {304}  # conditional requests: nothing re-downloaded
+    with duckdb.connect(str(new / "crosswalk.duckdb"), read_only=True) as con:
+        paths = [path for (path,) in con.execute("SELECT archive_path FROM source_files").fetchall()]
+    assert paths and all(path.startswith("raw/") for path in paths)
+
+
+def test_a_manifest_with_the_absolute_paths_of_older_versions_is_still_read(cms_mirror,
+                                                                           tmp_path):
+    cms_mirror.publish_quarter(Q4)
+    old, new = tmp_path / "data", tmp_path / "moved" / "data"
+    assert cli("download", "--quarter", "2025Q4", "--cms-url", cms_mirror.base_url,
+               "--data-dir", str(old)).exit_code == 0
+    manifest = old / "raw" / "manifest.jsonl"
+    records = [json.loads(line) for line in manifest.read_text(encoding="utf-8").splitlines()]
+    for record in records:  # as the code wrote it before: absolute paths
+        record["archive_path"] = str((old / record["archive_path"]).resolve())
+    manifest.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    new.parent.mkdir()
+    old.rename(new)
+
+    loaded = cli("load", "--quarter", "2025Q4", "--data-dir", str(new))
+
+    assert loaded.exit_code == 0, loaded.output
+    assert "2025Q4: loaded" in loaded.output
 
 
 # ---------------------------------------------------------------------------------------------
