@@ -28,6 +28,7 @@ Step by step:
   crosswalk drugs check my-drugs.csv    validate a practice drug list
   crosswalk match --quarter 2025Q4 --drugs my-drugs.csv
   crosswalk report --quarter 2025Q4     write the XLSX workbooks
+  crosswalk runs                        list match runs and the drug list of each
 \b
 Exit codes: 0 ok, 1 unexpected error, 2 bad input, 3 CMS source unavailable,
 4 another run holds the database.
@@ -155,21 +156,44 @@ def match(quarter: Quarter | None, drugs: Path | None, data_dir: Path | None) ->
 
 @main.command()
 @quarter_option
+@click.option("--run", "run_id", type=click.IntRange(min=1), metavar="ID",
+              help="Rebuild from this match run (see `crosswalk runs`) instead of the newest "
+                   "run of the quarter.")
 @click.option("--format", "formats", multiple=True, default=("xlsx",), show_default=True,
               type=click.Choice(["xlsx", "csv", "parquet"]),
               help="xlsx for billing leads; csv or parquet for analysts. Repeatable.")
 @data_dir_option
 @reports_errors
-def report(quarter: Quarter | None, formats: tuple[str, ...], data_dir: Path | None) -> None:
+def report(quarter: Quarter | None, run_id: int | None, formats: tuple[str, ...],
+           data_dir: Path | None) -> None:
     """Rebuild the alerts and crosswalk workbooks from the database alone.
 
-    Writes <data dir>/reports/<quarter>/noc-alerts-<quarter>.xlsx and crosswalk-<quarter>.xlsx.
+    Writes <data dir>/reports/<quarter>/noc-alerts-<quarter>.xlsx and crosswalk-<quarter>.xlsx
+    from the newest match run of the quarter (or the one --run names), and first prints which
+    run and which drug list (file name, SHA-256, drug count) that is.
     """
     from crosswalk import reports
 
     settings = load_settings(data_dir=data_dir)
-    for path in reports.write_reports(settings, quarter, formats):
+    run = reports.find_run(settings, quarter, run_id)
+    click.echo(run.describe())
+    for path in reports.write_reports(settings, run.quarter, formats, run_id=run.run_id):
         click.echo(f"wrote {path}")
+
+
+@main.command()
+@quarter_option
+@data_dir_option
+@reports_errors
+def runs(quarter: Quarter | None, data_dir: Path | None) -> None:
+    """List the match runs, newest first: release, time, drug list, drugs and alerts.
+
+    Marks the run `crosswalk report` rebuilds each release from; `crosswalk report --run ID`
+    picks another (a throwaway `crosswalk match --drugs test.csv` makes a run too).
+    """
+    from crosswalk import reports
+
+    click.echo(reports.runs_table(reports.match_runs(load_settings(data_dir=data_dir), quarter)))
 
 
 @main.group()
