@@ -234,10 +234,12 @@ no_prefect_option = click.option(
          "history, retries or artifacts.")
 
 
-def _prefect_ready(settings: Any, wait_seconds: float | None = None) -> None:
+def _prefect_ready(settings: Any, wait_seconds: float | None = None,
+                   check_api: bool = True) -> None:
     """Prefect reads its settings on import: point it at the project's defaults first.
 
-    With `wait_seconds`, a busy data directory is reported before Prefect starts.
+    With `wait_seconds`, a busy data directory is reported before Prefect starts; with
+    `check_api`, a Prefect server named by PREFECT_API_URL that does not answer.
     """
     import flows
     from crosswalk import pipeline
@@ -246,6 +248,8 @@ def _prefect_ready(settings: Any, wait_seconds: float | None = None) -> None:
         pipeline.wait_for_turn(settings, wait_seconds)
     datadir.prepare(settings)  # Prefect's home goes under it
     flows.configure_prefect(settings.data_dir)
+    if check_api:
+        flows.check_api()  # a server that is down: one line in seconds, not minutes
 
 
 @main.command()
@@ -280,15 +284,12 @@ def run(quarter: Quarter | None, drugs: Path | None, urls: tuple[str, ...],
     if no_prefect:
         summary = pipeline.run_quarter(settings, quarter, drugs, overrides=overrides,
                                        wait_seconds=wait_seconds)
+        click.echo(summary.describe())
     else:
         _prefect_ready(settings, wait_seconds)
-        from flows.quarterly_update import quarterly_update
+        from flows.quarterly_update import run_with_prefect
 
-        summary = quarterly_update(
-            quarter=str(quarter) if quarter else None, drugs=str(drugs) if drugs else None,
-            cms_url=settings.cms_url, data_dir=str(settings.data_dir), urls=list(urls),
-            wait_seconds=wait_seconds)
-    click.echo(summary.describe())
+        run_with_prefect(settings, quarter, drugs, urls, wait_seconds)  # prints as it goes
 
 
 @main.command()
@@ -348,11 +349,14 @@ def serve(cron: str | None, recheck_cron: str | None, timezone: str | None,
     PREFECT_API_URL and runs its scheduled runs in this process until stopped (Ctrl-C),
     one at a time, with the drug list and data directory given here.
     """
+    from crosswalk.redaction import withhold
+
     settings = load_settings(data_dir=data_dir, cms_url=cms_url)
-    _prefect_ready(settings)
+    _prefect_ready(settings, check_api=False)  # serve says more when there is no server
     from flows import deployment
 
-    parameters = {"data_dir": str(settings.data_dir.resolve()), "cms_url": settings.cms_url,
+    parameters = {"data_dir": str(settings.data_dir.resolve()),
+                  "cms_url": withhold(settings.cms_url),  # served runs inherit the credential
                   "drugs": str((drugs or EXAMPLE_DRUGS).resolve())}
     deployment.serve(deployment.build_deployment(cron, recheck_cron, timezone, parameters))
 

@@ -212,6 +212,15 @@ class RunSummary:
         lines += ["", self.outcome.table()]
         return "\n".join(lines)
 
+    def headline(self) -> str:
+        """One line for a run log: the load, the verdict counts, where the workbooks are."""
+        counts = ", ".join(f"{count} {verdict}" for verdict, count in
+                           self.verdict_counts().items() if count)
+        folders = sorted({str(path.parent) for path in self.workbooks})
+        return (f"{self.quarter}: {self.load.status} (load run {self.load.run_id}); "
+                f"{sum(self.verdict_counts().values())} drug(s): {counts or 'none'}; "
+                f"workbooks in {', '.join(folders)}")
+
     def markdown(self) -> str:
         """The run's Prefect summary: verdict counts, then every file with its sha256."""
         counts = self.verdict_counts()

@@ -7,7 +7,9 @@ from, never the credential that fetched it.
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import re
 
 # The userinfo of a URL runs from `://` to the LAST `@` before the path (RFC 3986: the
@@ -23,6 +25,45 @@ _SECRET_PARAMS = re.compile(
 def redact(text: str) -> str:
     """`text` with URL credentials and secret query values replaced by `***`."""
     return _SECRET_PARAMS.sub(r"\1***", _USERINFO.sub("***@", text))
+
+
+WITHHELD_ENV = "CROSSWALK_WITHHELD_URLS"
+
+
+def withhold(text: str) -> str:
+    """`text` redacted, for places that record what they are given (Prefect stores a flow's
+    parameters in its database). The original stays in this process's environment, which the
+    processes it starts inherit and nothing writes down, so `reveal` can restore it."""
+    shown = redact(text)
+    if shown != text:
+        withheld = _withheld()
+        withheld[shown] = text
+        os.environ[WITHHELD_ENV] = json.dumps(withheld)
+    return shown
+
+
+def reveal(text: str) -> str:
+    """What `withhold` redacted into `text` (or the CROSSWALK_CMS_URL whose redacted form
+    it is); text without a redaction is returned as it is. A redacted text nothing in the
+    environment restores is an error: its credential was never given to this process."""
+    if "***" not in text:
+        return text
+    cms_url = os.environ.get("CROSSWALK_CMS_URL", "")
+    known = {**({redact(cms_url): cms_url} if cms_url else {}), **_withheld()}
+    if text in known:
+        return known[text]
+    from crosswalk.errors import BadInput  # errors import this module
+
+    raise BadInput(f"{text} carries a credential this process was not given: set the URL in "
+                   "CROSSWALK_CMS_URL in the environment of whatever runs the flow",
+                   field="cms_url")
+
+
+def _withheld() -> dict[str, str]:
+    try:
+        return dict(json.loads(os.environ.get(WITHHELD_ENV, "{}")))
+    except ValueError:
+        return {}
 
 
 class RedactingFilter(logging.Filter):

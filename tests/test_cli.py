@@ -178,5 +178,5 @@ def test_a_file_system_error_mid_command_exits_2_naming_the_path(cms_mirror, tmp
     result = invoke("report", "--data-dir", str(data_dir))
 
     assert result.exit_code == 2, result.output
-    assert result.output.startswith(f"error: {data_dir / 'reports'}")
+    assert result.output.splitlines()[-1].startswith(f"error: {data_dir / 'reports'}")
     assert "cannot write here" in result.output and "Traceback" not in result.output
