@@ -519,25 +519,10 @@ def server_environment(folder: Path, server: PrefectServer) -> dict[str, str]:
                                         "PREFECT_RUNNER_POLL_FREQUENCY": "1"}
 
 
-def hold_run_lock(data_dir: Path) -> subprocess.Popen:
-    """Another process holding the data directory's run lock until its stdin closes."""
-    script = textwrap.dedent(f"""
-        import sys
-        from crosswalk.pipeline import run_lock
-        from crosswalk.settings import Settings
-        with run_lock(Settings(data_dir=__import__("pathlib").Path({str(data_dir)!r})), 0):
-            print("held", flush=True)
-            sys.stdin.read()
-    """)
-    holder = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)
-    assert holder.stdout.readline().strip() == "held"
-    return holder
-
-
 @pytest.mark.prefect
 def test_a_served_run_that_finds_the_directory_busy_runs_when_it_is_free(prefect_server,
-                                                                         tmp_path):
+                                                                         tmp_path,
+                                                                         hold_run_lock):
     """`serve` registers the deployment with a concurrency limit of 1 (as prefect.yaml does),
     and its runs wait for a busy data directory instead of failing after 30 s."""
     data_dir = tmp_path / "data"
@@ -562,8 +547,6 @@ def test_a_served_run_that_finds_the_directory_busy_runs_when_it_is_free(prefect
                        "the served run to finish")
             assert state() == "COMPLETED"
         finally:
-            if holder.poll() is None:
-                holder.communicate("")
             os.killpg(served.pid, signal.SIGTERM)
             output = served.communicate(timeout=60)[0]
     assert found["global_concurrency_limit"]["limit"] == 1

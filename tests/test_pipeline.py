@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
-import textwrap
 import threading
 import time
 import zipfile
@@ -48,22 +47,6 @@ def workbook_values(path: Path) -> list[str]:
         book.close()
 
 
-def hold_lock(settings: Settings) -> subprocess.Popen:
-    """Another process holding the run lock until its stdin closes."""
-    script = textwrap.dedent(f"""
-        import sys
-        from crosswalk.pipeline import run_lock
-        from crosswalk.settings import Settings
-        with run_lock(Settings().with_overrides(data_dir={str(settings.data_dir)!r}), 0):
-            print("held", flush=True)
-            sys.stdin.read()
-    """)
-    holder = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)
-    assert holder.stdout.readline().strip() == "held"
-    return holder
-
-
 def reposted(zip_path: Path) -> bytes:
     """The same members plus a readme: new bytes, as when CMS re-posts under the old name."""
     buffer = io.BytesIO()
@@ -78,8 +61,8 @@ def reposted(zip_path: Path) -> bytes:
 # The lock
 
 
-def test_a_second_process_is_refused_with_busy_naming_the_holder(settings):
-    holder = hold_lock(settings)
+def test_a_second_process_is_refused_with_busy_naming_the_holder(settings, hold_run_lock):
+    holder = hold_run_lock(settings.data_dir)
     try:
         started = time.monotonic()
         with pytest.raises(Busy) as refused:
@@ -94,8 +77,8 @@ def test_a_second_process_is_refused_with_busy_naming_the_holder(settings):
         pass
 
 
-def test_a_waiting_run_gets_the_lock_when_the_other_finishes(settings):
-    holder = hold_lock(settings)
+def test_a_waiting_run_gets_the_lock_when_the_other_finishes(settings, hold_run_lock):
+    holder = hold_run_lock(settings.data_dir)
     threading.Timer(0.5, holder.communicate, args=("",)).start()
     started = time.monotonic()
     with pipeline.run_lock(settings, wait_seconds=20):
@@ -104,8 +87,8 @@ def test_a_waiting_run_gets_the_lock_when_the_other_finishes(settings):
     assert 0.3 < waited < 20
 
 
-def test_the_lock_is_freed_when_its_holder_is_killed(settings):
-    holder = hold_lock(settings)
+def test_the_lock_is_freed_when_its_holder_is_killed(settings, hold_run_lock):
+    holder = hold_run_lock(settings.data_dir)
     holder.kill()
     holder.wait(5)
     with pipeline.run_lock(settings, wait_seconds=0):
@@ -113,9 +96,9 @@ def test_the_lock_is_freed_when_its_holder_is_killed(settings):
 
 
 @pytest.mark.parametrize("mode", [["--no-prefect"], []], ids=["plain", "prefect"])
-def test_a_busy_run_exits_4_and_leaves_the_data_directory_alone(settings, cms_mirror, mode):
+def test_a_busy_run_exits_4_and_leaves_the_data_directory_alone(settings, cms_mirror, mode, hold_run_lock):
     cms_mirror.publish_quarter(Q4)
-    holder = hold_lock(settings)
+    holder = hold_run_lock(settings.data_dir)
     try:
         result = subprocess.run(
             [str(CROSSWALK), "run", *mode, "--wait", "0.5", "--cms-url",
