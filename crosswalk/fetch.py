@@ -527,8 +527,7 @@ def archive_name(posted: str, fallback: str) -> str:
     cleaned = re.sub(r"[/\\:\x00-\x1f]", "_", posted).lstrip(". ") or fallback
     if len(cleaned.encode()) <= MAX_NAME_BYTES:
         return cleaned
-    stem, dot, suffix = cleaned.rpartition(".")
-    suffix = f".{suffix}" if dot and stem and len(suffix) <= 8 else ""
+    suffix = Path(cleaned).suffix if len(Path(cleaned).suffix) <= 9 else ""  # .zip, .xlsx
     stem = cleaned[:len(cleaned) - len(suffix)]
     tag = f"~{hashlib.sha256(posted.encode()).hexdigest()[:12]}"
     room = MAX_NAME_BYTES - len(tag.encode()) - len(suffix.encode())

@@ -142,10 +142,10 @@ def connect(settings_or_path: Settings | Path | str, *,
     held by another process raises Busy at once (open_writer is the waiting variant).
     """
     path = database_path(settings_or_path)
-    if not read_only and isinstance(settings_or_path, Settings):
-        datadir.prepare(settings_or_path)
-    elif not read_only:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    if not read_only:
+        if isinstance(settings_or_path, Settings):
+            datadir.prepare(settings_or_path)  # unwritable: exit 2 with the path, not DuckDB's
+        path.parent.mkdir(parents=True, exist_ok=True)  # CROSSWALK_DB may live elsewhere
     try:
         con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as error:
