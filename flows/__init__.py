@@ -103,3 +103,17 @@ def check_api(help_text: str = NO_SERVER_HELP, timeout: float = API_CHECK_SECOND
         raise CrosswalkError(f"the Prefect server at {url} does not answer ({problem}): "
                              f"{help_text}")
     return url
+
+
+def redact_prefect_logs() -> None:
+    """Put crosswalk.redaction's filter on Prefect's log handlers (the terminal and the API,
+    which stores run logs in Prefect's database): a failed download's traceback quotes the
+    library's own message, URL and token included."""
+    import logging
+
+    from crosswalk.redaction import RedactingFilter
+
+    for name in ("", "prefect", "prefect.flow_runs", "prefect.task_runs"):
+        for handler in logging.getLogger(name).handlers:
+            if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+                handler.addFilter(RedactingFilter())

@@ -36,6 +36,8 @@ from crosswalk.redaction import reveal, withhold
 from crosswalk.settings import Settings, load_settings
 from flows.tasks import task_steps
 
+flows.redact_prefect_logs()  # Prefect configured its logging when imported above
+
 # The alert columns a billing lead scans in the Prefect UI (the workbook has them all).
 ALERT_COLUMNS = ("drug_name", "brand_name", "ndc11", "current_code", "verdict", "new_code",
                  "effective_date", "dos_rule", "action", "confidence")

@@ -389,6 +389,44 @@ def test_the_verdict_table_is_printed_once(fresh_machine):
     assert "ustekinumab-auub" in result.stdout
 
 
+def test_a_failed_downloads_traceback_reaches_prefects_logs_redacted():
+    """Prefect logs a failed run's traceback to the terminal and, through its API handler, to
+    its database; the chained library error quotes the URL with its token (seen in a real
+    failed `crosswalk run`: 8 times on the terminal, once in prefect.db). Each of Prefect's
+    handlers now redacts, and formats the traceback itself: what each would write is checked
+    here (a real failed run retries for over a minute)."""
+    import logging
+
+    import requests
+
+    from crosswalk.errors import SourceUnavailable
+
+    handlers = [handler for name in ("", "prefect.flow_runs", "prefect.task_runs")
+                for handler in logging.getLogger(name).handlers
+                if type(handler).__module__.startswith("prefect.")]  # not pytest's own
+    assert len(handlers) == 3
+    logger = logging.getLogger("prefect.flow_runs")
+    try:
+        try:
+            raise requests.ConnectionError(f"Max retries exceeded with url: /x.zip?token={TOKEN}"
+                                           f" (from http://analyst:{PASSWORD}@127.0.0.1:9/x.zip)")
+        except requests.ConnectionError as error:
+            raise SourceUnavailable(f"cannot fetch http://127.0.0.1:9/x.zip?token={TOKEN}"
+                                    ) from error
+    except SourceUnavailable:
+        exc_info = sys.exc_info()
+    for handler in handlers:  # as Prefect's flow engine logs it, through each handler
+        record = logger.makeRecord(logger.name, logging.ERROR, __file__, 1,
+                                   "Encountered exception during execution", (), exc_info,
+                                   extra={"flow_run_name": "quarterly-run", "flow_run_id": None,
+                                          "task_run_name": None, "task_run_id": None})
+        assert handler.filter(record)
+        shown = handler.format(record)
+        assert "Encountered exception during execution" in shown
+        assert "Max retries exceeded with url: /x.zip?token=***" in shown  # the chained cause
+        assert TOKEN not in shown and PASSWORD not in shown
+
+
 # ---------------------------------------------------------------------------------------------
 # A Prefect server named by PREFECT_API_URL that does not answer: one line, in seconds
 
