@@ -452,8 +452,8 @@ def closed_port_url() -> str:
     return f"http://127.0.0.1:{port}/api"  # nothing listens there any more
 
 
-@pytest.mark.parametrize("server", ["down", "never-answers"])
-@pytest.mark.parametrize("command", ["run", "backfill", "serve"])
+@pytest.mark.parametrize(("command", "server"), [
+    ("run", "down"), ("run", "never-answers"), ("backfill", "down"), ("serve", "never-answers")])
 def test_an_unreachable_prefect_server_fails_in_one_line_offering_no_prefect(tmp_path, server,
                                                                              command):
     """Down: exit 1 after 4.7 s and a 125-line traceback; accepting connections but never
