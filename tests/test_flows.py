@@ -514,7 +514,11 @@ class PrefectServer:
             [str(CROSSWALK.with_name("prefect")), "server", "start", "--host", "127.0.0.1",
              "--port", str(port)], env=env, cwd=home, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL, start_new_session=True)
-        wait_until(self.answers, 180, "the Prefect server")
+        try:
+            wait_until(self.answers, 180, "the Prefect server")
+        except BaseException:
+            self.stop()  # never leave a server behind
+            raise
 
     def answers(self) -> bool:
         import requests
