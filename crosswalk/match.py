@@ -142,6 +142,9 @@ def match_practice(settings: Settings, quarter: Quarter | str | None,
     the real date) decides which new codes are announced ahead of their effective date.
     """
     drugs_path = Path(drugs_path)
+    if not settings.db_path.is_file():  # opening it would create it: a match creates nothing
+        raise BadInput(f"nothing is loaded yet ({settings.db_path} does not exist): run "
+                       f"`{warehouse.load_command(settings, quarter)}` first", field="quarter")
     drug_list = practice.read_drug_list(drugs_path)
     if drug_list.drugs.empty:
         detail = "; ".join(str(problem) for problem in drug_list.problems[:5])
@@ -149,7 +152,7 @@ def match_practice(settings: Settings, quarter: Quarter | str | None,
                        file=str(drugs_path))
     started = datetime.now(timezone.utc)
     with warehouse.open_writer(settings) as con:
-        run_quarter = release_quarter(con, quarter)
+        run_quarter = release_quarter(con, quarter, warehouse.load_command(settings, quarter))
         result = match_drugs(con, run_quarter, drug_list.drugs, today)
         run_id = save_run(con, result, drug_list, started)
     alerts = result.alerts.assign(run_id=run_id)
@@ -157,20 +160,21 @@ def match_practice(settings: Settings, quarter: Quarter | str | None,
                         drug_list.problems, drug_list.warnings + practice.ndc_warnings(drug_list))
 
 
-def release_quarter(con: duckdb.DuckDBPyConnection, quarter: Quarter | str | None) -> Quarter:
-    """The run's release: the one asked for (it must be loaded) or the newest loaded."""
+def release_quarter(con: duckdb.DuckDBPyConnection, quarter: Quarter | str | None,
+                    load_command: str) -> Quarter:
+    """The run's release: the one asked for (it must be loaded) or the newest loaded;
+    `load_command` is what the user should run when it is not."""
     loaded = [Quarter.parse(q) for (q,) in con.execute(
         "SELECT DISTINCT quarter FROM hcpcs_codes ORDER BY quarter").fetchall()]
     if not loaded:
-        raise BadInput("no HCPCS release is loaded: load a release first: "
-                       "crosswalk load --quarter Q", field="quarter")
+        raise BadInput(f"no HCPCS release is loaded: run `{load_command}` first",
+                       field="quarter")
     if quarter is None:
         return loaded[-1]
     wanted = Quarter.parse(quarter)
     if wanted not in loaded:
         raise BadInput(f"the {wanted} HCPCS release is not loaded (loaded: "
-                       f"{', '.join(map(str, loaded))}): crosswalk load --quarter {wanted}",
-                       field="quarter")
+                       f"{', '.join(map(str, loaded))}): run `{load_command}`", field="quarter")
     return wanted
 
 
