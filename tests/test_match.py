@@ -24,6 +24,8 @@ from crosswalk.ndc import normalize_ndc
 from crosswalk.quarters import Quarter
 from crosswalk.settings import Settings
 
+from conftest import archive_and_load
+
 HEADER = "drug_name,brand_name,ndc,current_code,dose,payer,setting,notes,active"
 D = date
 
@@ -391,50 +393,6 @@ def test_cli_match_without_a_release_exits_2(settings: Settings) -> None:
 # ---------------------------------------------------------------------------------------------
 # Acceptance: real CMS files (and the builders' shared release) through readers and loader
 # ---------------------------------------------------------------------------------------------
-
-REAL_FILES = {  # quarter -> {kind: (folder under cms-samples, file name)}
-    "2025Q4": {
-        "hcpcs": ("hcpcs", "HCPC2025_OCT_ANWEB.xlsx"),
-        "asp_pricing": ("asp/pricing", "section 508 version of Oct 2025 ASP Pricing File 091725.csv"),
-        "asp_crosswalk": ("asp/crosswalk",
-                          "section 508 version of October 2025 ASP NDC-HCPCS Crosswalk 090525.csv"),
-    },
-    "2025Q1": {
-        "asp_crosswalk": ("asp/crosswalk",
-                          "section 508 version of January 2025 ASP NDC-HCPCS Crosswalk 122024.csv"),
-    },
-}
-
-
-def archive_and_load(settings: Settings, zips: dict[str, dict[str, bytes]]) -> None:
-    """Put zips in the raw archive with manifest lines (as fetch does) and load them."""
-    from test_warehouse import archive
-
-    for quarter, by_kind in zips.items():
-        for kind, content in by_kind.items():
-            slug = Quarter.parse(quarter).slug
-            archive(settings, kind, quarter, f"{slug}-{kind.replace('_', '-')}.zip", content)
-        warehouse.load_quarter(settings, quarter)
-
-
-@pytest.fixture(scope="module")
-def real_2025q4(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """The real Oct 2025 ANWEB workbook, Oct 2025 ASP files and the Jan 2025 crosswalk, each
-    zipped under its CMS name and loaded by the warehouse (readers included)."""
-    from conftest import CMS_SAMPLES
-    import cms_builders as cms
-
-    if not CMS_SAMPLES.is_dir():
-        pytest.skip(f"real CMS samples not present at {CMS_SAMPLES}")
-    settings = Settings(data_dir=tmp_path_factory.mktemp("real") / "data")
-    member_names = {"HCPC2025_OCT_ANWEB.xlsx": "HCPC2025_OCT_ANWEB_v3.xlsx"}
-    archive_and_load(settings, {
-        quarter: {kind: cms.build_zip({member_names.get(name, name):
-                                       (CMS_SAMPLES / folder / name).read_bytes()})
-                  for kind, (folder, name) in kinds.items()}
-        for quarter, kinds in REAL_FILES.items()})
-    return settings
-
 
 @pytest.fixture(scope="module")
 def example_on_real(real_2025q4: Settings) -> match.MatchOutcome:

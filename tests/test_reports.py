@@ -523,7 +523,7 @@ def test_libreoffice_renders_the_alerts_workbook(workbooks: dict[str, Path],
 @pytest.mark.real_samples
 def test_real_release_report_for_the_example_list(cms_samples: Path, tmp_path: Path) -> None:
     import cms_builders as cms
-    from test_match import REAL_FILES, archive_and_load
+    from conftest import REAL_FILES, archive_and_load
 
     from crosswalk.settings import EXAMPLE_DRUGS
 
