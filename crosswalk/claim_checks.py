@@ -111,23 +111,102 @@ def check_file(settings: Settings, path: Path | str,
     return checked
 
 
+def check_or_refuse(settings: Settings, path: Path | str,
+                    wait_seconds: float = warehouse.DEFAULT_WAIT_SECONDS
+                    ) -> CheckedFile | BadInput:
+    """check_file, with a file that cannot be read returned as its BadInput (not raised), so
+    one bad file in a batch does not stop the others."""
+    try:
+        return check_file(settings, path, wait_seconds)
+    except BadInput as error:
+        return error
+
+
+@dataclass
+class ClaimsOutcome:
+    """What a batch of claim files came to: checked, refused, skipped as already checked."""
+
+    checked: list[CheckedFile] = field(default_factory=list)
+    refused: list[BadInput] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)
+
+    def describe(self) -> str:
+        lines = [done.describe() for done in self.checked]
+        lines += [f"error: {error}" for error in self.refused]
+        if self.skipped:
+            lines.append(f"{len(self.skipped)} claim file(s) already checked (same SHA-256): "
+                         + ", ".join(path.name for path in self.skipped))
+        return "\n".join(lines) or "no claim files to check"
+
+    def markdown(self) -> str:
+        """Counts only (file names, findings per severity): no claim or patient detail."""
+        rows = [f"| {done.path.name} | {done.counts.get('lines', 0):,} | "
+                + " | ".join(str(sum(by.get(severity, 0) for by in done.findings.values()))
+                             for severity in SEVERITIES) + f" | `{done.report}` |"
+                for done in self.checked]
+        refused = [f"- {error.file}: refused ({error.reason.splitlines()[0]})"
+                   for error in self.refused]
+        return "\n".join(["## Claim files", "",
+                          "| File | Lines | Errors | Warnings | Info | Workbook |",
+                          "|---|---:|---:|---:|---:|---|", *rows, "", *refused,
+                          f"{len(self.skipped)} file(s) already checked.", ""])
+
+
 def check_files(settings: Settings, paths: Iterable[Path | str],
                 on_done: Callable[[CheckedFile | BadInput], None] | None = None,
-                wait_seconds: float = warehouse.DEFAULT_WAIT_SECONDS
-                ) -> tuple[list[CheckedFile], list[BadInput]]:
-    """Check each file on its own (one bad file does not stop the others): the files
-    checked, and the BadInput of each file refused."""
-    checked, refused = [], []
+                check: Callable[..., CheckedFile | BadInput] = check_or_refuse
+                ) -> ClaimsOutcome:
+    """Check each file on its own (one bad file does not stop the others); `on_done` hears
+    of each file as it finishes (progress on a terminal)."""
+    outcome = ClaimsOutcome()
     for path in paths:
-        try:
-            result: CheckedFile | BadInput = check_file(settings, path, wait_seconds)
-            checked.append(result)
-        except BadInput as error:
-            result = error
-            refused.append(error)
+        result = check(settings, Path(path))
+        if isinstance(result, BadInput):
+            outcome.refused.append(result)
+        else:
+            outcome.checked.append(result)
         if on_done:
             on_done(result)
-    return checked, refused
+    return outcome
+
+
+def new_claim_files(settings: Settings, folder: Path | str) -> tuple[list[Path], list[Path]]:
+    """(claim files in `folder` not checked yet, those already checked), by SHA-256.
+
+    A claim file is an X12 file whatever its name, or a .csv/.xlsx export; other files
+    (a README, a clearinghouse report) are passed over. Hidden files are ignored.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise BadInput("no such folder", file=str(folder), field="--claims")
+    candidates = [path for path in sorted(folder.iterdir())
+                  if path.is_file() and not path.name.startswith(".") and is_claim_file(path)]
+    seen: set[str] = set()
+    if settings.db_path.is_file():
+        with warehouse.open_writer(settings) as con:
+            seen = {sha for (sha,) in con.execute("SELECT sha256 FROM claim_files").fetchall()}
+    fresh, done = [], []
+    for path in candidates:
+        (done if file_sha256(path) in seen else fresh).append(path)
+    return fresh, done
+
+
+def is_claim_file(path: Path) -> bool:
+    return path.suffix.lower() in (".csv", ".xlsx", ".xlsm") or claims.file_kind(path) == "837p"
+
+
+def check_folder(settings: Settings, folder: Path | str,
+                 find: Callable[..., tuple[list[Path], list[Path]]] = new_claim_files,
+                 check: Callable[..., CheckedFile | BadInput] = check_or_refuse
+                 ) -> ClaimsOutcome:
+    """Check the claim files of a folder not checked before (each file once, by SHA-256).
+
+    `find` and `check` are the steps; the Prefect flow hands in task-wrapped versions.
+    """
+    fresh, done = find(settings, folder)
+    outcome = check_files(settings, fresh, check=check)
+    outcome.skipped = list(done)
+    return outcome
 
 
 def admin_codes(path: Path = ADMIN_CODES) -> pd.DataFrame:
@@ -205,7 +284,7 @@ def _store_lines(con: duckdb.DuckDBPyConnection, file_id: int, batch: Any) -> No
 
 
 class _registered:
-    """Expose DataFrames to SQL by name for a block."""
+    """Expose DataFrames to SQL by name for a block of the file's transaction."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, **frames: pd.DataFrame) -> None:
         self.con, self.frames = con, frames
@@ -214,9 +293,13 @@ class _registered:
         for name, frame in self.frames.items():
             self.con.register(name, frame)
 
-    def __exit__(self, *_: object) -> None:
+    def __exit__(self, failure: type[BaseException] | None, *_: object) -> None:
         for name in self.frames:
-            self.con.unregister(name)
+            try:
+                self.con.unregister(name)
+            except duckdb.TransactionException:
+                if failure is None:  # an aborted transaction refuses it: the failure matters
+                    raise
 
 
 def _ndc_forms(con: duckdb.DuckDBPyConnection, file_id: int) -> pd.DataFrame:

@@ -27,6 +27,7 @@ from crosswalk.errors import BadInput
 
 ISA_ELEMENTS = 16
 CHUNK_BYTES = 1 << 20
+HEAD_BYTES = 4096  # the ISA (106 characters) with room for a BOM and blank lines before it
 _BOM = "\ufeff"
 
 
@@ -83,7 +84,7 @@ def open_segments(path: Path, chunk_bytes: int = CHUNK_BYTES
     stream = path.open("rb")
     try:
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        head = decoder.decode(stream.read(chunk_bytes))
+        head = decoder.decode(stream.read(max(chunk_bytes, HEAD_BYTES)))
         delimiters = read_delimiters(head, path.name)
     except BaseException:
         stream.close()

@@ -28,19 +28,21 @@ ALERT_COLUMNS = ("drug_name", "brand_name", "ndc11", "current_code", "verdict", 
 def quarterly_update(quarter: str | None = None, drugs: str | None = None,
                      cms_url: str | None = None, data_dir: str | None = None,
                      urls: list[str] | None = None, formats: list[str] | None = None,
-                     wait_seconds: float = pipeline.DEFAULT_WAIT_SECONDS) -> pipeline.RunSummary:
+                     wait_seconds: float = pipeline.DEFAULT_WAIT_SECONDS,
+                     claims: str | None = None) -> pipeline.RunSummary:
     """Bring one release (default: the newest CMS lists) into the warehouse and report on it.
 
     quarter: e.g. 2025Q4; drugs: practice list (default: the example list); cms_url, data_dir:
     as `crosswalk run` (default: CROSSWALK_* environment, then cms.gov and ./crosswalk-data);
     urls: KIND=URL overrides; formats: xlsx, csv, parquet; wait_seconds: how long to wait for
-    another run holding the data directory.
+    another run holding the data directory; claims: a folder of claim files to check after the
+    release is loaded (each file once, by SHA-256; the claims-check flow as a subflow).
     """
     settings = load_settings(data_dir=data_dir, cms_url=cms_url)
     summary = pipeline.run_quarter(
         settings, quarter, drugs, overrides=parse_overrides(urls or ()),
         formats=formats or pipeline.DEFAULT_FORMATS, wait_seconds=wait_seconds,
-        steps=task_steps(settings))
+        steps=task_steps(settings), claims=claims)
     publish_artifacts(summary)
     get_run_logger().info("%s", summary.describe())
     return summary

@@ -56,8 +56,10 @@ class Patient:
 
     def details(self) -> tuple[str, ...]:
         """Every identifying value as it appears in the file (for the leak grep)."""
-        return (self.last, self.first, self.member_id, self.street, self.city,
-                self.birth_date, "1958-03-14")
+        born = self.birth_date
+        values = (self.last, self.first, self.member_id, self.street, self.city, born,
+                  f"{born[:4]}-{born[4:6]}-{born[6:]}", f"{born[4:6]}/{born[6:]}/{born[:4]}")
+        return tuple(value for value in values if value)
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ class ServiceLine:
     ndc_unit: str | None = None      # CTP05-1
     pos: str | None = None           # SV105
     dos_through: date | None = None  # RD8
+    prior_auth: str | None = None    # 2400 REF*G1
     charge: float = 100.0
 
     @property
@@ -90,6 +93,7 @@ class Claim:
     payer: str = "MEDICARE PART B"
     subscriber: Patient = field(default_factory=Patient)
     patient: Patient | None = None  # a dependant: 2000C/2010CA
+    other_payer: str | None = None  # a secondary payer: 2320 SBR, 2330A, 2330B NM1*PR
 
     @property
     def charge(self) -> float:
@@ -201,6 +205,12 @@ def _claim_segments(claim: Claim, d: Delimiters) -> list[str]:
     out += [j("HI", f"ABK{c}G35"),
             j("NM1", "82", "1", "RIVERA", "ANA", "", "", "", "XX", RENDERING_NPI),
             j("PRV", "PE", "PXC", "207RH0003X")]
+    if claim.other_payer:
+        s = claim.subscriber
+        out += [j("SBR", "S", "18", "", "", "", "", "", "", "CI"),
+                j("OI", "", "", "Y", "", "", "Y"),
+                j("NM1", "IL", "1", s.last, s.first, "", "", "", "MI", s.member_id),
+                j("NM1", "PR", "2", claim.other_payer, "", "", "", "", "PI", "99999")]
     for number, line in enumerate(claim.lines, start=1):
         mods = list(line.modifiers) + [""] * (4 - len(line.modifiers))
         composite = c.join(["HC", line.code, *mods, line.description or ""]).rstrip(c)
@@ -211,6 +221,8 @@ def _claim_segments(claim: Claim, d: Delimiters) -> list[str]:
             out.append(j("DTP", "472", "RD8", f"{_d8(line.dos)}-{_d8(line.dos_through)}"))
         else:
             out.append(j("DTP", "472", "D8", _d8(line.dos)))
+        if line.prior_auth:
+            out.append(j("REF", "G1", line.prior_auth))
         if line.note:
             out.append(j("NTE", "ADD", line.note))
         if line.ndc:
@@ -233,7 +245,7 @@ def export_rows(claims: Iterable[Claim]) -> list[list[str]]:
                 claim.claim_id, str(number), line.dos.isoformat(), line.pos or claim.pos,
                 line.code, ",".join(line.modifiers), _quantity(line.units), line.narrative,
                 line.ndc or "", _quantity(line.ndc_quantity) if line.ndc else "",
-                (line.ndc_unit or "UN") if line.ndc else "", claim.prior_auth or "",
+                (line.ndc_unit or "UN") if line.ndc else "", line.prior_auth or claim.prior_auth or "",
                 claim.payer])
     return rows
 

@@ -107,7 +107,7 @@ found AS (
     SELECT line_seq, 'NDC_INVALID', 'error',
         printf('NDC %s: %s', ndc_raw, concat_ws('; ',
             CASE WHEN length(ndc_digits) <> 11
-                 THEN printf('%s digits, but a claim carries the 11-digit 5-4-2 form%s',
+                 THEN printf('%d digits, but a claim carries the 11-digit 5-4-2 form%s',
                              length(ndc_digits),
                              CASE WHEN ndc11 IS NOT NULL THEN ' (' || ndc11 || ')' ELSE '' END)
             END,
