@@ -45,7 +45,8 @@ _FILLER = frozenset("""
     admin given per each unit units see note notes attached noc med meds medication
     medications other unlisted not otherwise classified specified total wasted waste
     discarded single use container ndc qty quantity solution sol for and with of the new
-    product kit ml mg mcg
+    product kit ml mg mcg every week weeks weekly day days daily month months monthly hour
+    hours hrs minute minutes min over once twice loading maintenance initial then via
     """.split())
 _WORD = re.compile(r"[A-Za-z][A-Za-z-]*[A-Za-z]")
 

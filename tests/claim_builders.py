@@ -140,7 +140,7 @@ def x12_837p(claims: Sequence[Claim], *, per_transaction: int | None = None,
     segments += [_join(d, "GE", str(len(groups)), str(control)),
                  _join(d, "IEA", "1", f"{control:09d}")]
     text = "".join(segment + d.segment + d.newline for segment in segments)
-    return text.encode("ascii")
+    return text.encode("ascii")  # pyx12 reads X12 as ASCII (the basic character set)
 
 
 def _join(d: Delimiters, *elements: str) -> str:

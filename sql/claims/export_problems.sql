@@ -34,7 +34,7 @@ problems AS (
     SELECT row_no, 'line', printf('''%s'' is not a line number', line)
     FROM rows WHERE line IS NOT NULL AND coalesce(try_cast(line AS INTEGER) <= 0, true)
     UNION ALL
-    SELECT row_no, 'line', printf('line %s of claim %s is also on row %s', line, claim_id,
+    SELECT row_no, 'line', printf('line %s of claim %s is also on row %d', line, claim_id,
                                   first_row)
     FROM rows WHERE line IS NOT NULL AND same_line > 1 AND row_no > first_row
     UNION ALL
