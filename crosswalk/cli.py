@@ -137,8 +137,16 @@ def load(quarter: Quarter | None, load_everything: bool, data_dir: Path | None) 
 def match(quarter: Quarter | None, drugs: Path | None, data_dir: Path | None) -> None:
     """Match the practice drug list against a loaded release and print the verdicts.
 
-    Verdicts: NEW_CODE (permanent code effective in this release), PAST_DUE (effective
-    earlier), NO_CODE_YET, REVIEW (ambiguous or conflicting), CODE_ENDED.
+    \b
+    Verdicts, most urgent first:
+      PAST_DUE         a permanent code applied before this release: switch now
+      NEW_CODE         a permanent code takes effect in this release
+      CODE_ENDED       the drug's code ended: its successor is named
+      REVIEW           the list does not identify one product: candidates listed
+      KEEP_PAYER_RULE  keep_code = yes on the list: the payer's rule keeps the NOC code
+      NO_CODE_YET      no permanent code: keep the NOC code
+    A drug is switched only when its row identifies the product (NDC, brand, or generic
+    with its suffix); see docs/matching.md.
     """
     from crosswalk import match as matching
 

@@ -2,17 +2,20 @@
 
 For each drug on the list we ask what a billing lead asks each quarter: has CMS given it a
 permanent code, from which date of service must we use it, how do the billing units change,
-and how sure are we. Evidence comes from two directions and both are kept:
+and how sure are we. The first promise is **never a wrong switch**: a verdict names a code only
+when the row identifies that one product; otherwise it is REVIEW with every candidate.
 
-- NDC: the practice NDC (11-digit) in any ASP NDC-HCPCS crosswalk up to the run's quarter;
-- name: the generic name (its biosimilar suffix must agree exactly) or brand, scored with
-  rapidfuzz against the generic part of HCPCS long descriptions, the brands they name in
-  parentheses and the crosswalk's Drug Name column.
+- Names: crosswalk.products finds the row's drug and brand words in the names CMS gives each
+  code (HCPCS descriptors, crosswalk Drug Names), through the one normaliser in
+  crosswalk.drug_names (dashes, case, strengths, package words, brand first or last...).
+- NDC: the row's 11-digit NDC in any ASP NDC-HCPCS crosswalk up to the run's quarter
+  (sql/match/30_ndc_candidates.sql); an NDC Excel shortened is restored only when exactly one
+  reading of it is there (25_ndc_readings.sql).
+- NOC pricing: a drug CMS prices as a NOC drug this quarter is confirmed NO_CODE_YET, with its
+  NOC payment limit (50_noc_prices.sql).
 
-Candidates are blocked in SQL (sql/match/: shared word and same suffix) before rapidfuzz
-scores them, so no full cross product is ever formed; the number of comparisons is stored
-with the run. The verdict rules (below, `decide`) prefer no silent pick: NDC and name
-disagreeing, several live codes, or only a medium/low score all mean REVIEW.
+The rules that turn the evidence into a verdict are `decide` below; every candidate and its
+evidence is stored with the run (match_candidates).
 """
 
 from __future__ import annotations
@@ -26,16 +29,15 @@ from typing import Any, Iterable, Mapping
 
 import duckdb
 import pandas as pd
-from rapidfuzz import fuzz, process
 
-from crosswalk import practice, warehouse
+from crosswalk import practice, products, warehouse
 from crosswalk.archive import file_sha256
 from crosswalk.errors import BadInput
+from crosswalk.ndc import readings
 from crosswalk.quarters import Quarter
 from crosswalk.settings import SQL_DIR, Settings
+from crosswalk.verdicts import NAMES as VERDICTS
 
-VERDICTS = ("NEW_CODE", "PAST_DUE", "NO_CODE_YET", "REVIEW", "CODE_ENDED")
-HIGH, MEDIUM, LOW = 90.0, 75.0, 60.0  # name score thresholds for high/medium/low confidence
 _PARAMETER = re.compile(r"\$([A-Za-z_]\w*)")
 _UNIT = re.compile(r"(?:per\s+|up\s+to\s+)?(\d+(?:\.\d+)?)?\s*([a-z]+)")
 # dose units that convert into one another, to a base unit of their dimension
@@ -52,7 +54,10 @@ ALERT_COLUMNS = ("quarter", "row_no", "drug_name", "brand_name", "ndc11", "curre
                  "term_date", "successor_code", "dos_rule", "billing_unit",
                  "units_per_package", "units_for_dose", "asp_payment_limit", "match_basis",
                  "confidence", "evidence", "action", "hints", "candidate_codes", "units_note",
-                 "active")
+                 "active", "noc_payment_limit", "noc_dosage")
+# how sure each way of finding a code is (match_candidates.score / confidence)
+_FOUND_SCORE = {"exact": (100.0, "high"), "suffix missing": (95.0, "high"),
+                "spelling": (85.0, "medium")}
 
 
 @dataclass
@@ -60,6 +65,7 @@ class Matching:
     """The result of matching a list against one release, before it is saved."""
 
     quarter: Quarter
+    drugs: pd.DataFrame       # the list as matched (an NDC Excel shortened restored)
     candidates: pd.DataFrame
     alerts: pd.DataFrame
     comparisons: int
@@ -75,22 +81,28 @@ class MatchOutcome:
     comparisons: int
     drugs_file: Path
     problems: list[BadInput] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def table(self) -> str:
         """A short terminal table: drug, verdict, new code, effective date; then bad rows."""
         rows = [("drug", "verdict", "new code", "effective")]
         for alert in plain_records(self.alerts):
             code = alert["new_code"] or (alert["candidate_codes"] or "")
-            rows.append((_shorten(alert["drug_name"], 34), alert["verdict"], code,
+            verdict = alert["verdict"] + ("" if alert["active"] is not False else " (inactive)")
+            rows.append((_shorten(alert["drug_name"], 34), verdict, _shorten(code, 40),
                          _day(alert["effective_date"])))
         widths = [max(len(str(row[i])) for row in rows) for i in range(4)]
         lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip()
                  for row in rows]
-        counts = self.alerts["verdict"].value_counts()
+        active = self.alerts[self.alerts["active"] != False]  # noqa: E712 (pandas mask)
+        counts = active["verdict"].value_counts()
+        inactive = len(self.alerts) - len(active)
         lines.append("")
         lines.append(f"{len(self.alerts)} drug(s) matched against the {self.quarter} release "
                      f"(match run {self.run_id}, {self.comparisons:,} candidate comparisons): "
-                     + ", ".join(f"{counts.get(v, 0)} {v}" for v in VERDICTS if counts.get(v)))
+                     + ", ".join(f"{counts.get(v, 0)} {v}" for v in VERDICTS if counts.get(v))
+                     + (f"; {inactive} inactive on your list (not counted)" if inactive else ""))
+        lines += self.warnings
         if self.problems:
             lines.append(f"{len(self.problems)} problem(s) in {self.drugs_file.name}; those "
                          "rows were not matched:")
@@ -118,7 +130,7 @@ def match_practice(settings: Settings, quarter: Quarter | str | None,
         run_id = save_run(con, result, drug_list, started)
     alerts = result.alerts.assign(run_id=run_id)
     return MatchOutcome(run_id, run_quarter, alerts, result.comparisons, drugs_path,
-                        drug_list.problems)
+                        drug_list.problems, practice.ndc_warnings(drug_list))
 
 
 def release_quarter(con: duckdb.DuckDBPyConnection, quarter: Quarter | str | None) -> Quarter:
@@ -141,50 +153,151 @@ def release_quarter(con: duckdb.DuckDBPyConnection, quarter: Quarter | str | Non
 def match_drugs(con: duckdb.DuckDBPyConnection, quarter: Quarter,
                 drugs: pd.DataFrame) -> Matching:
     """Candidates and verdicts for `drugs` (practice_drugs columns) against one release."""
-    params = {"quarter": str(quarter)}
-    con.register("practice_input", drugs)
-    try:
-        run_sql(con, "00_name_macros", params)
-        run_sql(con, "10_cms_drug_names", params)
-        pairs = run_sql(con, "20_name_pairs", params).df()
-        by_ndc = run_sql(con, "30_ndc_candidates", params).df()
-    finally:
-        con.unregister("practice_input")
-    by_name = score_name_pairs(pairs)
-    candidates = pd.concat([by_name, by_ndc.assign(confidence="high")], ignore_index=True)
-    facts = code_facts(con, quarter, candidates["code"])
-    by_drug = candidates_by_drug(candidates)
-    alerts = [decide(drug, by_drug.get(drug["row_no"], []), facts, quarter)
-              for drug in plain_records(drugs)]
-    saved = (candidates[list(CANDIDATE_COLUMNS)]
+    catalog = load_catalog(con, quarter)
+    drugs = restore_ndcs(con, quarter, drugs)
+    by_ndc = candidates_by_drug(_with_practice_input(
+        con, drugs, lambda: run_sql(con, "30_ndc_candidates", {"quarter": str(quarter)}).df()))
+    noc = NocPrices.load(con, quarter)
+    records = plain_records(drugs)
+    found = {drug["row_no"]: products.identify(catalog, _row_words(catalog, drug))
+             for drug in records}
+    evidence = {row_no: evidence_rows(row_no, hit, by_ndc.get(row_no, []), catalog)
+                for row_no, hit in found.items()}
+    facts = code_facts(con, quarter, {c["code"] for rows in evidence.values() for c in rows})
+    alerts = [decide(drug, found[drug["row_no"]], evidence[drug["row_no"]], facts, quarter,
+                     noc.find(drug)) for drug in records]
+    saved = (pd.DataFrame([row for rows in evidence.values() for row in rows],
+                          columns=list(CANDIDATE_COLUMNS))
              .sort_values(["row_no", "score", "code"], ascending=[True, False, True])
              .drop_duplicates(["row_no", "code", "basis", "matched_field", "matched_text"])
              .reset_index(drop=True))
-    return Matching(quarter, saved, pd.DataFrame(alerts, columns=list(ALERT_COLUMNS)),
-                    len(pairs) + len(by_ndc))
+    comparisons = sum(found[r].compared for r in found) + sum(map(len, by_ndc.values()))
+    return Matching(quarter, drugs, saved, pd.DataFrame(alerts, columns=list(ALERT_COLUMNS)),
+                    comparisons)
 
 
-def score_name_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
-    """Score blocked pairs with rapidfuzz; keep those at or above LOW, with a confidence.
-
-    The score averages token_set_ratio (word order and extra words forgiven) with
-    token_sort_ratio (extra words cost), so 'rituximab' beats 'rituximab and hyaluronidase'
-    for a list that says rituximab, while word order never matters.
-    """
-    if pairs.empty:
-        return pd.DataFrame(columns=[*CANDIDATE_COLUMNS, "practice_field"])
-    # suffixes already agree (SQL); splitting them off lets word order be forgiven fully
-    left = pairs["practice_key"].str.replace("-", " ").tolist()
-    right = pairs["cms_key"].str.replace("-", " ").tolist()
-    set_scores = process.cpdist(left, right, scorer=fuzz.token_set_ratio, workers=-1)
-    sort_scores = process.cpdist(left, right, scorer=fuzz.token_sort_ratio, workers=-1)
-    scored = pairs.assign(score=((set_scores + sort_scores) / 2).round(1))
-    scored = scored[scored["score"] >= LOW]
-    return scored.assign(confidence=scored["score"].map(confidence_of))
+def load_catalog(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> products.Catalog:
+    """Every name CMS gives a permanent drug code in releases up to the run's quarter."""
+    params = {"quarter": str(quarter)}
+    descriptors = run_sql(con, "10_cms_descriptors", params).fetchall()
+    names = run_sql(con, "15_crosswalk_names", params).fetchall()
+    return products.build_catalog(
+        ((code, text) for code, text, _ in descriptors), names,
+        ended_codes=[code for code, _, term_date in descriptors if term_date is not None])
 
 
-def confidence_of(score: float) -> str:
-    return "high" if score >= HIGH else "medium" if score >= MEDIUM else "low"
+def _row_words(catalog: products.Catalog, drug: Mapping[str, Any]) -> Any:
+    return catalog.row_words(drug["drug_name"], drug.get("brand_name"),
+                             route=_route(drug.get("route")))
+
+
+def _route(text: str | None) -> str | None:
+    from crosswalk.drug_names import drug_words
+
+    routes = drug_words(text).routes if text else frozenset()
+    return next(iter(routes)) if len(routes) == 1 else None
+
+
+def evidence_rows(row_no: int, found: products.Identification,
+                  by_ndc: list[dict[str, Any]],
+                  catalog: products.Catalog) -> list[dict[str, Any]]:
+    """match_candidates rows for one drug: each code its NDC maps to, each name found, each
+    name outranked by a fuller one (low), then each sibling (a code whose generic name holds
+    the row's words and more), so a verdict shows what it beat and a REVIEW its reasons."""
+    rows = [{key: row[key] for key in CANDIDATE_COLUMNS} | {"bill_units_pkg": row.get(
+        "bill_units_pkg")} for row in by_ndc]
+    how = "spelling" if found.how == "spelling" else None
+    for hit in found.found:
+        score, confidence = _FOUND_SCORE[how or ("suffix missing" if hit.suffix_missing
+                                                 else "exact")]
+        rows.append(_candidate(row_no, hit.entry, score, confidence))
+    rows += [_candidate(row_no, hit.entry, _FOUND_SCORE["spelling"][0], "low")
+             for hit in found.outranked]
+    words = {w.text for hit in found.found for w in hit.entry.words.words}
+    for code in found.siblings:
+        entry = next(e for e in catalog.entries_for(words) if e.code == code
+                     and e.basis == products.GENERIC and words <= e.words.texts)
+        share = round(100.0 * len(words) / len(entry.words.texts), 1)
+        rows.append(_candidate(row_no, entry, share, "low"))
+    return rows
+
+
+def _candidate(row_no: int, entry: products.Entry, score: float,
+               confidence: str) -> dict[str, Any]:
+    return {"row_no": row_no, "code": entry.code, "basis": entry.basis,
+            "matched_field": entry.matched_field, "matched_text": entry.matched_text,
+            "score": score, "confidence": confidence, "bill_units_pkg": None}
+
+
+def restore_ndcs(con: duckdb.DuckDBPyConnection, quarter: Quarter,
+                 drugs: pd.DataFrame) -> pd.DataFrame:
+    """Restore an NDC Excel shortened (143937701) when exactly one 11-digit reading of it is
+    in the CMS crosswalk; otherwise the drug keeps no NDC and its note says why."""
+    unusable = drugs[drugs["ndc11"].isna() & drugs["ndc_raw"].notna()]
+    wanted = pd.DataFrame([(row_no, reading) for row_no, raw in
+                           zip(unusable["row_no"], unusable["ndc_raw"])
+                           for reading in readings(raw)], columns=["row_no", "ndc11"])
+    if wanted.empty:
+        return drugs
+    con.register("ndc_readings", wanted)
+    try:
+        found = run_sql(con, "25_ndc_readings", {"quarter": str(quarter)}).fetchall()
+    finally:
+        con.unregister("ndc_readings")
+    by_row: dict[int, list[str]] = {}
+    for row_no, ndc11 in found:
+        by_row.setdefault(row_no, []).append(ndc11)
+    restored = drugs.copy()
+    for index, row_no, raw in zip(unusable.index, unusable["row_no"], unusable["ndc_raw"]):
+        hits = by_row.get(row_no, [])
+        if len(hits) == 1:
+            restored.loc[index, "ndc11"] = hits[0]
+            restored.loc[index, "ndc_note"] = (
+                f"NDC {raw!r} restored as {_ndc_542(hits[0])}: the only reading of it in the "
+                "CMS NDC-HCPCS crosswalk")
+        elif hits:
+            restored.loc[index, "ndc_note"] += (
+                f"; {len(hits)} readings are in the CMS crosswalk "
+                f"({', '.join(map(_ndc_542, hits))}): give the 11-digit NDC")
+    return restored
+
+
+def _with_practice_input(con: duckdb.DuckDBPyConnection, drugs: pd.DataFrame,
+                         query: Any) -> pd.DataFrame:
+    con.register("practice_input", drugs)
+    try:
+        return query()
+    finally:
+        con.unregister("practice_input")
+
+
+@dataclass
+class NocPrices:
+    """The quarter's NOC pricing lines as names to find, and the NDCs its crosswalk lists."""
+
+    catalog: products.Catalog | None
+    lines: dict[str, dict[str, Any]]
+    by_ndc: dict[str, str]
+
+    @classmethod
+    def load(cls, con: duckdb.DuckDBPyConnection, quarter: Quarter) -> "NocPrices":
+        rows = [dict(zip(("line_no", "drug_name", "dosage", "payment_limit", "ndcs"), row))
+                for row in run_sql(con, "50_noc_prices", {"quarter": str(quarter)}).fetchall()]
+        lines = {f"NOC line {row['line_no']}": row for row in rows}
+        catalog = products.build_catalog(((key, row["drug_name"]) for key, row in lines.items()),
+                                         ()) if lines else None
+        by_ndc = {ndc: key for key, row in lines.items() for ndc in row["ndcs"] or ()}
+        return cls(catalog, lines, by_ndc)
+
+    def find(self, drug: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The NOC pricing line the drug is on (by NDC, else by name), or None."""
+        if not self.lines or self.catalog is None:
+            return None
+        key = self.by_ndc.get(drug.get("ndc11") or "")
+        if key is None:
+            named = products.identify(self.catalog, _row_words(self.catalog, drug))
+            key = named.codes[0] if named.settled else None
+        return self.lines.get(key) if key else None
 
 
 def code_facts(con: duckdb.DuckDBPyConnection, quarter: Quarter,
@@ -221,67 +334,132 @@ def candidates_by_drug(candidates: pd.DataFrame) -> dict[int, list[dict[str, Any
 # --------------------------------------------------------------------------------------------
 
 
-def decide(drug: Mapping[str, Any], candidates: list[dict[str, Any]],
-           facts: Mapping[str, dict[str, Any]], quarter: Quarter) -> dict[str, Any]:
+@dataclass
+class _Choice:
+    """The codes a row names, the codes it does not rule out, and why it is not settled."""
+
+    codes: set[str]
+    others: set[str] = field(default_factory=set)
+    doubt: str | None = None
+
+
+def choose(found: products.Identification, evidence: list[dict[str, Any]]) -> _Choice:
+    """Names and NDC together: an NDC settles among the names' candidates; the two
+    disagreeing is a conflict; a spelling to confirm, drug words the codes do not explain or
+    a generic several codes carry leave the row unsettled."""
+    ndc = {c["code"] for c in evidence if c["basis"] == "ndc"}
+    named, others = set(found.codes), set(found.siblings)
+    if ndc and (named or others):
+        both = ndc & (named | others)
+        if both:
+            return _Choice(both, doubt=_ndc_doubt(both))
+        return _Choice(ndc | named, doubt=(f"conflict: the NDC maps to {_list(ndc)} but the "
+                                           f"name matches {_list(named | others)}"))
+    if ndc:
+        return _Choice(ndc, doubt=_ndc_doubt(ndc))
+    if found.conflict:
+        return _Choice(named, doubt=f"conflict: {found.conflict}")
+    if found.how == "spelling":
+        return _Choice(named, others, f"{found.notes[0]}: confirm the name")
+    if found.unexplained and named:
+        return _Choice(named, others, f"your list names more than {_list(named)} covers "
+                                      f"({', '.join(found.unexplained)}): confirm the product")
+    return _Choice(named, others)
+
+
+def _ndc_doubt(codes: set[str]) -> str | None:
+    return f"the NDC maps to {len(codes)} codes" if len(codes) > 1 else None
+
+
+def decide(drug: Mapping[str, Any], found: products.Identification,
+           evidence: list[dict[str, Any]], facts: Mapping[str, dict[str, Any]],
+           quarter: Quarter, noc: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """One drug's alert row: verdict, the DOS rule, units advice and the evidence.
 
-    Rules, in order: NDC codes and high-scoring name codes that share nothing, or generic and
-    brand pointing to different codes -> REVIEW (conflict). The pool is their agreement (or whichever side spoke). Office drugs drop
-    C-codes (OPPS only). Live codes beat ended ones; several live codes -> REVIEW; one live
-    code -> NEW_CODE (effective on/after the release's first day) or PAST_DUE; only ended
-    codes -> CODE_ENDED with the XREF successor. Medium names alone -> REVIEW; low ones are
-    kept as evidence but do not stop NO_CODE_YET.
+    Rules, in order: `choose` (names and NDC). Office drugs drop C-codes (OPPS only); hospital
+    outpatient drugs prefer a J/Q code to a C-code. Live codes beat ended ones. One live code
+    the row settles -> NEW_CODE (effective on/after the release's first day) or PAST_DUE;
+    several, or a doubt -> REVIEW listing them; only ended codes -> CODE_ENDED with the XREF
+    successor; nothing -> NO_CODE_YET. A payer rule on the row (keep_code) turns any of
+    these into KEEP_PAYER_RULE, still naming the code.
     """
     alert = _blank_alert(drug, quarter)
-    by_ndc = {c["code"] for c in candidates if c["basis"] == "ndc"}
-    by_name = {c["code"] for c in candidates if c["basis"] != "ndc" and c["score"] >= HIGH}
-    hints = family_hints(drug, set())
-    by_generic, by_brand = ({c["code"] for c in candidates
-                             if c["basis"] == basis and c["score"] >= HIGH}
-                            for basis in ("generic_name", "brand_name"))
-    for one, other, what in ((by_ndc, by_name, "the NDC maps to {} but the name matches {}"),
-                             (by_generic, by_brand,
-                              "the generic name matches {} but the brand matches {}")):
-        if one and other and not one & other:
-            return _review(alert, candidates, sorted(one | other), hints, "conflict: "
-                           + what.format(", ".join(sorted(one)), ", ".join(sorted(other))))
-    pool = (by_ndc & by_name) or by_ndc or by_name
-    if not pool:
-        near = sorted({c["code"] for c in candidates if c["score"] >= MEDIUM})
-        if near:
-            return _review(alert, candidates, near, hints,
-                           f"no name scores {HIGH:g} or more (closest: "
-                           f"{_closest(candidates)}): confirm or correct the name")
-        closest = f"; closest, not a match: {_closest(candidates)}" if candidates else ""
-        return _no_code(alert, hints, f"no NDC or name match among permanent codes in "
-                                      f"releases through {quarter}{closest}")
-    pool, site_note = _for_setting(drug, pool)
-    if not pool:
-        return _no_code(alert, hints + [site_note], "matched only hospital outpatient C-codes")
-    live = {code for code in pool if not facts.get(code, {}).get("term_date")}
-    if len(live) > 1 or (not live and len(pool) > 1 and _distinct_successors(pool, facts)):
-        reason = (f"the NDC maps to {len(by_ndc)} codes" if len(by_ndc) > 1 and by_ndc >= pool
-                  else "several codes match equally well")
-        return _review(alert, candidates, sorted(live or pool), hints + [site_note],
-                       f"{reason}: {', '.join(sorted(live or pool))}; pick the one that fits "
-                       "the product and route")
-    code = sorted(live)[0] if live else max(pool, key=lambda c: facts[c]["term_date"])
-    return _verdict_for(alert, drug, code, candidates, facts, quarter,
-                        hints + [site_note] + family_hints(drug, {code}, facts))
+    hints = family_hints(drug, set()) + [drug.get("ndc_note"), *found.notes]
+    choice = choose(found, evidence)
+    codes, site_note = _for_setting(drug, choice.codes)
+    others, _ = _for_setting(drug, choice.others)
+    hints.append(site_note)
+    if not codes:
+        alert = _nothing_found(alert, drug, found, evidence, hints, choice, noc, quarter)
+    else:
+        alert = _from_codes(alert, drug, codes, others, choice.doubt, evidence, facts,
+                            quarter, hints)
+    if noc and alert["verdict"] != "NO_CODE_YET":
+        alert["hints"] = _joined([alert["hints"], f"CMS's {quarter} NOC pricing file also "
+                                  f"lists {noc['drug_name']}"])
+    return _payer_rule(alert, drug) if drug.get("keep_code") else alert
+
+
+def _from_codes(alert: dict[str, Any], drug: Mapping[str, Any], codes: set[str],
+                others: set[str], doubt: str | None, evidence: list[dict[str, Any]],
+                facts: Mapping[str, dict[str, Any]], quarter: Quarter,
+                hints: list[str | None]) -> dict[str, Any]:
+    live = {c for c in codes if not facts.get(c, {}).get("term_date")}
+    live_others = {c for c in others if not facts.get(c, {}).get("term_date")}
+    if live:
+        pool = live | live_others
+        if doubt or len(pool) > 1:
+            return _review(alert, evidence, sorted(pool), hints, doubt or _several(
+                live, live_others, evidence))
+        code = next(iter(live))
+    elif doubt or live_others or (len(codes) > 1 and _distinct_successors(codes, facts)):
+        pool = codes | live_others
+        return _review(alert, evidence, sorted(pool), hints,
+                       doubt or _several(codes, live_others, evidence))
+    else:
+        code = max(codes, key=lambda c: facts[c]["term_date"])
+    return _verdict_for(alert, drug, code, evidence, facts, quarter,
+                        hints + family_hints(drug, {code}, facts))
+
+
+def _several(codes: set[str], others: set[str], evidence: list[dict[str, Any]]) -> str:
+    if others:
+        return (f"several codes carry this name ({_list(codes | others)}): add the brand, the "
+                "NDC or the full product name to your list")
+    return (f"several codes match equally well: {_list(codes)}; pick the one that fits the "
+            "product and route")
+
+
+def _nothing_found(alert: dict[str, Any], drug: Mapping[str, Any],
+                   found: products.Identification, evidence: list[dict[str, Any]],
+                   hints: list[str | None], choice: _Choice, noc: Mapping[str, Any] | None,
+                   quarter: Quarter) -> dict[str, Any]:
+    """NO_CODE_YET, unless the row's suffix is one letter from a coded product's (REVIEW)."""
+    if choice.codes:  # only OPPS C-codes, and the drug is given in the office
+        return _no_code(alert, hints, "matched only hospital outpatient C-codes", noc, quarter)
+    near = found.near_misses
+    if near:
+        return _review(alert, evidence, sorted({code for _, code in near}), hints,
+                       "; ".join(f"the suffix of {mine} is one letter away from {code}'s"
+                                 for mine, code in near) + ": check the suffix")
+    why = f"no NDC or name match among permanent codes in releases through {quarter}"
+    if found.unexplained:
+        why += f" (looked for {', '.join(found.unexplained)})"
+    return _no_code(alert, hints, why, noc, quarter)
 
 
 def _verdict_for(alert: dict[str, Any], drug: Mapping[str, Any], code: str,
-                 candidates: list[dict[str, Any]], facts: Mapping[str, dict[str, Any]],
+                 evidence: list[dict[str, Any]], facts: Mapping[str, dict[str, Any]],
                  quarter: Quarter, hints: list[str | None]) -> dict[str, Any]:
     fact = facts.get(code) or {}
-    chosen = [c for c in candidates if c["code"] == code]
+    chosen = [c for c in evidence if c["code"] == code]
     alert.update(new_code=code, new_code_descriptor=fact.get("long_description"),
                  match_basis="+".join(sorted({c["basis"] for c in chosen})),
-                 confidence="high", evidence=_evidence(chosen, candidates, code),
-                 candidate_codes=", ".join(sorted({c["code"] for c in candidates})))
+                 confidence="high", evidence=_evidence(chosen, evidence, code),
+                 candidate_codes=", ".join(sorted({c["code"] for c in evidence})))
     effective = fact.get("effective_date")
     if effective is None:
-        return _review(alert, candidates, [code], hints,
+        return _review(alert, evidence, [code], hints,
                        f"{code} is not in the HCPCS releases loaded through {quarter}")
     current = drug["current_code"]
     alert["effective_date"] = effective
@@ -320,29 +498,54 @@ def _code_ended(alert: dict[str, Any], code: str, fact: Mapping[str, Any], curre
     return alert
 
 
-def _review(alert: dict[str, Any], candidates: list[dict[str, Any]], codes: list[str],
+def _review(alert: dict[str, Any], evidence: list[dict[str, Any]], codes: list[str],
             hints: list[str | None], reason: str) -> dict[str, Any]:
     alert.update(verdict="REVIEW", new_code=None, new_code_descriptor=None, effective_date=None,
                  billing_unit=None, units_per_package=None, units_for_dose=None,
                  asp_payment_limit=None, units_note=None,
                  candidate_codes=", ".join(codes),
-                 match_basis="+".join(sorted({c["basis"] for c in candidates
+                 match_basis="+".join(sorted({c["basis"] for c in evidence
                                               if c["code"] in codes})) or None,
-                 confidence=max((c["confidence"] for c in candidates if c["code"] in codes),
+                 confidence=max((c["confidence"] for c in evidence if c["code"] in codes),
                                 key=["low", "medium", "high"].index, default="low"),
-                 evidence=_evidence([c for c in candidates if c["code"] in codes], candidates),
+                 evidence=_evidence([c for c in evidence if c["code"] in codes], evidence),
                  dos_rule=f"keep {alert['current_code']} until the code is confirmed; "
                           "then bill the confirmed code from its effective date",
                  action=f"Review: {reason}.", hints=_joined(hints))
     return alert
 
 
-def _no_code(alert: dict[str, Any], hints: list[str | None], why: str) -> dict[str, Any]:
+def _no_code(alert: dict[str, Any], hints: list[str | None], why: str,
+             noc: Mapping[str, Any] | None, quarter: Quarter) -> dict[str, Any]:
     current = alert["current_code"]
+    action = f"Keep billing {current} with the drug name, NDC and dose on the claim."
+    if noc:
+        limit = noc["payment_limit"]
+        priced = f"{limit} per {noc['dosage']}" if limit is not None else "no limit printed"
+        why = (f"CMS prices {noc['drug_name']} as a NOC drug in {quarter} ({priced}): no "
+               "permanent code yet")
+        alert.update(noc_payment_limit=limit, noc_dosage=noc["dosage"])
+        action = (f"Keep billing {current}: CMS prices it as a NOC drug this quarter "
+                  f"({priced}); put the drug name, NDC and dose on the claim.")
     alert.update(verdict="NO_CODE_YET", dos_rule=f"all DOS: keep {current} (1 unit per line)",
                  billing_unit="1 unit per claim line (NOC)", units_for_dose=1.0,
-                 action=f"Keep billing {current} with the drug name, NDC and dose on the claim.",
-                 evidence=why, hints=_joined(hints))
+                 action=action, evidence=why, hints=_joined(hints))
+    return alert
+
+
+def _payer_rule(alert: dict[str, Any], drug: Mapping[str, Any]) -> dict[str, Any]:
+    """keep_code = yes on the list: the payer's rule wins over the switch, never silently."""
+    current, payer = drug["current_code"], drug.get("payer") or "this payer"
+    reason = f" ({drug['notes']})" if drug.get("notes") else ""
+    code, since = alert.get("new_code"), alert.get("effective_date")
+    exists = (f"; CMS's permanent code {code} has applied since {since.isoformat()} for "
+              "other payers" if code and since else
+              f"; candidate codes: {alert['candidate_codes']}" if alert.get("candidate_codes")
+              else "; CMS has no permanent code for it yet")
+    alert.update(verdict="KEEP_PAYER_RULE",
+                 dos_rule=f"all DOS for {payer}: keep {current} (payer rule on your list)",
+                 action=f"Keep billing {current} for {payer}: payer rule on your list{reason}"
+                        f"{exists}.")
     return alert
 
 
@@ -517,9 +720,12 @@ def _evidence(chosen: list[dict[str, Any]], everything: list[dict[str, Any]],
     return "; ".join(parts)
 
 
-def _closest(candidates: list[dict[str, Any]]) -> str:
-    best = max(candidates, key=lambda c: c["score"])
-    return f"{best['code']} '{best['matched_text']}', {_num(best['score'])}"
+def _list(codes: Iterable[str]) -> str:
+    return ", ".join(sorted(codes))
+
+
+def _ndc_542(ndc11: str) -> str:
+    return f"{ndc11[:5]}-{ndc11[5:9]}-{ndc11[9:]}"
 
 
 def _price_note(code: str, fact: Mapping[str, Any], quarter: Quarter) -> str:

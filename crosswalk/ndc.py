@@ -65,3 +65,21 @@ def _from_segments(raw: str, segments: tuple[str, ...]) -> NdcResult:
         return NdcResult(raw, None, f"not an NDC: segments {'-'.join(map(str, lengths))}")
     padded = [part.zfill(width) for part, width in zip(segments, _TARGET)]
     return NdcResult(raw, "".join(padded))
+
+
+def readings(raw: object) -> list[str]:
+    """Every 11-digit NDC an unusable cell could have been, before Excel or a typist cut it.
+
+    Excel stores an NDC typed as a number without its leading zeros (00143937701 ->
+    143937701), and a bare 10-digit label NDC could be 4-4-2, 5-3-2 or 5-4-1. So a digit
+    string of 8 to 10 digits reads as: the 11-digit form with its leading zeros restored, and
+    each 10-digit label form (leading zeros restored to 10 first) with its short segment
+    padded. Only the CMS crosswalk can tell which reading is real (the matcher restores an NDC
+    when exactly one reading is there); this never guesses.
+    """
+    digits = _SEPARATORS.sub("", "" if raw is None else str(raw)).replace("-", "")
+    if not digits.isdigit() or not 8 <= len(digits) <= 10:
+        return []
+    ten = digits.zfill(10)
+    found = [digits.zfill(11), "0" + ten, ten[:5] + "0" + ten[5:], ten[:9] + "0" + ten[9:]]
+    return list(dict.fromkeys(found))

@@ -33,6 +33,7 @@ import pandas as pd
 from crosswalk.errors import BadInput, Busy
 from crosswalk.quarters import Quarter, quarter_range
 from crosswalk.settings import EXAMPLE_DRUGS, PROJECT_ROOT, SQL_DIR, Settings
+from crosswalk.verdicts import NAMES as VERDICTS
 
 if TYPE_CHECKING:
     from crosswalk.claim_checks import ClaimsOutcome
@@ -44,7 +45,6 @@ DEFAULT_WAIT_SECONDS = 30.0
 LOCK_FILE_NAME = "crosswalk.lock"
 LOCK_POLL_SECONDS = 0.2
 DEFAULT_FORMATS = ("xlsx",)
-VERDICTS = ("NEW_CODE", "PAST_DUE", "NO_CODE_YET", "REVIEW", "CODE_ENDED")
 BACKFILL_WORKERS = 2  # parsing is CPU and I/O; more threads than cores only add memory
 
 

@@ -42,6 +42,10 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "setting": ("setting", "site of service", "place of service", "pos", "site"),
     "notes": ("notes", "note", "comments", "comment"),
     "active": ("active", "in use", "is active", "status"),
+    "keep_code": ("keep code", "keep noc", "keep noc code", "payer rule", "keep"),
+    "route": ("route", "route of administration", "admin route"),
+    "ndc_unit": ("ndc unit", "unit qualifier", "ndc unit qualifier", "ndc qualifier"),
+    "ndc_quantity": ("ndc quantity", "ndc qty", "quantity", "ndc units"),
 }
 
 SETTING_VALUES: dict[str, str] = {
@@ -53,13 +57,17 @@ SETTING_VALUES: dict[str, str] = {
     "pos 22": "hospital_outpatient", "22": "hospital_outpatient", "19": "hospital_outpatient",
 }
 ACTIVE_VALUES: dict[str, bool] = {
-    "": True, "yes": True, "y": True, "true": True, "1": True, "active": True,
+    "yes": True, "y": True, "true": True, "1": True, "active": True,
     "no": False, "n": False, "false": False, "0": False, "inactive": False,
 }
 
+# NDC unit qualifiers a claim may carry (837P CTP05-1, CMS-1500 item 24A)
+NDC_UNITS = ("F2", "GR", "ME", "ML", "UN")
+
 # practice_drugs columns minus run_id, in table order
 DRUG_COLUMNS = ("row_no", "drug_name", "brand_name", "ndc_raw", "ndc11", "current_code", "dose",
-                "dose_amount", "dose_unit", "payer", "setting", "notes", "active")
+                "dose_amount", "dose_unit", "payer", "setting", "notes", "active", "keep_code",
+                "route", "ndc_unit", "ndc_quantity", "ndc_note")
 
 _DOSE = re.compile(r"^\s*(\d+(?:[.,]\d+)*)\s*([a-zA-Zµμ%]+(?:\s*/\s*[a-zA-Z]+)?)?\s*$")
 _UNIT_WORDS = {"mg": "mg", "mgs": "mg", "milligram": "mg", "milligrams": "mg",
@@ -106,7 +114,15 @@ class CheckResult:
         if found.ignored_columns:
             lines.append(f"ignored columns: {', '.join(found.ignored_columns)}")
         lines += [str(problem) for problem in found.problems]
+        lines += ndc_warnings(found)
         return "\n".join(lines)
+
+
+def ndc_warnings(drug_list: "DrugList") -> list[str]:
+    """One line per drug whose NDC cell is unusable: kept, matched by name, NDC named."""
+    notes = drug_list.drugs.dropna(subset=["ndc_note"])
+    return [f"{drug_list.path.name}, row {row_no}, field 'ndc': {note}; the drug is matched "
+            "by name" for row_no, note in zip(notes["row_no"], notes["ndc_note"])]
 
 
 def check_file(path: Path | str) -> CheckResult:
@@ -138,10 +154,11 @@ def read_drug_list(path: Path | str) -> DrugList:
             continue
         drug, row_problems = parse_row(values, path.name, row_no)
         if drug is not None:
-            key = (drug["drug_name"].lower(), drug["ndc11"] or "", drug["current_code"])
+            key = (drug["drug_name"].lower(), drug["ndc_raw"] or "", drug["current_code"],
+                   drug["payer"] or "")
             if key in seen:
                 row_problems.append(BadInput(f"duplicate of row {seen[key]} (same drug name, "
-                                             "NDC and code)", file=path.name, row=row_no,
+                                             "NDC, code and payer)", file=path.name, row=row_no,
                                              field="drug_name"))
             else:
                 seen[key] = row_no
@@ -157,7 +174,11 @@ def read_drug_list(path: Path | str) -> DrugList:
 
 def parse_row(values: dict[str, str], file: str, row_no: int
               ) -> tuple[dict[str, Any] | None, list[BadInput]]:
-    """One spreadsheet row -> a practice_drugs row, or the reasons it cannot be one."""
+    """One spreadsheet row -> a practice_drugs row, or the reasons it cannot be one.
+
+    An unusable NDC never costs the row: the drug is still matched by name, and `ndc_note`
+    says what was wrong (the matcher may restore an NDC Excel shortened, see match.py).
+    """
     problems: list[BadInput] = []
 
     def bad(field_name: str, reason: str) -> None:
@@ -170,12 +191,7 @@ def parse_row(values: dict[str, str], file: str, row_no: int
     if not name:
         bad("drug_name", "empty drug name")
     ndc_raw = values.get("ndc", "")
-    ndc11 = None
-    if ndc_raw:
-        result = normalize_ndc(ndc_raw)
-        ndc11 = result.ndc11
-        if not result.ok:
-            bad("ndc", f"{ndc_raw!r}: {result.reason}")
+    ndc = normalize_ndc(ndc_raw) if ndc_raw else None
     code = values.get("current_code", "").upper().replace(" ", "") or DEFAULT_CODE
     if code not in NOC_CODES:
         bad("current_code", f"{code!r} is not a NOC code: the list holds drugs billed under "
@@ -184,19 +200,47 @@ def parse_row(values: dict[str, str], file: str, row_no: int
     if setting is None:
         bad("setting", f"{values['setting']!r}: use office or hospital outpatient "
                        "(HOPD, OPPS)")
-    active = ACTIVE_VALUES.get(values.get("active", "").strip().lower())
-    if active is None:
-        bad("active", f"{values['active']!r}: use yes/no, true/false, 1/0 or y/n")
+    active = _yes_no(values, "active", True, bad)
+    keep = _yes_no(values, "keep_code", False, bad)
+    unit = values.get("ndc_unit", "").upper().replace(" ", "") or None
+    if unit is not None and unit not in NDC_UNITS:
+        bad("ndc_unit", f"{values['ndc_unit']!r}: use one of {', '.join(NDC_UNITS)}")
+    quantity = _quantity(values.get("ndc_quantity", ""), bad)
     if problems:
         return None, problems
-    amount, unit = parse_dose(values.get("dose", ""))
+    amount, dose_unit = parse_dose(values.get("dose", ""))
     return {
         "row_no": row_no, "drug_name": name, "brand_name": brand or None,
-        "ndc_raw": ndc_raw or None, "ndc11": ndc11, "current_code": code,
-        "dose": values.get("dose") or None, "dose_amount": amount, "dose_unit": unit,
+        "ndc_raw": ndc_raw or None, "ndc11": ndc.ndc11 if ndc else None, "current_code": code,
+        "dose": values.get("dose") or None, "dose_amount": amount, "dose_unit": dose_unit,
         "payer": values.get("payer") or None, "setting": setting,
-        "notes": values.get("notes") or None, "active": active,
+        "notes": values.get("notes") or None, "active": active, "keep_code": keep,
+        "route": values.get("route") or None, "ndc_unit": unit, "ndc_quantity": quantity,
+        "ndc_note": (f"NDC {ndc_raw!r} not used: {ndc.reason}" if ndc and not ndc.ok
+                     else None),
     }, problems
+
+
+def _yes_no(values: dict[str, str], name: str, default: bool, bad: Any) -> bool:
+    text = values.get(name, "").strip().lower()
+    answer = ACTIVE_VALUES.get(text) if text else default
+    if answer is None:
+        bad(name, f"{values[name]!r}: use yes/no, true/false, 1/0 or y/n")
+        return default
+    return answer
+
+
+def _quantity(text: str, bad: Any) -> float | None:
+    if not text.strip():
+        return None
+    try:
+        value = float(text.replace(",", ""))
+    except ValueError:
+        value = -1.0
+    if value <= 0:
+        bad("ndc_quantity", f"{text!r}: the NDC quantity is a positive number (e.g. 2.5)")
+        return None
+    return value
 
 
 def parse_dose(text: str) -> tuple[float | None, str | None]:

@@ -42,25 +42,12 @@ FORMATS = ("xlsx", "csv", "parquet")
 REPORT_SQL = SQL_DIR / "reports"
 _PARAMETER = re.compile(r"\$([A-Za-z_]\w*)")
 
-# verdict -> (what it means, what to do); the order is the order of urgency
-VERDICTS: dict[str, tuple[str, str]] = {
-    "PAST_DUE": ("A permanent code has applied since before this release: NOC claims with "
-                 "dates of service on or after its effective date are wrong and may deny.",
-                 "Switch now; review claims billed under the NOC code since the effective "
-                 "date."),
-    "NEW_CODE": ("CMS assigned a permanent code that takes effect in this release.",
-                 "Bill the new code from the effective date; update the charge master and "
-                 "standing orders before then."),
-    "CODE_ENDED": ("The drug's permanent code was discontinued.",
-                   "Bill the successor code (when CMS lists one) for later dates of service."),
-    "REVIEW": ("The evidence points to more than one code, or the match is not certain.",
-               "Check the candidate codes and the evidence, then confirm the code."),
-    "NO_CODE_YET": ("No permanent code yet (not on the Alerts sheet).",
-                    "Keep billing the NOC code with the drug name, NDC and dose on the claim."),
-}
 HOW_TO_READ = (
-    "Alerts lists only the drugs on your list that need a change, most urgent first: "
-    "PAST_DUE, NEW_CODE, CODE_ENDED, REVIEW.",
+    "Alerts lists the drugs on your list that need a change or a look, most urgent first: "
+    "PAST_DUE, NEW_CODE, CODE_ENDED, REVIEW, then payer-rule drugs and drugs without a "
+    "permanent code whose notes matter (a hospital-outpatient-only C-code, a NOC code of the "
+    "wrong family). Drugs your list marks inactive are on the Inactive drugs sheet and are "
+    "never counted as needing action.",
     "Effective date is the first date of service for the new code, from the CMS HCPCS file; "
     "the DOS rule says which code to bill before and after it.",
     "Billing unit is the dose in the code's descriptor; Units for dose = your dose divided by "
@@ -221,9 +208,14 @@ def alerts_workbook(con: duckdb.DuckDBPyConnection, run: MatchRun) -> Workbook:
     workbook = Workbook()
     write_summary(workbook.active, run, query(con, "50_verdict_counts", run.params),
                   query(con, "60_source_files", run.params))
-    table_sheet(workbook, "Alerts", ALERT_COLUMNS, query(con, "20_alerts", run.params))
+    alerts = query(con, "20_alerts", run.params)
+    table_sheet(workbook, "Alerts", ALERT_COLUMNS,
+                [row for row in alerts if row["list_status"] == "active"])
     table_sheet(workbook, "New drug codes", NEW_CODE_COLUMNS,
                 query(con, "40_new_drug_codes", run.params))
+    inactive = [row for row in alerts if row["list_status"] == "inactive"]
+    if inactive:
+        table_sheet(workbook, "Inactive drugs", ALERT_COLUMNS, inactive)
     return workbook
 
 
@@ -250,7 +242,8 @@ def write_summary(sheet: Worksheet, run: MatchRun, counts: Sequence[Mapping[str,
     sheet.title = "Summary"
     put(sheet.cell(row=1, column=1), f"NOC drug code alerts: {run.quarter} HCPCS release")
     sheet.cell(row=1, column=1).font = TITLE_FONT
-    needing_action = sum(row["drugs"] for row in counts if row["verdict"] != "NO_CODE_YET")
+    needing_action = sum(row["drugs"] for row in counts if row["needs_action"])
+    inactive = sum(row["inactive"] for row in counts)
     facts = [
         {"label": "Release quarter", "value": str(run.quarter), "kind": "code"},
         {"label": "Release starts (first date of service)", "value": run.quarter.first_day},
@@ -260,6 +253,7 @@ def write_summary(sheet: Worksheet, run: MatchRun, counts: Sequence[Mapping[str,
         {"label": "Drug list SHA-256", "value": run.drugs_sha256, "kind": "code"},
         {"label": "Drugs on the list", "value": run.drug_count},
         {"label": "Drugs needing action", "value": needing_action},
+        {"label": "Inactive on your list (not counted)", "value": inactive},
     ]
     for offset, fact in enumerate(facts):
         put(sheet.cell(row=3 + offset, column=1), fact["label"])
@@ -272,10 +266,8 @@ def write_summary(sheet: Worksheet, run: MatchRun, counts: Sequence[Mapping[str,
                [fact if not isinstance(fact["value"], str) else {"label": fact["label"]}
                 for fact in facts])
     row = _section(sheet, 4 + len(facts), "Verdicts (fill colours used on every sheet)")
-    legend = [{**count, "meaning": VERDICTS[count["verdict"]][0],
-               "todo": VERDICTS[count["verdict"]][1]} for count in counts]
-    write_table(sheet, COUNT_COLUMNS, legend, first_row=row)
-    row = _section(sheet, row + len(legend) + 2, f"Source files loaded for {run.quarter}")
+    write_table(sheet, COUNT_COLUMNS, counts, first_row=row)
+    row = _section(sheet, row + len(counts) + 2, f"Source files loaded for {run.quarter}")
     row = _source_files(sheet, row, run, sources)
     row = _section(sheet, row + 1, "How to read this")
     for offset, line in enumerate(HOW_TO_READ):

@@ -37,7 +37,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from crosswalk import fetch
+from crosswalk import fetch, verdicts
 from crosswalk.archive import file_sha256
 from crosswalk.errors import BadInput, Busy, CrosswalkError
 from crosswalk.quarters import Quarter
@@ -161,11 +161,13 @@ def _schema_scripts() -> tuple[tuple[str, ...], str]:
     """The sql/schema then sql/views scripts, and one digest of them all."""
     scripts = tuple(script.read_text(encoding="utf-8") for folder in ("schema", "views")
                     for script in sorted((SQL_DIR / folder).glob("*.sql")))
-    return scripts, hashlib.sha256("\0".join(scripts).encode()).hexdigest()
+    seeded = repr(verdicts.rows())
+    return scripts, hashlib.sha256("\0".join((*scripts, seeded)).encode()).hexdigest()
 
 
 def _bring_schema_up_to_date(con: duckdb.DuckDBPyConnection) -> None:
-    """Apply the scripts in one transaction unless the file already carries their digest.
+    """Apply the scripts and seed `verdicts`, in one transaction, unless the file already
+    carries their digest.
 
     A quarterly run opens the warehouse several times; re-creating every view each time cost
     ~0.04 s an open. The transaction means a process killed mid-way leaves no half schema.
@@ -178,6 +180,10 @@ def _bring_schema_up_to_date(con: duckdb.DuckDBPyConnection) -> None:
     try:
         for script in scripts:
             con.execute(script)
+        con.execute("DELETE FROM verdicts")
+        con.executemany(f"INSERT INTO verdicts ({', '.join(verdicts.COLUMNS)}, urgency) "
+                        f"VALUES ({', '.join('?' * (len(verdicts.COLUMNS) + 1))})",
+                        verdicts.rows())
         con.execute("DELETE FROM schema_version")
         con.execute("INSERT INTO schema_version VALUES (?)", [digest])
         con.execute("COMMIT")

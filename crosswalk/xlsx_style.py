@@ -34,6 +34,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from crosswalk.errors import CrosswalkError
+from crosswalk.verdicts import VERDICTS
 
 # A cell starting with one of these would be read as a formula (or a DDE payload) if typed.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -42,14 +43,8 @@ DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 MONEY_FORMAT = '"$"#,##0.000'  # ASP payment limits carry three decimals
 AMOUNT_FORMAT = '"$"#,##0.00'  # amounts: units x limit, in dollars and cents
 TEXT_FORMAT = "@"
-# Fill per verdict, light enough to print and to read black text on.
-VERDICT_FILLS = {
-    "PAST_DUE": "F4B183",
-    "NEW_CODE": "FFE699",
-    "CODE_ENDED": "D9C3E9",
-    "REVIEW": "BDD7EE",
-    "NO_CODE_YET": "E7E6E6",
-}
+# Fill per verdict (crosswalk/verdicts.py), light enough to print and to read black text on.
+VERDICT_FILLS = {verdict.name: verdict.fill for verdict in VERDICTS}
 # Fill per finding severity on the claim-check workbook, in the same palette.
 SEVERITY_FILLS = {"error": "F4B183", "warning": "FFE699", "info": "BDD7EE"}
 # the columns whose cells are filled (and bold) by their value

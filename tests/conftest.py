@@ -31,7 +31,8 @@ def cms_samples() -> Path:
     return CMS_SAMPLES
 
 
-REAL_FILES = {  # quarter -> {kind: (folder under cms-samples, file name)}
+# The real files the acceptance tests load: quarter -> {kind: (folder under cms-samples, name)}
+REAL_FILES = {
     "2025Q4": {
         "hcpcs": ("hcpcs", "HCPC2025_OCT_ANWEB.xlsx"),
         "asp_pricing": ("asp/pricing", "section 508 version of Oct 2025 ASP Pricing File 091725.csv"),
@@ -56,10 +57,11 @@ def archive_and_load(settings: Settings, zips: dict[str, dict[str, bytes]]) -> N
         warehouse.load_quarter(settings, quarter)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def real_2025q4(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """The real Oct 2025 ANWEB workbook, Oct 2025 ASP files and the Jan 2025 crosswalk, each
-    zipped under its CMS name and loaded by the warehouse (readers included)."""
+    zipped under its CMS name and loaded by the warehouse (readers included). Loaded once per
+    session: every module that matches against the real release shares it (runs only add)."""
     import cms_builders as cms
 
     if not CMS_SAMPLES.is_dir():

@@ -188,7 +188,7 @@ def test_run_quarter_downloads_loads_matches_and_writes_the_workbooks(mirror_set
     assert drugs[0][0] == len(summary.outcome.alerts) > 0
     counts = summary.verdict_counts()
     assert sum(counts.values()) == len(summary.outcome.alerts)
-    assert list(counts)[:5] == list(pipeline.VERDICTS)
+    assert list(counts)[:len(pipeline.VERDICTS)] == list(pipeline.VERDICTS)
 
     alerts = next(path for path in summary.workbooks if path.name == "noc-alerts-2025Q4.xlsx")
     assert alerts.parent == mirror_settings.reports_dir / "2025Q4"
@@ -221,7 +221,7 @@ def test_bad_rows_of_the_drug_list_are_named_in_the_summary(mirror_settings, cms
     drugs = tmp_path / "drugs.csv"
     drugs.write_text("drug_name,ndc,current_code\n"
                      "ublituximab-xiiy,73150-0150-6,J3590\n"
-                     "rituximab-arrx,5551302240,J9999\n")  # bare 10 digits: ambiguous
+                     "rituximab-arrx,55513-0224-01,J9035\n")  # not a NOC code
     summary = pipeline.run_quarter(mirror_settings, Q4, drugs)
     assert list(summary.outcome.alerts["drug_name"]) == ["ublituximab-xiiy"]
     markdown = summary.markdown()

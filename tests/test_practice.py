@@ -90,14 +90,16 @@ def test_bad_rows_are_named_by_row_and_field_and_good_rows_survive(tmp_path: Pat
     ])
     result = practice.check_file(path)
     found = {(p.row, p.field) for p in result.drug_list.problems}
-    assert found == {(3, "ndc"), (4, "drug_name"), (6, "current_code"), (7, "drug_name"),
+    assert found == {(4, "drug_name"), (6, "current_code"), (7, "drug_name"),
                      (8, "setting"), (8, "active")}
     assert not result.ok
-    assert list(result.drug_list.drugs["row_no"]) == [2, 9]
+    # an unusable NDC never costs the drug: kept, matched by name, the NDC named
+    assert list(result.drug_list.drugs["row_no"]) == [2, 3, 9]
     assert result.drug_list.blank_rows == 1
     text = result.describe()
-    assert "2 drug(s) ok, 5 bad row(s), 1 blank row(s) skipped" in text
-    assert "drugs.csv, row 3, field 'ndc': '5551322401': ambiguous 10-digit NDC" in text
+    assert "3 drug(s) ok, 4 bad row(s), 1 blank row(s) skipped" in text
+    assert ("drugs.csv, row 3, field 'ndc': NDC '5551322401' not used: ambiguous 10-digit NDC"
+            in text) and "the drug is matched by name" in text
     assert "drugs.csv, row 6, field 'current_code': 'J9312' is not a NOC code" in text
     assert "row 7, field 'drug_name': duplicate of row 2" in text
 
@@ -186,10 +188,13 @@ def test_cli_drugs_check(tmp_path: Path) -> None:
     good = runner.invoke(main, ["drugs", "check", str(EXAMPLE_DRUGS)])
     assert good.exit_code == 0, good.output
     assert "0 bad row(s)" in good.output
-    bad = write_csv(tmp_path, [HEADER, "rituximab-arrx,,12345,J3590,,,,,"])
+    bad = write_csv(tmp_path, [HEADER, "rituximab-arrx,,12345,J3590,,,,,",
+                               "rituximab-arrx,,,J9035,,,,,"])
     result = runner.invoke(main, ["drugs", "check", str(bad)])
     assert result.exit_code == 2
-    assert "drugs.csv, row 2, field 'ndc': '12345': not an NDC: 5 digits" in result.output
+    assert "drugs.csv, row 3, field 'current_code': 'J9035' is not a NOC code" in result.output
+    assert ("drugs.csv, row 2, field 'ndc': NDC '12345' not used: not an NDC: 5 digits"
+            in result.output)
 
 
 cell_text = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Zs", "Zl", "Zp")),

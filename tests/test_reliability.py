@@ -287,8 +287,8 @@ def test_a_20000_row_list_with_bad_rows_keeps_every_good_row(first_run, tmp_path
     lines, expected_problems, blank = [b"drug_name,brand_name,ndc,current_code,notes"], set(), 0
     for row_no in range(2, 20_002):
         if row_no % 997 == 0:
-            lines.append(f"drug {row_no},,5024205121,J3590,".encode())  # bare 10 digits
-            expected_problems.add((row_no, "ndc"))
+            lines.append(f"drug {row_no},,5024205121,J9035,".encode())  # not a NOC code
+            expected_problems.add((row_no, "current_code"))
         elif row_no % 991 == 0:
             lines.append(b",,,,")
             blank += 1

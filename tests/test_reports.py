@@ -312,9 +312,11 @@ def test_summary_names_run_counts_and_source_files(workbooks: dict[str, Path],
     assert values["Run time (UTC)"][0] == run_started_at(template).replace(microsecond=0)
     assert values["Drug list"][0] == "drugs.csv"
     assert values["Drugs on the list"][0] == 6 and values["Drugs needing action"][0] == 5
+    # linvoseltamab is inactive on the list: counted apart, never as needing action
+    assert values["Inactive on your list (not counted)"][0] == 1
     counts = {verdict: values[verdict][0] for verdict in VERDICT_FILLS}
     assert counts == {"PAST_DUE": 2, "NEW_CODE": 1, "CODE_ENDED": 1, "REVIEW": 1,
-                      "NO_CODE_YET": 1}
+                      "KEEP_PAYER_RULE": 0, "NO_CODE_YET": 0}
     hcpcs = values["hcpcs"]
     assert hcpcs[:3] == (10, "October 2025 Alpha-Numeric HCPCS File (ZIP)",
                          "october-2025-alpha-numeric-hcpcs-file.zip")
@@ -444,10 +446,10 @@ def test_csv_and_parquet_exports_hold_the_same_tables(workbooks: dict[str, Path]
     windows = con.execute("SELECT count(*) FROM read_parquet($p)",
                           {"p": str(folder / "crosswalk-2025Q4.parquet")}).fetchone()[0]
     assert windows == openpyxl.load_workbook(workbooks["crosswalk"])["Crosswalk"].max_row - 1
-    counts = dict(con.execute("SELECT verdict, drugs FROM read_csv($p)",
+    counts = dict(con.execute("SELECT verdict, drugs + inactive FROM read_csv($p)",
                               {"p": str(folder / "verdict-counts-2025Q4.csv")}).fetchall())
     assert counts == {"PAST_DUE": 2, "NEW_CODE": 1, "CODE_ENDED": 1, "REVIEW": 1,
-                      "NO_CODE_YET": 1}
+                      "KEEP_PAYER_RULE": 0, "NO_CODE_YET": 1}
     codes = con.execute("SELECT code FROM read_parquet($p) ORDER BY code",
                         {"p": str(folder / "new-drug-codes-2025Q4.parquet")}).fetchall()
     assert codes == [("Q5156",), ("Q5157",)]
@@ -556,3 +558,37 @@ def test_real_release_report_for_the_example_list(cms_samples: Path, tmp_path: P
     listed = {row["Drug"] for row in rows_of(openpyxl.load_workbook(crosswalk_path)["Crosswalk"])}
     drugs = pd.read_csv(EXAMPLE_DRUGS)["drug_name"]
     assert listed == set(drugs)
+
+
+def test_c_code_hint_payer_rule_and_inactive_drugs_on_their_sheets(matched: Settings,
+                                                                   tmp_path: Path) -> None:
+    """An office drug whose only code is an OPPS C-code is on Alerts with the hint in Notes;
+    a payer-rule row is on Alerts, not counted; an inactive drug is on its own sheet."""
+    with warehouse.open_writer(matched) as con:
+        insert(con, "hcpcs_codes", [
+            {"quarter": "2025Q4", "code": "C9305", "is_modifier": False,
+             "long_description": "Injection, nipocalimab-aahu, 3 mg",
+             "add_date": D(2025, 10, 1), "action_eff_date": D(2025, 10, 1)}])
+    path = tmp_path / "list.csv"
+    path.write_text("drug_name,current_code,setting,payer,notes,keep_code,active\n"
+                    "nipocalimab-aahu,J3590,office,,,,yes\n"
+                    "ublituximab-xiiy,J3590,office,BCBS,payer requires J3590,yes,yes\n"
+                    "rituximab-arrx,J9999,office,,,,no\n", encoding="utf-8")
+    match.match_practice(matched, "2025Q4", path)
+    alerts_path, _ = reports.write_reports(matched, "2025Q4")
+    book = openpyxl.load_workbook(alerts_path)
+    assert book.sheetnames == ["Summary", "Alerts", "New drug codes", "Inactive drugs"]
+    rows = {r["Drug"]: r for r in rows_of(book["Alerts"])}
+    assert list(rows) == ["ublituximab-xiiy", "nipocalimab-aahu"]  # by urgency
+    assert rows["nipocalimab-aahu"]["Verdict"] == "NO_CODE_YET"
+    assert ("C9305 is for hospital outpatient claims only; office claims keep J3590 until a "
+            "J/Q code is assigned") in rows["nipocalimab-aahu"]["Notes"]
+    assert (rows["ublituximab-xiiy"]["Verdict"], rows["ublituximab-xiiy"]["New code"]) == (
+        "KEEP_PAYER_RULE", "J2329")
+    inactive = rows_of(book["Inactive drugs"])
+    assert [(r["Verdict"], r["Drug"], r["New code"]) for r in inactive] == [
+        ("PAST_DUE", "rituximab-arrx", "Q5123")]
+    summary = {row[0]: row[1:] for row in book["Summary"].iter_rows(values_only=True) if row[0]}
+    assert summary["Drugs needing action"][0] == 0
+    assert summary["Inactive on your list (not counted)"][0] == 1
+    assert summary["KEEP_PAYER_RULE"][0] == 1

@@ -1,14 +1,15 @@
 -- crosswalk_windows: every drug on the list of match run $run_id with the HCPCS code to bill
 -- for each date-of-service window, ready for a charge master or standing orders:
---   coded drugs (NEW_CODE, PAST_DUE, CODE_ENDED): the NOC code from (open) through the day
+--   coded drugs (verdicts that switch code: NEW_CODE, PAST_DUE, CODE_ENDED): the NOC code from (open) through the day
 --     before the effective date, then the permanent code from the effective date (through
 --     its term date when it ended), then, after a term date, the XREF successor (or the NOC
 --     code when CMS lists none);
---   NO_CODE_YET and REVIEW: one open window with the NOC code on the list.
+--   every other verdict (NO_CODE_YET, REVIEW, KEEP_PAYER_RULE): one open window with the NOC
+--     code on the list.
 -- Produces: drug_name, brand_name, ndc (5-4-2), ndc11, setting, hcpcs_code, dos_from,
 --   dos_through (NULL = open), billing_unit, units_per_package, units_for_dose, verdict,
 --   notes, list_row, window_no, quarter, run_id; ordered by drug then window.
--- From: practice_drugs, practice_alerts; ndc_542 from 00_report_macros.sql.
+-- From: practice_drugs, practice_alerts, verdicts; ndc_542 from 00_report_macros.sql.
 -- Example: which code does each drug take on 2025-10-15?
 --   SELECT drug_name, hcpcs_code FROM (<this query>)
 --   WHERE coalesce(dos_from, DATE '1900-01-01') <= DATE '2025-10-15'
@@ -25,7 +26,7 @@ WITH listed AS (
 ),
 coded AS (  -- a permanent code with a known first date of service
     SELECT * FROM listed
-    WHERE verdict IN ('NEW_CODE', 'PAST_DUE', 'CODE_ENDED')
+    WHERE verdict IN (SELECT name FROM verdicts WHERE switches_code)
       AND new_code IS NOT NULL AND effective_date IS NOT NULL
 ),
 windows AS (
@@ -57,6 +58,10 @@ windows AS (
         CASE WHEN verdict = 'REVIEW'
              THEN concat('keep the NOC code until the code is confirmed; candidates: ',
                          coalesce(candidate_codes, 'none'))
+             WHEN verdict = 'KEEP_PAYER_RULE'
+             THEN concat('payer rule on your list keeps ', current_code,
+                         coalesce('; CMS code ' || new_code || ' from '
+                                  || strftime(effective_date, '%Y-%m-%d'), ''))
              ELSE 'no permanent code yet' END
     FROM listed
     WHERE row_no NOT IN (SELECT row_no FROM coded)

@@ -1,6 +1,6 @@
 -- Practice drug list and matching results, kept per match run and release quarter.
 -- Produces: match_runs, practice_drugs (the list as read), match_candidates (every candidate
--- code with its evidence), practice_alerts (one verdict per drug per run).
+-- code with its evidence), practice_alerts (one verdict per drug per run), verdicts.
 -- From: crosswalk.practice (list) and crosswalk.match (candidates, verdicts).
 -- Example: which drugs went PAST_DUE since 2024?
 --   SELECT DISTINCT a.drug_name, a.new_code, a.effective_date FROM practice_alerts a
@@ -33,8 +33,19 @@ CREATE TABLE IF NOT EXISTS practice_drugs (
     setting       VARCHAR NOT NULL,      -- office | hospital_outpatient
     notes         VARCHAR,
     active        BOOLEAN NOT NULL,
+    keep_code     BOOLEAN,               -- a payer rule keeps the NOC code (reason in notes)
+    route         VARCHAR,               -- as written: IV, SC, intravitreal...
+    ndc_unit      VARCHAR,               -- NDC unit qualifier: F2, GR, ME, ML, UN
+    ndc_quantity  DOUBLE,                -- NDC quantity for the dose
+    ndc_note      VARCHAR,               -- why the NDC cell was not used, or how it was restored
     PRIMARY KEY (run_id, row_no)
 );
+-- columns added after the first release of this table (older database files get them here)
+ALTER TABLE practice_drugs ADD COLUMN IF NOT EXISTS keep_code BOOLEAN;
+ALTER TABLE practice_drugs ADD COLUMN IF NOT EXISTS route VARCHAR;
+ALTER TABLE practice_drugs ADD COLUMN IF NOT EXISTS ndc_unit VARCHAR;
+ALTER TABLE practice_drugs ADD COLUMN IF NOT EXISTS ndc_quantity DOUBLE;
+ALTER TABLE practice_drugs ADD COLUMN IF NOT EXISTS ndc_note VARCHAR;
 
 CREATE TABLE IF NOT EXISTS match_candidates (
     run_id        BIGINT NOT NULL,
@@ -56,7 +67,7 @@ CREATE TABLE IF NOT EXISTS practice_alerts (
     ndc11               VARCHAR,
     current_code        VARCHAR NOT NULL,
     setting             VARCHAR NOT NULL,
-    verdict             VARCHAR NOT NULL, -- NEW_CODE | PAST_DUE | NO_CODE_YET | REVIEW | CODE_ENDED
+    verdict             VARCHAR NOT NULL, -- a verdicts.name (crosswalk/verdicts.py)
     new_code            VARCHAR,
     new_code_descriptor VARCHAR,
     effective_date      DATE,             -- from the HCPCS file (add / action effective date)
@@ -75,5 +86,22 @@ CREATE TABLE IF NOT EXISTS practice_alerts (
     candidate_codes     VARCHAR,          -- every plausible code, comma-separated (REVIEW lists them)
     units_note          VARCHAR,          -- how the units were worked out, or why they could not be
     active              BOOLEAN,          -- the practice's own active flag for the drug
+    noc_payment_limit   DECIMAL(14, 3),   -- CMS's NOC pricing file limit, when it prices the drug
+    noc_dosage          VARCHAR,          -- the dosage that NOC limit is per
     PRIMARY KEY (run_id, row_no)
+);
+ALTER TABLE practice_alerts ADD COLUMN IF NOT EXISTS noc_payment_limit DECIMAL(14, 3);
+ALTER TABLE practice_alerts ADD COLUMN IF NOT EXISTS noc_dosage VARCHAR;
+
+-- The verdicts, seeded from crosswalk/verdicts.py whenever the schema is brought up to date:
+-- reports join it for colours, wording and urgency instead of spelling the list out.
+CREATE TABLE IF NOT EXISTS verdicts (
+    name          VARCHAR PRIMARY KEY,
+    meaning       VARCHAR NOT NULL,
+    todo          VARCHAR NOT NULL,
+    fill          VARCHAR NOT NULL,      -- RGB hex of the workbook fill
+    needs_action  BOOLEAN NOT NULL,      -- counted in "Drugs needing action"
+    on_alerts     BOOLEAN NOT NULL,      -- listed on the Alerts sheet
+    switches_code BOOLEAN NOT NULL,      -- the crosswalk gives the permanent code a window
+    urgency       INTEGER NOT NULL       -- 1 = most urgent
 );

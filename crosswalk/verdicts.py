@@ -1,0 +1,71 @@
+"""The verdicts a drug can get, declared once: the matcher, the reports, the workbooks' colours,
+the terminal and the SQL (through the seeded `verdicts` table) all read this list.
+
+A verdict answers the billing lead's question for one drug on the list: switch code or not,
+from which date of service, and how sure we are. Order is urgency: the order a lead works
+through them. To add one, add a `Verdict` here; the warehouse re-seeds `verdicts` on the next
+open, and every report lists it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import astuple, dataclass, fields
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One verdict and everything the reports say about it."""
+
+    name: str
+    meaning: str
+    todo: str
+    fill: str             # the workbook fill (RGB hex), light enough to print black text on
+    needs_action: bool    # counted in "Drugs needing action"
+    on_alerts: bool       # listed on the Alerts sheet
+    switches_code: bool   # the crosswalk gives the permanent code a date-of-service window
+
+
+VERDICTS: tuple[Verdict, ...] = (
+    Verdict("PAST_DUE",
+            "A permanent code has applied since before this release: NOC claims with dates of "
+            "service on or after its effective date are wrong and may deny.",
+            "Switch now; review claims billed under the NOC code since the effective date.",
+            "F4B183", True, True, True),
+    Verdict("NEW_CODE",
+            "CMS assigned a permanent code that takes effect in this release.",
+            "Bill the new code from the effective date; update the charge master and standing "
+            "orders before then.",
+            "FFE699", True, True, True),
+    Verdict("CODE_ENDED",
+            "The drug's permanent code was discontinued.",
+            "Bill the successor code (when CMS lists one) for later dates of service.",
+            "D9C3E9", True, True, True),
+    Verdict("REVIEW",
+            "Your list does not identify one product (several codes fit, names and NDC "
+            "disagree, or the spelling differs from CMS).",
+            "Check the candidate codes and the evidence; add the brand, the NDC or the full "
+            "name with its suffix to your list, then run again.",
+            "BDD7EE", True, True, False),
+    Verdict("KEEP_PAYER_RULE",
+            "Your list says a payer rule keeps the NOC code (keep_code = yes), although CMS "
+            "has a permanent code for the drug.",
+            "Keep billing the NOC code for that payer as the rule says; other payers follow "
+            "the permanent code shown.",
+            "E2EFDA", False, True, False),
+    Verdict("NO_CODE_YET",
+            "No permanent code yet.",
+            "Keep billing the NOC code with the drug name, NDC and dose on the claim.",
+            "E7E6E6", False, False, False),
+)
+BY_NAME = {verdict.name: verdict for verdict in VERDICTS}
+NAMES = tuple(BY_NAME)
+COLUMNS = tuple(field.name for field in fields(Verdict))
+
+
+def rows() -> list[tuple[object, ...]]:
+    """The declaration as rows of the `verdicts` table (urgency = position, 1 first)."""
+    return [(*astuple(verdict), urgency) for urgency, verdict in enumerate(VERDICTS, start=1)]
+
+
+def needing_action(names: list[str] | tuple[str, ...]) -> list[str]:
+    return [name for name in names if BY_NAME[name].needs_action]

@@ -1,0 +1,19 @@
+-- cms_descriptors: the HCPCS long description of every permanent drug code, as of the run's
+-- quarter ($quarter): the names crosswalk.products reads the generic name and the brands in
+-- parentheses from ('Injection, rituximab-arrx, biosimilar, (riabni), 10 mg').
+-- Produces: code, long_description, term_date (from the newest release <= $quarter).
+--   Drug codes are J, Q, C9 and A9 codes. NOC codes (J3590, J3490, J9999, C9399, J7999 and any
+--   'not otherwise classified/specified' code) are not candidates: they are what the practice
+--   bills today.
+-- From: hcpcs_codes.
+-- Example: SELECT code, long_description FROM (<this query>) WHERE long_description ILIKE '%tocilizumab%';
+
+SELECT code, long_description, term_date
+FROM hcpcs_codes
+WHERE quarter <= $quarter AND NOT is_modifier
+  AND regexp_matches(code, '^(J|Q|C9|A9)')
+  AND code NOT IN ('J3590', 'J3490', 'J9999', 'C9399', 'J7999')
+  AND NOT regexp_matches(lower(long_description),
+                         'not otherwise (classified|specified)|^unclassified|\bnoc\b')
+QUALIFY quarter = max(quarter) OVER (PARTITION BY code)
+ORDER BY code

@@ -1,0 +1,108 @@
+"""The one drug-name normaliser: spellings that never change which product a name means."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+from hypothesis import given, settings as hypothesis_settings, strategies as st
+
+from crosswalk.drug_names import (FILLER_WORDS, NOT_SUFFIXES, ROUTES as ROUTE_WORDS, Word,
+                                  drug_words, plain_text, split_names)
+
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+stems = st.text(LETTERS, min_size=5, max_size=14).map(lambda s: s + "mab")
+# FDA suffixes are meaningless by design: never a word, a route or filler
+suffixes = st.text(LETTERS, min_size=4, max_size=4).filter(
+    lambda s: s not in NOT_SUFFIXES and s not in ROUTE_WORDS and s not in FILLER_WORDS)
+# every character Unicode calls a dash, the minus sign and the soft hyphen
+DASHES = sorted({chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) == "Pd"}
+                | {"\u2212", "\u00ad"})
+SPACES = ["", " ", "  ", "\u00a0"]
+NOISE = st.sampled_from(["", "100MCG/0.5ML", "30mg/3ml", "450 mg", "1,000 units", "10 MG/ML"])
+PACKAGES = st.sampled_from(["", "vial", "SDV", "MDV", "PF", "kit", "pen", "syringe",
+                            "single-dose vial"])
+PREFIXES = st.sampled_from(["", "INJ, ", "inj. ", "Injection ", "INJECTION, "])
+ROUTES = st.sampled_from(["", "IV", "intravenous", "SC", "subcutaneous"])
+MARKS = st.sampled_from(["", "®", "™", " (R)", "(TM)"])
+
+
+def words(text: str, known: tuple[str, ...] = ()) -> tuple[Word, ...]:
+    return drug_words(text, known).words
+
+
+@hypothesis_settings(max_examples=150, deadline=None)
+@given(stem=stems, suffix=suffixes, dash=st.sampled_from(DASHES),
+       before=st.sampled_from(SPACES), after=st.sampled_from(SPACES))
+def test_any_dash_with_or_without_spaces_keeps_the_suffix(stem, suffix, dash, before,
+                                                          after) -> None:
+    assert words(f"{stem}{before}{dash}{after}{suffix}") == (Word(stem, suffix),)
+
+
+@hypothesis_settings(max_examples=150, deadline=None)
+@given(stem=stems, suffix=suffixes, prefix=PREFIXES, strength=NOISE, package=PACKAGES,
+       route=ROUTES, mark=MARKS, upper=st.booleans(), nbsp=st.booleans())
+def test_case_marks_strengths_packages_and_prefixes_never_change_the_words(
+        stem, suffix, prefix, strength, package, route, mark, upper, nbsp) -> None:
+    text = f"{prefix}{stem}-{suffix}{mark} {strength} {package} {route}"
+    text = text.upper() if upper else text
+    text = text.replace(" ", "\u00a0") if nbsp else text
+    assert words(text) == (Word(stem, suffix),)
+
+
+@hypothesis_settings(max_examples=100, deadline=None)
+@given(stem=stems, suffix=suffixes, brand=st.text(LETTERS, min_size=6, max_size=10))
+def test_brand_and_generic_in_either_order_in_or_out_of_parentheses(stem, suffix,
+                                                                    brand) -> None:
+    spellings = [f"{brand} ({stem}-{suffix})", f"{stem}-{suffix} ({brand})",
+                 f"{brand.upper()} {stem}-{suffix}", f"({stem}-{suffix}) {brand}"]
+    found = {frozenset(words(text)) for text in spellings}
+    assert found == {frozenset({Word(stem, suffix), Word(brand)})}
+
+
+@hypothesis_settings(max_examples=100, deadline=None)
+@given(stem=stems, suffix=suffixes)
+def test_a_space_stands_for_the_dash_before_a_suffix_cms_knows(stem, suffix) -> None:
+    assert words(f"{stem} {suffix}", known=(suffix,)) == (Word(stem, suffix),)
+    assert words(f"{stem} {suffix}") == (Word(stem), Word(suffix))  # unknown: two words
+
+
+@hypothesis_settings(max_examples=100, deadline=None)
+@given(stem=stems, first=suffixes, second=suffixes)
+def test_different_suffixes_stay_different(stem, first, second) -> None:
+    assert (words(f"{stem}-{first}") == words(f"{stem}-{second}")) == (first == second)
+    assert words(stem) == (Word(stem),)  # the reference product has none
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Injection, rituximab-arrx, biosimilar, (riabni), 10 mg", "rituximab-arrx riabni"),
+    ("fam-trastuzumab deruxtecan-nxki", "fam trastuzumab deruxtecan-nxki"),
+    ("INJ, TEBENTAFUSP-TEBN 100MCG/0.5ML", "tebentafusp-tebn"),
+    ("Tecvayli (teclistamab-cqyv) 30mg/3ml vial", "tecvayli teclistamab-cqyv"),
+    ("KEYTRUDA® 100MG/4ML SDV", "keytruda"),
+    ("Briumvi\xa0", "briumvi"), ("Rituxan\u00ae ", "rituxan"),
+    ("epoetin alfa-epbx", "epoetin alfa-epbx"),
+    ("Fluzone High-Dose", "fluzone high"),  # a 4-letter word is not a suffix
+    ("argatroban hydrochloride", "argatroban"),
+    ("Injection, nivolumab, 2 mg and hyaluronidase-nvhy", "nivolumab hyaluronidase-nvhy"),
+])
+def test_known_names(text: str, expected: str) -> None:
+    assert str(drug_words(text)) == expected
+
+
+def test_route_words_are_kept_apart() -> None:
+    found = drug_words("Ustekinumab, for intravenous injection, 1 mg")
+    assert (str(found), found.route) == ("ustekinumab", "intravenous")
+    assert drug_words("ustekinumab-auub SC vs IV").route is None  # two routes: none chosen
+
+
+def test_plain_text_and_parentheses() -> None:
+    assert plain_text("TOCILIZUMAB\u2013ANOH\u2122") == "tocilizumab-anoh "
+    assert split_names("Tecvayli (teclistamab-cqyv) 30mg/3ml vial") == [
+        "Tecvayli 30mg/3ml vial", "teclistamab-cqyv"]
+    assert split_names("factor viii (antihemophilic factor (porcine)), per i.u.") == [
+        "factor viii , per i.u.", "antihemophilic factor (porcine)"]
+
+
+def test_a_soft_hyphen_inside_a_word_is_only_a_line_break_hint() -> None:
+    assert str(drug_words("ritu\u00adximab-arrx")) == "rituximab-arrx"

@@ -1,0 +1,142 @@
+"""Which codes a row names: found names, outranking, siblings, restricted uses, routes.
+
+The catalog is built from real Oct 2025 HCPCS descriptors and crosswalk Drug Names (copied
+verbatim); the verdicts these identifications lead to are tested in test_match.py and on the
+real files in test_match_real_lists.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from crosswalk import products
+
+DESCRIPTORS = [  # (code, long description, ended?) from HCPC2025_OCT_ANWEB.xlsx
+    ("J9299", "Injection, nivolumab, 1 mg", False),
+    ("J9289", "Injection, nivolumab, 2 mg and hyaluronidase-nvhy", False),
+    ("J9298", "Injection, nivolumab and relatlimab-rmbw, 3 mg/1 mg", False),
+    ("C9453", "Injection, nivolumab, 1 mg", True),
+    ("J3262", "Injection, tocilizumab, 1 mg", False),
+    ("Q5133", "Injection, tocilizumab-bavi (tofidence), biosimilar, 1 mg", False),
+    ("Q5135", "Injection, tocilizumab-aazg (tyenne), biosimilar, 1 mg", False),
+    ("Q5156", "Injection, tocilizumab-anoh (avtozma), biosimilar, 1 mg", False),
+    ("Q0237", "Injection, tocilizumab-anoh, for hospitalized adult patients with covid-19 who "
+              "are receiving systemic corticosteroids and require supplemental oxygen, "
+              "non-invasive or invasive mechanical ventilation, or extracorporeal membrane "
+              "oxygenation (ecmo) only, 1 mg", False),
+    ("J9380", "Injection, teclistamab-cqyv, 0.5 mg", False),
+    ("C9148", "Injection, teclistamab-cqyv, 0.5 mg", True),
+    ("J9350", "Injection, mosunetuzumab-axgb, 1 mg", False),
+    ("Q5137", "Injection, ustekinumab-auub (wezlana), biosimilar, subcutaneous, 1 mg", False),
+    ("Q5138", "Injection, ustekinumab-auub (wezlana), biosimilar, intravenous, 1 mg", False),
+    ("J0883", "Injection, argatroban, 1 mg (for non-esrd use)", False),
+    ("J0884", "Injection, argatroban, 1 mg (for esrd on dialysis)", False),
+    ("J9355", "Injection, trastuzumab, excludes biosimilar, 10 mg", False),
+    ("Q5117", "Injection, trastuzumab-anns, biosimilar, (kanjinti), 10 mg", False),
+    ("J9358", "Injection, fam-trastuzumab deruxtecan-nxki, 1 mg", False),
+    ("J9354", "Injection, ado-trastuzumab emtansine, 1 mg", False),
+    ("J9312", "Injection, rituximab, 10 mg", False),
+    ("Q5123", "Injection, rituximab-arrx, biosimilar, (riabni), 10 mg", False),
+    ("Q5115", "Injection, rituximab-abbs, biosimilar, (truxima), 10 mg", False),
+    ("J9311", "Injection, rituximab 10 mg and hyaluronidase", False),
+]
+CROSSWALK_NAMES = [("J9299", "Opdivo"), ("J9289", "Opdivo Qvantig"), ("J9298", "Opdualag"),
+                   ("J9380", "Tecvayli"), ("J9355", "Herceptin"), ("Q5123", "Riabni"),
+                   ("J9312", "Rituxan"), ("J9311", "Rituxan Hycela")]
+
+
+@pytest.fixture(scope="module")
+def catalog() -> products.Catalog:
+    return products.build_catalog([(code, text) for code, text, _ in DESCRIPTORS],
+                                  CROSSWALK_NAMES,
+                                  [code for code, _, ended in DESCRIPTORS if ended])
+
+
+def identify(catalog: products.Catalog, *cells: str, route: str | None = None
+             ) -> products.Identification:
+    return products.identify(catalog, catalog.row_words(*cells, route=route))
+
+
+@pytest.mark.parametrize("name", ["tocilizumab-anoh", "tocilizumab\u2013anoh",
+                                  "TOCILIZUMAB \u2014 ANOH", "tocilizumab\u2011anoh",
+                                  "tocilizumab anoh", "Avtozma", "Avtozma (tocilizumab-anoh)"])
+def test_one_product_however_it_is_spelled(catalog, name: str) -> None:
+    found = identify(catalog, name)
+    assert found.codes == ["Q5156"] and found.settled
+    assert "J3262" not in found.candidates()  # never the reference product
+
+
+def test_a_use_restricted_code_gives_way(catalog) -> None:
+    found = identify(catalog, "tocilizumab-anoh")
+    assert "Q0237: restricted by CMS to a use" in found.notes[0]
+
+
+@pytest.mark.parametrize(("name", "codes", "siblings"), [
+    ("tocilizumab", ["J3262", "Q5133", "Q5135", "Q5156"], []),
+    ("nivolumab", ["C9453", "J9299"], ["J9289", "J9298"]),
+    ("rituximab", ["J9312", "Q5115", "Q5123"], ["J9311"]),
+    ("trastuzumab", ["J9355", "Q5117"], ["J9354", "J9358"]),
+])
+def test_a_bare_generic_several_codes_carry_is_never_settled(catalog, name, codes,
+                                                             siblings) -> None:
+    found = identify(catalog, name)
+    assert (found.codes, found.siblings) == (codes, siblings)
+    assert not found.settled
+
+
+@pytest.mark.parametrize(("cells", "code", "how"), [
+    (("nivolumab and hyaluronidase",), "J9289", "generic"),   # the distinguishing word
+    (("nivolumab", "Opdualag"), "J9298", "brand"),            # the brand settles
+    (("Opdivo",), "J9299", "brand"),                          # Opdivo Qvantig is broader
+    (("Tecvayli (teclistamab-cqyv) 30mg/3ml vial",), "J9380", "brand"),
+    (("trastuzumab emtansine",), "J9354", "generic"),         # ado- may be left out
+    (("Rituxan Hycela",), "J9311", "brand"),
+])
+def test_the_fullest_name_found_wins(catalog, cells, code: str, how: str) -> None:
+    found = identify(catalog, *cells)
+    assert (found.codes, found.how, found.settled) == ([code], how, True)
+
+
+def test_a_missing_suffix_finds_the_only_product_with_a_note(catalog) -> None:
+    found = identify(catalog, "mosunetuzumab")
+    assert found.codes == ["J9350"] and found.settled
+    assert found.notes == ["suffix missing on your list: mosunetuzumab-axgb is the only "
+                           "product CMS codes under that name"]
+
+
+def test_a_suffix_never_finds_another_product(catalog) -> None:
+    assert identify(catalog, "rituximab-arrx").codes == ["Q5123"]
+    assert identify(catalog, "rituximab-pvvr").codes == []           # not coded here
+    assert identify(catalog, "tocilizumab-xxxx").codes == []          # a new biosimilar
+
+
+def test_generic_and_brand_of_different_products_conflict(catalog) -> None:
+    found = identify(catalog, "rituximab-arrx", "Truxima")
+    assert found.codes == ["Q5115", "Q5123"] and not found.settled
+    assert found.conflict == "the generic name matches Q5123 but the brand matches Q5115"
+
+
+def test_the_route_picks_between_a_products_iv_and_sc_codes(catalog) -> None:
+    assert identify(catalog, "ustekinumab-auub").codes == ["Q5137", "Q5138"]
+    assert identify(catalog, "ustekinumab-auub SC").codes == ["Q5137"]
+    assert identify(catalog, "Wezlana", route="intravenous").codes == ["Q5138"]
+
+
+def test_uses_that_both_restrict_stay_for_review(catalog) -> None:
+    assert identify(catalog, "argatroban").codes == ["J0883", "J0884"]
+
+
+def test_a_drug_word_no_code_explains_leaves_the_row_unsettled(catalog) -> None:
+    found = identify(catalog, "nivolumab and pembrolizumab")
+    assert found.unexplained == ["pembrolizumab"] and not found.settled
+
+
+def test_a_spelling_slip_is_read_but_never_settled(catalog) -> None:
+    found = identify(catalog, "rituxumab-arrx")
+    assert (found.codes, found.how, found.settled) == (["Q5123"], "spelling", False)
+    assert found.notes[0] == "spelling differs from CMS: 'rituxumab' looks like 'rituximab'"
+
+
+def test_a_suffix_one_letter_off_is_a_near_miss(catalog) -> None:
+    found = identify(catalog, "rituximab-arrz")
+    assert found.codes == [] and found.near_misses == [("rituximab-arrz", "Q5123")]
