@@ -264,8 +264,9 @@ def _store_and_check(con: duckdb.DuckDBPyConnection, claim_file: claims.ClaimFil
         sqlfiles.run_file(con, "claims", "30_noc_lines", params)
     sqlfiles.run_file(con, "claims", "40_unit_inputs", params)
     with _registered(con, unit_readings=_unit_readings(con)):
-        sqlfiles.run_file(con, "claims", "50_findings", params)
-        sqlfiles.run_file(con, "claims", "60_amounts", params)
+        sqlfiles.run_file(con, "claims", "45_line_units", params)
+    sqlfiles.run_file(con, "claims", "50_findings", params)
+    sqlfiles.run_file(con, "claims", "60_amounts", params)
     sqlfiles.run_file(con, "claims", "70_file_row", {
         "file_id": file_id, "file_path": str(path), "file_name": path.name, "sha256": sha256,
         "file_kind": claim_file.kind, "checked_at": datetime.now(timezone.utc),
@@ -360,6 +361,12 @@ def _checked(con: duckdb.DuckDBPyConnection, file_id: int, claim_file: claims.Cl
                      f"({release}): codes CMS added since are unknown; load "
                      f"{release.next()}{'..' + str(newest) if newest > release.next() else ''}"
                      " and check again")
+    namesakes = sorted(name for (name,) in con.execute(
+        "SELECT file_name FROM claim_files WHERE file_path <> ?", [str(claim_file.path)]
+    ).fetchall() if Path(name).stem == claim_file.path.stem)
+    if namesakes:
+        notes.append(f"the workbook is named after the file stem, which {', '.join(namesakes)} "
+                     "share(s): it now holds this file's findings (theirs stay in the database)")
     return CheckedFile(file_id, claim_file.path, claim_file.kind, release,
                        {"claims": claims_count, "lines": lines,
                         **{k: v for k, v in claim_file.counts.items() if k == "transactions"}},

@@ -25,7 +25,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from crosswalk import match, practice
+from crosswalk import drug_names, match, practice
 from crosswalk.practice import DRUG_COLUMNS
 from crosswalk.quarters import Quarter
 
@@ -37,18 +37,15 @@ _DOSE_IN_TEXT = re.compile(
     r"(mg|mcg|ug|µg|g|gm|grams?|milligrams?|micrograms?|ml|cc|units?|iu|meq|mci)\b(?!\s*/)",
     re.IGNORECASE)
 _BRAND = re.compile(r"\(([^()]*[A-Za-z][^()]*)\)")
-# words that say nothing about which drug it is
-_FILLER = frozenset("""
-    injection injections inj injectable unclassified biologic biologics biological biologicals
-    drug drugs dose dosage dosed vial vials syringe syringes pen iv im sc sq subq subcutaneous
-    intravenous intramuscular intravitreal intravesical infusion infused push administered
-    admin given per each unit units see note notes attached noc med meds medication
-    medications other unlisted not otherwise classified specified total wasted waste
-    discarded single use container ndc qty quantity solution sol for and with of the new
-    product kit ml mg mcg every week weeks weekly day days daily month months monthly hour
-    hours hrs minute minutes min over once twice loading maintenance initial then via
+# Words of claim narratives that never name a drug, beyond the drug-list normaliser's filler,
+# salts and route words (crosswalk.drug_names): what a biller writes around the drug.
+CLAIM_WORDS = frozenset("""
+    unclassified biologic biologics biological biologicals see note notes attached noc med
+    meds medication medications other unlisted not otherwise classified specified total
+    wasted waste discarded given administered admin dosed dosage container qty quantity new
+    every week weeks weekly day days daily month months monthly hour hours hrs minute minutes
+    min over once twice loading maintenance initial then
     """.split())
-_WORD = re.compile(r"[A-Za-z][A-Za-z-]*[A-Za-z]")
 
 
 @dataclass(frozen=True)
@@ -60,6 +57,7 @@ class Narrative:
     dose: str | None
     dose_amount: float | None
     dose_unit: str | None
+    route: str | None = None
 
     @property
     def names_a_drug(self) -> bool:
@@ -81,15 +79,20 @@ def read_narrative(text: str | None) -> Narrative:
     without = _DOSE_IN_TEXT.sub(" ", _BRAND.sub(" ", text))
     name = " ".join(word for word in _drug_words(without))
     brand = " ".join(word for b in brands for word in _drug_words(b)) or None
-    return Narrative(name, brand, dose, amount, unit)
+    return Narrative(name, brand, dose, amount, unit, drug_names.drug_words(text).route)
 
 
 def _drug_words(text: str) -> list[str]:
-    """Words that can name a drug: letters (with inner hyphens, as in biosimilar suffixes),
-    neither filler nor a code or NDC (anything with digits is dropped)."""
-    words = [word for word in _WORD.findall(" ".join(t for t in text.split()
-                                                     if not any(c.isdigit() for c in t)))]
-    return [word for word in words if word.lower() not in _FILLER and len(word) >= 3]
+    """Words that can name a drug, as written: neither a code, NDC or amount (anything with
+    digits), nor a word the drug-list normaliser drops (filler, salt beside a name, route),
+    nor one of CLAIM_WORDS."""
+    kept = []
+    for token in text.split():
+        word = token.strip(",.;:!?\"'")
+        if (len(word) >= 3 and not any(char.isdigit() for char in word)
+                and word.lower() not in CLAIM_WORDS and drug_names.drug_words(word).words):
+            kept.append(word)
+    return kept
 
 
 def identify(con: duckdb.DuckDBPyConnection, quarter: Quarter,
@@ -127,7 +130,8 @@ def _drug_row(number: int, row: Mapping[str, Any], reading: Narrative) -> dict[s
         "dose": reading.dose, "dose_amount": reading.dose_amount,
         "dose_unit": reading.dose_unit, "payer": None,
         "setting": "hospital_outpatient" if row["hospital_outpatient"] else "office",
-        "notes": None, "active": True,
+        "notes": None, "active": True, "keep_code": False, "route": reading.route,
+        "ndc_unit": None, "ndc_quantity": None, "ndc_note": None,
     }
 
 

@@ -82,6 +82,10 @@ CLAIMS = [
     clean("J3599-UNKNOWN", cb.ServiceLine("J3599", 1, OCT15, ("JZ",))),
     clean("WEZLANA-REVIEW", cb.ServiceLine("J3590", 1, OCT15, ("JZ",),
                                            "ustekinumab-auub (Wezlana) 90 mg")),
+    clean("WEZLANA-SC", cb.ServiceLine("J3590", 1, OCT15, ("JZ",),
+                                       "ustekinumab-auub (Wezlana) 90 mg SC")),
+    clean("TYENNE-MESSY", cb.ServiceLine("J3590", 1, OCT15, ("JZ",),
+                                         "INJ, TOCILIZUMAB-AAZG 20MG/ML; 560 mg IV")),
     clean("NO-NARRATIVE", cb.ServiceLine("J3590", 1, OCT15, ("JZ",))),
     clean("FILLER-NARRATIVE", cb.ServiceLine("J3590", 1, OCT15, ("JZ",), "inj 1 vial")),
     clean("NDC-10-DIGITS", cb.ServiceLine("J2329", 450, OCT15, ("JZ",), ndc="7315015006",
@@ -129,6 +133,8 @@ EXPECTED: dict[str, set[tuple[int, str, str]]] = {
     "J9037-ENDED": {(1, "CODE_ENDED", "error"), (1, "NDC_MISSING", "warning")},
     "J3599-UNKNOWN": {(1, "UNKNOWN_CODE", "error"), (1, "NDC_MISSING", "warning")},
     "WEZLANA-REVIEW": {(1, "NOC_DRUG_NOT_IDENTIFIED", "warning"), (1, "NDC_MISSING", "error")},
+    "WEZLANA-SC": {(1, "NOC_AFTER_EFFECTIVE", "error"), (1, "NDC_MISSING", "error")},
+    "TYENNE-MESSY": {(1, "NOC_AFTER_EFFECTIVE", "error"), (1, "NDC_MISSING", "error")},
     "NO-NARRATIVE": {(1, "NOC_NARRATIVE_MISSING", "error"), (1, "NDC_MISSING", "error")},
     "FILLER-NARRATIVE": {(1, "NOC_NARRATIVE_MISSING", "error"), (1, "NDC_MISSING", "error")},
     "NDC-10-DIGITS": {(1, "NDC_INVALID", "error")},
@@ -229,6 +235,14 @@ def test_noc_after_effective_says_why_and_what_to_bill(rows):
     assert riabni["message"] == ("J9999 on 2025-10-20, but Q5123 (rituximab-arrx) has applied "
                                  "since 2021-07-01: bill Q5123 x 70 units")
     assert riabni["amount_at_risk"] == Decimal("1855.63")  # 70 x $26.509
+
+
+def test_the_route_and_a_messy_product_name_are_read_as_the_drug_list_reads_them(rows):
+    sc = one(rows, "WEZLANA-SC", "NOC_AFTER_EFFECTIVE")  # SC: Q5137, not the IV Q5138
+    assert (sc["correct_code"], sc["correct_units"]) == ("Q5137", 90.0)
+    messy = one(rows, "TYENNE-MESSY", "NOC_AFTER_EFFECTIVE")
+    assert messy["message"] == ("J3590 on 2025-10-15, but Q5135 (TOCILIZUMAB-AAZG) has applied "
+                                "since 2024-10-01: bill Q5135 x 560 units")  # not 20 mg/ml
 
 
 def test_the_drug_is_identified_by_its_ndc_when_the_text_names_none(rows):
@@ -347,7 +361,9 @@ def test_views_summarise_by_quarter_and_list_noc_lines_after_the_effective_date(
                     ("LEQEMBI-ON-THE-DAY", "J3490", "J0174", D(2023, 7, 6)),
                     ("NOC-BRIUMVI", "J3590", "J2329", D(2023, 7, 1)),
                     ("NOC-NDC-ONLY", "J3590", "J2329", D(2023, 7, 1)),
-                    ("NOC-RIABNI", "J9999", "Q5123", D(2021, 7, 1))]
+                    ("NOC-RIABNI", "J9999", "Q5123", D(2021, 7, 1)),
+                    ("TYENNE-MESSY", "J3590", "Q5135", D(2024, 10, 1)),
+                    ("WEZLANA-SC", "J3590", "Q5137", D(2024, 7, 1))]
     assert sorted(by_quarter) == sorted(direct)
     assert ("2023Q3", "NOC_AFTER_EFFECTIVE", "error") in {row[:3] for row in by_quarter}
 
@@ -388,9 +404,9 @@ def test_cli_checks_each_file_and_exits_2_for_an_unreadable_one(real_2025q4, cla
                                        str(real_2025q4.data_dir), str(claim_files["csv"]),
                                        str(broken)])
     assert result.exit_code == 2
-    assert "october-claims.csv (csv): 27 claim(s), 53 line(s) checked against the 2025Q4 " \
+    assert "october-claims.csv (csv): 29 claim(s), 57 line(s) checked against the 2025Q4 " \
            "release" in result.output
-    assert "NOC_AFTER_EFFECTIVE      error          5" in result.output
+    assert "NOC_AFTER_EFFECTIVE      error          7" in result.output
     assert ("error: broken.csv: 1 bad row(s); nothing from this file was checked or stored:\n"
             "  broken.csv, row 2, field 'date_of_service': '13/45/2025' is not a date"
             in result.output)
@@ -440,3 +456,22 @@ def test_no_patient_detail_reaches_the_database_the_workbook_or_the_logs(
         leaked = sorted(detail for detail in details if detail in text)
         assert not leaked, f"{where} holds {leaked}"
     assert "ublituximab-xiiy" in outputs["837p workbook"]  # what is kept is there
+
+
+# ---------------------------------------------------------------------------------------------
+# The administration codes: one data file
+
+
+def test_the_administration_codes_come_from_the_data_file(tmp_path):
+    admin = claim_checks.admin_codes()
+    codes = set(zip(admin["code_from"], admin["code_to"]))
+    assert {("96360", "96379"), ("96401", "96549"), ("67028", "67028")} <= codes
+    assert claim_checks.admin_text(admin) == "96360-96379, 96401-96549 or 67028"
+    # the guide's own examples fall inside the ranges
+    for code in ("96372", "96413", "96365", "96366", "96374", "67028"):
+        assert any(low <= code <= high for low, high in codes), code
+    bad = tmp_path / "admin.csv"
+    bad.write_text("# a comment\ncode_from,code_to,what\n96379,96360,reversed\n")
+    with pytest.raises(BadInput, match=r"admin.csv, row 1, field 'code_from': administration "
+                                       r"code ranges must be two 5-character CPT codes"):
+        claim_checks.admin_codes(bad)

@@ -395,6 +395,8 @@ def test_run_quarter_checks_each_claim_file_of_a_folder_once(mirror_settings, cm
         assert done.findings["NOC_AFTER_EFFECTIVE"] == {"error": 1}
         assert done.report.is_file()
     assert "NOC_AFTER_EFFECTIVE" in first.describe() and "broken.csv" in first.describe()
+    assert "note: the workbook is named after the file stem, which week-42.csv share(s)" in \
+        first.describe()
     assert "| week-42.dat | 2 | 1 | 0 | 0 |" in first.markdown()
 
     second = pipeline.run_quarter(mirror_settings, Q4, claims=folder)

@@ -1,8 +1,7 @@
 -- claim_findings for one checked file ($file_id): every rule of docs/claims.md as one SELECT
 -- per finding, each with its severity and a message that says why in plain words.
 -- Produces: rows in claim_findings (amounts at risk are added by 60_amounts.sql).
--- From: line_facts, noc_lines, drug_units_in, unit_readings (units worked out per distinct
---   input by crosswalk.claim_checks); $admin_text names the administration codes
+-- From: line_facts, noc_lines, line_units; $admin_text names the administration codes
 --   (data/admin-codes.csv), $releases_text the loaded HCPCS releases.
 -- Example: SELECT finding, severity, count(*) FROM claim_findings WHERE file_id = 1
 --          GROUP BY ALL ORDER BY 3 DESC;
@@ -20,13 +19,7 @@ WITH lines AS (
         regexp_replace(coalesce(l.ndc_raw, ''), '[^0-9]', '', 'g') AS ndc_digits
     FROM line_facts l
     LEFT JOIN noc_lines n USING (line_seq)
-    LEFT JOIN drug_units_in d USING (line_seq)
-    LEFT JOIN unit_readings u
-      ON u.billing_unit IS NOT DISTINCT FROM d.billing_unit
-     AND u.narrative IS NOT DISTINCT FROM d.narrative
-     AND u.ndc_quantity IS NOT DISTINCT FROM d.ndc_quantity
-     AND u.ndc_unit IS NOT DISTINCT FROM d.ndc_unit
-     AND u.units_each IS NOT DISTINCT FROM d.units_each
+    LEFT JOIN line_units u USING (line_seq)
 ),
 found AS (
     -- a NOC code for a drug that had a permanent code on the date of service

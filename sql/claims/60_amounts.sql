@@ -5,8 +5,7 @@
 -- loaded quarter that prices the code (newest earlier, else oldest later); limit_quarter
 -- says which, so the workbook can label a limit taken from another quarter.
 -- Produces: claim_findings.payment_limit, limit_quarter, amount_at_risk for the file.
--- From: claim_findings, claim_lines, noc_lines, drug_units_in, unit_readings,
---   asp_payment_limits.
+-- From: claim_findings, claim_lines, noc_lines, line_units, asp_payment_limits.
 -- Example: SELECT finding, sum(amount_at_risk) FROM claim_findings WHERE file_id = 1
 --          GROUP BY ALL;
 
@@ -20,13 +19,7 @@ FROM (
                  ELSE l.units END AS units
         FROM claim_lines l
         LEFT JOIN noc_lines n USING (line_seq)
-        LEFT JOIN drug_units_in d USING (line_seq)
-        LEFT JOIN unit_readings u
-          ON u.billing_unit IS NOT DISTINCT FROM d.billing_unit
-         AND u.narrative IS NOT DISTINCT FROM d.narrative
-         AND u.ndc_quantity IS NOT DISTINCT FROM d.ndc_quantity
-         AND u.ndc_unit IS NOT DISTINCT FROM d.ndc_unit
-         AND u.units_each IS NOT DISTINCT FROM d.units_each
+        LEFT JOIN line_units u USING (line_seq)
         WHERE l.file_id = $file_id
           AND l.line_seq IN (SELECT line_seq FROM claim_findings WHERE file_id = $file_id)
     )
