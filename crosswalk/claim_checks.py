@@ -254,6 +254,8 @@ def _store_and_check(con: duckdb.DuckDBPyConnection, claim_file: claims.ClaimFil
     (file_id,), = con.execute("SELECT nextval('claim_file_ids')").fetchall()
     for batch in claim_file.batches:
         _store_lines(con, file_id, batch)
+    sqlfiles.run_file(con, "claims", "03_number_lines", {"file_id": file_id})
+    _refuse_repeated_lines(con, claim_file, file_id)
     params = {"file_id": file_id, "admin_text": admin_text(admin),
               "releases_text": _releases_text(con)}
     with _registered(con, ndc_forms=_ndc_forms(con, file_id), admin_codes=admin):
@@ -278,10 +280,25 @@ def _store_and_check(con: duckdb.DuckDBPyConnection, claim_file: claims.ClaimFil
 def _store_lines(con: duckdb.DuckDBPyConnection, file_id: int, batch: Any) -> None:
     con.register("claim_line_batch", batch)
     try:
-        con.execute("INSERT INTO claim_lines BY NAME SELECT ? AS file_id, * "
+        con.execute("INSERT INTO claim_lines BY NAME SELECT ? AS file_id, * REPLACE ("
+                    "coalesce(string_split(nullif(modifiers, ''), ','), []) AS modifiers) "
                     "FROM claim_line_batch", [file_id])
     finally:
         con.unregister("claim_line_batch")
+
+
+def _refuse_repeated_lines(con: duckdb.DuckDBPyConnection, claim_file: claims.ClaimFile,
+                           file_id: int) -> None:
+    """A line number twice in one claim: the file cannot be checked line by line."""
+    repeated = sqlfiles.query(con, "claims", "04_repeated_lines", {"file_id": file_id})
+    if repeated:
+        where = claim_file.position_word
+        listed = [f"line {r['line_no']} of claim {r['claim_id']} is on {where}s "
+                  f"{', '.join(map(str, r['source_lines']))}" for r in repeated]
+        raise BadInput("a line number repeats within a claim; nothing from this file was "
+                       "checked or stored:\n  " + "\n  ".join(listed),
+                       file=claim_file.path.name, row=repeated[0]["source_lines"][-1],
+                       field="LX01" if where == "segment" else "line")
 
 
 class _registered:

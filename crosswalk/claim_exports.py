@@ -11,12 +11,13 @@ Unlike the drug list, one bad row refuses the whole file (every bad row is liste
 check on part of a file would report drug lines as missing their administration code when
 the bad row was that code's.
 
-A UTF-8 CSV is read by DuckDB itself (an in-memory connection, not the warehouse), twice:
-once to validate every row in SQL (sql/claims/export_problems.sql), once to stream the typed
-lines out in Arrow batches (export_lines.sql), so a million-line export never sits in Python
-lists and reads within a few times DuckDB's own CSV speed (benchmarks/claims_benchmark.py).
-Windows-1252 CSVs and XLSX workbooks are read row by row in Python and handed to the same
-SQL.
+A UTF-8 CSV is read by DuckDB itself (an in-memory connection, not the warehouse), once and
+row by row: sql/claims/export_lines.sql types every row and lists its problems, and the
+lines stream out in Arrow batches. A million-line export never sits in Python lists or in
+memory, and reads within a few times DuckDB's own CSV speed (benchmarks/claims_benchmark.py).
+Numbering claims and finding a line number repeated within a claim need the whole file: the
+check does both on the stored lines. Windows-1252 CSVs and XLSX workbooks are read row by
+row in Python and handed to the same SQL.
 """
 
 from __future__ import annotations
@@ -68,36 +69,77 @@ MAX_LISTED = 20
 UTF8_CHECK_BYTES = 1 << 20
 _CSV_ERROR_LINE = re.compile(r"CSV Error on Line: (\d+)")
 _FEWER_FIELDS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
+Problem = tuple[int, str, str]  # (spreadsheet row, field, reason)
+_EMPTY_LINE = re.compile(rb"\n\r?\n|\r\r")
 
 
 def read_export(path: Path, kind: str, batch_lines: int) -> ClaimFile:
-    """Validate every row now (BadInput lists the bad ones); the typed lines stream later."""
+    """Find and map the header now; the rows are read, checked and typed as the batches are
+    taken, and a file with bad rows is refused (BadInput naming each) once all are seen."""
     con = duckdb.connect()
     try:
-        _stage(con, path, kind)
-        problems = sqlfiles.query(con, "claims", "export_problems")
-        if problems:
-            raise _refusal(path, problems)
-        (claims,), = con.execute("SELECT count(DISTINCT claim_id) FROM export_rows "
-                                 "WHERE NOT blank").fetchall()
+        con.execute("SET enable_progress_bar = false")
+        sqlfiles.run_file(con, "claims", "export_macros")
+        decoding = _stage(con, path, kind)
     except BaseException:
         con.close()
         raise
-    return ClaimFile(path, kind, _batches(con, batch_lines), {"claims": claims})
+    return ClaimFile(path, kind, _batches(con, path, kind, decoding, batch_lines))
 
 
-def _batches(con: duckdb.DuckDBPyConnection, batch_lines: int) -> Iterator[pa.RecordBatch]:
+def _batches(con: duckdb.DuckDBPyConnection, path: Path, kind: str,
+             problems: list[Problem], batch_lines: int) -> Iterator[pa.RecordBatch]:
+    """Typed batches while every row so far is good; after a bad row, the rest of the file
+    is only checked, so the refusal lists every bad row."""
     with con:
-        reader = sqlfiles.relation(con, "claims", "export_lines").to_arrow_reader(batch_lines)
-        for batch in reader:
-            yield batch.cast(LINE_SCHEMA)
+        for batch in _typed_batches(con, path, kind, batch_lines):
+            if batch.column("problems").null_count < batch.num_rows or problems:
+                problems += _batch_problems(batch)
+                continue
+            yield batch.drop_columns(["problems"]).cast(LINE_SCHEMA)
+    if problems:
+        raise _refusal(path, sorted(problems))
 
 
-def _refusal(path: Path, problems: list[dict[str, object]]) -> BadInput:
-    listed = [str(BadInput(str(p["reason"]), file=path.name, row=int(p["row_no"]),  # type: ignore[call-overload]
-                           field=str(p["field"]))) for p in problems[:MAX_LISTED]]
+def _typed_batches(con: duckdb.DuckDBPyConnection, path: Path, kind: str,
+                   batch_lines: int) -> Iterator[pa.RecordBatch]:
+    """export_lines.sql in batches. DuckDB's CSV errors surface on the first read; a CSV
+    with rows shorter than its header is read again, padded (before anything was yielded)."""
+    padded = False
+    while True:
+        try:
+            reader = sqlfiles.relation(con, "claims", "export_lines").to_arrow_reader(
+                batch_lines)
+            first = reader.read_next_batch()
+        except StopIteration:
+            return
+        except (duckdb.InvalidInputException, pa.ArrowInvalid) as error:
+            found = _FEWER_FIELDS.search(str(error))
+            if kind != "csv" or padded or not found or int(found[2]) >= int(found[1]):
+                raise _csv_refusal(path, error) from None
+            padded = True
+            _stage_csv(con, path, padded)
+            continue
+        break
+    yield first
+    try:
+        yield from reader
+    except (duckdb.InvalidInputException, pa.ArrowInvalid) as error:
+        raise _csv_refusal(path, error) from None
+
+
+def _batch_problems(batch: pa.RecordBatch) -> list[Problem]:
+    rows = batch.column("source_line").to_pylist()
+    return [(row, *problem.split("\t", 1))  # type: ignore[misc]
+            for row, found in zip(rows, batch.column("problems").to_pylist()) if found
+            for problem in found.split("\n")]
+
+
+def _refusal(path: Path, problems: list[Problem]) -> BadInput:
+    listed = [str(BadInput(reason, file=path.name, row=row, field=field))
+              for row, field, reason in problems[:MAX_LISTED]]
     more = f"\n  ... and {len(problems) - MAX_LISTED} more" if len(problems) > MAX_LISTED else ""
-    rows = len({p["row_no"] for p in problems})
+    rows = len({row for row, _, _ in problems})
     return BadInput(f"{rows} bad row(s); nothing from this file was checked or stored:\n  "
                     + "\n  ".join(listed) + more, file=path.name)
 
@@ -106,29 +148,26 @@ def _refusal(path: Path, problems: list[dict[str, object]]) -> BadInput:
 # Staging: export_rows (ordinal, row_no, the EXPORT_COLUMNS as text, blank)
 
 
-def _stage(con: duckdb.DuckDBPyConnection, path: Path, kind: str) -> int:
-    """Expose the file's rows as the view export_rows; returns the header's row number."""
+def _stage(con: duckdb.DuckDBPyConnection, path: Path, kind: str) -> list[Problem]:
+    """Expose the file's rows as the view export_rows; returns the problems found while
+    decoding (a Windows-1252 or damaged CSV, read in Python)."""
     if kind == "csv" and _plain_utf8(path):
-        return _stage_csv(con, path)
+        _stage_csv(con, path, padded=False)
+        return []
     rows = _xlsx_rows(path) if kind == "xlsx" else _decoded_csv_rows(path)
     return _stage_rows(con, path, rows)
 
 
-def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path) -> int:
-    """DuckDB reads the UTF-8 CSV; the header is found and mapped here first."""
+def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, padded: bool) -> None:
+    """DuckDB reads the UTF-8 CSV itself; the header is found and mapped here first.
+
+    Unpadded, DuckDB reads in parallel; a file with short rows is read again padded (and
+    then in one thread, as DuckDB requires with quoted line breaks)."""
     with path.open(encoding="utf-8-sig", newline="") as stream:
         header_row, header = _find_header(enumerate(csv.reader(stream), start=1), path)
     columns = map_columns(header, path, header_row)
-    source = _read_csv_sql(path, header_row, len(header), padded=False)
-    try:
-        con.execute(f"SELECT count(*) FROM {source}").fetchall()
-    except duckdb.InvalidInputException as error:
-        found = _FEWER_FIELDS.search(str(error))
-        if not found or int(found[2]) >= int(found[1]):
-            raise _csv_refusal(path, error) from None
-        source = _read_csv_sql(path, header_row, len(header), padded=True)  # ragged rows
-    _create_rows_view(con, source, columns, f"ordinal + {int(header_row)}", path)
-    return header_row
+    source = _read_csv_sql(path, header_row, len(header), padded)
+    _create_rows_view(con, source, columns, f"ordinal + {int(header_row)}")
 
 
 def _read_csv_sql(path: Path, header_row: int, width: int, padded: bool) -> str:
@@ -141,17 +180,22 @@ def _read_csv_sql(path: Path, header_row: int, width: int, padded: bool) -> str:
 
 
 def _create_rows_view(con: duckdb.DuckDBPyConnection, source: str, columns: dict[str, int],
-                      row_no: str, path: Path) -> None:
-    cells = ", ".join(
-        f"nullif(trim(replace(c{columns[name]}, chr(160), ' ')), '') AS {name}"
-        if name in columns else f"CAST(NULL AS VARCHAR) AS {name}" for name in EXPORT_COLUMNS)
-    blank = " AND ".join(f"nullif(trim(c{index}), '') IS NULL" for index in columns.values())
-    con.execute(f"CREATE OR REPLACE TEMP VIEW export_rows AS SELECT ordinal, {row_no} AS row_no, "
-                f"{cells}, {blank} AS blank FROM {source}")
-    try:
-        con.execute("SELECT count(*) FROM export_rows").fetchall()
-    except duckdb.InvalidInputException as error:
-        raise _csv_refusal(path, error) from None
+                      row_no: str) -> None:
+    """export_rows: the mapped cells with NBSP and tabs read as spaces and trimmed, as the
+    drug list reads cells (a plain trim when a cell holds neither: most cells, much faster),
+    NULL when empty, and whether the row is blank. Unmapped columns are never selected."""
+    def cell(name: str) -> str:
+        if name not in columns:
+            return f"CAST(NULL AS VARCHAR) AS {name}"
+        value = f"c{columns[name]}"
+        spaced = f"replace(replace({value}, chr(160), ' '), chr(9), ' ')"
+        return (f"nullif(CASE WHEN contains({value}, chr(160)) OR contains({value}, chr(9)) "
+                f"THEN trim({spaced}) ELSE trim({value}) END, '') AS {name}")
+
+    cells = ", ".join(cell(name) for name in EXPORT_COLUMNS)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW export_rows AS SELECT *, coalesce("
+                f"{', '.join(EXPORT_COLUMNS)}) IS NULL AS blank FROM (SELECT ordinal, "
+                f"{row_no} AS row_no, {cells} FROM {source})")
 
 
 def _csv_refusal(path: Path, error: duckdb.Error) -> BadInput:
@@ -165,8 +209,9 @@ def _csv_refusal(path: Path, error: duckdb.Error) -> BadInput:
 
 
 def _stage_rows(con: duckdb.DuckDBPyConnection, path: Path,
-                rows: Iterator[tuple[int, list[str]]]) -> int:
-    """Rows read in Python (XLSX, Windows-1252 CSV) staged as the same view."""
+                rows: Iterator[tuple[int, list[str]]]) -> list[Problem]:
+    """Rows read in Python (XLSX, Windows-1252 CSV) staged as the same view; returns each
+    cell of a mapped column that held bytes no encoding could decode, by row and field."""
     header_row, header = _find_header(rows, path)
     columns = map_columns(header, path, header_row)
     width = len(header)
@@ -178,8 +223,10 @@ def _stage_rows(con: duckdb.DuckDBPyConnection, path: Path,
     frame.insert(0, "row_no", numbers)
     frame.insert(0, "ordinal", range(1, len(frame) + 1))
     con.register("python_rows", frame)
-    _create_rows_view(con, "python_rows", columns, "row_no", path)
-    return header_row
+    _create_rows_view(con, "python_rows", columns, "row_no")
+    return [(row_no, name, "undecodable byte(s): the file is neither UTF-8 nor Windows-1252 "
+             "here") for row_no, row in zip(numbers, cells) for name, index in columns.items()
+            if "\ufffd" in row[index]]
 
 
 def _find_header(rows: Iterator[tuple[int, list[str]]], path: Path) -> tuple[int, list[str]]:
@@ -213,15 +260,16 @@ def _folded(text: str) -> str:
 
 def _plain_utf8(path: Path) -> bool:
     """Whether DuckDB can read the CSV as it is: UTF-8 throughout (checked a megabyte at a
-    time) and no empty line, which DuckDB skips and the drug list's row numbers count."""
+    time; ASCII chunks need no decoding) and no empty line, which DuckDB skips and the drug
+    list's row numbers count."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     tail = b""
     with path.open("rb") as stream:
         try:
             while chunk := stream.read(UTF8_CHECK_BYTES):
-                decoder.decode(chunk)
-                seam = tail + chunk
-                if b"\n\n" in seam or b"\n\r\n" in seam or b"\r\r" in seam:
+                if not chunk.isascii() or decoder.getstate()[0]:
+                    decoder.decode(chunk)
+                if _EMPTY_LINE.search(chunk) or _EMPTY_LINE.search(tail + chunk[:2]):
                     return False
                 tail = chunk[-2:]
             decoder.decode(b"", final=True)

@@ -37,13 +37,14 @@ from crosswalk.errors import BadInput
 
 BATCH_LINES = 50_000
 HEAD_BYTES = 4096
-# claim_lines columns minus file_id and ndc11, in table order (the readers' contract)
+# claim_lines columns minus file_id and ndc11, in table order (the readers' contract);
+# modifiers travel comma-separated ('JW,59') and become a list as they are stored
 LINE_SCHEMA = pa.schema([
     ("line_seq", pa.int32()), ("claim_seq", pa.int32()), ("claim_id", pa.string()),
     ("line_no", pa.int32()), ("source_line", pa.int32()), ("transaction_id", pa.string()),
     ("date_of_service", pa.date32()), ("dos_through", pa.date32()),
     ("place_of_service", pa.string()), ("hcpcs", pa.string()),
-    ("modifiers", pa.list_(pa.string())), ("units", pa.float64()), ("narrative", pa.string()),
+    ("modifiers", pa.string()), ("units", pa.float64()), ("narrative", pa.string()),
     ("ndc_raw", pa.string()), ("ndc_qualifier", pa.string()), ("ndc_quantity", pa.float64()),
     ("ndc_unit", pa.string()), ("prior_auth", pa.string()), ("payer", pa.string()),
 ])
@@ -216,7 +217,8 @@ class _Walk837:
         if not code:
             self._bad(number, "SV1", "SV101-2", "no procedure code")
         line["hcpcs"] = code
-        line["modifiers"] = [m.strip().upper() for m in composite[2:6] if m.strip()]
+        line["modifiers"] = ",".join(m.strip().upper() for m in composite[2:6]
+                                     if m.strip()) or None
         line["description"] = composite[6].strip() if len(composite) > 6 else ""
         line["units"] = _number(_element(elements, 4), self.name, number, "SV1", "SV104")
         line["pos"] = _element(elements, 5) or None

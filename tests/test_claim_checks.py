@@ -475,3 +475,22 @@ def test_the_administration_codes_come_from_the_data_file(tmp_path):
     with pytest.raises(BadInput, match=r"admin.csv, row 1, field 'code_from': administration "
                                        r"code ranges must be two 5-character CPT codes"):
         claim_checks.admin_codes(bad)
+
+
+@pytest.mark.parametrize("kind", ["837p", "csv"])
+def test_a_line_number_repeated_within_a_claim_refuses_the_file(real_2025q4, tmp_path, kind):
+    twice = [cb.Claim("TWICE", [cb.ServiceLine("J2329", 450, OCT15, ("JZ",)),
+                                infusion(OCT15)], prior_auth="PA1")]
+    files = cb.write_both(tmp_path, "twice", twice)
+    if kind == "837p":
+        files[kind].write_bytes(files[kind].read_bytes().replace(b"LX*2~", b"LX*1~"))
+        assert "does not match my count" in " ".join(cb.pyx12_problems(files[kind]))
+    else:
+        files[kind].write_text(files[kind].read_text().replace("TWICE,2,", "TWICE,1,"))
+    before = table_dumps(real_2025q4)
+    with pytest.raises(BadInput) as error:
+        claim_checks.check_file(real_2025q4, files[kind])
+    where = "segments" if kind == "837p" else "rows 2, 3"
+    assert "a line number repeats within a claim" in str(error.value)
+    assert f"line 1 of claim TWICE is on {where}" in str(error.value)
+    assert table_dumps(real_2025q4) == before

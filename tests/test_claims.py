@@ -59,7 +59,7 @@ def test_every_service_line_with_what_a_payer_judges_it_on(x12_file):
         "line_seq": 1, "claim_seq": 1, "claim_id": "ACCT1001", "line_no": 1,
         "source_line": first["source_line"], "transaction_id": "0001",
         "date_of_service": D(2025, 10, 15), "dos_through": None, "place_of_service": "11",
-        "hcpcs": "J3590", "modifiers": ["JZ"], "units": 1.0,
+        "hcpcs": "J3590", "modifiers": "JZ", "units": 1.0,
         "narrative": "ublituximab-xiiy (Briumvi) 450 mg; IV over 4 hours",
         "ndc_raw": "73150015006", "ndc_qualifier": "N4", "ndc_quantity": 18.0,
         "ndc_unit": "ML", "prior_auth": "PA778899", "payer": "MEDICARE PART B"}
@@ -69,7 +69,7 @@ def test_every_service_line_with_what_a_payer_judges_it_on(x12_file):
     # the line's place of service beats the claim's; RD8 gives a range; other claims' facts
     assert (wasted["place_of_service"], wasted["date_of_service"], wasted["dos_through"]) == (
         "22", D(2025, 10, 16), D(2025, 10, 17))
-    assert wasted["modifiers"] == ["JW", "59"] and wasted["transaction_id"] == "0001"
+    assert wasted["modifiers"] == "JW,59" and wasted["transaction_id"] == "0001"
     assert (wasted["payer"], wasted["prior_auth"], wasted["claim_seq"]) == (
         "BLUE CROSS OF ILLINOIS", None, 2)
     assert (biosimilar["transaction_id"], biosimilar["place_of_service"]) == ("0002", "22")

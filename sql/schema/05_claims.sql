@@ -34,11 +34,14 @@ CREATE TABLE IF NOT EXISTS claim_files (
 
 CREATE TABLE IF NOT EXISTS claim_lines (
     file_id          BIGINT NOT NULL,    -- -> claim_files.file_id
-    line_seq         INTEGER NOT NULL,   -- order of the line in the file, from 1
-    claim_seq        INTEGER NOT NULL,   -- order of its claim in the file (claim ids can repeat)
+    line_seq         INTEGER NOT NULL,   -- order of the line in the file
+    claim_seq        INTEGER,            -- order of its claim in the file (claim ids can repeat);
+                                         -- exports: numbered by the check, never left NULL
     claim_id         VARCHAR NOT NULL,   -- CLM01 (the practice's account number) / claim_id
-    line_no          INTEGER NOT NULL,   -- LX01 / line
+    line_no          INTEGER,            -- LX01 / line (else its place in the claim: the check)
     source_line      INTEGER NOT NULL,   -- 837P: segment number of SV1; exports: row number
+                                         -- (line_seq: order in the file, from 1; exports:
+                                         -- the row's order among data rows, blank ones too)
     transaction_id   VARCHAR,            -- ST02 (837P)
     date_of_service  DATE NOT NULL,      -- DTP*472 (first day of an RD8 range)
     dos_through      DATE,               -- last day of an RD8 range
