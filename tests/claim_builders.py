@@ -4,15 +4,16 @@ One claim description (`Claim` with `ServiceLine`s and a `Patient`) is written e
 837P interchange or as the CSV/XLSX export a practice-management system produces, so every
 finding can be tested through both paths on the same facts.
 
-837P (`x12_837p(claims, ...) -> bytes`): ISA/GS/ST ... SE/GE/IEA with the loops a
+837P (`x12_837p(claims, ...) -> bytes`, validated by pyx12 as it is built): ISA/GS/ST ... SE/GE/IEA with the loops a
 clearinghouse expects: 1000A submitter (with PER), 1000B receiver, 2000A/2010AA billing
 provider (NPI, address, EIN), 2000B subscriber with 2010BA (subscriber name, member id,
 address, birth date: the patient details that must never be kept) and 2010BB payer, 2000C/
 2010CA when the patient is not the subscriber, 2300 CLM (+ REF*G1 prior authorisation, HI
 diagnosis), 2400 LX/SV1/DTP*472 (+ NTE*ADD), 2410 LIN/CTP. Delimiters are parameters, so a
 test can use `|` or `!` instead of `*` and `~`; `per_transaction` splits claims over several
-ST/SE transactions. `pyx12_problems(path)` runs pyx12's validator (x12valid's
-x12n_document) on a file and returns its errors: every 837P fixture goes through it.
+ST/SE transactions. `pyx12_problems(path or bytes)` runs pyx12's validator (x12valid's
+x12n_document) and returns its errors: every 837P built here goes through it, and tests of
+broken files ask it to agree they are broken.
 
 Export (`export_csv(claims) -> bytes`, `export_xlsx(claims) -> bytes`): the columns issue 15
 names, one row per service line.
@@ -122,9 +123,14 @@ def _d8(day: date) -> str:
 
 
 def x12_837p(claims: Sequence[Claim], *, per_transaction: int | None = None,
-             delimiters: Delimiters = Delimiters(), control: int = 1) -> bytes:
+             delimiters: Delimiters = Delimiters(), control: int = 1,
+             validate: bool = True) -> bytes:
     """An 837P interchange holding `claims` (several ST/SE transactions when
-    `per_transaction` is given), as bytes with the given delimiters."""
+    `per_transaction` is given), as bytes with the given delimiters.
+
+    Every interchange built here goes through pyx12's validator before a test sees it
+    (`validate=False` only for the benchmark's 100,000-line files, which it times pyx12 on,
+    and for a bare header)."""
     d = delimiters
     groups = ([claims[i:i + per_transaction] for i in range(0, len(claims), per_transaction)]
               if per_transaction else [claims])
@@ -140,7 +146,11 @@ def x12_837p(claims: Sequence[Claim], *, per_transaction: int | None = None,
     segments += [_join(d, "GE", str(len(groups)), str(control)),
                  _join(d, "IEA", "1", f"{control:09d}")]
     text = "".join(segment + d.segment + d.newline for segment in segments)
-    return text.encode("ascii")  # pyx12 reads X12 as ASCII (the basic character set)
+    content = text.encode("ascii")  # pyx12 reads X12 as ASCII (the basic character set)
+    if validate:
+        problems = pyx12_problems(content)
+        assert not problems, f"pyx12 refuses the built 837P: {problems}"
+    return content
 
 
 def _join(d: Delimiters, *elements: str) -> str:
@@ -291,8 +301,8 @@ class _Collect(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def pyx12_problems(path: Path) -> list[str]:
-    """What pyx12 4.0's validator finds wrong in an X12 file ([] when it says OK).
+def pyx12_problems(source: Path | bytes) -> list[str]:
+    """What pyx12 4.0's validator finds wrong in an X12 file or its bytes ([] when it says OK).
 
     The same call x12valid makes (x12n_document with the 837 5010 map pyx12 ships); its
     errors arrive as ERROR log records and in the 999 acknowledgement it writes.
@@ -306,8 +316,10 @@ def pyx12_problems(path: Path) -> list[str]:
     logger.addHandler(collect)
     try:
         ack = io.StringIO()
+        src = (io.StringIO(source.decode("ascii")) if isinstance(source, bytes)
+               else str(source))
         ok = pyx12.x12n_document.x12n_document(
-            param=pyx12.params.params(), src_file=str(path), fd_997=ack, fd_html=None)
+            param=pyx12.params.params(), src_file=src, fd_997=ack, fd_html=None)
     finally:
         logger.removeHandler(collect)
     problems = list(collect.messages)
