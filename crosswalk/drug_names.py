@@ -23,9 +23,9 @@ from __future__ import annotations
 import re
 import sys
 import unicodedata
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import NamedTuple
 
 # Words that never identify a product: dosage forms, packages, filler, salts.
 FILLER_WORDS = frozenset("""
@@ -79,8 +79,7 @@ _DASHES = {code: "-" for code in range(sys.maxunicode + 1)
 _SOFT_HYPHEN_SUFFIX = re.compile(r"\u00ad(?=\s*[a-z]{4}(?![a-z0-9]))", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class Word:
+class Word(NamedTuple):
     """One identifying word and the biosimilar suffix attached to it (None when none)."""
 
     text: str
@@ -112,20 +111,22 @@ class DrugWords:
 
 def plain_text(text: str | None) -> str:
     """Case, marks, NBSP, width variants and every kind of dash reduced to one spelling."""
-    text = _SOFT_HYPHEN_SUFFIX.sub("-", text or "").replace("\u00ad", "")
-    text = _MARKS.sub(" ", text.replace("(R)", " ").replace("(TM)", " "))
+    text = (text or "").replace("(R)", " ").replace("(TM)", " ")
+    if text.isascii():  # most names: nothing to fold but case
+        return _MARKS.sub(" ", text.lower())
+    text = _MARKS.sub(" ", _SOFT_HYPHEN_SUFFIX.sub("-", text).replace("\u00ad", ""))
     return unicodedata.normalize("NFKC", text).casefold().translate(_DASHES)
 
 
-def drug_words(text: str | None, known_suffixes: Iterable[str] = (),
-               vocabulary: Iterable[str] = ()) -> DrugWords:
+def drug_words(text: str | None, known_suffixes: frozenset[str] = frozenset(),
+               vocabulary: frozenset[str] = frozenset()) -> DrugWords:
     """The identifying words of a name, each with its suffix, and the route it names.
 
     `known_suffixes` are the suffixes CMS uses: such a word after a name is a suffix even
     when a space stands for the dash. `vocabulary` holds words CMS uses as words: a
     4-letter word found there is never taken for a suffix.
     """
-    known, words_known = frozenset(known_suffixes), frozenset(vocabulary)
+    known, words_known = known_suffixes, vocabulary
     cleaned = _STRENGTH.sub(" ", plain_text(text))
     cleaned = _DASH_SUFFIX.sub(lambda m: _dash_or_word(m, words_known), cleaned)
     words: list[Word] = []
@@ -144,6 +145,12 @@ def drug_words(text: str | None, known_suffixes: Iterable[str] = (),
     found = frozenset(routes)
     return DrugWords(tuple(dict.fromkeys(named)), next(iter(found)) if len(found) == 1 else None,
                      found)
+
+
+def routes_named(text: str | None) -> frozenset[str]:
+    """The routes a text names ('for intravenous injection' -> {'intravenous'}), cheaply."""
+    return frozenset(ROUTES[token] for token in _TOKEN.findall(plain_text(text))
+                     if token in ROUTES)
 
 
 def _dash_or_word(found: re.Match[str], vocabulary: frozenset[str]) -> str:

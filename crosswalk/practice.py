@@ -76,8 +76,6 @@ _UNIT_WORDS = {"mg": "mg", "mgs": "mg", "milligram": "mg", "milligrams": "mg",
                "ml": "ml", "cc": "ml", "l": "l", "unit": "units", "units": "units",
                "u": "units", "iu": "units", "meq": "meq", "mci": "mci", "uci": "uci",
                "each": "each", "vial": "vial", "vials": "vial"}
-# 'tocilizumab-anoh (Avtozma)': a brand in parentheses; formula-looking text is left alone
-_BRAND_IN_NAME = re.compile(r"^(?P<name>[^()=+@-][^()]*?)\s*\((?P<brand>[A-Za-z][\w /-]*)\)\s*$")
 
 
 @dataclass
@@ -184,10 +182,8 @@ def parse_row(values: dict[str, str], file: str, row_no: int
     def bad(field_name: str, reason: str) -> None:
         problems.append(BadInput(reason, file=file, row=row_no, field=field_name))
 
+    # kept verbatim ('Riabni (rituximab-arrx)'): the matcher reads brand and generic from it
     name, brand = values.get("drug_name", ""), values.get("brand_name", "")
-    found = _BRAND_IN_NAME.match(name)
-    if found and not brand:
-        name, brand = found["name"].strip(), found["brand"].strip()
     if not name:
         bad("drug_name", "empty drug name")
     ndc_raw = values.get("ndc", "")

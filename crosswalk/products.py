@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
-from crosswalk.drug_names import DrugWords, Word, drug_words, split_names
+from crosswalk.drug_names import DrugWords, Word, drug_words, routes_named, split_names
 
 GENERIC, BRAND = "generic_name", "brand_name"
 DESCRIPTOR_FIELD, CROSSWALK_FIELD = "hcpcs_codes.long_description", "asp_ndc_crosswalk.drug_name"
@@ -47,11 +47,12 @@ _QUALIFIER = re.compile(
 _RESTRICTED = re.compile(r"hospitali[sz]ed|covid|only for use|for use (?:as|in|with)|\besrd\b|"
                          r"dialysis|pre-exposure|prophylaxis", re.IGNORECASE)
 # Word endings of international nonproprietary names: an unexplained word ending so is a drug.
-_INN_STEM = re.compile(
-    r"(?:mab|cept|stim|grastim|ase|kin|leukin|tide|parin|vir|nib|lib|tug|fusp|gene|cel|poetin|"
-    r"ermin|plase|irsen|siran|platin|taxel|rubicin|mycin|cillin|azole|tecan|mustine|parib|"
-    r"zomib|tansine|vedotin|ozogamicin|otide|relin|tocin|pressin|lutide|glutide|prazole|"
-    r"statin|sartan|oxacin|cycline|toxin|toxina|apine|idone|afil|ciclib|degib|lisib|rsen)$")
+_INN_STEMS = tuple("""
+    mab cept stim ase kin tide parin vir nib lib tug fusp gene cel poetin ermin plase irsen
+    siran platin taxel rubicin mycin cillin azole tecan mustine parib zomib tansine vedotin
+    ozogamicin relin tocin pressin lutide prazole statin sartan oxacin cycline toxin toxina
+    apine idone afil ciclib degib lisib rsen
+""".split())
 SPELLING_CUTOFF = 85.0
 # INN prefixes that tell products apart (ado-trastuzumab emtansine, ziv-aflibercept) and that
 # lists often leave out: a name is still found without them.
@@ -140,10 +141,14 @@ class Catalog:
         chosen = {entry.entry_id: entry for word in words for entry in self.index.get(word, ())}
         return list(chosen.values())
 
-    def generic_name(self, code: str) -> DrugWords | None:
-        """The words of the code's descriptor generic name ('mosunetuzumab-axgb')."""
-        return next((entry.words for entry in self.by_code.get(code, ())
+    def generic_entry(self, code: str) -> Entry | None:
+        """The code's descriptor generic name ('mosunetuzumab-axgb' for J9350)."""
+        return next((entry for entry in self.by_code.get(code, ())
                      if entry.basis == GENERIC and entry.matched_field == DESCRIPTOR_FIELD), None)
+
+    def generic_name(self, code: str) -> DrugWords | None:
+        entry = self.generic_entry(code)
+        return entry.words if entry else None
 
     def product(self, code: str) -> frozenset[Word]:
         """The code's product: its generic name's words with their suffixes, in any order."""
@@ -201,7 +206,7 @@ def build_catalog(descriptors: Iterable[tuple[str, str]],
         words = first[code]  # read again only if a "suffix" turned out to be a CMS word
         if any(word.suffix in vocabulary for word in words.words):
             words = drug_words(generic, suffixes, vocabulary)
-        routes[code] = words.routes | drug_words(" ".join(qualifiers)).routes
+        routes[code] = words.routes | routes_named(" ".join(qualifiers))
         add(code, DESCRIPTOR_FIELD, text, words, GENERIC)
         for alias in (alias for group in groups for alias in re.split(r"/|,|\bor\b", group)):
             add(code, DESCRIPTOR_FIELD, text, drug_words(alias, suffixes, vocabulary))
@@ -307,9 +312,9 @@ def _from_found(catalog: Catalog, row: DrugWords, found: list[Found],
         result.siblings = _siblings(catalog, row, kept, set(best))
     _prefer_unrestricted(catalog, result)
     _prefer_route(catalog, row, result)
-    if any(hit.suffix_missing for hit in kept) and len(result.codes) == 1 \
-            and not result.siblings:
-        name = catalog.generic_name(result.codes[0]) or result.codes[0]
+    live = [code for code in result.codes + result.siblings if code not in catalog.ended_codes]
+    if any(hit.suffix_missing for hit in kept) and len(live) == 1 and live[0] in result.codes:
+        name = catalog.generic_name(live[0]) or live[0]
         result.notes.append(f"suffix missing on your list: {name} is the only product CMS "
                             "codes under that name")
     result.unexplained = _unexplained(catalog, row, result, set().union(*explained.values()))
@@ -394,7 +399,8 @@ def _drug_like(catalog: Catalog, row: DrugWords, explained: set[str]) -> list[st
 
 
 def _looks_like_drug(catalog: Catalog, word: Word) -> bool:
-    return bool(word.text in catalog.vocabulary or word.suffix or _INN_STEM.search(word.text))
+    return bool(word.text in catalog.vocabulary or word.suffix
+                or word.text.endswith(_INN_STEMS))
 
 
 def suffix_near_misses(catalog: Catalog, row: DrugWords) -> list[tuple[str, str]]:

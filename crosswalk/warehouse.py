@@ -28,7 +28,7 @@ import os
 import re
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -190,6 +190,31 @@ def _bring_schema_up_to_date(con: duckdb.DuckDBPyConnection) -> None:
     except Exception:
         con.execute("ROLLBACK")
         raise
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """An analyst's query: column names and rows, as `crosswalk sql` prints them."""
+
+    columns: tuple[str, ...]
+    rows: list[tuple[Any, ...]]
+
+
+def read_only_query(settings: Settings, sql: str) -> QueryResult:
+    """Run one analyst query on a read-only connection: nothing it says can change the
+    warehouse, and no DuckDB client of another version is needed to read the file."""
+    if not settings.db_path.is_file():
+        raise BadInput("no warehouse database yet: run `crosswalk run` (or `crosswalk load`) "
+                       "first", file=str(settings.db_path))
+    with closing(connect(settings, read_only=True)) as con:
+        try:
+            cursor = con.execute(sql)
+        except duckdb.Error as error:
+            raise BadInput(f"{type(error).__name__}: {error}", field="SQL") from error
+        if cursor.description is None:
+            return QueryResult((), [])
+        return QueryResult(tuple(column[0] for column in cursor.description),
+                           cursor.fetchall())
 
 
 def database_path(settings_or_path: Settings | Path | str) -> Path:

@@ -156,10 +156,12 @@ def test_xlsx_first_sheet_numbers_and_booleans(tmp_path: Path) -> None:
     assert listed.blank_rows == 1
 
 
-def test_brand_in_parentheses_moves_to_brand_name(tmp_path: Path) -> None:
+def test_a_name_with_its_brand_in_parentheses_is_kept_as_written(tmp_path: Path) -> None:
+    """The Drug column of every report shows the list's own spelling; the matcher reads the
+    brand and the generic from it (tests/test_products.py)."""
     path = write_csv(tmp_path, ["Drug Name", "tocilizumab-anoh (Avtozma)"])
     drug = practice.read_drug_list(path).drugs.iloc[0]
-    assert (drug["drug_name"], drug["brand_name"]) == ("tocilizumab-anoh", "Avtozma")
+    assert (drug["drug_name"], drug["brand_name"]) == ("tocilizumab-anoh (Avtozma)", None)
 
 
 def test_file_level_faults(tmp_path: Path) -> None:

@@ -3,8 +3,9 @@
 -- parentheses from ('Injection, rituximab-arrx, biosimilar, (riabni), 10 mg').
 -- Produces: code, long_description, term_date (from the newest release <= $quarter).
 --   Drug codes are J, Q, C9 and A9 codes. NOC codes (J3590, J3490, J9999, C9399, J7999 and any
---   'not otherwise classified/specified' code) are not candidates: they are what the practice
---   bills today.
+--   'unclassified' / 'not otherwise classified' / NOC / NOS code, which names no one drug) are
+--   not candidates: they are what the practice bills today. A drug's own 'not otherwise
+--   specified' code (J9342 thiotepa, J9305 pemetrexed) is a candidate like any other.
 -- From: hcpcs_codes.
 -- Example: SELECT code, long_description FROM (<this query>) WHERE long_description ILIKE '%tocilizumab%';
 
@@ -14,6 +15,6 @@ WHERE quarter <= $quarter AND NOT is_modifier
   AND regexp_matches(code, '^(J|Q|C9|A9)')
   AND code NOT IN ('J3590', 'J3490', 'J9999', 'C9399', 'J7999')
   AND NOT regexp_matches(lower(long_description),
-                         'not otherwise (classified|specified)|^unclassified|\bnoc\b')
+                         'not otherwise classified|^unclassified|\bnoc\b|\bnos\b')
 QUALIFY quarter = max(quarter) OVER (PARTITION BY code)
 ORDER BY code
