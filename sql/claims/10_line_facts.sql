@@ -19,8 +19,6 @@ WITH lines AS (
     SELECT *,
         quarter_of_date(date_of_service) AS dos_quarter,
         is_noc_code(hcpcs) AS is_noc,
-        is_drug_code(hcpcs) AS is_drug,
-        needs_administration(hcpcs) AS needs_admin,
         is_level2_code(hcpcs) AS is_level2,
         coalesce(place_of_service IN ('19', '22'), false) AS hospital_outpatient,
         list_has_any(modifiers, ['JW', 'JZ']) AS has_jw_jz,
@@ -29,7 +27,8 @@ WITH lines AS (
     WHERE file_id = $file_id
 ),
 codes AS (
-    SELECT h.code, h.valid_from, h.valid_to, h.replaced_by AS successor_code,
+    SELECT h.code, h.long_description, h.valid_from, h.valid_to,
+        h.replaced_by AS successor_code,
         s.valid_from AS successor_from, s.valid_to AS successor_to,
         hcpcs_dose(h.long_description) AS billing_unit
     FROM hcpcs_history h
@@ -59,6 +58,8 @@ priced AS (
     WHERE payment_limit IS NOT NULL AND hcpcs_code IN (SELECT hcpcs FROM lines)
 )
 SELECT l.*,
+    coalesce(is_drug_code(l.hcpcs, c.long_description), false) AS is_drug,
+    coalesce(needs_administration(l.hcpcs, c.long_description), false) AS needs_admin,
     c.code IS NOT NULL AS known_code,
     c.valid_from, c.valid_to, c.successor_code, c.successor_from, c.successor_to,
     c.billing_unit,

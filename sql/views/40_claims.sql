@@ -29,8 +29,8 @@ CREATE OR REPLACE MACRO is_level2_code(code) AS
 CREATE OR REPLACE MACRO quarter_of_date(d) AS
     CAST(year(d) AS VARCHAR) || 'Q' || CAST(quarter(d) AS VARCHAR);
 
-CREATE OR REPLACE MACRO needs_administration(code) AS
-    is_drug_code(code)
+CREATE OR REPLACE MACRO needs_administration(code, long_description) AS
+    is_drug_code(code, long_description)
     AND NOT regexp_matches(code, '^(A9|Q4|J8|J75|J76)')
     AND NOT (code BETWEEN 'Q9950' AND 'Q9983');
 
