@@ -7,7 +7,7 @@ claim_files is written last. Unreadable input rolls everything back and leaves t
 as it was. The workbook (crosswalk.claim_report) is then written from the database alone.
 
 Python does only what needs Python, once per distinct value rather than once per line: the
-NDC forms (crosswalk.ndc), the drug behind each distinct NOC narrative and NDC (the
+NDC forms (crosswalk.ndc, and the drug list's restoring of shortened NDCs), the drug behind each distinct NOC narrative and NDC (the
 drug-list matcher, crosswalk.claim_drugs) and the units a dose or NDC quantity stands for
 (crosswalk.match.units_for_dose). The findings and their severities are in FINDINGS.
 """
@@ -258,7 +258,7 @@ def _store_and_check(con: duckdb.DuckDBPyConnection, claim_file: claims.ClaimFil
     _refuse_repeated_lines(con, claim_file, file_id)
     params = {"file_id": file_id, "admin_text": admin_text(admin),
               "releases_text": _releases_text(con)}
-    with _registered(con, ndc_forms=_ndc_forms(con, file_id), admin_codes=admin):
+    with _registered(con, ndc_forms=_ndc_forms(con, file_id, release), admin_codes=admin):
         sqlfiles.run_file(con, "claims", "05_ndc11", params)
         sqlfiles.run_file(con, "claims", "10_line_facts", params)
     keys = sqlfiles.run_file(con, "claims", "20_noc_drug_keys", params).df()
@@ -320,13 +320,19 @@ class _registered:
                     raise
 
 
-def _ndc_forms(con: duckdb.DuckDBPyConnection, file_id: int) -> pd.DataFrame:
-    """Each distinct raw NDC of the file and its 11-digit form (None when ambiguous)."""
+def _ndc_forms(con: duckdb.DuckDBPyConnection, file_id: int, release: Quarter) -> pd.DataFrame:
+    """Each distinct raw NDC of the file and the 11-digit NDC it stands for: its normal form,
+    else, like the drug list, the one reading of a shortened NDC (143937701, or a bare 10
+    digits) that the CMS crosswalk holds (match.restore_ndcs); None when there is no such
+    single reading. The claim still carries the raw form: NDC_INVALID says so."""
     raws = [raw for (raw,) in con.execute(
         "SELECT DISTINCT ndc_raw FROM claim_lines WHERE file_id = ? AND ndc_raw IS NOT NULL",
         [file_id]).fetchall()]
-    return pd.DataFrame({"ndc_raw": raws, "ndc11": [normalize_ndc(raw).ndc11 for raw in raws]},
-                        dtype="object")
+    found = [normalize_ndc(raw) for raw in raws]
+    forms = pd.DataFrame({"row_no": range(len(raws)), "ndc_raw": raws,
+                          "ndc11": [result.ndc11 for result in found],
+                          "ndc_note": [result.reason or "" for result in found]}, dtype="object")
+    return match.restore_ndcs(con, release, forms)[["ndc_raw", "ndc11"]]
 
 
 def _unit_readings(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

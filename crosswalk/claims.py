@@ -49,7 +49,6 @@ LINE_SCHEMA = pa.schema([
     ("ndc_unit", pa.string()), ("prior_auth", pa.string()), ("payer", pa.string()),
 ])
 LINE_COLUMNS = tuple(LINE_SCHEMA.names)
-NDC_UNITS = ("F2", "GR", "ME", "ML", "UN")
 
 
 @dataclass

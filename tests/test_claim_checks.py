@@ -312,9 +312,10 @@ def test_unknown_codes_are_judged_against_every_loaded_release(rows, real_2025q4
 
 
 def test_ndc_findings_name_the_ndc_and_the_crosswalk(rows):
-    invalid = one(rows, "NDC-10-DIGITS", "NDC_INVALID")
-    assert invalid["message"].startswith("NDC 7315015006: 10 digits, but a claim carries the "
-                                         "11-digit 5-4-2 form")
+    invalid = one(rows, "NDC-10-DIGITS", "NDC_INVALID")  # its one reading in the crosswalk
+    assert invalid["message"] == ("NDC 7315015006: 10 digits, but a claim carries the 11-digit "
+                                  "5-4-2 form (73150015006)")
+    assert invalid["correct_code"] is None  # the Correct code column holds HCPCS codes only
     mismatch = one(rows, "NDC-OF-RIABNI", "NDC_CODE_MISMATCH")
     assert mismatch["message"].startswith("NDC 55513022401 (Riabni) is crosswalked to Q5123 in "
                                           "the 2025Q4 CMS NDC-HCPCS crosswalk, not to J9312")
@@ -494,3 +495,24 @@ def test_a_line_number_repeated_within_a_claim_refuses_the_file(real_2025q4, tmp
     assert "a line number repeats within a claim" in str(error.value)
     assert f"line 1 of claim TWICE is on {where}" in str(error.value)
     assert table_dumps(real_2025q4) == before
+
+
+def test_export_only_ndc_faults_a_hyphenated_10_digit_ndc_and_a_bad_unit(real_2025q4, tmp_path):
+    """Faults an 837P that passes pyx12 cannot carry (its map allows only the five unit
+    codes), but an export can: named, with the 11-digit form when it is known."""
+    path = tmp_path / "ndc-faults.csv"
+    path.write_text(
+        "claim_id,line,date_of_service,hcpcs,modifiers,units,ndc,ndc_quantity,ndc_unit,"
+        "prior_auth\n"
+        "N1,1,2025-10-20,Q5123,JZ,70,55513-224-01,7,UN,PA1\n"
+        "N1,2,2025-10-20,96413,,1,,,,PA1\n"
+        "N2,1,2025-10-15,J2329,JZ,450,73150-0150-06,3,XX,PA2\n"
+        "N2,2,2025-10-15,96365,,1,,,,PA2\n")
+    checked = claim_checks.check_file(real_2025q4, path)
+    found = {(row["claim_id"], row["finding"]): row["message"]
+             for row in findings(real_2025q4, checked.file_id)}
+    assert found == {
+        ("N1", "NDC_INVALID"): "NDC 55513-224-01: 10 digits, but a claim carries the 11-digit "
+                               "5-4-2 form (55513022401)",
+        ("N2", "NDC_INVALID"): "NDC 73150-0150-06: unit XX is not one of F2, GR, ME, ML, UN "
+                               "(CTP05)"}

@@ -112,7 +112,7 @@ found AS (
                              coalesce(ndc_unit, '(none)')) END,
             CASE WHEN coalesce(ndc_quantity, 0) <= 0
                  THEN 'no NDC quantity (CTP04)' END)),
-        ndc11, NULL, NULL
+        NULL, NULL, NULL
     FROM lines
     WHERE ndc_raw IS NOT NULL
       AND (length(ndc_digits) <> 11 OR coalesce(ndc_qualifier, 'N4') <> 'N4'
