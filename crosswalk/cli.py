@@ -117,16 +117,20 @@ def load(quarter: Quarter | None, load_everything: bool, data_dir: Path | None) 
 
     Re-loading the same bytes changes nothing; a new version of a release replaces that
     release's rows; a failure leaves the database as it was and names file, line and field.
+    With --all, a release refused as bad input is named and the others still load (exit 2).
     """
     from crosswalk import warehouse
 
     if not quarter and not load_everything:
         raise click.UsageError("give --quarter QUARTER or --all")
     settings = load_settings(data_dir=data_dir)
-    summaries = (warehouse.load_archive(settings) if load_everything
-                 else [warehouse.load_quarter(settings, quarter)])
-    for summary in summaries:
-        click.echo(summary.describe())
+    if not load_everything:
+        click.echo(warehouse.load_quarter(settings, quarter).describe())
+        return
+    archive_load = warehouse.load_archive(settings)
+    click.echo(archive_load.describe())
+    if refusal := archive_load.refusal():
+        raise refusal
 
 
 @main.command()

@@ -104,7 +104,7 @@ class MatchOutcome:
     comparisons: int
     drugs_file: Path
     problems: list[BadInput] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # how the list was read (practice.py)
 
     def table(self) -> str:
         """A short terminal table: drug, verdict, new code, effective date; then bad rows."""
@@ -129,6 +129,7 @@ class MatchOutcome:
             lines.append(f"{len(self.problems)} problem(s) in {self.drugs_file.name}; those "
                          "rows were not matched:")
             lines += [f"  {problem}" for problem in self.problems]
+        lines += [f"warning: {self.drugs_file.name}: {warning}" for warning in self.warnings]
         return "\n".join(lines)
 
 
@@ -153,7 +154,7 @@ def match_practice(settings: Settings, quarter: Quarter | str | None,
         run_id = save_run(con, result, drug_list, started)
     alerts = result.alerts.assign(run_id=run_id)
     return MatchOutcome(run_id, run_quarter, alerts, result.comparisons, drugs_path,
-                        drug_list.problems, practice.ndc_warnings(drug_list))
+                        drug_list.problems, drug_list.warnings + practice.ndc_warnings(drug_list))
 
 
 def release_quarter(con: duckdb.DuckDBPyConnection, quarter: Quarter | str | None) -> Quarter:

@@ -133,6 +133,27 @@ class LoadSummary:
         return "\n".join(lines + [file.describe() for file in self.files])
 
 
+@dataclass(frozen=True)
+class ArchiveLoad:
+    """What `crosswalk load --all` did: each release loaded, and each refused with the
+    reason (file, line or cell named; the refusal is recorded in load_runs too)."""
+
+    loaded: tuple[LoadSummary, ...]
+    refused: tuple[tuple[Quarter, BadInput], ...] = ()
+
+    def describe(self) -> str:
+        return "\n".join([summary.describe() for summary in self.loaded]
+                         + [f"{quarter}: refused: {error}" for quarter, error in self.refused])
+
+    def refusal(self) -> BadInput | None:
+        """One error naming every refused release, for the exit code; None when none was."""
+        if not self.refused:
+            return None
+        quarters = ", ".join(str(quarter) for quarter, _ in self.refused)
+        return BadInput(f"{len(self.refused)} release(s) refused ({quarters}), each named above "
+                        f"and recorded in load_runs; {len(self.loaded)} other(s) loaded")
+
+
 def connect(settings_or_path: Settings | Path | str, *,
             read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open (or create) the warehouse and bring its tables and views up to date.
@@ -280,10 +301,19 @@ def parse_or_record(settings: Settings, quarter: Quarter, loaded: Mapping[str, s
 
 
 def load_archive(settings: Settings,
-                 wait_seconds: float = DEFAULT_WAIT_SECONDS) -> list[LoadSummary]:
-    """Load every release found in the raw archive, oldest first (one transaction each)."""
-    return [load_quarter(settings, quarter, wait_seconds)
-            for quarter in sorted(fetch.archived_quarters(settings))]
+                 wait_seconds: float = DEFAULT_WAIT_SECONDS) -> ArchiveLoad:
+    """Load every release found in the raw archive, oldest first (one transaction each).
+
+    A release refused as bad input does not stop the others: one hostile or broken posting
+    must not keep every other quarter out of the warehouse. Anything else (the database busy,
+    a fault of ours) still stops the run."""
+    loaded, refused = [], []
+    for quarter in sorted(fetch.archived_quarters(settings)):
+        try:
+            loaded.append(load_quarter(settings, quarter, wait_seconds))
+        except BadInput as error:
+            refused.append((quarter, error))
+    return ArchiveLoad(tuple(loaded), tuple(refused))
 
 
 def loaded_versions(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> dict[str, str]:

@@ -377,6 +377,16 @@ def test_an_unusable_ndc_never_loses_the_drug(warehouse_2025q4: Settings,
     assert "field 'ndc': NDC '12-34' not used" in outcome.table()
 
 
+def test_an_ignored_column_is_printed_with_the_verdicts(warehouse_2025q4: Settings,
+                                                       tmp_path: Path) -> None:
+    path = tmp_path / "drugs.csv"
+    path.write_text("drug_name,NCD\nublituximab-xiiy,73150-0150-06\n", encoding="utf-8")
+    outcome = match.match_practice(warehouse_2025q4, "2025Q4", path)
+    assert outcome.warnings == ["column 'NCD' ignored: not a column this table uses "
+                                "(did you mean ndc?)"]
+    assert outcome.table().splitlines()[-1] == f"warning: drugs.csv: {outcome.warnings[0]}"
+
+
 def test_no_release_loaded_or_quarter_missing(settings: Settings, tmp_path: Path) -> None:
     with pytest.raises(BadInput, match="load a release first: crosswalk load --quarter Q"):
         run(settings, tmp_path, "ublituximab-xiiy,,,,,,,,", quarter=None)

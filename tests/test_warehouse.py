@@ -29,6 +29,7 @@ from crosswalk.quarters import Quarter
 from crosswalk.settings import Settings
 
 import cms_builders as cms
+from xlsx_builders import with_stray_cell
 
 KINDS = tuple(warehouse.KIND_TABLES)
 TABLES = ("hcpcs_codes", "noc_codes", "hcpcs_transactions", "asp_payment_limits",
@@ -404,8 +405,8 @@ def test_load_archive_loads_each_release_once(settings):
     for quarter in ("2026Q1", "2025Q4"):  # archived out of order, loaded oldest first
         archive_release(settings, cms.sample_release(quarter), kinds=("hcpcs", "asp_pricing"))
 
-    first = warehouse.load_archive(settings)
-    second = warehouse.load_archive(settings)
+    first = warehouse.load_archive(settings).loaded
+    second = warehouse.load_archive(settings).loaded
 
     assert [(str(s.quarter), s.status) for s in first] == [("2025Q4", "loaded"),
                                                           ("2026Q1", "loaded")]
@@ -430,6 +431,36 @@ def test_crosswalk_load_prints_each_release_and_exits_2_on_a_bad_file(settings):
     assert again.exit_code == 0 and "2025Q4: unchanged" in again.stdout
     assert refused.exit_code == 2
     assert refused.stderr.startswith("error: ") and "field 'add_date'" in refused.stderr
+
+
+def test_a_workbook_with_a_value_at_xfd1048576_is_refused_recorded_and_load_all_goes_on(
+        settings):
+    """calamine aborted the whole process on this workbook (a 512 GiB grid): no load_runs
+    row, and `load --all` died on every later attempt before reaching the other releases."""
+    for quarter in ("2025Q3", "2026Q1"):
+        archive_release(settings, cms.sample_release(quarter))
+    hostile = cms.sample_release("2025Q4")
+    archive_release(settings, hostile, kinds=("asp_pricing",))
+    workbook = with_stray_cell(cms.hcpcs_xlsx(hostile.codes), "XFD1048576")
+    archive(settings, "hcpcs", "2025Q4", "october-2025-alpha-numeric-hcpcs-file.zip",
+            cms.build_zip({cms.hcpcs_member_name("2025Q4", "v3", ".xlsx"): workbook}))
+
+    single = load_command(settings, "--quarter", "2025Q4")
+    everything = load_command(settings, "--all")
+
+    named = "HCPC2025_OCT_ANWEB_v3.xlsx, sheet 'HCPC_ANWEB', cell XFD1048576: a value at"
+    assert single.exit_code == 2 and named in single.stderr, single.output
+    assert everything.exit_code == 2, everything.output
+    assert "2025Q3: loaded" in everything.stdout and "2026Q1: loaded" in everything.stdout
+    assert "2025Q4: refused: " in everything.stdout and named in everything.stdout
+    assert everything.stderr == ("error: 1 release(s) refused (2025Q4), each named above and "
+                                 "recorded in load_runs; 2 other(s) loaded\n")
+    failed = [(quarter, message) for quarter, status, _, message in load_runs(settings)
+              if status == "failed"]
+    assert [quarter for quarter, _ in failed] == ["2025Q4", "2025Q4"]  # one per attempt
+    assert all(named in message for _, message in failed)
+    assert counts(settings, "2025Q4")["asp_payment_limits"] == 0  # the release is refused whole
+    assert counts(settings, "2026Q1")["hcpcs_codes"] > 0
 
 
 def test_a_read_only_connection_sees_the_tables_and_views(settings):
@@ -484,7 +515,7 @@ def archive_real(settings: Settings, samples: Path) -> None:
 def test_the_real_cms_files_load_with_their_counts_and_values(settings, cms_samples):
     archive_real(settings, cms_samples)
 
-    summaries = warehouse.load_archive(settings)
+    summaries = warehouse.load_archive(settings).loaded
 
     assert [str(s.quarter) for s in summaries] == ["2016Q1", *REAL_ASP]
     with warehouse.open_writer(settings) as con:
