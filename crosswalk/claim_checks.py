@@ -377,7 +377,7 @@ def _checked(con: duckdb.DuckDBPyConnection, file_id: int, claim_file: claims.Cl
             "SELECT finding, severity, count(*) FROM claim_findings WHERE file_id = ? "
             "GROUP BY ALL", [file_id]).fetchall():
         findings.setdefault(name, {})[severity] = count
-    notes = []
+    notes = list(claim_file.notes)
     if last is not None and last > release.last_day:
         newest = Quarter(last.year, (last.month - 1) // 3 + 1)
         notes.append(f"lines dated up to {last} are after the newest loaded release "

@@ -60,6 +60,7 @@ class ClaimFile:
     kind: str  # 837p | csv | xlsx
     batches: Iterator[pa.RecordBatch]
     counts: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # e.g. an export's columns left unused
 
     @property
     def position_word(self) -> str:

@@ -176,19 +176,25 @@ def test_a_long_list_of_bad_rows_is_cut_short(tmp_path):
     assert message.endswith("... and 5 more")
 
 
-def test_a_row_that_is_not_csv_is_named_without_its_content(tmp_path):
+def test_broken_quoting_is_named_without_the_rows_text_and_extra_cells_are_ignored(tmp_path):
+    """tabular's rules, as for the drug list: a quote that never closes refuses its row (and
+    here the file), named by row and never quoted; cells beyond the header are ignored with a
+    warning, their values never read."""
     secret = cb.Patient().last
-    extra = tmp_path / "extra.csv"
-    extra.write_text(f"claim_id,date_of_service,hcpcs,units\nA1,2025-10-15,J2329,450,{secret}\n")
-    with pytest.raises(BadInput, match=r"extra.csv, row 2: cannot read the row: more fields "
-                                       r"than the header") as error:
-        lines_of(extra)
-    assert secret not in str(error.value)
     quote = tmp_path / "quote.csv"
-    quote.write_text(f'claim_id,date_of_service,hcpcs,units\nA1,2025-10-15,J2329,"{secret}\n')
-    with pytest.raises(BadInput, match="an unclosed quote") as error:
+    quote.write_text("claim_id,date_of_service,hcpcs,units\nA1,2025-10-15,J2329,450\n"
+                     f'A2,2025-10-15,J2329,"{secret}\n')
+    with pytest.raises(BadInput, match=r"quote.csv, row 3: a quote opened in this row never "
+                                       r"closes") as error:
         lines_of(quote)
     assert secret not in str(error.value)
+    extra = tmp_path / "extra.csv"
+    extra.write_text(f"claim_id,date_of_service,hcpcs,units\nA1,2025-10-15,J2329,450,{secret}\n")
+    claim_file = claims.read_claim_file(extra)
+    lines = pa.Table.from_batches(list(claim_file.batches)).to_pylist()
+    assert [line["hcpcs"] for line in lines] == ["J2329"] and secret not in repr(lines)
+    assert claim_file.notes == ["values in columns without a header name are ignored (first "
+                                "in row 2)"]
 
 
 def test_undecodable_bytes_are_named_by_row_and_field_not_quoted(tmp_path):
