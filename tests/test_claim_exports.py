@@ -216,3 +216,34 @@ def test_the_required_columns_must_be_there(tmp_path):
     empty.write_text("\n\n")
     with pytest.raises(BadInput, match="the file is empty"):
         claims.read_claim_file(empty)
+
+
+def test_semicolons_utf16_and_the_unused_columns_named(tmp_path, from_837p):
+    rows = cb.export_rows(CLAIMS)
+    semicolons = tmp_path / "semicolons.csv"
+    semicolons.write_text("".join(";".join(row) + "\n" for row in rows), encoding="utf-8")
+    utf16 = tmp_path / "utf16.csv"
+    utf16.write_bytes(cb.export_csv(CLAIMS).decode().encode("utf-16"))
+    assert kept(lines_of(semicolons)) == from_837p == kept(lines_of(utf16))
+    named = tmp_path / "named.csv"
+    write_csv(named, [row + (["Patient Name"] if i == 0 else ["ZZQUIXOTE, MARGARETHA"])
+                      for i, row in enumerate(rows)])
+    claim_file = claims.read_claim_file(named)
+    assert kept(pa.Table.from_batches(list(claim_file.batches)).to_pylist()) == from_837p
+    assert any("'Patient Name' ignored" in note for note in claim_file.notes)
+
+
+def test_a_short_row_deep_in_a_plain_csv_hands_over_to_tabular_without_losing_a_row(tmp_path):
+    """DuckDB stops on a row with fewer cells than the header; tabular's rows carry on from
+    there (a short row is only missing trailing cells), and every row arrives once."""
+    header = "claim_id,line,date_of_service,hcpcs,units,narrative\n"
+    body = [f"C{i},1,2025-10-15,J2329,450,Briumvi 450 mg\n" for i in range(1, 40)]
+    body[30] = "C31,1,2025-10-15,J2329,450\n"  # no narrative cell at all
+    path = tmp_path / "short-row.csv"
+    path.write_text(header + "".join(body))
+    claim_file = claims.read_claim_file(path, batch_lines=8)
+    lines = pa.Table.from_batches(list(claim_file.batches)).to_pylist()
+    assert [line["claim_id"] for line in lines] == [f"C{i}" for i in range(1, 40)]
+    assert [line["source_line"] for line in lines] == list(range(2, 41))
+    assert lines[30]["narrative"] is None and lines[29]["narrative"] == "Briumvi 450 mg"
+    assert len({line["line_seq"] for line in lines}) == 39
