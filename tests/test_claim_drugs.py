@@ -14,12 +14,13 @@ from crosswalk.claim_drugs import Narrative, expected_noc, read_narrative, units
      Narrative("ublituximab-xiiy", "Briumvi", "450 mg", 450.0, "mg", "intravenous")),
     ("rituximab-arrx 700mg", Narrative("rituximab-arrx", None, "700 mg", 700.0, "mg")),
     ("Riabni 1,000 mg; N455513022401 ML100", Narrative("Riabni", None, "1,000 mg", 1000.0, "mg")),
-    ("INJ, TEBENTAFUSP-TEBN 100MCG/0.5ML", Narrative("TEBENTAFUSP-TEBN", None, None, None, None)),
+    ("INJ, TEBENTAFUSP-TEBN 100MCG/0.5ML",  # the normaliser reads INJ as a route
+     Narrative("TEBENTAFUSP-TEBN", None, None, None, None, "injection")),
     ("lecanemab-irmb 10 mg/kg IV over 1 hour every 2 weeks",
      Narrative("lecanemab-irmb", None, None, None, None, "intravenous")),
     ("ustekinumab-auub (Wezlana) 90 mg SC",
      Narrative("ustekinumab-auub", "Wezlana", "90 mg", 90.0, "mg", "subcutaneous")),
-    ("J3590 inj 1 vial", Narrative("", None, None, None, None)),
+    ("J3590 inj 1 vial", Narrative("", None, None, None, None, "injection")),
     ("unclassified biologic, see note", Narrative("", None, None, None, None)),
     (None, Narrative("", None, None, None, None)),
 ])
