@@ -7,7 +7,8 @@
 - Same database, same bytes: the workbook properties carry the match run time, and every zip
   member carries that time as well, so a rebuild can be compared with `cmp`.
 - Every table sheet reads the same way: frozen header, autofilter, widths fitted to content
-  (capped), real dates and money, a fill per verdict, wrapped long text, the header row
+  (capped), real dates and money, a fill per verdict (or per severity on the claim
+  findings), wrapped long text, the header row
   repeated on each printed page, landscape and one page wide.
 """
 
@@ -40,9 +41,14 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 MONEY_FORMAT = '"$"#,##0.000'  # ASP payment limits carry three decimals
+AMOUNT_FORMAT = '"$"#,##0.00'  # amounts: units x limit, in dollars and cents
 TEXT_FORMAT = "@"
 # Fill per verdict (crosswalk/verdicts.py), light enough to print and to read black text on.
 VERDICT_FILLS = {verdict.name: verdict.fill for verdict in VERDICTS}
+# Fill per finding severity on the claim-check workbook, in the same palette.
+SEVERITY_FILLS = {"error": "F4B183", "warning": "FFE699", "info": "BDD7EE"}
+# the columns whose cells are filled (and bold) by their value
+FILLS_BY_COLUMN = {"verdict": VERDICT_FILLS, "severity": SEVERITY_FILLS}
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 SECTION_FONT = Font(bold=True, size=12)
@@ -62,8 +68,8 @@ MAX_CELL_TEXT = 32767  # Excel's longest cell text
 class Column:
     """One sheet column: the SQL result column it shows, its header and how it is written.
 
-    kind: text | code (text format: codes, NDCs) | wrap (long text, wrapped) | date | money |
-    number.
+    kind: text | code (text format: codes, NDCs) | wrap (long text, wrapped) | date | money
+    (ASP limits, 3 decimals) | amount (dollars and cents) | number.
     """
 
     key: str
@@ -72,8 +78,9 @@ class Column:
     max_width: int = 40
 
 
-def verdict_fill(verdict: str | None) -> PatternFill | None:
-    colour = VERDICT_FILLS.get(verdict or "")
+def value_fill(key: str, value: str | None) -> PatternFill | None:
+    """The fill of a verdict or severity cell (column `key`), or None."""
+    colour = FILLS_BY_COLUMN.get(key, {}).get(value or "")
     return PatternFill("solid", fgColor=colour) if colour else None
 
 
@@ -114,6 +121,8 @@ def _put_value_style(cell: Cell, kind: str) -> None:
         cell.number_format = DATE_FORMAT
     elif kind == "money":
         cell.number_format = MONEY_FORMAT
+    elif kind == "amount":
+        cell.number_format = AMOUNT_FORMAT
     cell.alignment = _WRAP if kind == "wrap" else _TOP
 
 
@@ -125,7 +134,8 @@ def write_table(sheet: Worksheet, columns: Sequence[Column],
     Summary sheet writes small tables with this too.
 
     Each style assignment makes openpyxl hash the style objects again (80% of a report's time
-    when done per cell), so only the first cell of each look (column, kind of value, verdict)
+    when done per cell), so only the first cell of each look (column, kind of value, verdict
+    or severity)
     is styled; the others get a copy of its style array, as openpyxl's own WorksheetCopy
     does. Same styles registered in the same order: the bytes do not change.
     """
@@ -139,12 +149,12 @@ def write_table(sheet: Worksheet, columns: Sequence[Column],
         for index, column in enumerate(columns, start=1):
             cell = sheet.cell(row=first_row + offset, column=index)
             _put_value(cell, record.get(column.key))
-            verdict = record.get("verdict") if column.key == "verdict" else None
-            look = (index, *_value_look(cell.value), verdict)
+            status = record.get(column.key) if column.key in FILLS_BY_COLUMN else None
+            look = (index, *_value_look(cell.value), status)
             if look in styled:
                 cell._style = copy(styled[look])
             else:
-                _style_body_cell(cell, column, verdict)
+                _style_body_cell(cell, column, status)
                 styled[look] = copy(cell._style)
     fit_widths(sheet, columns, rows)
     fit_heights(sheet, columns, rows, first_row)
@@ -156,13 +166,13 @@ def _value_look(value: Any) -> tuple[type, bool]:
     return type(value), isinstance(value, str) and value.startswith(FORMULA_STARTS)
 
 
-def _style_body_cell(cell: Cell, column: Column, verdict: str | None) -> None:
-    """Border on every body cell; the verdict column bold on its verdict's fill."""
+def _style_body_cell(cell: Cell, column: Column, status: str | None) -> None:
+    """Border on every body cell; a verdict or severity column bold on its value's fill."""
     if cell.value is not None:
         _put_value_style(cell, column.kind)
     cell.border = CELL_BORDER
-    if column.key == "verdict":
-        cell.fill = verdict_fill(verdict) or PatternFill()
+    if column.key in FILLS_BY_COLUMN:
+        cell.fill = value_fill(column.key, status) or PatternFill()
         cell.font = Font(bold=True)
 
 
@@ -238,6 +248,8 @@ def shown_length(value: Any, kind: str) -> int:
         return len(DATE_FORMAT)
     if kind == "money":
         return len(f"${float(value):,.3f}")
+    if kind == "amount":
+        return len(f"${float(value):,.2f}")
     if isinstance(value, float):
         return len(f"{value:g}")
     return max(len(line) for line in str(value).splitlines() or [""])
