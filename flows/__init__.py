@@ -15,10 +15,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from crosswalk.errors import CrosswalkError
+
 if TYPE_CHECKING:
     from crosswalk.settings import Settings
-
-from crosswalk.errors import CrosswalkError
 
 # What a 2-core machine with no Prefect server and no internet needs. The same values sit in
 # pyproject.toml ([tool.prefect...]) for `prefect` commands run from the project folder.
