@@ -33,7 +33,6 @@ import csv
 import os
 import sys
 import tempfile
-import time
 from datetime import date, timedelta
 from pathlib import Path
 

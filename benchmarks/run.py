@@ -226,13 +226,13 @@ def backfill(sizes: dict[str, Any], universe: generate.Universe, work: Path) -> 
             universe, quarter, work / "zips" / str(quarter), crosswalk_rows=sizes["crosswalk"],
             pricing_rows=sizes["pricing"])
         archive(settings, quarter, zips[quarter])
-    loads, ours = timed(lambda: pipeline.backfill(settings, list(universe.quarters)))
+    loads, ours = timed(lambda: pipeline.load_releases(settings, list(universe.quarters)))
     sample = list(universe.quarters)[:sizes["baseline_quarters"]]
     with duckdb.connect(str(work / "baseline-backfill.duckdb")) as con:
         _, base = timed(lambda: [baseline.load_release(zips[q], con, str(q)) for q in sample])
     _, floor = timed(lambda: measure_floor(settings.data_dir))
     count = len(universe.quarters)
-    loaded = sum(1 for load in loads if load.status == "loaded")
+    loaded = sum(1 for load in loads.loaded if load.status == "loaded")
     return (Row(f"backfill {count} quarters", ours, base.seconds * count / len(sample),
                 floor.seconds, f"{loaded} loaded; baseline from {len(sample)} quarters, "
                 "extrapolated"), ours.seconds)
@@ -246,7 +246,7 @@ def prefect_overhead(quarter: Quarter, zips: dict[str, Path], drugs: Path, work:
     """Import, temporary API start (first flow run) and per-run bookkeeping, beside plain."""
     from flows import configure_prefect
 
-    configure_prefect(work / "prefect-first")  # a fresh machine: its own Prefect home
+    configure_prefect(Settings(data_dir=work / "prefect-first"))  # a fresh machine's own home
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     urls = [f"{kind}={path}" for kind, path in zips.items()]
     _, plain = timed(lambda: pipeline.run_quarter(

@@ -29,7 +29,7 @@ from crosswalk.archive import file_sha256
 from crosswalk.errors import BadInput
 from crosswalk.ndc import normalize_ndc
 from crosswalk.quarters import Quarter
-from crosswalk.settings import PROJECT_ROOT, Settings
+from crosswalk.settings import DEFAULT_WAIT_SECONDS, PROJECT_ROOT, Settings
 
 ADMIN_CODES = PROJECT_ROOT / "data" / "admin-codes.csv"
 SEVERITIES = ("error", "warning", "info")
@@ -94,7 +94,7 @@ class CheckedFile:
 
 
 def check_file(settings: Settings, path: Path | str,
-               wait_seconds: float = warehouse.DEFAULT_WAIT_SECONDS) -> CheckedFile:
+               wait_seconds: float = DEFAULT_WAIT_SECONDS) -> CheckedFile:
     """Read, store and check one claim file in one transaction, then write its workbook."""
     from crosswalk import claim_report
 
@@ -116,7 +116,7 @@ def check_file(settings: Settings, path: Path | str,
 
 
 def check_or_refuse(settings: Settings, path: Path | str,
-                    wait_seconds: float = warehouse.DEFAULT_WAIT_SECONDS
+                    wait_seconds: float = DEFAULT_WAIT_SECONDS
                     ) -> CheckedFile | BadInput:
     """check_file, with a file that cannot be read returned as its BadInput (not raised), so
     one bad file in a batch does not stop the others."""
@@ -262,14 +262,15 @@ def _store_and_check(con: duckdb.DuckDBPyConnection, claim_file: claims.ClaimFil
     _refuse_repeated_lines(con, claim_file, file_id)
     params = {"file_id": file_id, "admin_text": admin_text(admin),
               "releases_text": _releases_text(con)}
-    with _registered(con, ndc_forms=_ndc_forms(con, file_id, release), admin_codes=admin):
+    with sqlfiles.registered(con, {"ndc_forms": _ndc_forms(con, file_id, release),
+                                   "admin_codes": admin}):
         sqlfiles.run_file(con, "claims", "05_ndc11", params)
         sqlfiles.run_file(con, "claims", "10_line_facts", params)
     keys = sqlfiles.run_file(con, "claims", "20_noc_drug_keys", params).df()
-    with _registered(con, noc_drugs=claim_drugs.identify(con, release, keys)):
+    with sqlfiles.registered(con, {"noc_drugs": claim_drugs.identify(con, release, keys)}):
         sqlfiles.run_file(con, "claims", "30_noc_lines", params)
     sqlfiles.run_file(con, "claims", "40_unit_inputs", params)
-    with _registered(con, unit_readings=_unit_readings(con)):
+    with sqlfiles.registered(con, {"unit_readings": _unit_readings(con)}):
         sqlfiles.run_file(con, "claims", "45_line_units", params)
     sqlfiles.run_file(con, "claims", "50_findings", params)
     sqlfiles.run_file(con, "claims", "60_amounts", params)
@@ -282,13 +283,8 @@ def _store_and_check(con: duckdb.DuckDBPyConnection, claim_file: claims.ClaimFil
 
 
 def _store_lines(con: duckdb.DuckDBPyConnection, file_id: int, batch: Any) -> None:
-    con.register("claim_line_batch", batch)
-    try:
-        con.execute("INSERT INTO claim_lines BY NAME SELECT ? AS file_id, * REPLACE ("
-                    "coalesce(string_split(nullif(modifiers, ''), ','), []) AS modifiers) "
-                    "FROM claim_line_batch", [file_id])
-    finally:
-        con.unregister("claim_line_batch")
+    with sqlfiles.registered(con, {"claim_line_batch": batch}):
+        sqlfiles.run_file(con, "claims", "02_store_lines", {"file_id": file_id})
 
 
 def _refuse_repeated_lines(con: duckdb.DuckDBPyConnection, claim_file: claims.ClaimFile,
@@ -303,25 +299,6 @@ def _refuse_repeated_lines(con: duckdb.DuckDBPyConnection, claim_file: claims.Cl
                        "checked or stored:\n  " + "\n  ".join(listed),
                        file=claim_file.path.name, row=repeated[0]["source_lines"][-1],
                        field="LX01" if where == "segment" else "line")
-
-
-class _registered:
-    """Expose DataFrames to SQL by name for a block of the file's transaction."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection, **frames: pd.DataFrame) -> None:
-        self.con, self.frames = con, frames
-
-    def __enter__(self) -> None:
-        for name, frame in self.frames.items():
-            self.con.register(name, frame)
-
-    def __exit__(self, failure: type[BaseException] | None, *_: object) -> None:
-        for name in self.frames:
-            try:
-                self.con.unregister(name)
-            except duckdb.TransactionException:
-                if failure is None:  # an aborted transaction refuses it: the failure matters
-                    raise
 
 
 def _ndc_forms(con: duckdb.DuckDBPyConnection, file_id: int, release: Quarter) -> pd.DataFrame:

@@ -26,7 +26,7 @@ import duckdb
 import pandas as pd
 
 from crosswalk import drug_names, match, practice
-from crosswalk.practice import DRUG_COLUMNS
+from crosswalk.practice import drug_columns
 from crosswalk.quarters import Quarter
 
 IDENTIFYING_VERDICTS = ("NEW_CODE", "PAST_DUE", "CODE_ENDED")
@@ -108,7 +108,7 @@ def identify(con: duckdb.DuckDBPyConnection, quarter: Quarter,
     readings = [read_narrative(row["narrative"]) for row in rows]
     drugs = pd.DataFrame([_drug_row(number, row, reading) for number, (row, reading)
                           in enumerate(zip(rows, readings), start=1)],
-                         columns=list(DRUG_COLUMNS))
+                         columns=drug_columns())
     alerts = {alert["row_no"]: alert for alert in
               match.plain_records(match.match_drugs(con, quarter, drugs).alerts)} \
         if rows else {}

@@ -200,8 +200,8 @@ def _tabular_batches(con: duckdb.DuckDBPyConnection, table: tabular.TableFile, s
         frame = pa.table({"ordinal": range(ordinal + 1, ordinal + len(chunk) + 1),
                           "row_no": [row_no for row_no, _ in chunk], **columns}, schema=schema)
         ordinal += len(chunk)
-        con.register("tabular_rows", frame)
-        con.execute("CREATE OR REPLACE TEMP VIEW export_rows AS "
-                    "SELECT *, false AS blank FROM tabular_rows")
-        yield from sqlfiles.relation(con, "claims", "export_lines").to_arrow_reader(batch_lines)
-        con.unregister("tabular_rows")
+        with sqlfiles.registered(con, {"tabular_rows": frame}):
+            con.execute("CREATE OR REPLACE TEMP VIEW export_rows AS "
+                        "SELECT *, false AS blank FROM tabular_rows")
+            yield from sqlfiles.relation(con, "claims", "export_lines").to_arrow_reader(
+                batch_lines)

@@ -12,10 +12,11 @@ from typing import Any, Callable
 
 import click
 
-from crosswalk import datadir
+from crosswalk import datadir, verdicts
 from crosswalk.errors import CrosswalkError
 from crosswalk.quarters import FORMS_HELP, Quarter
-from crosswalk.settings import DEFAULT_CMS_URL, DEFAULT_DATA_DIR, EXAMPLE_DRUGS, load_settings
+from crosswalk.settings import (DEFAULT_CMS_URL, DEFAULT_DATA_DIR, DEFAULT_WAIT_SECONDS,
+                                EXAMPLE_DRUGS, load_settings)
 
 EPILOG = """\b
 Typical quarter (January, April, July, October):
@@ -91,6 +92,12 @@ def main() -> None:
     the CMS quarterly HCPCS and ASP files, and tell billing leads what to change."""
 
 
+wait_option = click.option(
+    "--wait", "wait_seconds", type=click.FloatRange(min=0), default=DEFAULT_WAIT_SECONDS, show_default=True,
+    metavar="SECONDS",
+    help="How long to wait for another run holding the data directory before giving up "
+         "(exit code 4).")
+
 @main.command()
 @quarter_option
 @url_option
@@ -119,51 +126,52 @@ def download(quarter: Quarter | None, urls: tuple[str, ...], cms_url: str | None
 @click.option("--all", "load_everything", is_flag=True,
               help="Load every release found in the raw archive.")
 @data_dir_option
+@wait_option
 @reports_errors
-def load(quarter: Quarter | None, load_everything: bool, data_dir: Path | None) -> None:
+def load(quarter: Quarter | None, load_everything: bool, data_dir: Path | None,
+         wait_seconds: float) -> None:
     """Parse a downloaded release into the DuckDB warehouse, in one transaction.
 
     Re-loading the same bytes changes nothing; a new version of a release replaces that
     release's rows; a failure leaves the database as it was and names file, line and field.
     With --all, a release refused as bad input is named and the others still load (exit 2).
+    Same path as `crosswalk backfill` and `crosswalk run`, under the same run lock.
     """
-    from crosswalk import warehouse
+    from crosswalk import pipeline
 
     if not quarter and not load_everything:
         raise click.UsageError("give --quarter QUARTER or --all")
     settings = load_settings(data_dir=data_dir)
     if not load_everything:
-        click.echo(warehouse.load_quarter(settings, quarter).describe())
+        click.echo(pipeline.load_release(settings, quarter, wait_seconds=wait_seconds)
+                   .describe())
         return
-    archive_load = warehouse.load_archive(settings)
-    click.echo(archive_load.describe())
-    if refusal := archive_load.refusal():
+    loads = pipeline.load_archive(settings, wait_seconds=wait_seconds)
+    click.echo(loads.describe())
+    if refusal := loads.refusal():
         raise refusal
 
 
-@main.command()
+@main.command(help=f"""Match the practice drug list against a loaded release and print the
+verdicts.
+
+\b
+Verdicts, most urgent first:
+{verdicts.help_lines()}
+A drug is switched only when its row identifies the product (NDC, brand, or generic with its
+suffix); see docs/matching.md.""")
 @quarter_option
 @drugs_option
 @data_dir_option
+@wait_option
 @reports_errors
-def match(quarter: Quarter | None, drugs: Path | None, data_dir: Path | None) -> None:
-    """Match the practice drug list against a loaded release and print the verdicts.
-
-    \b
-    Verdicts, most urgent first:
-      PAST_DUE         a permanent code applied before this release: switch now
-      NEW_CODE         a permanent code takes effect in this release
-      CODE_ENDED       the drug's code ended: its successor is named
-      REVIEW           the list does not identify one product: candidates listed
-      KEEP_PAYER_RULE  keep_code = yes on the list: the payer's rule keeps the NOC code
-      NO_CODE_YET      no permanent code: keep the NOC code
-    A drug is switched only when its row identifies the product (NDC, brand, or generic
-    with its suffix); see docs/matching.md.
-    """
+def match(quarter: Quarter | None, drugs: Path | None, data_dir: Path | None,
+          wait_seconds: float) -> None:
     from crosswalk import match as matching
 
     settings = load_settings(data_dir=data_dir)
-    outcome = matching.match_practice(settings, quarter, drugs or EXAMPLE_DRUGS)
+    outcome = matching.match_practice(settings, quarter, drugs or EXAMPLE_DRUGS,
+                                      wait_seconds=wait_seconds)
     click.echo(outcome.table())
 
 
@@ -319,11 +327,6 @@ def claims_check(files: tuple[Path, ...], data_dir: Path | None) -> None:
         sys.exit(outcome.refused[0].exit_code)
 
 
-wait_option = click.option(
-    "--wait", "wait_seconds", type=click.FloatRange(min=0), default=30.0, show_default=True,
-    metavar="SECONDS",
-    help="How long to wait for another run holding the data directory before giving up "
-         "(exit code 4).")
 no_prefect_option = click.option(
     "--no-prefect", is_flag=True,
     help="Run the same steps as plain Python: no Prefect API start-up (about 10 s), no run "
@@ -343,7 +346,7 @@ def _prefect_ready(settings: Any, wait_seconds: float | None = None,
     if wait_seconds is not None:
         pipeline.wait_for_turn(settings, wait_seconds)
     datadir.prepare(settings)  # Prefect's home goes under it
-    flows.configure_prefect(settings.data_dir)
+    flows.configure_prefect(settings)
     if check_api:
         flows.check_api()  # a server that is down: one line in seconds, not minutes
 
@@ -412,13 +415,15 @@ def backfill(first: Quarter | None, last: Quarter | None, data_dir: Path | None,
     """Load a range of releases (default: the whole raw archive).
 
     Parses two releases at a time and writes them one at a time, oldest first (DuckDB has
-    one writer). Releases of the range missing from the archive are listed at the end.
+    one writer). Releases of the range missing from the archive are listed at the end; a
+    release refused as bad input is named and the others still load (exit 2), as with
+    `crosswalk load --all`.
     """
     from crosswalk import pipeline
 
     settings = load_settings(data_dir=data_dir)
     if no_prefect:
-        summary = pipeline.run_backfill(settings, first, last, wait_seconds=wait_seconds)
+        summary = pipeline.load_archive(settings, first, last, wait_seconds=wait_seconds)
     else:
         _prefect_ready(settings, wait_seconds)
         from flows.backfill import backfill as backfill_flow
@@ -427,6 +432,8 @@ def backfill(first: Quarter | None, last: Quarter | None, data_dir: Path | None,
                                 last=str(last) if last else None,
                                 data_dir=str(settings.data_dir), wait_seconds=wait_seconds)
     click.echo(summary.describe())
+    if refusal := summary.refusal():
+        raise refusal
 
 
 @main.command(epilog="""\b

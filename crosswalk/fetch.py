@@ -19,16 +19,15 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 import re
 import sys
 import tempfile
 import time
 import zipfile
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, BinaryIO, Iterator, Mapping
 from urllib.parse import urljoin, urlsplit
 
@@ -37,7 +36,7 @@ from requests.adapters import HTTPAdapter
 from tqdm import tqdm
 from urllib3.util.retry import Retry
 
-from crosswalk import __version__, datadir, sources
+from crosswalk import __version__, datadir, kinds, manifest, sources
 from crosswalk.archive import file_sha256, read_member, verify_zip, zip_members
 from crosswalk.errors import BadInput, SourceUnavailable
 from crosswalk.quarters import Quarter
@@ -49,10 +48,9 @@ try:
 except ImportError:  # Windows: no advisory locks, runs must not overlap
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["FetchResult", "ManifestEntry", "archive_name", "archived_files", "archived_quarters",
-           "download_quarter", "make_session", "newest_posted_quarter", "parse_overrides",
-           "read_manifest", "read_member", "redirect_allowed", "remove_stale_partials",
-           "zip_members"]
+__all__ = ["FetchResult", "archive_name", "download_quarter", "make_session",
+           "newest_posted_quarter", "parse_overrides", "read_member", "redirect_allowed",
+           "remove_stale_partials", "zip_members"]
 
 USER_AGENT = f"hcpcs-crosswalk/{__version__} (quarterly CMS HCPCS/ASP file download)"
 RETRY_STATUSES = (429, 500, 502, 503, 504)
@@ -63,45 +61,13 @@ MAX_NAME_BYTES = 240  # a file system's 255, less room for a second version's .<
 
 
 @dataclass(frozen=True)
-class ManifestEntry:
-    """One file version we archived: exactly the columns of the `source_files` table."""
-
-    sha256: str
-    source_kind: str
-    quarter: str
-    file_name: str
-    url: str | None
-    link_text: str | None
-    http_date: str | None
-    last_modified: str | None
-    etag: str | None
-    bytes: int
-    fetched_at: str
-    archive_path: str
-    picked_reason: str | None
-
-    @property
-    def path(self) -> Path:
-        """The archived file (read_manifest resolved `archive_path` in the data directory)."""
-        return Path(self.archive_path)
-
-    def record(self, settings: Settings) -> dict[str, Any]:
-        """The entry as a manifest line and a source_files row hold it: the archive path
-        relative to the data directory, so the directory can move."""
-        values = asdict(self)
-        with contextlib.suppress(ValueError):
-            values["archive_path"] = self.path.relative_to(_root(settings)).as_posix()
-        return values
-
-
-@dataclass(frozen=True)
 class FetchResult:
     """What happened to one file kind: new, new version, unchanged, or not posted (optional)."""
 
     kind: str
     quarter: Quarter
     status: str
-    entry: ManifestEntry | None = None
+    entry: manifest.ManifestEntry | None = None
     reason: str | None = None
     notes: tuple[str, ...] = ()
 
@@ -192,8 +158,8 @@ def parse_overrides(values: tuple[str, ...] | list[str]) -> dict[str, str]:
         kind, target = kind.strip(), target.strip()
         if not sep or not target:
             raise BadInput(f"expected KIND=URL or KIND=PATH, got {value!r}", field="--url")
-        if kind not in sources.SOURCES:
-            raise BadInput(f"unknown file kind {kind!r}: use one of {', '.join(sources.KINDS)}",
+        if kind not in kinds.BY_NAME:
+            raise BadInput(f"unknown file kind {kind!r}: use one of {', '.join(kinds.NAMES)}",
                            field="--url")
         if kind in overrides:
             raise BadInput(f"{kind} given twice", field="--url")
@@ -212,9 +178,9 @@ def download_quarter(quarter: Quarter, settings: Settings, overrides: dict[str, 
     show = _wants_progress() if progress is None else progress
     with make_session(settings) as session:
         discovered = {posting.kind: posting for posting in sources.discover(
-            quarter, settings, session, tuple(k for k in sources.KINDS if k not in overrides))}
+            quarter, settings, session, tuple(k for k in kinds.NAMES if k not in overrides))}
         results = []
-        for kind in sources.KINDS:
+        for kind in kinds.NAMES:
             if kind in overrides:
                 results.append(_fetch_override(kind, quarter, overrides[kind], settings,
                                                session, show))
@@ -222,7 +188,7 @@ def download_quarter(quarter: Quarter, settings: Settings, overrides: dict[str, 
                 results.append(_fetch_posting(discovered[kind], settings, session, show))
             else:
                 results.append(FetchResult(kind, quarter, "not posted", reason=(
-                    f"optional: no {sources.SOURCES[kind].title} link for {quarter}")))
+                    f"optional: no {kinds.get(kind).title} link for {quarter}")))
     return results
 
 
@@ -258,7 +224,7 @@ def _fetch_posting(posting: sources.Posting, settings: Settings, session: reques
     urllib3 retries what fails before the body starts (5xx, 429, timeouts); a transfer that
     breaks off half-way is retried here, since it never reaches urllib3's retry logic.
     """
-    label = f"{sources.SOURCES[posting.kind].label} for {posting.quarter}"
+    label = f"{kinds.get(posting.kind).label} for {posting.quarter}"
     attempts = 0
     while True:
         try:
@@ -273,7 +239,7 @@ def _fetch_posting(posting: sources.Posting, settings: Settings, session: reques
 
 def _fetch_once(posting: sources.Posting, settings: Settings, session: requests.Session,
                 show: bool, label: str) -> FetchResult:
-    known = _latest(read_manifest(settings), posting.kind, posting.quarter,
+    known = manifest.latest(manifest.read_manifest(settings), posting.kind, posting.quarter,
                     url=redact(posting.url))
     # identity: the bytes on disk are the bytes CMS posted, and Content-Length counts them
     headers = {"Accept-Encoding": "identity", **_conditional_headers(known)}
@@ -307,7 +273,7 @@ def _get(session: requests.Session, url: str, settings: Settings, label: str,
                                 f"retries ({error})") from error
 
 
-def _conditional_headers(known: ManifestEntry | None) -> dict[str, str]:
+def _conditional_headers(known: manifest.ManifestEntry | None) -> dict[str, str]:
     """If-None-Match / If-Modified-Since from the last time we fetched this URL."""
     if known is None or not known.path.is_file():
         return {}
@@ -450,7 +416,7 @@ def _place(temp: Path, digest: str, size: int, origin: _Origin, headers: Mapping
     a revert: CMS serves them now, so they are the release again (a new manifest line that
     points at the copy already archived).
     """
-    versions = _versions(read_manifest(settings), origin.kind, origin.quarter)
+    versions = manifest.versions(manifest.read_manifest(settings), origin.kind, origin.quarter)
     if versions and versions[-1].sha256 == digest:
         _restore(temp, versions[-1].path)  # deleted from the archive: the same bytes go back
         return FetchResult(origin.kind, origin.quarter, "unchanged", versions[-1],
@@ -467,16 +433,16 @@ def _place(temp: Path, digest: str, size: int, origin: _Origin, headers: Mapping
     if not target.exists():  # else: same bytes landed before the manifest line was written
         os.replace(temp, target)
     entry = _event(origin, digest, size, headers, target.resolve())
-    _append(settings, entry)
+    manifest.append(settings, entry)
     return FetchResult(origin.kind, origin.quarter, "new version" if versions else "new",
                        entry, origin.reason, origin.notes)
 
 
-def _not_modified(known: ManifestEntry, origin: _Origin, headers: Mapping[str, str],
+def _not_modified(known: manifest.ManifestEntry, origin: _Origin, headers: Mapping[str, str],
                   settings: Settings) -> FetchResult:
     """A 304 for the URL of `known`: unchanged, or a revert when CMS served another version
     of the kind since (a withdrawn v2 link leaves v1's link, and v1's bytes, as the release)."""
-    versions = _versions(read_manifest(settings), origin.kind, origin.quarter)
+    versions = manifest.versions(manifest.read_manifest(settings), origin.kind, origin.quarter)
     if versions[-1].sha256 == known.sha256:
         return FetchResult(origin.kind, origin.quarter, "unchanged", versions[-1],
                            f"not modified since the last fetch; {origin.reason}", origin.notes)
@@ -486,10 +452,10 @@ def _not_modified(known: ManifestEntry, origin: _Origin, headers: Mapping[str, s
                      known.bytes)
 
 
-def _reverted(earlier: ManifestEntry, origin: _Origin, headers: Mapping[str, str],
+def _reverted(earlier: manifest.ManifestEntry, origin: _Origin, headers: Mapping[str, str],
               settings: Settings, size: int) -> FetchResult:
     entry = _event(origin, earlier.sha256, size, headers, earlier.path)
-    _append(settings, entry)
+    manifest.append(settings, entry)
     reason = (f"CMS serves again the version first archived {earlier.fetched_at[:19]} "
               f"(sha256 {earlier.sha256[:12]}): it is the release again; {origin.reason}")
     return FetchResult(origin.kind, origin.quarter, "reverted", entry, reason, origin.notes)
@@ -502,9 +468,9 @@ def _restore(temp: Path, path: Path) -> None:
 
 
 def _event(origin: _Origin, digest: str, size: int, headers: Mapping[str, str],
-           path: Path) -> ManifestEntry:
+           path: Path) -> manifest.ManifestEntry:
     """One manifest line; fetched_at to the microsecond orders (and keys) the events."""
-    return ManifestEntry(
+    return manifest.ManifestEntry(
         sha256=digest, source_kind=origin.kind, quarter=str(origin.quarter),
         file_name=origin.file_name, url=origin.url and redact(origin.url),
         link_text=origin.link_text,
@@ -512,11 +478,6 @@ def _event(origin: _Origin, digest: str, size: int, headers: Mapping[str, str],
         etag=headers.get("ETag"), bytes=size,
         fetched_at=datetime.now(timezone.utc).isoformat(timespec="microseconds"),
         archive_path=str(path), picked_reason=redact(origin.reason))
-
-
-def _append(settings: Settings, entry: ManifestEntry) -> None:
-    with settings.manifest_path.open("a", encoding="utf-8") as stream:
-        stream.write(json.dumps(entry.record(settings), ensure_ascii=False) + "\n")
 
 
 def archive_name(posted: str, fallback: str) -> str:
@@ -532,64 +493,3 @@ def archive_name(posted: str, fallback: str) -> str:
     tag = f"~{hashlib.sha256(posted.encode()).hexdigest()[:12]}"
     room = MAX_NAME_BYTES - len(tag.encode()) - len(suffix.encode())
     return stem.encode()[:room].decode("utf-8", "ignore") + tag + suffix
-
-
-def read_manifest(settings: Settings) -> list[ManifestEntry]:
-    """Every file version ever archived, in the order it was fetched."""
-    path = settings.manifest_path
-    if not path.is_file():
-        return []
-    names = {f.name for f in fields(ManifestEntry)}
-    entries = []
-    with path.open(encoding="utf-8") as stream:
-        for number, line in enumerate(stream, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-                record["archive_path"] = _located(settings, record["archive_path"])
-                entries.append(ManifestEntry(**{k: v for k, v in record.items() if k in names}))
-            except (ValueError, TypeError, KeyError) as error:
-                raise BadInput(f"unreadable manifest line ({error})", file=str(path),
-                               row=number) from error
-    return entries
-
-
-def _root(settings: Settings) -> Path:
-    return settings.data_dir.resolve()
-
-
-def _located(settings: Settings, stored: str) -> str:
-    """Where an archived file is now: manifest paths are relative to the data directory;
-    lines written before that hold absolute paths, whose last four parts
-    (raw/<kind>/<quarter>/<name>) are found in the data directory wherever it moved."""
-    path = PurePosixPath(stored)
-    if path.is_absolute():
-        if len(path.parts) < 5 or path.parts[-4] != "raw":
-            return stored
-        path = PurePosixPath(*path.parts[-4:])
-    return str(_root(settings) / path)
-
-
-def _versions(entries: list[ManifestEntry], kind: str, quarter: Quarter) -> list[ManifestEntry]:
-    """The manifest events of one kind and quarter, oldest first."""
-    return [e for e in entries if e.source_kind == kind and e.quarter == str(quarter)]
-
-
-def _latest(entries: list[ManifestEntry], kind: str, quarter: Quarter,
-            url: str | None = None) -> ManifestEntry | None:
-    """The most recent event of a kind and quarter (optionally from one URL)."""
-    matching = [e for e in _versions(entries, kind, quarter) if url is None or e.url == url]
-    return matching[-1] if matching else None
-
-
-def archived_files(settings: Settings, quarter: Quarter) -> dict[str, ManifestEntry]:
-    """The version of each kind CMS served last for a release: what `load` reads."""
-    entries = read_manifest(settings)
-    newest = {kind: _latest(entries, kind, quarter) for kind in sources.KINDS}
-    return {kind: entry for kind, entry in newest.items() if entry is not None}
-
-
-def archived_quarters(settings: Settings) -> list[Quarter]:
-    """Every release with at least one archived file, oldest first."""
-    return sorted({Quarter.parse(entry.quarter) for entry in read_manifest(settings)})

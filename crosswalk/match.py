@@ -33,17 +33,15 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 import duckdb
 import pandas as pd
 
-from crosswalk import practice, products, text_table, warehouse
-from crosswalk.archive import file_sha256
+from crosswalk import practice, products, schema, sqlfiles, text_table, warehouse
 from crosswalk.drug_names import DrugWords, routes_named
 from crosswalk.errors import BadInput
 from crosswalk.ndc import readings
 from crosswalk.quarters import Quarter
-from crosswalk.settings import SQL_DIR, Settings
+from crosswalk.settings import DEFAULT_WAIT_SECONDS, Settings
 from crosswalk.text_table import shorten
 from crosswalk.verdicts import NAMES as VERDICTS
 
-_PARAMETER = re.compile(r"\$([A-Za-z_]\w*)")
 _UNIT = re.compile(r"(?:per\s+|up\s+to\s+)?(\d+(?:\.\d+)?)?\s*([a-z]+)")
 # dose units that convert into one another, to a base unit of their dimension
 _UNIT_SCALE = {"mg": ("mass", 1.0), "mcg": ("mass", 0.001), "g": ("mass", 1000.0),
@@ -52,14 +50,6 @@ _UNIT_SCALE = {"mg": ("mass", 1.0), "mcg": ("mass", 0.001), "g": ("mass", 1000.0
 _BIOLOGIC_STEM = re.compile(r"(mab|cept|kin|ase|stim|poetin|cogene|leucel)(-[a-z]{4})?\b")
 _SUFFIXED = re.compile(r"-[a-z]{4}\b")
 
-CANDIDATE_COLUMNS = ("row_no", "code", "basis", "matched_field", "matched_text", "score",
-                     "confidence")
-ALERT_COLUMNS = ("quarter", "row_no", "drug_name", "brand_name", "ndc11", "current_code",
-                 "setting", "verdict", "new_code", "new_code_descriptor", "effective_date",
-                 "term_date", "successor_code", "dos_rule", "billing_unit",
-                 "units_per_package", "units_for_dose", "asp_payment_limit", "match_basis",
-                 "confidence", "evidence", "action", "hints", "candidate_codes", "units_note",
-                 "active", "noc_payment_limit", "noc_dosage")
 # how sure each way of finding a code is (match_candidates.score / confidence)
 _FOUND_SCORE = {"exact": (100.0, "high"), "suffix missing": (95.0, "high"),
                 "spelling": (85.0, "medium")}
@@ -80,7 +70,8 @@ class Release:
     def of(cls, con: duckdb.DuckDBPyConnection, quarter: Quarter,
            today: date | None = None) -> "Release":
         # fetchall: a fetchone leaves DuckDB 2.0's result open, and register() then refuses
-        (asp, crosswalk), = run_sql(con, "05_release_state", {"quarter": str(quarter)}).fetchall()
+        (asp, crosswalk), = sqlfiles.run_file(con, "match", "05_release_state",
+                                              {"quarter": str(quarter)}).fetchall()
         return cls(quarter, today or date.today(), asp, crosswalk)
 
 
@@ -134,15 +125,15 @@ class MatchOutcome:
         return "\n".join(lines)
 
 
-def match_practice(settings: Settings, quarter: Quarter | str | None,
-                   drugs_path: Path | str, today: date | None = None) -> MatchOutcome:
+def match_practice(settings: Settings, quarter: Quarter | None, drugs_path: Path,
+                   today: date | None = None,
+                   wait_seconds: float = DEFAULT_WAIT_SECONDS) -> MatchOutcome:
     """Match a drug list against a loaded release and save the run in one transaction.
 
     quarter=None means the newest loaded HCPCS release. Bad rows in the list are reported
     in the outcome and left out; a list without one good row is refused. `today` (default:
     the real date) decides which new codes are announced ahead of their effective date.
     """
-    drugs_path = Path(drugs_path)
     if not settings.db_path.is_file():  # opening it would create it: a match creates nothing
         raise BadInput(f"nothing is loaded yet ({settings.db_path} does not exist): run "
                        f"`{warehouse.load_command(settings, quarter)}` first", field="quarter")
@@ -152,7 +143,7 @@ def match_practice(settings: Settings, quarter: Quarter | str | None,
         raise BadInput(f"no usable drug rows{': ' + detail if detail else ''}",
                        file=str(drugs_path))
     started = datetime.now(timezone.utc)
-    with warehouse.open_writer(settings) as con:
+    with warehouse.open_writer(settings, wait_seconds) as con:
         run_quarter = release_quarter(con, quarter, warehouse.load_command(settings, quarter))
         result = match_drugs(con, run_quarter, drug_list.drugs, today)
         run_id = save_run(con, result, drug_list, started)
@@ -161,7 +152,7 @@ def match_practice(settings: Settings, quarter: Quarter | str | None,
                         drug_list.problems, drug_list.warnings + practice.ndc_warnings(drug_list))
 
 
-def release_quarter(con: duckdb.DuckDBPyConnection, quarter: Quarter | str | None,
+def release_quarter(con: duckdb.DuckDBPyConnection, quarter: Quarter | None,
                     load_command: str) -> Quarter:
     """The run's release: the one asked for (it must be loaded) or the newest loaded;
     `load_command` is what the user should run when it is not."""
@@ -172,11 +163,10 @@ def release_quarter(con: duckdb.DuckDBPyConnection, quarter: Quarter | str | Non
                        field="quarter")
     if quarter is None:
         return loaded[-1]
-    wanted = Quarter.parse(quarter)
-    if wanted not in loaded:
-        raise BadInput(f"the {wanted} HCPCS release is not loaded (loaded: "
+    if quarter not in loaded:
+        raise BadInput(f"the {quarter} HCPCS release is not loaded (loaded: "
                        f"{', '.join(map(str, loaded))}): run `{load_command}`", field="quarter")
-    return wanted
+    return quarter
 
 
 def match_drugs(con: duckdb.DuckDBPyConnection, quarter: Quarter,
@@ -206,7 +196,8 @@ def _match_drugs(con: duckdb.DuckDBPyConnection, quarter: Quarter,
     catalog = load_catalog(con, quarter)
     drugs = restore_ndcs(con, quarter, drugs)
     by_ndc = candidates_by_drug(_with_practice_input(
-        con, drugs, lambda: run_sql(con, "30_ndc_candidates", {"quarter": str(quarter)}).df()))
+        con, drugs, lambda: sqlfiles.run_file(con, "match", "30_ndc_candidates",
+                                              {"quarter": str(quarter)}).df()))
     noc = NocPrices.load(con, quarter)
     records = plain_records(drugs)
     words = {drug["row_no"]: _row_words(catalog, drug) for drug in records}
@@ -219,21 +210,22 @@ def _match_drugs(con: duckdb.DuckDBPyConnection, quarter: Quarter,
                      partial(products.supports, catalog, words[row_no]))
               for drug in records for row_no in (drug["row_no"],)]
     saved = (pd.DataFrame([row for rows in evidence.values() for row in rows],
-                          columns=list(CANDIDATE_COLUMNS))
+                          columns=list(schema.run_columns("match_candidates")))
              .sort_values(["row_no", "score", "code"], ascending=[True, False, True])
              .drop_duplicates(["row_no", "code", "basis", "matched_field", "matched_text"])
              .reset_index(drop=True))
     comparisons = sum(found[r].compared for r in found) + sum(map(len, by_ndc.values()))
-    return Matching(quarter, drugs, saved, pd.DataFrame(alerts, columns=list(ALERT_COLUMNS)),
-                    comparisons)
+    table = pd.DataFrame(alerts, columns=list(schema.run_columns("practice_alerts")))
+    return Matching(quarter, drugs, saved, table, comparisons)
 
 
 def load_catalog(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> products.Catalog:
     """Every name CMS gives a permanent drug code in releases up to the run's quarter."""
     params = {"quarter": str(quarter)}
-    descriptors = run_sql(con, "10_cms_descriptors", params).fetchall()
-    names = run_sql(con, "15_crosswalk_names", params).fetchall()
-    words = [word for (word,) in run_sql(con, "16_cms_words", params).fetchall()]
+    descriptors = sqlfiles.run_file(con, "match", "10_cms_descriptors", params).fetchall()
+    names = sqlfiles.run_file(con, "match", "15_crosswalk_names", params).fetchall()
+    words = [word for (word,) in
+             sqlfiles.run_file(con, "match", "16_cms_words", params).fetchall()]
     return products.build_catalog(
         ((code, text) for code, text, _ in descriptors), names,
         ended_codes=[code for code, _, term_date in descriptors if term_date is not None],
@@ -256,7 +248,8 @@ def evidence_rows(row_no: int, row: DrugWords, found: products.Identification,
     """match_candidates rows for one drug: each code its NDC maps to, each name found, each
     name outranked by a fuller one (low), then each sibling (a code whose generic name holds
     the row's words and more), so a verdict shows what it beat and a REVIEW its reasons."""
-    rows = [{key: row[key] for key in CANDIDATE_COLUMNS} | {"bill_units_pkg": row.get(
+    columns = schema.run_columns("match_candidates")
+    rows = [{key: row[key] for key in columns} | {"bill_units_pkg": row.get(
         "bill_units_pkg")} for row in by_ndc]
     how = "spelling" if found.how == "spelling" else None
     for hit in found.found:
@@ -290,11 +283,9 @@ def restore_ndcs(con: duckdb.DuckDBPyConnection, quarter: Quarter,
                            for reading in readings(raw)], columns=["row_no", "ndc11"])
     if wanted.empty:
         return drugs
-    con.register("ndc_readings", wanted)
-    try:
-        found = run_sql(con, "25_ndc_readings", {"quarter": str(quarter)}).fetchall()
-    finally:
-        con.unregister("ndc_readings")
+    with sqlfiles.registered(con, {"ndc_readings": wanted}):
+        found = sqlfiles.run_file(con, "match", "25_ndc_readings",
+                                  {"quarter": str(quarter)}).fetchall()
     by_row: dict[int, list[str]] = {}
     for row_no, ndc11 in found:
         by_row.setdefault(row_no, []).append(ndc11)
@@ -315,11 +306,8 @@ def restore_ndcs(con: duckdb.DuckDBPyConnection, quarter: Quarter,
 
 def _with_practice_input(con: duckdb.DuckDBPyConnection, drugs: pd.DataFrame,
                          query: Any) -> pd.DataFrame:
-    con.register("practice_input", drugs)
-    try:
+    with sqlfiles.registered(con, {"practice_input": drugs}):
         return query()
-    finally:
-        con.unregister("practice_input")
 
 
 @dataclass
@@ -333,7 +321,8 @@ class NocPrices:
     @classmethod
     def load(cls, con: duckdb.DuckDBPyConnection, quarter: Quarter) -> "NocPrices":
         rows = [dict(zip(("line_no", "drug_name", "dosage", "payment_limit", "ndcs"), row))
-                for row in run_sql(con, "50_noc_prices", {"quarter": str(quarter)}).fetchall()]
+                for row in sqlfiles.run_file(con, "match", "50_noc_prices",
+                                             {"quarter": str(quarter)}).fetchall()]
         lines = {f"NOC line {row['line_no']}": row for row in rows}
         catalog = products.build_catalog(((key, row["drug_name"]) for key, row in lines.items()),
                                          ()) if lines else None
@@ -355,13 +344,10 @@ def code_facts(con: duckdb.DuckDBPyConnection, quarter: Quarter,
                codes: Iterable[str]) -> dict[str, dict[str, Any]]:
     """Per candidate code: dates, successor, dose descriptor, package facts, ASP limit."""
     wanted = pd.DataFrame({"code": sorted(set(codes))}, dtype="object")
-    con.register("candidate_codes", wanted)
-    try:
-        result = run_sql(con, "40_code_facts", {"quarter": str(quarter)})
+    with sqlfiles.registered(con, {"candidate_codes": wanted}):
+        result = sqlfiles.run_file(con, "match", "40_code_facts", {"quarter": str(quarter)})
         names = [column[0] for column in result.description]
         rows = result.fetchall()
-    finally:
-        con.unregister("candidate_codes")
     return {row[0]: dict(zip(names, row)) for row in rows}
 
 
@@ -623,7 +609,7 @@ def _payer_rule(alert: dict[str, Any], drug: Mapping[str, Any]) -> dict[str, Any
 
 
 def _blank_alert(drug: Mapping[str, Any], quarter: Quarter) -> dict[str, Any]:
-    alert: dict[str, Any] = dict.fromkeys(ALERT_COLUMNS)
+    alert: dict[str, Any] = dict.fromkeys(schema.run_columns("practice_alerts"))
     alert.update({key: drug.get(key) for key in (
         "row_no", "drug_name", "brand_name", "ndc11", "current_code", "setting", "active")})
     alert["quarter"] = str(quarter)
@@ -742,38 +728,22 @@ def save_run(con: duckdb.DuckDBPyConnection, result: Matching, drug_list: practi
     frames = {
         "run_row": pd.DataFrame([{
             "run_id": run_id, "quarter": str(result.quarter),
-            "drugs_file": str(drug_list.path), "drugs_sha256": file_sha256(drug_list.path),
+            "drugs_file": str(drug_list.path), "drugs_sha256": drug_list.sha256,
             "started_at": started, "drug_count": len(drug_list.drugs),
             "comparisons": result.comparisons}]),
         "drug_rows": drug_list.drugs.assign(run_id=run_id),
         "candidate_rows": result.candidates.assign(run_id=run_id),
         "alert_rows": result.alerts.assign(run_id=run_id),
     }
-    for name, frame in frames.items():
-        con.register(name, frame)
-    try:
+    with sqlfiles.registered(con, frames):
         con.execute("BEGIN TRANSACTION")
         try:
-            run_sql(con, "90_save_run", {})
+            sqlfiles.run_file(con, "match", "90_save_run")
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
-    finally:
-        for name in frames:
-            con.unregister(name)
     return run_id
-
-
-def run_sql(con: duckdb.DuckDBPyConnection, name: str,
-            params: Mapping[str, Any]) -> duckdb.DuckDBPyConnection:
-    """Run sql/match/<name>.sql statement by statement with the parameters each one names."""
-    text = (SQL_DIR / "match" / f"{name}.sql").read_text(encoding="utf-8")
-    code = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--"))
-    result = con
-    for statement in filter(str.strip, code.split(";")):
-        result = con.execute(statement, {k: params[k] for k in _PARAMETER.findall(statement)})
-    return result
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 """The quarterly job as plain steps: find the release, download, parse, write, match, report.
 
-Each step is a short function over `Settings`; `run_quarter` and `backfill` chain them. The
-Prefect flows (flows/) run the very same functions as tasks by handing in a `Steps` whose
+Each step is a short function over `Settings`; `run_quarter` and `load_releases` chain them.
+The Prefect flows (flows/) run the very same functions as tasks by handing in a `Steps` whose
 members are task-wrapped versions of these functions, so `crosswalk run --no-prefect` and the
-scheduled flow cannot drift apart.
+scheduled flow cannot drift apart. `load_releases` is the one load path: `crosswalk load`,
+`load --all`, `backfill`, `run` and both flows load through it, under the run lock.
 
 One run at a time per data directory: `run_lock` holds an exclusive lock on
 `<data dir>/crosswalk.lock` for the whole run, so a scheduled re-check and a manual run never
@@ -23,7 +24,7 @@ import time
 from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -31,19 +32,19 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, NamedTuple, 
 
 import pandas as pd
 
-from crosswalk import datadir
+from crosswalk import datadir, manifest
 from crosswalk.errors import BadInput, Busy
+from crosswalk.manifest import ManifestEntry
 from crosswalk.quarters import Quarter, quarter_range
-from crosswalk.settings import EXAMPLE_DRUGS, PROJECT_ROOT, SQL_DIR, Settings
+from crosswalk.settings import DEFAULT_WAIT_SECONDS, EXAMPLE_DRUGS, PROJECT_ROOT, SQL_DIR, Settings
 from crosswalk.verdicts import NAMES as VERDICTS
 
 if TYPE_CHECKING:
     from crosswalk.claim_checks import ClaimsOutcome
-    from crosswalk.fetch import FetchResult, ManifestEntry
+    from crosswalk.fetch import FetchResult
     from crosswalk.match import MatchOutcome
     from crosswalk.warehouse import LoadSummary, ParsedRelease
 
-DEFAULT_WAIT_SECONDS = 30.0
 LOCK_FILE_NAME = "crosswalk.lock"
 LOCK_POLL_SECONDS = 0.2
 DEFAULT_FORMATS = ("xlsx",)
@@ -133,15 +134,25 @@ def loaded_versions(settings: Settings, quarter: Quarter,
         return warehouse.loaded_versions(con, quarter)
 
 
-def parse_release(settings: Settings, quarter: Quarter,
-                  loaded: Mapping[str, str]) -> "ParsedRelease":
+def parse_release(settings: Settings, quarter: Quarter, loaded: Mapping[str, str],
+                  wait_seconds: float = DEFAULT_WAIT_SECONDS) -> "ParsedRelease":
     """Read the archived files of a release (no database): the slow, parallel-safe half.
 
-    A file that fails to parse is recorded in load_runs before the error goes on up.
+    A file that fails to parse is noted in load_runs (its file, line and field message beside
+    the successful loads) before the error goes on up.
     """
     from crosswalk import warehouse
 
-    return warehouse.parse_or_record(settings, quarter, loaded)
+    started = datetime.now(timezone.utc)
+    try:
+        return warehouse.parse_quarter(settings, quarter, loaded)
+    except Exception as error:
+        try:
+            with warehouse.open_writer(settings, wait_seconds) as con:
+                warehouse.record_failure(con, quarter, started, error)
+        except Busy as busy:  # the reason the load failed matters more than its record
+            error.add_note(f"(the failed run could not be recorded in load_runs: {busy})")
+        raise
 
 
 def write_release(settings: Settings, parsed: "ParsedRelease",
@@ -153,11 +164,12 @@ def write_release(settings: Settings, parsed: "ParsedRelease",
         return warehouse.write_release(con, parsed)
 
 
-def match_drugs(settings: Settings, quarter: Quarter, drugs: Path) -> "MatchOutcome":
+def match_drugs(settings: Settings, quarter: Quarter, drugs: Path,
+                wait_seconds: float = DEFAULT_WAIT_SECONDS) -> "MatchOutcome":
     """Match the practice drug list against the release; records a match run."""
     from crosswalk import match
 
-    return match.match_practice(settings, quarter, drugs)
+    return match.match_practice(settings, quarter, drugs, wait_seconds=wait_seconds)
 
 
 def write_workbooks(settings: Settings, quarter: Quarter,
@@ -274,49 +286,41 @@ def _plain(value: Any) -> Any:
     return value if isinstance(value, (str, int, float, bool)) else str(value)
 
 
-def run_quarter(settings: Settings, quarter: Quarter | str | None = None,
-                drugs: Path | str | None = None, *,
+def run_quarter(settings: Settings, quarter: Quarter | None = None,
+                drugs: Path | None = None, *,
                 overrides: Mapping[str, str] | None = None,
                 formats: Sequence[str] = DEFAULT_FORMATS,
                 wait_seconds: float = DEFAULT_WAIT_SECONDS,
                 steps: Steps = PLAIN_STEPS,
-                claims: Path | str | None = None) -> RunSummary:
+                claims: Path | None = None) -> RunSummary:
     """Download, load, match and report one release, holding the run lock throughout; then
     check the claim files of the `claims` folder not checked before.
 
     `quarter=None` means the newest release CMS lists; `drugs=None` the example practice list.
     """
-    drugs_path = Path(drugs) if drugs else EXAMPLE_DRUGS
+    drugs_path = drugs or EXAMPLE_DRUGS
     if not drugs_path.is_file():
         raise BadInput("practice drug list not found", file=str(drugs_path), field="--drugs")
-    if claims is not None and not Path(claims).is_dir():
+    if claims is not None and not claims.is_dir():
         raise BadInput("claims folder not found", file=str(claims), field="--claims")
     with run_lock(settings, wait_seconds):
-        chosen = Quarter.parse(quarter) if quarter else steps.newest_quarter(settings)
+        chosen = quarter or steps.newest_quarter(settings)
         fetched = steps.download(settings, chosen, overrides)
-        load = _load(settings, chosen, steps, wait_seconds)
-        outcome = steps.match_drugs(settings, chosen, drugs_path)
+        load = _load_locked(settings, [chosen], steps, wait_seconds).only()
+        outcome = steps.match_drugs(settings, chosen, drugs_path, wait_seconds)
         workbooks = steps.write_workbooks(settings, chosen, tuple(formats))
-        checked = steps.check_claims(settings, Path(claims)) if claims is not None else None
+        checked = steps.check_claims(settings, claims) if claims is not None else None
     return RunSummary(chosen, tuple(fetched), tuple(release_files(settings, chosen).values()),
                       load, outcome, tuple(workbooks), drugs_path, checked)
 
 
-def _load(settings: Settings, quarter: Quarter, steps: Steps, wait_seconds: float) -> Any:
-    loaded = steps.loaded_versions(settings, quarter, wait_seconds)
-    parsed = steps.parse_release(settings, quarter, loaded)
-    return steps.write_release(settings, parsed, wait_seconds)
-
-
-def release_files(settings: Settings, quarter: Quarter) -> dict[str, "ManifestEntry"]:
+def release_files(settings: Settings, quarter: Quarter) -> dict[str, ManifestEntry]:
     """The newest archived version of each kind: the files a load reads."""
-    from crosswalk import fetch
-
-    return fetch.archived_files(settings, quarter)
+    return manifest.archived_files(settings, quarter)
 
 
 # ---------------------------------------------------------------------------------------------
-# Backfill
+# Loading releases: the one path
 
 
 class _Pending(Protocol):
@@ -326,15 +330,46 @@ class _Pending(Protocol):
 Submit = Callable[..., _Pending]
 
 
-def backfill_quarters(settings: Settings, first: Quarter | None = None,
-                      last: Quarter | None = None) -> tuple[list[Quarter], list[Quarter]]:
+@dataclass(frozen=True)
+class Loads:
+    """What loading some releases did: each release loaded, each refused with the reason
+    (file, line or cell named; the refusal is in load_runs too), and the releases of the
+    range the raw archive lacks."""
+
+    loaded: tuple[Any, ...]                              # LoadSummary, oldest first
+    refused: tuple[tuple[Quarter, BadInput], ...] = ()
+    missing: tuple[Quarter, ...] = ()
+
+    def describe(self) -> str:
+        lines = [summary.describe() for summary in self.loaded]
+        lines += [f"{quarter}: refused: {error}" for quarter, error in self.refused]
+        if self.missing:
+            lines.append(f"not in the raw archive (run `crosswalk download --quarter Q`): "
+                         f"{', '.join(map(str, self.missing))}")
+        return "\n".join(lines)
+
+    def refusal(self) -> BadInput | None:
+        """One error naming every refused release, for the exit code; None when none was."""
+        if not self.refused:
+            return None
+        quarters = ", ".join(str(quarter) for quarter, _ in self.refused)
+        return BadInput(f"{len(self.refused)} release(s) refused ({quarters}), each named above "
+                        f"and recorded in load_runs; {len(self.loaded)} other(s) loaded")
+
+    def only(self) -> "LoadSummary":
+        """The one release asked for: its summary, or its refusal raised as it was."""
+        if self.refused:
+            raise self.refused[0][1]
+        return self.loaded[0]
+
+
+def archived_range(settings: Settings, first: Quarter | None = None,
+                   last: Quarter | None = None) -> tuple[list[Quarter], list[Quarter]]:
     """(archived releases in the range, oldest first; releases in the range not archived).
 
     Without bounds the range is the whole raw archive; a bound given alone is open-ended.
     """
-    from crosswalk import fetch
-
-    archived = sorted(fetch.archived_quarters(settings))
+    archived = manifest.archived_quarters(settings)
     if first and last and first > last:
         raise BadInput(f"--from {first} is after --to {last}", field="--from")
     chosen = [q for q in archived if (not first or q >= first) and (not last or q <= last)]
@@ -346,76 +381,96 @@ def backfill_quarters(settings: Settings, first: Quarter | None = None,
     return chosen, missing
 
 
-@dataclass(frozen=True)
-class BackfillSummary:
-    """The loads of a backfill, and the releases of the range the archive lacks."""
-
-    loads: tuple[Any, ...]            # LoadSummary per release, oldest first
-    missing: tuple[Quarter, ...]
-
-    def describe(self) -> str:
-        lines = [load.describe() for load in self.loads]
-        if self.missing:
-            lines.append(f"not in the raw archive (run `crosswalk download --quarter Q`): "
-                         f"{', '.join(map(str, self.missing))}")
-        return "\n".join(lines)
-
-
-def run_backfill(settings: Settings, first: Quarter | None = None, last: Quarter | None = None,
+def load_archive(settings: Settings, first: Quarter | None = None, last: Quarter | None = None,
                  *, wait_seconds: float = DEFAULT_WAIT_SECONDS, steps: Steps = PLAIN_STEPS,
-                 submit: Submit | None = None) -> BackfillSummary:
-    """Load the archived releases from `first` to `last` (default: all of them)."""
-    quarters, missing = backfill_quarters(settings, first, last)
-    loads = backfill(settings, quarters, wait_seconds=wait_seconds, steps=steps, submit=submit)
-    return BackfillSummary(tuple(loads), tuple(missing))
+                 submit: Submit | None = None) -> Loads:
+    """Load the archived releases from `first` to `last` (default: all of them): `crosswalk
+    load --all` and `crosswalk backfill`."""
+    quarters, missing = archived_range(settings, first, last)
+    loads = load_releases(settings, quarters, wait_seconds=wait_seconds, steps=steps,
+                          submit=submit)
+    return replace(loads, missing=tuple(missing))
 
 
-def backfill(settings: Settings, quarters: Sequence[Quarter], *,
-             wait_seconds: float = DEFAULT_WAIT_SECONDS, steps: Steps = PLAIN_STEPS,
-             submit: Submit | None = None) -> list["LoadSummary"]:
-    """Load many releases: parse in parallel, write one at a time in quarter order.
+def load_release(settings: Settings, quarter: Quarter, *,
+                 wait_seconds: float = DEFAULT_WAIT_SECONDS) -> "LoadSummary":
+    """Load one release (`crosswalk load --quarter`); its refusal is raised as it was."""
+    return load_releases(settings, [quarter], wait_seconds=wait_seconds).only()
+
+
+def load_releases(settings: Settings, quarters: Sequence[Quarter], *,
+                  wait_seconds: float = DEFAULT_WAIT_SECONDS, steps: Steps = PLAIN_STEPS,
+                  submit: Submit | None = None) -> Loads:
+    """Load releases under the run lock: parse in parallel, write one at a time in quarter
+    order. A release refused as bad input does not stop the others (one hostile posting must
+    not keep every other quarter out); anything else (the database busy, a fault of ours)
+    stops the run."""
+    if submit is None:
+        with ThreadPoolExecutor(max_workers=BACKFILL_WORKERS) as pool:
+            return load_releases(settings, quarters, wait_seconds=wait_seconds, steps=steps,
+                                 submit=pool.submit)
+    with run_lock(settings, wait_seconds):
+        return _load_locked(settings, quarters, steps, wait_seconds, submit)
+
+
+def _load_locked(settings: Settings, quarters: Sequence[Quarter], steps: Steps,
+                 wait_seconds: float, submit: Submit | None = None) -> Loads:
+    """load_releases for a caller that holds the run lock.
 
     DuckDB allows one writer, and quarter order keeps load run ids in release order. Parsing
     runs at most BACKFILL_WORKERS releases ahead of the writer, so memory holds a few parsed
     releases, not the whole archive. `submit` runs a step in the background and returns
-    something with `.result()`: a thread pool by default, Prefect's task runner in
-    flows/backfill.py.
+    something with `.result()`: a thread pool, or Prefect's task runner in flows/backfill.py;
+    without one, each release is parsed in turn.
     """
-    if submit is None:
-        with ThreadPoolExecutor(max_workers=BACKFILL_WORKERS) as pool:
-            return backfill(settings, quarters, wait_seconds=wait_seconds, steps=steps,
-                            submit=pool.submit)
     ordered = sorted(quarters)
-    with run_lock(settings, wait_seconds):
-        loaded = {q: steps.loaded_versions(settings, q, wait_seconds) for q in ordered}
-        pending: deque[_Pending] = deque()
-        summaries = []
-        for position, quarter in enumerate(ordered):
-            pending.append(submit(steps.parse_release, settings, quarter, loaded[quarter]))
-            while pending and (len(pending) > BACKFILL_WORKERS or position == len(ordered) - 1):
-                summaries.append(steps.write_release(settings, pending.popleft().result(),
-                                                     wait_seconds))
-        return summaries
+    loaded = {q: steps.loaded_versions(settings, q, wait_seconds) for q in ordered}
+    pending: deque[tuple[Quarter, _Pending]] = deque()
+    summaries: list[Any] = []
+    refused: list[tuple[Quarter, BadInput]] = []
+    for position, quarter in enumerate(ordered):
+        args = (steps.parse_release, settings, quarter, loaded[quarter], wait_seconds)
+        pending.append((quarter, submit(*args) if submit else _Done(*args)))
+        while pending and (len(pending) > BACKFILL_WORKERS or position == len(ordered) - 1):
+            done, parsing = pending.popleft()
+            try:
+                summaries.append(steps.write_release(settings, parsing.result(), wait_seconds))
+            except BadInput as error:
+                refused.append((done, error))
+    return Loads(tuple(summaries), tuple(refused))
+
+
+class _Done:
+    """A step run now, its outcome kept for `.result()` (the shape of a submitted future)."""
+
+    def __init__(self, step: Callable[..., Any], *args: Any) -> None:
+        try:
+            self._value, self._error = step(*args), None
+        except Exception as error:  # noqa: BLE001 - handed on by result(), as a future does
+            self._value, self._error = None, error
+
+    def result(self) -> Any:
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 # ---------------------------------------------------------------------------------------------
 # Cache keys (used by the Prefect tasks; pure, so tested here)
 
 
-def parse_cache_key(settings: Settings, quarter: Quarter | str,
-                    loaded: Mapping[str, str]) -> str:
+def parse_cache_key(settings: Settings, quarter: Quarter, loaded: Mapping[str, str]) -> str:
     """A key that changes whenever a parse of this release could come out differently.
 
     It hashes the sha256 of every archived file version of the release (CMS re-posts new
     bytes under old names, so URLs and names are not enough), which versions are newest, the
     versions already loaded (they are skipped), and the source of the parsing code.
     """
-    from crosswalk import fetch
-
-    quarter = Quarter.parse(quarter)
-    versions = sorted((e.source_kind, e.sha256, e.file_name) for e in fetch.read_manifest(settings)
+    entries = manifest.read_manifest(settings)
+    versions = sorted((e.source_kind, e.sha256, e.file_name) for e in entries
                       if e.quarter == str(quarter))
-    newest = sorted((kind, e.sha256) for kind, e in fetch.archived_files(settings, quarter).items())
+    newest = sorted((kind, e.sha256) for kind, e in
+                    manifest.newest_versions(entries, quarter).items())
     payload = json.dumps([str(quarter), versions, newest, sorted(loaded.items()), code_version()])
     return f"parse-{quarter}-{hashlib.sha256(payload.encode()).hexdigest()[:32]}"
 

@@ -21,7 +21,8 @@ from typing import Any
 
 import pandas as pd
 
-from crosswalk import tabular
+from crosswalk import schema, tabular
+from crosswalk.archive import file_sha256
 from crosswalk.errors import BadInput
 from crosswalk.ndc import NdcResult, first_ndc
 from crosswalk.tabular import folded as _folded
@@ -74,10 +75,11 @@ _CODE_WITH_MODIFIERS = re.compile(r"^([A-Z]\d{4})(?:[\s:-]*[A-Z0-9]{2})*$")
 # NDC unit qualifiers a claim may carry (837P CTP05-1, CMS-1500 item 24A)
 NDC_UNITS = ("F2", "GR", "ME", "ML", "UN")
 
-# practice_drugs columns minus run_id, in table order
-DRUG_COLUMNS = ("row_no", "drug_name", "brand_name", "ndc_raw", "ndc11", "current_code", "dose",
-                "dose_amount", "dose_unit", "payer", "setting", "notes", "active", "keep_code",
-                "route", "ndc_unit", "ndc_quantity", "ndc_note")
+
+
+def drug_columns() -> list[str]:
+    """practice_drugs columns minus run_id, in table order (from sql/schema)."""
+    return list(schema.run_columns("practice_drugs"))
 
 _DOSE = re.compile(r"^\s*(\d+(?:[.,]\d+)*)\s*([a-zA-Zµμ%]+(?:\s*/\s*[a-zA-Z]+)?)?\s*$")
 _UNIT_WORDS = {"mg": "mg", "mgs": "mg", "milligram": "mg", "milligrams": "mg",
@@ -94,6 +96,7 @@ class DrugList:
 
     path: Path
     drugs: pd.DataFrame
+    sha256: str | None = None   # of the bytes the rows were read from
     problems: list[BadInput] = field(default_factory=list)
     blank_rows: int = 0
     header_row: int = 1
@@ -140,13 +143,17 @@ def check_file(path: Path | str) -> CheckResult:
     try:
         return CheckResult(read_drug_list(path))
     except BadInput as error:
-        empty = pd.DataFrame(columns=list(DRUG_COLUMNS))
-        return CheckResult(DrugList(path, empty, [error]))
+        empty = pd.DataFrame(columns=drug_columns())
+        return CheckResult(DrugList(path, empty, problems=[error]))
 
 
 def read_drug_list(path: Path | str) -> DrugList:
-    """Read and validate a CSV or XLSX drug list; raises BadInput only for a file-level fault."""
+    """Read and validate a CSV or XLSX drug list; raises BadInput only for a file-level fault.
+
+    The file is hashed before and after it is read: a list saved again half-way through is
+    refused, so the SHA-256 a match run records is always that of the rows it matched."""
     path = Path(path)
+    before = file_sha256(path) if path.is_file() else None
     drugs, problems = [], []
     seen: dict[tuple[str, ...], int] = {}
     with tabular.open_table(path, COLUMN_ALIASES, required=("drug_name",)) as table:
@@ -155,10 +162,13 @@ def read_drug_list(path: Path | str) -> DrugList:
             problems.extend(row_problems)
             if not row_problems:
                 drugs.append(drug)
+    if file_sha256(path) != before:
+        raise BadInput("the file changed while it was being read: save it, close it and run "
+                       "again", file=str(path))
     problems = sorted(table.problems + problems, key=lambda problem: problem.row or 0)
-    frame = pd.DataFrame(drugs, columns=list(DRUG_COLUMNS))
-    return DrugList(path, frame, problems, table.blank_rows, table.header_row, table.warnings,
-                    table.sheet)
+    frame = pd.DataFrame(drugs, columns=drug_columns())
+    return DrugList(path, frame, before, problems, table.blank_rows, table.header_row,
+                    table.warnings, table.sheet)
 
 
 def _checked_row(values: dict[str, str], file: str, row_no: int,

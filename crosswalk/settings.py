@@ -11,6 +11,8 @@ DEFAULT_DATA_DIR = "crosswalk-data"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SQL_DIR = PROJECT_ROOT / "sql"
 EXAMPLE_DRUGS = PROJECT_ROOT / "data" / "example-practice-drugs.csv"
+# How long a command waits for another run to let go of the data directory or the database.
+DEFAULT_WAIT_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,11 @@ class Settings:
     @property
     def reports_dir(self) -> Path:
         return self.data_dir / "reports"
+
+    @property
+    def prefect_home(self) -> Path:
+        """Prefect's own files for runs on this data directory (its temporary API, results)."""
+        return self.data_dir / "prefect"
 
     def with_overrides(self, **values: object) -> "Settings":
         """Apply non-None flag values on top of these settings."""

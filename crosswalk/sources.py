@@ -3,8 +3,9 @@
 CMS has no API: the files are links on two pages (the HCPCS quarterly update page and the ASP
 pricing files page) whose texts and file names drift from quarter to quarter ("File" or
 "Files", v2..v5, date stamps such as 122024, preliminary then final, "Updated"/"Revised",
-the 2026 rename to "Medicare Part B Payment Limit File"). Each source kind is one declarative
-`SourceSpec`; one generic matcher reads the page and ranks the candidates, so a new quirk is a
+the 2026 rename to "Medicare Part B Payment Limit File"). Each source kind is one
+declaration in crosswalk.kinds (its listing pages and the words that tell its links
+apart); one generic matcher reads the page and ranks the candidates, so a new quirk is a
 pattern, not a new branch. A quarter is read only from a month word next to a year
 ("January 2025", "2019-Oct"): stray digits such as the posting date 122024 never name it.
 """
@@ -20,65 +21,11 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
 
+from crosswalk import kinds
 from crosswalk.errors import BadInput, SourceUnavailable
 from crosswalk.quarters import Quarter
 from crosswalk.settings import Settings
-
-HCPCS_PAGE = "/medicare/coding-billing/healthcare-common-procedure-system/quarterly-update"
-ASP_PAGE = "/medicare/payment/part-b-drugs/asp-pricing-files"
-ASP_PAGE_OLD = ("/medicare/payment/all-fee-service-providers/"
-                "medicare-part-b-drug-average-sales-price/asp-pricing-files")
-
-
-def _words(*patterns: str) -> tuple[re.Pattern[str], ...]:
-    return tuple(re.compile(pattern) for pattern in patterns)
-
-
-@dataclass(frozen=True)
-class SourceSpec:
-    """One CMS file kind: the pages that list it and the words that tell its links apart.
-
-    Patterns run on the normalised link text and file name (lower case, separators as
-    spaces): a link is this kind when any `includes` pattern and no `excludes` pattern match.
-    """
-
-    kind: str
-    title: str
-    listing_paths: tuple[str, ...]
-    includes: tuple[re.Pattern[str], ...]
-    excludes: tuple[re.Pattern[str], ...]
-    required: bool = True
-
-    @property
-    def label(self) -> str:
-        """How messages name the kind: words for people, the key for scripts."""
-        return f"{self.title} [{self.kind}]"
-
-    def describes(self, normalised: str) -> bool:
-        return (any(p.search(normalised) for p in self.includes)
-                and not any(p.search(normalised) for p in self.excludes))
-
-
-SOURCES: dict[str, SourceSpec] = {spec.kind: spec for spec in (
-    SourceSpec("hcpcs", "HCPCS alpha-numeric file", (HCPCS_PAGE,),
-               includes=_words(r"\balpha ?numeric hcpcs\b"),
-               # a separately posted corrections list is not the release file
-               excludes=_words(r"\bcorrections?\b", r"\basp\b", r"\bcrosswalk\b")),
-    SourceSpec("asp_pricing", "ASP pricing (payment limit) file", (ASP_PAGE, ASP_PAGE_OLD),
-               includes=_words(r"\basp pricing files?\b", r"\bpayment limit files?\b"),
-               excludes=_words(r"\bnoc\b", r"\bcrosswalk\b")),
-    SourceSpec("asp_crosswalk", "ASP NDC-HCPCS crosswalk", (ASP_PAGE, ASP_PAGE_OLD),
-               includes=_words(r"\bndc ?hcpcs crosswalk\b"),
-               excludes=_words(r"\bnoc\b", r"\bopps\b", r"\bawp\b", r"\bpricing files?\b")),
-    SourceSpec("noc_pricing", "ASP NOC pricing file", (ASP_PAGE, ASP_PAGE_OLD),
-               includes=_words(r"\bnoc pricing files?\b", r"\bnoc payment limit files?\b"),
-               excludes=_words(r"\bcrosswalk\b"), required=False),
-    SourceSpec("noc_crosswalk", "ASP NOC NDC-HCPCS crosswalk", (ASP_PAGE, ASP_PAGE_OLD),
-               includes=_words(r"\bnoc\b.*\bcrosswalk\b"),
-               excludes=_words(r"\bpricing files?\b"), required=False),
-)}
-KINDS = tuple(SOURCES)
-REQUIRED_KINDS = tuple(kind for kind, spec in SOURCES.items() if spec.required)
+from crosswalk.source_kind import SourceKind
 
 _RELEASE_MONTH = r"(january|jan|april|apr|july|jul|october|oct)"
 _MONTH_YEAR = re.compile(rf"\b{_RELEASE_MONTH}\s*((?:19|20)\d{{2}})\b")
@@ -231,9 +178,9 @@ def link_quarter(link: Link) -> Quarter | None:
 def link_kind(link: Link) -> str | None:
     """The kind the link text describes, else the kind its file name describes."""
     for words in (normalise(link.text), normalise(link.file_name)):
-        kinds = [kind for kind, spec in SOURCES.items() if spec.describes(words)]
-        if len(kinds) == 1:
-            return kinds[0]
+        named = [kind.name for kind in kinds.KINDS if kind.describes(words)]
+        if len(named) == 1:
+            return named[0]
     return None
 
 
@@ -241,16 +188,16 @@ def same_host(url: str, base_url: str) -> bool:
     return urlsplit(url).netloc.lower() == urlsplit(base_url).netloc.lower()
 
 
-def matching_links(spec: SourceSpec, quarter: Quarter, links: list[Link]) -> list[Link]:
+def matching_links(spec: SourceKind, quarter: Quarter, links: list[Link]) -> list[Link]:
     """Links of this kind naming this quarter, each URL once, in page order."""
     found: dict[str, Link] = {}
     for link in links:
-        if link_kind(link) == spec.kind and link_quarter(link) == quarter:
+        if link_kind(link) == spec.name and link_quarter(link) == quarter:
             found.setdefault(link.url, link)
     return list(found.values())
 
 
-def choose(spec: SourceSpec, quarter: Quarter, links: list[Link], base_url: str) -> Posting | None:
+def choose(spec: SourceKind, quarter: Quarter, links: list[Link], base_url: str) -> Posting | None:
     """The newest posting of one kind for one quarter among a page's links, or None.
 
     Links to another host are never followed (downloads come from the configured base URL
@@ -271,7 +218,7 @@ def choose(spec: SourceSpec, quarter: Quarter, links: list[Link], base_url: str)
         runner_rank, runner = ranked[1]
         reason = (f'picked "{best.text}" over "{runner.text}" because '
                   f"{best_rank.why_beats(runner_rank)}")
-    return Posting(spec.kind, quarter, best.url, best.text, best.file_name, reason, notes)
+    return Posting(spec.name, quarter, best.url, best.text, best.file_name, reason, notes)
 
 
 def read_listing(path: str, settings: Settings,
@@ -322,7 +269,7 @@ def refuse_over_cap(size: int | None, cap: int, source: str, what: str,
 Pages = dict[str, "tuple[str, list[Link]] | SourceUnavailable"]
 
 
-def _listing(spec: SourceSpec, settings: Settings, session: requests.Session,
+def _listing(spec: SourceKind, settings: Settings, session: requests.Session,
              pages: Pages) -> tuple[str, list[Link]]:
     """The first of the spec's listing pages that answers (CMS moved the ASP page once).
 
@@ -341,15 +288,15 @@ def _listing(spec: SourceSpec, settings: Settings, session: requests.Session,
 
 
 def discover(quarter: Quarter, settings: Settings, session: requests.Session,
-             kinds: tuple[str, ...] = KINDS) -> list[Posting]:
+             wanted: tuple[str, ...] = kinds.NAMES) -> list[Posting]:
     """The newest posting of each kind for `quarter`; a required kind missing is an error.
 
     Optional kinds (NOC pricing and crosswalk) missing from the page are simply left out.
     """
     pages: Pages = {}
     postings = []
-    for kind in kinds:
-        spec = SOURCES[kind]
+    for name in wanted:
+        spec = kinds.get(name)
         page_url, links = _listing(spec, settings, session, pages)
         posting = choose(spec, quarter, links, settings.cms_url)
         if posting is None and spec.required:
@@ -365,7 +312,7 @@ def discover(quarter: Quarter, settings: Settings, session: requests.Session,
 
 def newest_posted_quarter(settings: Settings, session: requests.Session) -> Quarter:
     """The newest quarter whose HCPCS file is listed: what an unattended run should fetch."""
-    spec = SOURCES["hcpcs"]
+    spec = kinds.get("hcpcs")
     page_url, links = _listing(spec, settings, session, {})
     quarters = [link_quarter(link) for link in links
                 if link_kind(link) == "hcpcs" and same_host(link.url, settings.cms_url)]

@@ -1,14 +1,24 @@
-"""Run the set work kept in sql/ files: DuckDB splits the statements, Python passes values.
+"""The one way set work kept in sql/ files is run: DuckDB splits the statements, Python passes
+values, and the relations Python registers for a file are declared in the file.
 
-DuckDB's own parser (`extract_statements`) splits a file, so a semicolon inside a literal or
-a comment never cuts a statement in two, and each statement is handed exactly the named
-parameters (`$file_id`) it uses, which DuckDB requires.
+- Statements: DuckDB's own parser (`extract_statements`) splits a file, so a semicolon inside
+  a literal or a comment never cuts a statement in two.
+- Parameters: one syntax, `$name`; each statement is handed exactly the parameters it uses
+  (DuckDB refuses extra ones).
+- Identifiers: a file written for several tables says `{table}`; the caller names the table,
+  which must exist in the database (no other text is ever spliced into SQL).
+- Registered relations: a file that reads DataFrames registered by Python declares them in its
+  header, `-- Registered: practice_input, candidate_codes`. `registered()` is the one place
+  that registers them, and `run_file` refuses to run a file whose declared relations are not
+  registered, naming them, instead of failing on a missing table half-way through.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +26,33 @@ import duckdb
 
 from crosswalk.settings import SQL_DIR
 
+_DECLARED = re.compile(r"^--\s*Registered:\s*(.+)$", re.MULTILINE)
+_NAME = re.compile(r"\{?[A-Za-z_][\w{}]*")
+
+
+@functools.cache
+def sql_text(folder: str, name: str) -> str:
+    return (SQL_DIR / folder / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def declared_relations(text: str) -> tuple[str, ...]:
+    """The relations a file's header says Python registers for it ('{table}_rows' kept)."""
+    names: list[str] = []
+    for line in _DECLARED.findall(text):
+        names += [_NAME.match(part.strip()).group(0) for part in line.split(",")
+                  if _NAME.match(part.strip())]
+    return tuple(names)
+
 
 def run_file(con: duckdb.DuckDBPyConnection, folder: str, name: str,
-             params: Mapping[str, Any] | None = None) -> duckdb.DuckDBPyConnection:
+             params: Mapping[str, Any] | None = None, *,
+             table: str | None = None) -> duckdb.DuckDBPyConnection:
     """Run sql/<folder>/<name>.sql statement by statement; the last statement's result is
     left on the connection (fetch it with .fetchall() or .df())."""
+    text = _with_table(con, sql_text(folder, name), table, f"sql/{folder}/{name}.sql")
+    _require_registered(con, text, f"sql/{folder}/{name}.sql")
     result = con
-    for statement in con.extract_statements(_text(SQL_DIR / folder / f"{name}.sql")):
+    for statement in con.extract_statements(text):
         wanted = {key: (params or {})[key] for key in statement.named_parameters}
         result = con.execute(statement, wanted)
     return result
@@ -38,9 +68,66 @@ def query(con: duckdb.DuckDBPyConnection, folder: str, name: str,
 
 def relation(con: duckdb.DuckDBPyConnection, folder: str, name: str) -> duckdb.DuckDBPyRelation:
     """A one-query, parameterless sql file as a lazy relation (to stream in Arrow batches)."""
-    return con.sql(_text(SQL_DIR / folder / f"{name}.sql"))
+    text = sql_text(folder, name)
+    _require_registered(con, text, f"sql/{folder}/{name}.sql")
+    return con.sql(text)
 
 
-@functools.cache
-def _text(path: Path) -> str:
-    return path.read_text(encoding="utf-8")
+def run_script(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Run a DDL file (sql/schema, sql/views): no parameters, no registered relations."""
+    for statement in con.extract_statements(path.read_text(encoding="utf-8")):
+        con.execute(statement)
+
+
+@contextmanager
+def registered(con: duckdb.DuckDBPyConnection,
+               relations: Mapping[str, Any]) -> Iterator[None]:
+    """Expose DataFrames (or Arrow tables and batches) to SQL by name for the block.
+
+    Inside a transaction that failed, DuckDB refuses every statement until ROLLBACK,
+    unregistering included: then the failure is what matters and goes on up (the rollback
+    drops the registrations with the rest)."""
+    for relation_name, frame in relations.items():
+        con.register(relation_name, frame)
+    try:
+        yield
+    except BaseException:
+        _unregister(con, relations, failing=True)
+        raise
+    _unregister(con, relations, failing=False)
+
+
+def _unregister(con: duckdb.DuckDBPyConnection, relations: Mapping[str, Any],
+                failing: bool) -> None:
+    for relation_name in relations:
+        try:
+            con.unregister(relation_name)
+        except duckdb.TransactionException:
+            if not failing:
+                raise
+
+
+def _with_table(con: duckdb.DuckDBPyConnection, text: str, table: str | None,
+                where: str) -> str:
+    if table is None:
+        if "{table}" in text:
+            raise ValueError(f"{where} is written for a table: name it")
+        return text
+    known = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?",
+                        [table]).fetchone()[0]
+    if not known:
+        raise ValueError(f"{where}: not a table of the database: {table!r}")
+    return text.replace("{table}", table)
+
+
+def _require_registered(con: duckdb.DuckDBPyConnection, text: str, where: str) -> None:
+    wanted = declared_relations(text)
+    if not wanted:
+        return
+    present = {name for (name,) in con.execute(
+        "SELECT view_name FROM duckdb_views() WHERE temporary AND list_contains(?, view_name)",
+        [list(wanted)]).fetchall()}
+    missing = [name for name in wanted if name not in present]
+    if missing:
+        raise ValueError(f"{where} reads {', '.join(missing)}, which Python must register "
+                         "first (sqlfiles.registered)")

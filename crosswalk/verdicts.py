@@ -17,6 +17,7 @@ class Verdict:
     """One verdict and everything the reports say about it."""
 
     name: str
+    label: str            # a few words: the terminal's and --help's one line
     meaning: str
     todo: str
     fill: str             # the workbook fill (RGB hex), light enough to print black text on
@@ -26,33 +27,34 @@ class Verdict:
 
 
 VERDICTS: tuple[Verdict, ...] = (
-    Verdict("PAST_DUE",
+    Verdict("PAST_DUE", "a permanent code applied before this release: switch now",
             "A permanent code has applied since before this release: NOC claims with dates of "
             "service on or after its effective date are wrong and may deny.",
             "Switch now; review claims billed under the NOC code since the effective date.",
             "F4B183", True, True, True),
-    Verdict("NEW_CODE",
+    Verdict("NEW_CODE", "a permanent code takes effect in this release",
             "CMS assigned a permanent code that takes effect in this release.",
             "Bill the new code from the effective date; update the charge master and standing "
             "orders before then.",
             "FFE699", True, True, True),
-    Verdict("CODE_ENDED",
+    Verdict("CODE_ENDED", "the drug's code ended: its successor is named",
             "The drug's permanent code was discontinued.",
             "Bill the successor code (when CMS lists one) for later dates of service.",
             "D9C3E9", True, True, True),
-    Verdict("REVIEW",
+    Verdict("REVIEW", "the list does not identify one product: candidates listed",
             "Your list does not identify one product (several codes fit, names and NDC "
             "disagree, or the spelling differs from CMS).",
             "Check the candidate codes and the evidence; add the brand, the NDC or the full "
             "name with its suffix to your list, then run again.",
             "BDD7EE", True, True, False),
     Verdict("KEEP_PAYER_RULE",
+            "keep_code = yes on the list: the payer's rule keeps the NOC code",
             "Your list says a payer rule keeps the NOC code (keep_code = yes), although CMS "
             "has a permanent code for the drug.",
             "Keep billing the NOC code for that payer as the rule says; other payers follow "
             "the permanent code shown.",
             "E2EFDA", False, True, False),
-    Verdict("NO_CODE_YET",
+    Verdict("NO_CODE_YET", "no permanent code: keep the NOC code",
             "No permanent code yet.",
             "Keep billing the NOC code with the drug name, NDC and dose on the claim.",
             "E7E6E6", False, False, False),
@@ -65,6 +67,12 @@ COLUMNS = tuple(field.name for field in fields(Verdict))
 def rows() -> list[tuple[object, ...]]:
     """The declaration as rows of the `verdicts` table (urgency = position, 1 first)."""
     return [(*astuple(verdict), urgency) for urgency, verdict in enumerate(VERDICTS, start=1)]
+
+
+def help_lines() -> str:
+    """The verdicts as `crosswalk match --help` lists them, most urgent first."""
+    width = max(len(name) for name in NAMES) + 2
+    return "\n".join(f"  {verdict.name:<{width}}{verdict.label}" for verdict in VERDICTS)
 
 
 def needing_action(names: list[str] | tuple[str, ...]) -> list[str]:

@@ -1,8 +1,10 @@
 """The DuckDB warehouse: every CMS release kept per quarter, loaded one release per transaction.
 
-A load is split in two so a backfill can parse releases in parallel and write them one at a
-time: `parse_quarter` reads the archived files (no database), `write_release` writes one
-release in ONE transaction (the set work lives in sql/load/*.sql). `load_quarter` does both.
+A load is split in two so releases can be parsed in parallel and written one at a time:
+`parse_quarter` reads the archived files (no database), `write_release` writes one release in
+ONE transaction (the set work lives in sql/load/*.sql). crosswalk.pipeline.load_releases is
+the one path that chains them, under the run lock, for `load`, `load --all`, `backfill`, `run`
+and the flows. The warehouse reads the manifest (crosswalk.manifest), never the downloader.
 
 - Re-loading the same bytes rewrites nothing: each kind's sha256 is compared with
   release_files; the run is recorded in load_runs as 'unchanged'.
@@ -12,20 +14,12 @@ release in ONE transaction (the set work lives in sql/load/*.sql). `load_quarter
   field is then written in a transaction of its own, and BadInput is re-raised.
 - DuckDB lets one process open the file read-write: `open_writer` waits a bounded time for
   another run to finish, then raises Busy.
-
-Crash testing: with CROSSWALK_TEST_CRASH_AFTER=<step> in the environment, `write_release`
-ends the process (os._exit(CRASH_EXIT_CODE)) right after that step, inside the open
-transaction, to prove an interrupted load leaves the previous contents. Steps are
-'record_source_files', 'delete_release_rows:<table>', 'insert_release_rows:<table>' and
-'record_release_file:<kind>'.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-import os
-import re
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import closing, contextmanager
@@ -37,38 +31,15 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from crosswalk import datadir, fetch, verdicts
+from crosswalk import datadir, kinds, manifest, sqlfiles, verdicts
 from crosswalk.archive import file_sha256
 from crosswalk.errors import BadInput, Busy, CrosswalkError
 from crosswalk.quarters import Quarter
-from crosswalk.settings import DEFAULT_DATA_DIR, SQL_DIR, Settings
+from crosswalk.settings import DEFAULT_DATA_DIR, DEFAULT_WAIT_SECONDS, SQL_DIR, Settings
+from crosswalk.source_kind import TableRows
 
-# The tables each source kind fills; the first one is the kind's main table (its row count).
-KIND_TABLES: dict[str, tuple[str, ...]] = {
-    "hcpcs": ("hcpcs_codes", "noc_codes", "hcpcs_transactions"),
-    "asp_pricing": ("asp_payment_limits",),
-    "asp_crosswalk": ("asp_ndc_crosswalk",),
-    "noc_pricing": ("noc_pricing",),
-    "noc_crosswalk": ("noc_crosswalk",),
-}
-DEFAULT_WAIT_SECONDS = 30.0
 LOCK_POLL_SECONDS = 0.25
-CRASH_ENV = "CROSSWALK_TEST_CRASH_AFTER"
-CRASH_EXIT_CODE = 70
-# source_files columns, as the manifest JSON lines carry them
-MANIFEST_COLUMNS = ("sha256", "source_kind", "quarter", "file_name", "url", "link_text",
-                    "http_date", "last_modified", "etag", "bytes", "fetched_at", "archive_path",
-                    "picked_reason")
-_PARAMETER = re.compile(r"\$([A-Za-z_]\w*)")
 _DATA_ERRORS = (duckdb.ConstraintException, duckdb.ConversionException)
-
-
-@dataclass(frozen=True)
-class TableRows:
-    """Rows a reader produced for one table, and the zip member they came from."""
-
-    member: str
-    frame: pd.DataFrame
 
 
 @dataclass(frozen=True)
@@ -82,12 +53,12 @@ class ParsedFile:
 
     @property
     def member(self) -> str | None:
-        main = self.tables.get(KIND_TABLES[self.kind][0])
+        main = self.tables.get(kinds.get(self.kind).main_table)
         return main.member if main else None
 
     @property
     def row_count(self) -> int:
-        main = self.tables.get(KIND_TABLES[self.kind][0])
+        main = self.tables.get(kinds.get(self.kind).main_table)
         return len(main.frame) if main else 0
 
 
@@ -180,17 +151,18 @@ def connect(settings_or_path: Settings | Path | str, *,
 
 
 @functools.cache
-def _schema_scripts() -> tuple[tuple[str, ...], str]:
-    """The sql/schema then sql/views scripts, and one digest of them all."""
-    scripts = tuple(script.read_text(encoding="utf-8") for folder in ("schema", "views")
+def _schema_scripts() -> tuple[tuple[Path, ...], str]:
+    """The sql/schema then sql/views scripts, and one digest of them and the seeded rows."""
+    scripts = tuple(script for folder in ("schema", "views")
                     for script in sorted((SQL_DIR / folder).glob("*.sql")))
-    seeded = repr(verdicts.rows())
-    return scripts, hashlib.sha256("\0".join((*scripts, seeded)).encode()).hexdigest()
+    texts = [script.read_bytes().decode("utf-8") for script in scripts]
+    seeded = repr((verdicts.rows(), kinds.rows()))
+    return scripts, hashlib.sha256("\0".join((*texts, seeded)).encode()).hexdigest()
 
 
 def _bring_schema_up_to_date(con: duckdb.DuckDBPyConnection) -> None:
-    """Apply the scripts and seed `verdicts`, in one transaction, unless the file already
-    carries their digest.
+    """Apply the scripts and seed `verdicts` and `source_kinds`, in one transaction, unless
+    the file already carries their digest.
 
     A quarterly run opens the warehouse several times; re-creating every view each time cost
     ~0.04 s an open. The transaction means a process killed mid-way leaves no half schema.
@@ -203,7 +175,7 @@ def _bring_schema_up_to_date(con: duckdb.DuckDBPyConnection) -> None:
     try:
         earlier_sources = _set_aside_sha256_keyed_source_files(con)
         for script in scripts:
-            con.execute(script)
+            sqlfiles.run_script(con, script)
         if earlier_sources:
             con.execute(f"INSERT INTO source_files BY NAME SELECT * FROM {earlier_sources}")
             con.execute(f"DROP TABLE {earlier_sources}")
@@ -211,6 +183,8 @@ def _bring_schema_up_to_date(con: duckdb.DuckDBPyConnection) -> None:
         con.executemany(f"INSERT INTO verdicts ({', '.join(verdicts.COLUMNS)}, urgency) "
                         f"VALUES ({', '.join('?' * (len(verdicts.COLUMNS) + 1))})",
                         verdicts.rows())
+        con.execute("DELETE FROM source_kinds")
+        con.executemany("INSERT INTO source_kinds VALUES (?, ?, ?, ?)", kinds.rows())
         con.execute("DELETE FROM schema_version")
         con.execute("INSERT INTO schema_version VALUES (?)", [digest])
         con.execute("COMMIT")
@@ -283,129 +257,58 @@ def open_writer(settings: Settings | Path | str,
         con.close()
 
 
-def load_quarter(settings: Settings, quarter: Quarter | str,
-                 wait_seconds: float = DEFAULT_WAIT_SECONDS) -> LoadSummary:
-    """Load the newest archived version of every file kind of one release.
-
-    Parsing happens before the write lock is taken, so another process is blocked only for
-    the transaction itself.
-    """
-    quarter = Quarter.parse(quarter)
-    started = _now()
-    with open_writer(settings, wait_seconds) as con:
-        loaded = loaded_versions(con, quarter)
-    parsed = parse_or_record(settings, quarter, loaded, wait_seconds, started)
-    with open_writer(settings, wait_seconds) as con:
-        return write_release(con, parsed, started=started)
-
-
-def parse_or_record(settings: Settings, quarter: Quarter, loaded: Mapping[str, str],
-                    wait_seconds: float = DEFAULT_WAIT_SECONDS,
-                    started: datetime | None = None) -> ParsedRelease:
-    """parse_quarter, and when a file fails to parse, note it in load_runs (its file, line and
-    field message beside the successful loads) before the error goes on up."""
-    started = started or _now()
-    try:
-        return parse_quarter(settings, quarter, loaded)
-    except Exception as error:
-        try:
-            with open_writer(settings, wait_seconds) as con:
-                _record_failure(con, quarter, started, error)
-        except Busy as busy:  # the reason the load failed matters more than its record
-            error.add_note(f"(the failed run could not be recorded in load_runs: {busy})")
-        raise
-
-
-def load_command(settings: Settings, quarter: Quarter | str | None = None) -> str:
+def load_command(settings: Settings, quarter: Quarter | None = None) -> str:
     """The command that would give `settings` a loaded release: `crosswalk load` for a release
     in the raw archive (the one asked for, else the newest), else `crosswalk run`."""
-    archived = fetch.archived_quarters(settings)
-    wanted = Quarter.parse(quarter) if quarter is not None else None
-    if wanted is not None and wanted not in archived:
-        command = f"crosswalk run --quarter {wanted}"
+    archived = manifest.archived_quarters(settings)
+    if quarter is not None and quarter not in archived:
+        command = f"crosswalk run --quarter {quarter}"
     elif archived:
-        command = f"crosswalk load --quarter {wanted or archived[-1]}"
+        command = f"crosswalk load --quarter {quarter or archived[-1]}"
     else:
         command = "crosswalk run"
     default = Path(DEFAULT_DATA_DIR)
     return command if settings.data_dir == default else f"{command} --data-dir {settings.data_dir}"
 
 
-def load_archive(settings: Settings,
-                 wait_seconds: float = DEFAULT_WAIT_SECONDS) -> ArchiveLoad:
-    """Load every release found in the raw archive, oldest first (one transaction each).
-
-    A release refused as bad input does not stop the others: one hostile or broken posting
-    must not keep every other quarter out of the warehouse. Anything else (the database busy,
-    a fault of ours) still stops the run, and so does a data directory that cannot be
-    written, checked first."""
-    datadir.prepare(settings)
-    quarters = sorted(fetch.archived_quarters(settings))
-    if not quarters:
-        raise BadInput(f"nothing archived under {settings.raw_dir}: run "
-                       f"`{load_command(settings)}` first", field="--all")
-    loaded, refused = [], []
-    for quarter in quarters:
-        try:
-            loaded.append(load_quarter(settings, quarter, wait_seconds))
-        except BadInput as error:
-            refused.append((quarter, error))
-    return ArchiveLoad(tuple(loaded), tuple(refused))
-
-
 def loaded_versions(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> dict[str, str]:
     """source kind -> sha256 of the file version loaded for the release now."""
-    return dict(_run_sql(con, "loaded_versions", {"quarter": str(quarter)}).fetchall())
+    return dict(sqlfiles.run_file(con, "load", "loaded_versions",
+                                  {"quarter": str(quarter)}).fetchall())
 
 
-def parse_quarter(settings: Settings, quarter: Quarter | str,
+def parse_quarter(settings: Settings, quarter: Quarter,
                   loaded: Mapping[str, str] | None = None) -> ParsedRelease:
     """Read the newest archived version of each kind of a release; no database involved.
 
     Kinds whose newest version is already loaded (`loaded`: kind -> sha256) are not re-read.
+    The manifest is read once, for both the versions to load and the events to record.
     """
-    quarter = Quarter.parse(quarter)
-    newest = {kind: entry for kind, entry in fetch.archived_files(settings, quarter).items()
-              if kind in KIND_TABLES}
+    entries = manifest.read_manifest(settings)
+    newest = manifest.newest_versions(entries, quarter)
     if not newest:
         raise BadInput(f"nothing archived for {quarter} under {settings.raw_dir}; run "
                        f"`crosswalk download --quarter {quarter}` first", field="quarter")
     loaded = loaded or {}
-    files = {kind: parse_file(entry) for kind, entry in newest.items()
+    files = {kind: parse_file(settings, entry) for kind, entry in newest.items()
              if loaded.get(kind) != entry.sha256}
-    seen = [entry.record(settings) for entry in fetch.read_manifest(settings)
-            if entry.quarter == str(quarter)]
+    seen = [entry.record(settings) for entry in entries if entry.quarter == str(quarter)]
     return ParsedRelease(quarter, {kind: entry.sha256 for kind, entry in newest.items()},
                          files, seen)
 
 
-def parse_file(entry: fetch.ManifestEntry) -> ParsedFile:
+def parse_file(settings: Settings, entry: manifest.ManifestEntry) -> ParsedFile:
     """Read one archived file version (a manifest entry) with the reader of its kind."""
-    path = entry.path
-    _check_sha256(path, entry.sha256)
-    kind = entry.source_kind
-    if kind == "hcpcs":
-        from crosswalk.readers.hcpcs import read_hcpcs_zip
-
-        release = read_hcpcs_zip(path)
-        tables = {"hcpcs_codes": TableRows(release.member, release.codes)}
-        for table, frame in (("noc_codes", release.noc_codes),
-                             ("hcpcs_transactions", release.transactions)):
-            if frame is not None:
-                tables[table] = TableRows(release.members[table], frame)
-    else:
-        from crosswalk.readers.asp import read_asp_zip
-
-        asp = read_asp_zip(path, kind)
-        tables = {KIND_TABLES[kind][0]: TableRows(asp.member, asp.frame)}
-    return ParsedFile(kind, entry.sha256, entry.file_name, tables)
+    _check_sha256(entry.path, entry.sha256)
+    read = kinds.get(entry.source_kind).read_zip(entry.path, settings)
+    return ParsedFile(entry.source_kind, entry.sha256, entry.file_name, read.tables)
 
 
 def write_release(con: duckdb.DuckDBPyConnection, parsed: ParsedRelease, *,
                   started: datetime | None = None) -> LoadSummary:
     """Write one parsed release in ONE transaction; roll back everything on any error."""
     started = started or _now()
-    with _registered(con, _relations(parsed)):
+    with sqlfiles.registered(con, _relations(parsed)):
         con.execute("BEGIN TRANSACTION")
         try:
             summary = _write_in_transaction(con, parsed, started)
@@ -413,39 +316,24 @@ def write_release(con: duckdb.DuckDBPyConnection, parsed: ParsedRelease, *,
         except BaseException as error:
             con.execute("ROLLBACK")
             if isinstance(error, Exception):
-                _record_failure(con, parsed.quarter, started, error)
+                record_failure(con, parsed.quarter, started, error)
             raise
     return summary
 
 
 def _relations(parsed: ParsedRelease) -> dict[str, pd.DataFrame]:
     """The frames the load SQL reads, by relation name: manifest_entries, <table>_rows."""
-    relations = {"manifest_entries": pd.DataFrame(parsed.seen, columns=MANIFEST_COLUMNS)}
+    relations = {"manifest_entries": pd.DataFrame(parsed.seen, columns=manifest.COLUMNS)}
     for parsed_file in parsed.files.values():
         relations.update({f"{table}_rows": rows.frame
                           for table, rows in parsed_file.tables.items()})
     return relations
 
 
-@contextmanager
-def _registered(con: duckdb.DuckDBPyConnection, relations: Mapping[str, pd.DataFrame]
-                ) -> Iterator[None]:
-    """Expose DataFrames to SQL by name for the transaction (registered outside it, so an
-    aborted transaction cannot stop them being unregistered)."""
-    for name, frame in relations.items():
-        con.register(name, frame)
-    try:
-        yield
-    finally:
-        for name in relations:
-            con.unregister(name)
-
-
 def _write_in_transaction(con: duckdb.DuckDBPyConnection, parsed: ParsedRelease,
                           started: datetime) -> LoadSummary:
     quarter = str(parsed.quarter)
-    _run_sql(con, "record_source_files", {})
-    _crash_point("record_source_files")
+    sqlfiles.run_file(con, "load", "record_source_files")
     before = loaded_versions(con, parsed.quarter)
     changed = sorted(kind for kind, sha in parsed.newest.items() if before.get(kind) != sha)
     stale = [kind for kind in changed if kind not in parsed.files
@@ -456,7 +344,7 @@ def _write_in_transaction(con: duckdb.DuckDBPyConnection, parsed: ParsedRelease,
     run_id = con.execute("SELECT nextval('load_run_ids')").fetchone()[0]
     rows = sum(_replace_kind(con, quarter, parsed.files[kind], run_id) for kind in changed)
     status = "loaded" if changed else "unchanged"
-    _run_sql(con, "record_load_run", {
+    sqlfiles.run_file(con, "load", "record_load_run", {
         "run_id": run_id, "quarter": quarter, "started_at": started, "status": status,
         "message": f"{len(changed)} file(s) loaded" if changed else "same bytes already loaded",
         "rows_loaded": rows})
@@ -471,16 +359,14 @@ def _replace_kind(con: duckdb.DuckDBPyConnection, quarter: str, parsed: ParsedFi
     quarter too: the release then holds exactly what the loaded version holds.
     """
     rows = 0
-    for table in KIND_TABLES[parsed.kind]:
-        _run_sql(con, "delete_release_rows", {"quarter": quarter}, table=table)
-        _crash_point(f"delete_release_rows:{table}")
+    for table in kinds.get(parsed.kind).tables:
+        sqlfiles.run_file(con, "load", "delete_release_rows", {"quarter": quarter}, table=table)
         if table in parsed.tables:
             rows += _insert_rows(con, table, quarter, parsed)
-    _run_sql(con, "record_release_file", {
+    sqlfiles.run_file(con, "load", "record_release_file", {
         "quarter": quarter, "source_kind": parsed.kind, "sha256": parsed.sha256,
         "member": parsed.member, "row_count": parsed.row_count, "run_id": run_id,
         "loaded_at": _now()})
-    _crash_point(f"record_release_file:{parsed.kind}")
     return rows
 
 
@@ -489,11 +375,10 @@ def _insert_rows(con: duckdb.DuckDBPyConnection, table: str, quarter: str,
     """Insert a reader's frame; a key or type violation becomes BadInput naming the file."""
     given = parsed.tables[table]
     try:
-        _run_sql(con, "insert_release_rows", {
+        sqlfiles.run_file(con, "load", "insert_release_rows", {
             "quarter": quarter, "sha256": parsed.sha256, "member": given.member}, table=table)
     except _DATA_ERRORS as error:
         raise _refusal(con, table, given, f"{parsed.file_name}!{given.member}", error) from error
-    _crash_point(f"insert_release_rows:{table}")
     return len(given.frame)
 
 
@@ -532,32 +417,16 @@ def _file_summaries(con: duckdb.DuckDBPyConnection, quarter: str,
                  for kind, name, sha, count in rows)
 
 
-def _record_failure(con: duckdb.DuckDBPyConnection, quarter: Quarter, started: datetime,
+def record_failure(con: duckdb.DuckDBPyConnection, quarter: Quarter, started: datetime,
                     error: Exception) -> None:
     """Note a failed load in a transaction of its own, after the load itself rolled back."""
     try:
         run_id = con.execute("SELECT nextval('load_run_ids')").fetchone()[0]
-        _run_sql(con, "record_load_run", {
+        sqlfiles.run_file(con, "load", "record_load_run", {
             "run_id": run_id, "quarter": str(quarter), "started_at": started,
             "status": "failed", "message": str(error), "rows_loaded": 0})
     except duckdb.Error as failure:
         error.add_note(f"(the failed run could not be recorded in load_runs: {failure})")
-
-
-def _run_sql(con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any],
-             table: str | None = None) -> duckdb.DuckDBPyConnection:
-    """Run sql/load/<name>.sql statement by statement, passing each the parameters it names."""
-    text = (SQL_DIR / "load" / f"{name}.sql").read_text(encoding="utf-8")
-    if table is not None:
-        if not any(table in tables for tables in KIND_TABLES.values()):
-            raise ValueError(f"not a release table: {table!r}")
-        text = text.replace("{table}", table)
-    code = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--"))
-    result = con
-    for statement in filter(str.strip, code.split(";")):
-        wanted = {key: params[key] for key in _PARAMETER.findall(statement)}
-        result = con.execute(statement, wanted)
-    return result
 
 
 def _check_sha256(path: Path, expected: str) -> None:
@@ -568,12 +437,6 @@ def _check_sha256(path: Path, expected: str) -> None:
     if digest != expected:
         raise BadInput(f"archived file changed since download (sha256 {digest[:12]}, manifest "
                        f"says {expected[:12]}); download the quarter again", file=str(path))
-
-
-def _crash_point(step: str) -> None:
-    """Test hook: die here, mid-transaction, when CROSSWALK_TEST_CRASH_AFTER names this step."""
-    if os.environ.get(CRASH_ENV) == step:
-        os._exit(CRASH_EXIT_CODE)
 
 
 def _now() -> datetime:

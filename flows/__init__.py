@@ -38,26 +38,23 @@ NO_SERVER_HELP = ("start it (`prefect server start`), unset PREFECT_API_URL to r
                   "temporary local API, or run with --no-prefect")
 
 
-def prefect_home(data_dir: Path) -> Path:
-    """Where Prefect keeps its database and profiles when the user has not set up Prefect."""
-    return Path(data_dir).resolve() / "prefect"
-
-
 def user_configured_prefect() -> bool:
     """True when the user chose a Prefect home or profile: theirs wins over ours."""
     return bool(os.environ.get("PREFECT_HOME") or os.environ.get("PREFECT_PROFILES_PATH")
                 or (Path.home() / ".prefect" / "profiles.toml").is_file())
 
 
-def prefect_environment(data_dir: Path) -> dict[str, str]:
-    """The environment defaults for running the flows against `data_dir`."""
+def prefect_environment(settings: "Settings") -> dict[str, str]:
+    """The environment defaults for running the flows against the settings' data directory:
+    Prefect's database and profiles go to `settings.prefect_home` unless the user set up
+    Prefect."""
     values = dict(PREFECT_DEFAULTS)
     if not user_configured_prefect():
-        values["PREFECT_HOME"] = str(prefect_home(data_dir))
+        values["PREFECT_HOME"] = str(settings.prefect_home.resolve())
     return values
 
 
-def configure_prefect(data_dir: Path) -> dict[str, str]:
+def configure_prefect(settings: "Settings") -> dict[str, str]:
     """Apply the defaults the user has not set; returns the ones applied.
 
     Setting PREFECT_HOME under the data directory keeps a fresh machine's Prefect database
@@ -65,7 +62,7 @@ def configure_prefect(data_dir: Path) -> dict[str, str]:
     """
     if "prefect" in sys.modules:
         raise RuntimeError("configure_prefect must run before prefect is imported")
-    applied = {key: value for key, value in prefect_environment(data_dir).items()
+    applied = {key: value for key, value in prefect_environment(settings).items()
                if key not in os.environ}
     if "PREFECT_HOME" in applied:
         Path(applied["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)

@@ -16,8 +16,8 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
 import flows
-from crosswalk import claim_checks, pipeline
-from crosswalk.settings import Settings, load_settings
+from crosswalk import claim_checks
+from crosswalk.settings import DEFAULT_WAIT_SECONDS, Settings, load_settings
 from flows.tasks import check_claim_file, find_new_claim_files
 
 
@@ -30,7 +30,7 @@ def artifact_key(settings: Settings) -> str:
 @flow(name="claims-check", persist_result=False)
 def claims_check(folder: str | None = None, files: list[str] | None = None,
                  data_dir: str | None = None,
-                 wait_seconds: float = pipeline.DEFAULT_WAIT_SECONDS
+                 wait_seconds: float = DEFAULT_WAIT_SECONDS
                  ) -> claim_checks.ClaimsOutcome:
     """Check the new claim files of `folder`, or exactly `files` (837P, CSV or XLSX).
 

@@ -31,7 +31,7 @@ from crosswalk.errors import CrosswalkError
 from crosswalk.fetch import parse_overrides
 from crosswalk.quarters import Quarter
 from crosswalk.redaction import reveal, withhold
-from crosswalk.settings import Settings, load_settings
+from crosswalk.settings import DEFAULT_WAIT_SECONDS, Settings, load_settings
 from flows.tasks import task_steps
 
 flows.redact_prefect_logs()  # Prefect configured its logging when imported above
@@ -50,7 +50,7 @@ _finished: dict[str, pipeline.RunSummary] = {}
 def quarterly_update(quarter: str | None = None, drugs: str | None = None,
                      cms_url: str | None = None, data_dir: str | None = None,
                      urls: list[str] | None = None, formats: list[str] | None = None,
-                     wait_seconds: float = pipeline.DEFAULT_WAIT_SECONDS,
+                     wait_seconds: float = DEFAULT_WAIT_SECONDS,
                      claims: str | None = None) -> pipeline.RunSummary:
     """Bring one release (default: the newest CMS lists) into the warehouse and report on it.
 
@@ -64,9 +64,10 @@ def quarterly_update(quarter: str | None = None, drugs: str | None = None,
     """
     settings = load_settings(data_dir=data_dir, cms_url=reveal(cms_url) if cms_url else None)
     summary = pipeline.run_quarter(
-        settings, quarter, drugs, overrides=parse_overrides([reveal(url) for url in urls or ()]),
+        settings, Quarter.parse(quarter) if quarter else None, Path(drugs) if drugs else None,
+        overrides=parse_overrides([reveal(url) for url in urls or ()]),
         formats=formats or pipeline.DEFAULT_FORMATS, wait_seconds=wait_seconds,
-        steps=task_steps(settings), claims=claims)
+        steps=task_steps(settings), claims=Path(claims) if claims else None)
     announce(settings, summary)
     publish_artifacts(settings, summary)
     get_run_logger().info("%s", summary.headline())

@@ -81,7 +81,7 @@ def check_claims_subflow(settings: Settings, folder: Path) -> claim_checks.Claim
 
 def result_storage(settings: Settings) -> Path:
     """Persisted task results live with the data they were computed from."""
-    return settings.data_dir.resolve() / "prefect" / "results"
+    return settings.prefect_home.resolve() / "results"
 
 
 def task_steps(settings: Settings) -> pipeline.Steps:

@@ -1,16 +1,22 @@
-"""Shared fixtures: a fresh data directory and database per test, and the real CMS samples."""
+"""Shared fixtures: a fresh data directory and database per test, the raw archive as the
+downloader leaves it, and the real CMS samples."""
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import sys
 import textwrap
 from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
+import duckdb
 import pytest
 
-from crosswalk import warehouse
+from crosswalk import manifest, pipeline, warehouse
+from crosswalk.manifest import ManifestEntry
 from crosswalk.quarters import Quarter
 from crosswalk.settings import Settings
 
@@ -25,6 +31,58 @@ def settings(tmp_path: Path) -> Settings:
     """Settings whose data directory (raw archive, database, reports) is private to the test."""
     return Settings(data_dir=tmp_path / "data", retries=2, backoff_factor=0.0,
                     connect_timeout=2.0, read_timeout=5.0)
+
+
+@pytest.fixture
+def fresh_db(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The test's own warehouse, created with every table and view and open read-write for
+    the test (closed after it)."""
+    with warehouse.open_writer(settings) as con:
+        yield con
+
+
+def rows(settings: Settings, sql: str, params: list[Any] | None = None) -> list[tuple]:
+    """A query's rows from a test's warehouse, the connection closed again (so the code under
+    test can open it)."""
+    with warehouse.open_writer(settings) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def archive(settings: Settings, kind: str, quarter: str, name: str, content: bytes,
+            url: str | None = None) -> ManifestEntry:
+    """Place a file version in the raw archive and append its manifest line, as fetch does
+    (a second version under the same name is kept beside the first, suffixed by its hash)."""
+    sha256 = hashlib.sha256(content).hexdigest()
+    folder = settings.raw_dir / kind / quarter
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / name
+    if target.exists():
+        target = folder / f"{Path(name).stem}.{sha256[:12]}{Path(name).suffix}"
+    target.write_bytes(content)
+    entry = ManifestEntry(
+        sha256=sha256, source_kind=kind, quarter=quarter, file_name=name, url=url,
+        link_text=None, http_date=None, last_modified=None, etag=None, bytes=len(content),
+        fetched_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        archive_path=str(target.resolve()), picked_reason="test archive")
+    settings.raw_dir.mkdir(parents=True, exist_ok=True)
+    manifest.append(settings, entry)
+    return entry
+
+
+# For a child process that must die (or pause) at a chosen point of a load, inside its open
+# transaction: prepended to its script, it runs `on_step(step)` after each sql/load file, step
+# being '<file>:<table or source kind>' ('insert_release_rows:hcpcs_codes',
+# 'record_release_file:asp_pricing'). The script defines on_step before loading.
+SQL_STEP_HOOK = textwrap.dedent("""
+    from crosswalk import sqlfiles as _sqlfiles
+    _run_file = _sqlfiles.run_file
+    def _run_file_then_step(con, folder, name, params=None, *, table=None):
+        result = _run_file(con, folder, name, params, table=table)
+        if folder == "load":
+            on_step(f"{name}:{table or (params or {}).get('source_kind', '')}")
+        return result
+    _sqlfiles.run_file = _run_file_then_step
+""")
 
 
 @pytest.fixture
@@ -52,13 +110,11 @@ REAL_FILES = {
 
 def archive_and_load(settings: Settings, zips: dict[str, dict[str, bytes]]) -> None:
     """Put zips in the raw archive with manifest lines (as fetch does) and load them."""
-    from test_warehouse import archive
-
     for quarter, by_kind in zips.items():
         for kind, content in by_kind.items():
             slug = Quarter.parse(quarter).slug
             archive(settings, kind, quarter, f"{slug}-{kind.replace('_', '-')}.zip", content)
-        warehouse.load_quarter(settings, quarter)
+        pipeline.load_release(settings, Quarter.parse(quarter))
 
 
 @pytest.fixture(scope="session")

@@ -49,7 +49,7 @@ CmsMirror API
     mirror.downloads(prefix="/files/")   paths answered 200 with a body (what was fetched)
     mirror.clear_log()
 
-Listing pages (sources.HCPCS_PAGE, sources.ASP_PAGE) look like cms.gov's: a Downloads list,
+Listing pages (kinds.HCPCS_PAGE, kinds.ASP_PAGE) look like cms.gov's: a Downloads list,
 newest posting first, plus decoys (archive pages, an "October 2025 HCPCS Level II Coding
 Decisions (PDF)", an OPPS NDC-HCPCS crosswalk, navigation links to medicare.gov). Any other
 path is a 404. ETag / Last-Modified are sent for every file; If-None-Match /
@@ -76,7 +76,7 @@ import pytest
 
 from crosswalk.quarters import Quarter
 from crosswalk.settings import Settings
-from crosswalk.sources import REQUIRED_KINDS, SOURCES
+from crosswalk.kinds import BY_NAME as SOURCES, REQUIRED as REQUIRED_KINDS
 
 import cms_builders
 

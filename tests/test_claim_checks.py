@@ -26,7 +26,7 @@ import pytest
 from click.testing import CliRunner
 
 import claim_builders as cb
-from crosswalk import claim_checks, match, warehouse
+from crosswalk import claim_checks, match
 from crosswalk.cli import main
 from crosswalk.errors import BadInput
 from crosswalk.settings import EXAMPLE_DRUGS, Settings

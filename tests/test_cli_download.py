@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from crosswalk import fetch
+from crosswalk import fetch, manifest
 from crosswalk.cli import main
 from crosswalk.quarters import Quarter
 from crosswalk.settings import Settings
@@ -52,7 +52,7 @@ def test_without_quarter_the_newest_posted_is_fetched(cms_mirror, tmp_path) -> N
     cms_mirror.publish_quarter("2025Q4")
     result = download(cms_mirror.base_url, tmp_path)
     assert result.exit_code == 0, result.output
-    assert fetch.archived_quarters(Settings(data_dir=tmp_path)) == [Q4]
+    assert manifest.archived_quarters(Settings(data_dir=tmp_path)) == [Q4]
 
 
 def test_missing_file_exits_3_naming_quarter_and_kind(cms_mirror, tmp_path) -> None:
@@ -135,7 +135,7 @@ def test_real_cms_files_through_the_mirror(cms_mirror, cms_samples, tmp_path) ->
     settings = Settings(data_dir=tmp_path)
 
     assert download(cms_mirror.base_url, tmp_path, "--quarter", "2025Q1").exit_code == 0
-    first = fetch.archived_files(settings, Quarter(2025, 1))
+    first = manifest.archived_files(settings, Quarter(2025, 1))
     january = cms_samples / "asp" / "crosswalk" / "section 508 version of January 2025 ASP NDC-HCPCS Crosswalk 122024.csv"
     assert fetch.read_member(first["asp_crosswalk"].path, january.name, settings) == january.read_bytes()
     assert [m.filename for m in fetch.zip_members(first["asp_pricing"].path, settings)] == [
@@ -144,13 +144,13 @@ def test_real_cms_files_through_the_mirror(cms_mirror, cms_samples, tmp_path) ->
     cms_mirror.put(f"/files/zip/{real_zip.name}", real_zip.read_bytes())
     again = download(cms_mirror.base_url, tmp_path, "--quarter", "2025Q1")
     assert again.exit_code == 0 and "asp_pricing   new version" in again.output
-    revised = fetch.archived_files(settings, Quarter(2025, 1))["asp_pricing"]
+    revised = manifest.archived_files(settings, Quarter(2025, 1))["asp_pricing"]
     assert revised.path.read_bytes() == real_zip.read_bytes() and first["asp_pricing"].path.is_file()
     assert "section 508 version of Jan 2025 ASP Pricing File updated 030725.csv" in [
         m.filename for m in fetch.zip_members(revised.path, settings)]
-    assert fetch.archived_files(settings, Quarter(2025, 1))["asp_crosswalk"] == first["asp_crosswalk"]
+    assert manifest.archived_files(settings, Quarter(2025, 1))["asp_crosswalk"] == first["asp_crosswalk"]
 
     assert download(cms_mirror.base_url, tmp_path, "--quarter", "2025Q4").exit_code == 0
-    october = fetch.archived_files(settings, Quarter(2025, 4))["asp_crosswalk"]
+    october = manifest.archived_files(settings, Quarter(2025, 4))["asp_crosswalk"]
     assert [m.filename for m in fetch.zip_members(october.path, settings)] == [
         "section 508 version of October 2025 ASP NDC-HCPCS Crosswalk 090525.csv"]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from crosswalk import fetch, sources
+from crosswalk import fetch, kinds, manifest
 from crosswalk.errors import BadInput, SourceUnavailable
 from crosswalk.quarters import Quarter
 from crosswalk.settings import SQL_DIR, Settings
@@ -65,8 +65,8 @@ def test_downloads_three_kinds_into_the_archive_with_provenance(cms_mirror, mirr
         assert entry.etag and entry.last_modified and entry.http_date and entry.picked_reason
     lines = mirror_settings.manifest_path.read_text().splitlines()
     assert [list(json.loads(line)) for line in lines] == [source_files_columns()] * 3
-    assert fetch.archived_files(mirror_settings, Q4) == {k: r.entry for k, r in landed.items()}
-    assert fetch.archived_quarters(mirror_settings) == [Q4]
+    assert manifest.archived_files(mirror_settings, Q4) == {k: r.entry for k, r in landed.items()}
+    assert manifest.archived_quarters(mirror_settings) == [Q4]
     # a CMS CDN refuses default client agents
     assert {h.headers["User-Agent"] for h in cms_mirror.requests_log} == {fetch.USER_AGENT}
     assert {h.headers["Accept-Encoding"] for h in cms_mirror.requests_log if h.path.startswith("/files/")} == {"identity"}
@@ -93,7 +93,7 @@ def test_deleted_archive_file_is_restored_without_a_second_manifest_line(
     assert result.status == "unchanged" and result.entry == entry
     assert entry.path.read_bytes() == cms_mirror.body(HCPCS_PATH)
     assert cms_mirror.downloads() == [HCPCS_PATH]  # asked without If-None-Match: file was gone
-    assert len(fetch.read_manifest(mirror_settings)) == 3
+    assert len(manifest.read_manifest(mirror_settings)) == 3
 
 
 def test_repost_with_new_bytes_is_kept_beside_the_old(cms_mirror, mirror_settings, published) -> None:
@@ -108,8 +108,8 @@ def test_repost_with_new_bytes_is_kept_beside_the_old(cms_mirror, mirror_setting
     assert result.entry.file_name == "october-2025-alpha-numeric-hcpcs-file.zip"
     assert first.path.read_bytes() == old_bytes != new_bytes
     assert result.entry.path.read_bytes() == new_bytes
-    assert fetch.archived_files(mirror_settings, Q4)["hcpcs"] == result.entry
-    assert [e.sha256 for e in fetch.read_manifest(mirror_settings) if e.source_kind == "hcpcs"] == [first.sha256, digest]
+    assert manifest.archived_files(mirror_settings, Q4)["hcpcs"] == result.entry
+    assert [e.sha256 for e in manifest.read_manifest(mirror_settings) if e.source_kind == "hcpcs"] == [first.sha256, digest]
 
 
 def test_a_withdrawn_repost_makes_the_earlier_posting_the_release_again(
@@ -122,7 +122,7 @@ def test_a_withdrawn_repost_makes_the_earlier_posting_the_release_again(
                     standard_zip("asp_pricing", Q4))
     second = fetch.download_quarter(Q4, mirror_settings)[0]
     assert second.status == "new version"
-    cms_mirror.remove_link(sources.HCPCS_PAGE, v2_text)
+    cms_mirror.remove_link(kinds.HCPCS_PAGE, v2_text)
     cms_mirror.clear_log()
 
     third = fetch.download_quarter(Q4, mirror_settings)[0]
@@ -130,8 +130,8 @@ def test_a_withdrawn_repost_makes_the_earlier_posting_the_release_again(
     assert [h.status for h in cms_mirror.requests_log if h.path == HCPCS_PATH] == [304]
     assert third.status == "reverted" and third.entry.sha256 == first.sha256
     assert third.entry.fetched_at > second.entry.fetched_at
-    assert fetch.archived_files(mirror_settings, Q4)["hcpcs"] == third.entry
-    assert [e.sha256 for e in fetch.read_manifest(mirror_settings) if e.source_kind == "hcpcs"
+    assert manifest.archived_files(mirror_settings, Q4)["hcpcs"] == third.entry
+    assert [e.sha256 for e in manifest.read_manifest(mirror_settings) if e.source_kind == "hcpcs"
             ] == [first.sha256, second.entry.sha256, first.sha256]
     again = fetch.download_quarter(Q4, mirror_settings)[0]  # and that is now unchanged
     assert again.status == "unchanged" and again.entry == third.entry
@@ -182,7 +182,7 @@ def test_truncated_body_never_lands(cms_mirror, mirror_settings, published) -> N
     cms_mirror.fault(HCPCS_PATH, "truncate")
     with pytest.raises(SourceUnavailable, match=r"\[hcpcs\] for 2025Q4.*tried 3 times.*nothing was archived"):
         fetch.download_quarter(Q4, mirror_settings)
-    assert archive_files(mirror_settings) == [] and fetch.read_manifest(mirror_settings) == []
+    assert archive_files(mirror_settings) == [] and manifest.read_manifest(mirror_settings) == []
 
 
 def test_truncated_body_is_fetched_again(cms_mirror, mirror_settings, published) -> None:
@@ -327,7 +327,7 @@ def test_local_file_override_is_archived_and_then_unchanged(cms_mirror, mirror_s
     assert first.entry.path.read_bytes() == local.read_bytes()
     again = fetch.download_quarter(Q4, mirror_settings, overrides=overrides)[0]
     assert again.status == "unchanged" and again.entry == first.entry
-    assert len(fetch.read_manifest(mirror_settings)) == 3
+    assert len(manifest.read_manifest(mirror_settings)) == 3
     assert not any(h.path.endswith("hcpcs-file.zip") for h in cms_mirror.requests_log)
 
 
@@ -392,7 +392,7 @@ def test_unreadable_manifest_line_names_the_row(mirror_settings) -> None:
     mirror_settings.manifest_path.parent.mkdir(parents=True)
     mirror_settings.manifest_path.write_text('{"sha256": "x"}\n')
     with pytest.raises(BadInput) as raised:
-        fetch.read_manifest(mirror_settings)
+        manifest.read_manifest(mirror_settings)
     assert raised.value.row == 1
 
 
@@ -431,18 +431,18 @@ def test_overlapping_runs_record_each_version_once(cms_mirror, mirror_settings, 
                                                     monkeypatch) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    unhurried = fetch.read_manifest
+    unhurried = manifest.read_manifest
 
-    def slow_read(settings: Settings) -> list[fetch.ManifestEntry]:
+    def slow_read(settings: Settings) -> list[manifest.ManifestEntry]:
         entries = unhurried(settings)
         time.sleep(0.05)  # widen the read-then-append window two runs could race through
         return entries
 
-    monkeypatch.setattr(fetch, "read_manifest", slow_read)
+    monkeypatch.setattr(manifest, "read_manifest", slow_read)
     with ThreadPoolExecutor(4) as pool:
         runs = list(pool.map(lambda _: fetch.download_quarter(Q4, mirror_settings), range(4)))
     statuses = sorted(r.status for run in runs for r in run if r.entry)
     assert statuses.count("new") == 3 and statuses.count("unchanged") == 9
-    entries = fetch.read_manifest(mirror_settings)
+    entries = manifest.read_manifest(mirror_settings)
     assert len(entries) == len({e.sha256 for e in entries}) == 3
     assert len(archive_files(mirror_settings)) == 3

@@ -151,7 +151,8 @@ SHOW_SETTINGS = textwrap.dedent("""
     import sys
     from pathlib import Path
     import flows
-    flows.configure_prefect(Path(sys.argv[1]))
+    from crosswalk.settings import Settings
+    flows.configure_prefect(Settings(data_dir=Path(sys.argv[1])))
     from prefect.settings import get_current_settings
     s = get_current_settings()
     print(s.server.ephemeral.startup_timeout_seconds, s.server.analytics_enabled, s.home)
@@ -336,7 +337,7 @@ def test_rebuilding_a_lost_database_reuses_the_cached_parse(harness):
 @pytest.mark.prefect
 def test_the_backfill_flow_loads_the_archive_in_quarter_order(harness):
     summary = harness.backfill
-    assert [(str(load.quarter), load.status) for load in summary.loads] == [
+    assert [(str(load.quarter), load.status) for load in summary.loaded] == [
         ("2025Q3", "loaded"), ("2025Q4", "unchanged")]
     assert summary.missing == ()
 

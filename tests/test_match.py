@@ -132,7 +132,7 @@ def drugs_csv(tmp_path: Path, *rows: str) -> Path:
 
 
 def run(settings: Settings, tmp_path: Path, *rows: str,
-        quarter: str | None = "2025Q4") -> match.MatchOutcome:
+        quarter: Quarter | None = Quarter(2025, 4)) -> match.MatchOutcome:
     return match.match_practice(settings, quarter, drugs_csv(tmp_path, *rows))
 
 
@@ -176,7 +176,7 @@ def test_effective_date_comes_from_the_file_not_the_quarter(settings: Settings,
     with warehouse.open_writer(settings) as con:
         load_release(con, "2023Q3")
     found = alert(run(settings, tmp_path, "lecanemab-irmb,Leqembi,,J3590,,,,,",
-                      quarter="2023Q3"))
+                      quarter=Quarter.parse("2023Q3")))
     assert (found["verdict"], found["new_code"], found["effective_date"]) == (
         "NEW_CODE", "J0174", D(2023, 7, 6))
     assert "DOS before 2023-07-06: keep J3590" in found["dos_rule"]
@@ -186,7 +186,7 @@ def test_verdicts_are_relative_to_the_run_quarter(warehouse_2025q4: Settings,
                                                   tmp_path: Path) -> None:
     """Run against 2025Q3 while 2025Q4 is loaded too: later codes are not seen yet."""
     outcome = run(warehouse_2025q4, tmp_path, "tocilizumab-anoh,,,J3590,,,,,",
-                  "cosibelimab-ipdl,,,J9999,,,,,", quarter="2025Q3")
+                  "cosibelimab-ipdl,,,J9999,,,,,", quarter=Quarter.parse("2025Q3"))
     assert alert(outcome, 2)["verdict"] == "NO_CODE_YET"
     assert (alert(outcome, 3)["verdict"], alert(outcome, 3)["new_code"]) == ("NEW_CODE", "J9275")
     assert set(outcome.alerts["quarter"]) == {"2025Q3"}
@@ -381,7 +381,7 @@ def test_an_ignored_column_is_printed_with_the_verdicts(warehouse_2025q4: Settin
                                                        tmp_path: Path) -> None:
     path = tmp_path / "drugs.csv"
     path.write_text("drug_name,NCD\nublituximab-xiiy,73150-0150-06\n", encoding="utf-8")
-    outcome = match.match_practice(warehouse_2025q4, "2025Q4", path)
+    outcome = match.match_practice(warehouse_2025q4, Quarter.parse("2025Q4"), path)
     assert outcome.warnings == ["column 'NCD' ignored: not a column this table uses "
                                 "(did you mean ndc?)"]
     assert outcome.table().splitlines()[-1] == f"warning: drugs.csv: {outcome.warnings[0]}"
@@ -394,7 +394,7 @@ def test_no_release_loaded_or_quarter_missing(settings: Settings, tmp_path: Path
     with warehouse.open_writer(settings) as con:
         load_release(con, "2025Q4")
     with pytest.raises(BadInput, match="the 2024Q1 HCPCS release is not loaded"):
-        run(settings, tmp_path, "ublituximab-xiiy,,,,,,,,", quarter="2024Q1")
+        run(settings, tmp_path, "ublituximab-xiiy,,,,,,,,", quarter=Quarter.parse("2024Q1"))
 
 
 def test_comparisons_are_blocked_not_a_cross_product(warehouse_2025q4: Settings,
@@ -543,7 +543,7 @@ def test_xlsx_list_with_a_formula_cell_is_matched_as_text(warehouse_2025q4: Sett
     book.active.append(["tocilizumab-anoh", "Avtozma", None, "J3590", "560 mg", "no"])
     path = tmp_path / "drugs.xlsx"
     book.save(path)
-    outcome = match.match_practice(warehouse_2025q4, "2025Q4", path)
+    outcome = match.match_practice(warehouse_2025q4, Quarter.parse("2025Q4"), path)
     formula, inactive = alert(outcome, 2), alert(outcome, 3)
     assert formula["drug_name"] == '=HYPERLINK("x","Briumvi")'
     assert (inactive["verdict"], inactive["units_for_dose"]) == ("NEW_CODE", 560.0)
@@ -575,7 +575,7 @@ def test_a_payer_rule_keeps_the_noc_code_and_still_names_the_permanent_one(
                       "ublituximab-xiiy,73150-0150-06,BCBS Michigan,payer requires J3590,yes",
                       "ublituximab-xiiy,73150-0150-06,Medicare,,no",
                       "garadacimab-gxii,,BCBS Michigan,payer requires J3590,yes")
-    outcome = match.match_practice(warehouse_2025q4, "2025Q4", path)
+    outcome = match.match_practice(warehouse_2025q4, Quarter.parse("2025Q4"), path)
     kept, medicare, nothing = (alert(outcome, row) for row in (2, 3, 4))
     assert (kept["verdict"], kept["new_code"], kept["effective_date"]) == (
         "KEEP_PAYER_RULE", "J2329", D(2023, 7, 1))
@@ -627,13 +627,13 @@ def test_a_code_announced_ahead_is_an_early_warning(warehouse_2025q4: Settings,
                                                     tmp_path: Path) -> None:
     """CMS posts the January file in November: run then, a NEW_CODE says when it starts."""
     path = drugs_csv(tmp_path, "tocilizumab-anoh,Avtozma,,J3590,,,,,")
-    ahead = alert(match.match_practice(warehouse_2025q4, "2025Q4", path,
+    ahead = alert(match.match_practice(warehouse_2025q4, Quarter.parse("2025Q4"), path,
                                        today=D(2025, 9, 15)))
     assert (ahead["verdict"], ahead["new_code"]) == ("NEW_CODE", "Q5156")
     assert ahead["action"].startswith("Takes effect on 2025-10-01: bill Q5156 for dates of "
                                       "service from then")
     assert "keep J3590 until 2025-09-30" in ahead["action"]
-    during = alert(match.match_practice(warehouse_2025q4, "2025Q4", path, today=D(2025, 10, 2)))
+    during = alert(match.match_practice(warehouse_2025q4, Quarter.parse("2025Q4"), path, today=D(2025, 10, 2)))
     assert during["action"].startswith("Switch to Q5156 for dates of service on or after")
 
 

@@ -39,6 +39,7 @@ import pytest
 
 from crosswalk import match
 from crosswalk.settings import Settings
+from crosswalk.quarters import Quarter
 from test_match_real_lists import (KEEP, NEW, NONE, NO_CODE, PAST, REVIEW, SWITCHES, Answer,
                                    alerts_by_row, candidate_set, cms_codes,
                                    crosswalk_codes_by_ndc, crosswalk_rows, keep,
@@ -679,7 +680,7 @@ def write_list(path: Path, cases: Iterable[Case]) -> Path:
 def adversarial_run(real_2025q4: Settings, tmp_path_factory: pytest.TempPathFactory
                     ) -> dict[int, dict[str, Any] | str]:
     path = write_list(tmp_path_factory.mktemp("adversarial") / "practice-drugs.csv", CASES)
-    return alerts_by_row(match.match_practice(real_2025q4, "2025Q4", path))
+    return alerts_by_row(match.match_practice(real_2025q4, Quarter.parse("2025Q4"), path))
 
 
 @pytest.mark.parametrize("case", [
@@ -708,7 +709,7 @@ def test_a_drug_listed_per_route_or_site_is_two_lines(
     rows = [Case(f"{column}-{value}", drug, (), current="J9999", **{column: value})
             for value in values]
     alerts = alerts_by_row(match.match_practice(
-        real_2025q4, "2025Q4", write_list(tmp_path / "twice.csv", rows)))
+        real_2025q4, Quarter.parse("2025Q4"), write_list(tmp_path / "twice.csv", rows)))
     got = {row: (a["verdict"], a["new_code"]) if isinstance(a, dict) else a
            for row, a in alerts.items()}
     expected = ({2: (PAST, "Q5137"), 3: (PAST, "Q5138")} if column == "route"

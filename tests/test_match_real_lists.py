@@ -37,6 +37,7 @@ from openpyxl import Workbook, load_workbook
 from conftest import CMS_SAMPLES, REAL_FILES
 from crosswalk import match, reports
 from crosswalk.settings import Settings
+from crosswalk.quarters import Quarter
 
 pytestmark = pytest.mark.real_samples
 
@@ -456,7 +457,7 @@ def csv_run(real_2025q4: Settings, tmp_path_factory: pytest.TempPathFactory
             ) -> dict[int, dict[str, Any] | str]:
     path = write_csv(tmp_path_factory.mktemp("lists") / "practice-drugs.csv",
                      (case.cells() for case in CASES))
-    return alerts_by_row(match.match_practice(real_2025q4, "2025Q4", path))
+    return alerts_by_row(match.match_practice(real_2025q4, Quarter.parse("2025Q4"), path))
 
 
 @pytest.fixture(scope="module")
@@ -464,7 +465,7 @@ def xlsx_run(real_2025q4: Settings, tmp_path_factory: pytest.TempPathFactory
              ) -> dict[int, dict[str, Any] | str]:
     path = write_xlsx(tmp_path_factory.mktemp("lists") / "practice-drugs.xlsx",
                       (BY_ID[case_id] for case_id in XLSX_IDS))
-    return alerts_by_row(match.match_practice(real_2025q4, "2025Q4", path))
+    return alerts_by_row(match.match_practice(real_2025q4, Quarter.parse("2025Q4"), path))
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
@@ -494,7 +495,7 @@ def test_the_drug_column_keeps_the_list_spelling(csv_run: dict[int, dict[str, An
 
 def needing_action(settings: Settings, path: Path) -> int:
     """The Summary sheet's "Drugs needing action" after matching `path`."""
-    match.match_practice(settings, "2025Q4", path)
+    match.match_practice(settings, Quarter.parse("2025Q4"), path)
     alerts_path = reports.write_reports(settings, "2025Q4")[0]
     summary = load_workbook(alerts_path)["Summary"]
     values = {row[0]: row[1] for row in summary.iter_rows(values_only=True) if row[0]}
@@ -805,7 +806,7 @@ def sweep(real_2025q4: Settings, tmp_path_factory: pytest.TempPathFactory
         path = write_csv(folder / f"sweep-{kind.replace(' ', '-')}.csv",
                          (row.cells("J9999" if any(o.startswith("J9") for o in row.owners)
                                     else "J3590") for row in rows))
-        alerts = alerts_by_row(match.match_practice(real_2025q4, "2025Q4", path))
+        alerts = alerts_by_row(match.match_practice(real_2025q4, Quarter.parse("2025Q4"), path))
         matched += [(row, alerts.get(i + 2)) for i, row in enumerate(rows)]
     return matched
 
@@ -965,7 +966,7 @@ def test_spelling_never_changes_the_verdict_or_code(real_2025q4: Settings, spell
                                                      names: tuple[str, ...]) -> None:
     path = write_csv(spelling_dir / "spellings.csv",
                      ([name, "", "", "J3590", "", "", "", "", "", ""] for name in names))
-    alerts = alerts_by_row(match.match_practice(real_2025q4, "2025Q4", path))
+    alerts = alerts_by_row(match.match_practice(real_2025q4, Quarter.parse("2025Q4"), path))
     wrong = {name: problems_with(alerts.get(i + 2), base.answer)
              for i, (base, name) in enumerate(zip(BASES, names))}
     assert not {name: why for name, why in wrong.items() if why}

@@ -19,7 +19,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from crosswalk import fetch, pipeline
+from crosswalk import fetch, manifest, pipeline
 from crosswalk.cli import main
 from crosswalk.errors import BadInput, Busy
 from crosswalk.quarters import Quarter
@@ -192,16 +192,16 @@ def test_backfill_range_lists_archived_releases_and_the_missing_ones(mirror_sett
     for quarter in ("2024Q4", "2025Q2", "2025Q3"):
         cms_mirror.publish_quarter(quarter)
         pipeline.download(mirror_settings, Quarter.parse(quarter))
-    chosen, missing = pipeline.backfill_quarters(mirror_settings)
+    chosen, missing = pipeline.archived_range(mirror_settings)
     assert chosen == [Quarter(2024, 4), Quarter(2025, 2), Quarter(2025, 3)]
     assert missing == [Quarter(2025, 1)]
-    chosen, missing = pipeline.backfill_quarters(mirror_settings, Quarter(2025, 1), Q4)
+    chosen, missing = pipeline.archived_range(mirror_settings, Quarter(2025, 1), Q4)
     assert chosen == [Quarter(2025, 2), Quarter(2025, 3)]
     assert missing == [Quarter(2025, 1), Q4]
     with pytest.raises(BadInput, match="no release archived"):
-        pipeline.backfill_quarters(mirror_settings, Quarter(2020, 1), Quarter(2020, 4))
+        pipeline.archived_range(mirror_settings, Quarter(2020, 1), Quarter(2020, 4))
     with pytest.raises(BadInput, match="after"):
-        pipeline.backfill_quarters(mirror_settings, Q4, Q3)
+        pipeline.archived_range(mirror_settings, Q4, Q3)
 
 
 def test_parse_cache_key_follows_file_bytes_not_names(mirror_settings, cms_mirror):
@@ -210,12 +210,12 @@ def test_parse_cache_key_follows_file_bytes_not_names(mirror_settings, cms_mirro
     first = pipeline.parse_cache_key(mirror_settings, Q4, {})
     pipeline.download(mirror_settings, Q4)  # nothing changed at CMS
     assert pipeline.parse_cache_key(mirror_settings, Q4, {}) == first
-    newest = fetch.archived_files(mirror_settings, Q4)
+    newest = manifest.archived_files(mirror_settings, Q4)
     assert pipeline.parse_cache_key(mirror_settings, Q4, {"hcpcs": newest["hcpcs"].sha256}) != first
 
     cms_mirror.put(paths["asp_pricing"], reposted(Path(newest["asp_pricing"].archive_path)))
     pipeline.download(mirror_settings, Q4)
-    assert fetch.archived_files(mirror_settings, Q4)["asp_pricing"].file_name == \
+    assert manifest.archived_files(mirror_settings, Q4)["asp_pricing"].file_name == \
         newest["asp_pricing"].file_name
     assert pipeline.parse_cache_key(mirror_settings, Q4, {}) != first
 
@@ -263,7 +263,7 @@ def test_a_rerun_over_unchanged_files_downloads_and_loads_nothing(mirror_setting
     cms_mirror.publish_quarter(Q4)
     first = pipeline.run_quarter(mirror_settings, Q4)
     cms_mirror.clear_log()
-    second = pipeline.run_quarter(mirror_settings, "2025Q4")
+    second = pipeline.run_quarter(mirror_settings, Quarter.parse("2025Q4"))
     assert cms_mirror.downloads() == []
     assert (first.load.status, second.load.status) == ("loaded", "unchanged")
     assert second.outcome.run_id != first.outcome.run_id
@@ -313,13 +313,13 @@ def test_plain_backfill_loads_releases_in_quarter_order(mirror_settings, cms_mir
     for quarter in (Q4, Q3, Quarter(2025, 2)):
         cms_mirror.publish_quarter(quarter)
         pipeline.download(mirror_settings, quarter)
-    summary = pipeline.run_backfill(mirror_settings)
-    assert [str(load.quarter) for load in summary.loads] == ["2025Q2", "2025Q3", "2025Q4"]
-    assert [load.status for load in summary.loads] == ["loaded"] * 3
+    summary = pipeline.load_archive(mirror_settings)
+    assert [str(load.quarter) for load in summary.loaded] == ["2025Q2", "2025Q3", "2025Q4"]
+    assert [load.status for load in summary.loaded] == ["loaded"] * 3
     runs = table_rows(mirror_settings, "SELECT quarter FROM load_runs ORDER BY run_id")
     assert [quarter for (quarter,) in runs] == ["2025Q2", "2025Q3", "2025Q4"]
-    again = pipeline.run_backfill(mirror_settings, Q3, Q4)
-    assert [load.status for load in again.loads] == ["unchanged", "unchanged"]
+    again = pipeline.load_archive(mirror_settings, Q3, Q4)
+    assert [load.status for load in again.loaded] == ["unchanged", "unchanged"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -369,7 +369,7 @@ def test_crosswalk_run_takes_a_file_already_downloaded_instead_of_discovering_it
         "run", "--no-prefect", "--quarter", "2025Q4", "--cms-url", cms_mirror.base_url,
         "--data-dir", str(data_dir), "--url", f"asp_pricing={local}"])
     assert result.exit_code == 0, result.output
-    entries = {e.source_kind: e for e in fetch.read_manifest(Settings(data_dir=data_dir))}
+    entries = {e.source_kind: e for e in manifest.read_manifest(Settings(data_dir=data_dir))}
     assert entries["asp_pricing"].url is None
     assert "local file given with --url" in entries["asp_pricing"].picked_reason
     assert (data_dir / "reports" / "2025Q4" / "noc-alerts-2025Q4.xlsx").is_file()
@@ -397,17 +397,17 @@ def test_backfill_parses_only_a_few_releases_ahead_of_the_writer(mirror_settings
         pipeline.download(mirror_settings, quarter)
     events: list[tuple[str, str]] = []
 
-    def parse(settings, quarter, loaded):
+    def parse(settings, quarter, loaded, wait_seconds):
         events.append(("parse", str(quarter)))
-        return pipeline.parse_release(settings, quarter, loaded)
+        return pipeline.parse_release(settings, quarter, loaded, wait_seconds)
 
     def write(settings, parsed, wait_seconds):
         events.append(("write", str(parsed.quarter)))
         return pipeline.write_release(settings, parsed, wait_seconds)
 
     steps = pipeline.PLAIN_STEPS._replace(parse_release=parse, write_release=write)
-    loads = pipeline.backfill(mirror_settings, quarters[::-1], steps=steps)
-    assert [str(load.quarter) for load in loads] == [str(q) for q in quarters]
+    loads = pipeline.load_releases(mirror_settings, quarters[::-1], steps=steps)
+    assert [str(load.quarter) for load in loads.loaded] == [str(q) for q in quarters]
     assert [q for what, q in events if what == "write"] == [str(q) for q in quarters]
     ahead = [sum(1 if what == "parse" else -1 for what, _ in events[:i + 1])
              for i in range(len(events))]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zipfile
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -15,15 +16,60 @@ from cms_builders import (AspPrice, CrosswalkRow, asp_crosswalk_csv, asp_crosswa
                           build_asp_crosswalk_zip, build_asp_pricing_zip,
                           build_noc_crosswalk_zip, build_noc_pricing_zip, build_zip,
                           noc_crosswalk_csv, noc_pricing_csv, pricing_grid, sample_release)
+from crosswalk import kinds, schema
 from crosswalk.errors import BadInput
 from crosswalk.ndc import normalize_ndc
 from crosswalk.quarters import Quarter
+from crosswalk.readers.asp import read_table
 from crosswalk.readers.expected import check_expected
-from crosswalk.readers.asp import (NDC_CROSSWALK_COLUMNS, NOC_CROSSWALK_COLUMNS,
-                                   NOC_PRICING_COLUMNS, PAYMENT_LIMIT_COLUMNS, read_asp_zip,
-                                   read_ndc_crosswalk, read_noc_crosswalk, read_noc_pricing,
-                                   read_payment_limits)
+from crosswalk.settings import Settings
 from xlsx_builders import with_stray_cell
+
+PAYMENT_LIMIT_COLUMNS = schema.read_columns("asp_payment_limits")
+NDC_CROSSWALK_COLUMNS = schema.read_columns("asp_ndc_crosswalk")
+NOC_PRICING_COLUMNS = schema.read_columns("noc_pricing")
+NOC_CROSSWALK_COLUMNS = schema.read_columns("noc_crosswalk")
+
+
+def reader(kind: str):
+    """The generic one-table reader driven by a kind's declaration (crosswalk/kinds/)."""
+    return lambda data, name: read_table(data, name, kinds.get(kind)).frame
+
+
+read_payment_limits = reader("asp_pricing")
+read_ndc_crosswalk = reader("asp_crosswalk")
+read_noc_pricing = reader("noc_pricing")
+read_noc_crosswalk = reader("noc_crosswalk")
+
+
+@dataclass(frozen=True)
+class ZipRead:
+    """A one-table kind's zip as the loader gets it, with the window read off its rows."""
+
+    frame: pd.DataFrame
+    member: str
+    notes: list[str]
+
+    @property
+    def effective_start(self) -> date | None:
+        return self._day("effective_start")
+
+    @property
+    def effective_end(self) -> date | None:
+        return self._day("effective_end")
+
+    def _day(self, column: str) -> date | None:
+        days = set(self.frame[column])
+        assert len(days) == 1, days  # one window per file
+        day = days.pop()
+        return None if pd.isna(day) else day.date()
+
+
+def read_asp_zip(path: Path, kind: str) -> ZipRead:
+    declared = kinds.get(kind)
+    read = declared.read_zip(Path(path), Settings())
+    rows = read.tables[declared.main_table]
+    return ZipRead(rows.frame, rows.member, read.notes)
 
 RELEASE = sample_release("2025Q4")
 PRICING = asp_pricing_csv("2025Q4", RELEASE.pricing)
@@ -317,8 +363,8 @@ def test_zip_without_the_member_and_unknown_kind(tmp_path):
     with pytest.raises(BadInput) as caught:
         read_asp_zip(path, "asp_pricing")
     assert caught.value.file == "p.zip" and "Crosswalk" in str(caught.value)
-    with pytest.raises(BadInput, match="unknown ASP source kind"):
-        read_asp_zip(path, "hcpcs")
+    with pytest.raises(BadInput, match="unknown file kind 'asp'.*asp_pricing"):
+        read_asp_zip(path, "asp")
 
 
 def test_error_names_zip_and_member(tmp_path):

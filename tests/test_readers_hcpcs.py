@@ -16,13 +16,33 @@ from hypothesis import given, settings as hypothesis_settings, strategies as st
 from cms_builders import (HcpcsCode, NocCode, build_hcpcs_zip, build_zip, hcpcs_member_name,
                           hcpcs_record, hcpcs_txt, hcpcs_xlsx, noc_codes_xlsx, sample_release,
                           transaction_report_txt)
+from crosswalk import kinds, schema
 from crosswalk.errors import BadInput
-from crosswalk.readers.hcpcs import (HCPCS_CODE_COLUMNS, cross_check, read_hcpcs_txt,
-                                     read_hcpcs_xlsx, read_hcpcs_zip, read_noc_codes,
-                                     read_transactions)
+from crosswalk.readers import hcpcs
+from crosswalk.readers.hcpcs import cross_check, read_hcpcs_txt
+from crosswalk.settings import Settings
 from xlsx_builders import with_stray_cell
 
+KIND = kinds.get("hcpcs")
+HCPCS_CODE_COLUMNS = schema.read_columns("hcpcs_codes")
 RELEASE = sample_release("2025Q4")
+
+
+# The readers as the kind declaration (crosswalk/kinds/hcpcs.py) drives them.
+def read_hcpcs_xlsx(data: bytes, name: str) -> pd.DataFrame:
+    return hcpcs.read_hcpcs_xlsx(data, name, KIND.layouts["hcpcs_codes"])
+
+
+def read_noc_codes(data: bytes, name: str) -> pd.DataFrame:
+    return hcpcs.read_noc_codes(data, name, KIND.layouts["noc_codes"])
+
+
+def read_transactions(data: bytes, name: str) -> pd.DataFrame:
+    return hcpcs.read_transactions(data, name, KIND.layouts["hcpcs_transactions"])
+
+
+def read_hcpcs_zip(path: Path):
+    return KIND.read_zip(Path(path), Settings())
 L6034 = next(code for code in RELEASE.codes if code.code == "L6034")
 
 
@@ -107,7 +127,7 @@ def test_disclaimer_lines_are_skipped_and_noted_lf_line_ends_tolerated(tmp_path)
     assert len(read_hcpcs_txt(data, "x.txt")) == len(RELEASE.codes)
     path = write_zip(tmp_path, {"HCPC2020_ANWEB_w_disclaimer.txt": data})
     release = read_hcpcs_zip(path)
-    assert release.member == "HCPC2020_ANWEB_w_disclaimer.txt"
+    assert release.members["hcpcs_codes"] == "HCPC2020_ANWEB_w_disclaimer.txt"
     assert any("skipped 3 non-record line(s) before the first record (lines 1-4" in note
                for note in release.notes)
 
@@ -219,7 +239,7 @@ def test_a_hostile_workbook_beside_the_txt_only_skips_the_cross_check(tmp_path):
         hcpcs_member_name("2025Q4", "v3", ".xlsx"): with_stray_cell(hcpcs_xlsx(RELEASE.codes),
                                                                     "XFD1048576")})
     release = read_hcpcs_zip(path)
-    assert len(release.codes) == len(read_hcpcs_txt(hcpcs_txt(RELEASE.codes), "x.txt"))
+    assert len(release.frame("hcpcs_codes")) == len(read_hcpcs_txt(hcpcs_txt(RELEASE.codes), "x.txt"))
     assert any(note.startswith("cross-check skipped, workbook unreadable: hcpcs.zip!"
                                "HCPC2025_OCT_ANWEB_v3.xlsx, sheet 'HCPC_ANWEB', cell XFD1048576")
                for note in release.notes), release.notes
@@ -290,13 +310,13 @@ def test_zip_with_txt_and_workbook_reads_txt_and_cross_checks(tmp_path):
     path.write_bytes(build_hcpcs_zip("2025Q4", RELEASE.codes, version="v3",
                                      transactions=[("L6034", "Add")]))
     release = read_hcpcs_zip(path)
-    assert release.member == "HCPC2025_OCT_ANWEB_v3.txt"
+    assert release.members["hcpcs_codes"] == "HCPC2025_OCT_ANWEB_v3.txt"
     assert release.members == {"hcpcs_codes": "HCPC2025_OCT_ANWEB_v3.txt",
                                "noc_codes": "NOC codes_OCT2025.xlsx",
                                "hcpcs_transactions": "HCPC2025_OCT_Transreport_ANWEB_v3.txt"}
     assert release.notes == []
-    assert len(release.codes) == 15 and len(release.noc_codes) == 5
-    assert release.transactions.to_dict("records") == [{"code": "L6034", "change_type": "Add"}]
+    assert len(release.frame("hcpcs_codes")) == 15 and len(release.frame("noc_codes")) == 5
+    assert release.frame("hcpcs_transactions").to_dict("records") == [{"code": "L6034", "change_type": "Add"}]
 
 
 def test_zip_with_only_a_workbook_still_loads(tmp_path):
@@ -304,8 +324,9 @@ def test_zip_with_only_a_workbook_still_loads(tmp_path):
     path.write_bytes(build_hcpcs_zip("2024Q2", sample_release("2024Q2").codes, version="v5",
                                      with_txt=False, with_noc=False))
     release = read_hcpcs_zip(path)
-    assert release.member == "HCPC2024_APR_ANWEB_v5.xlsx" and release.noc_codes is None
-    assert "J2329" in set(release.codes["code"])
+    assert release.members["hcpcs_codes"] == "HCPC2024_APR_ANWEB_v5.xlsx"
+    assert release.frame("noc_codes") is None
+    assert "J2329" in set(release.frame("hcpcs_codes")["code"])
 
 
 @pytest.mark.parametrize("name", ["HCPC2025_JAN_ANWEB_12172024.txt", "HCPC2016_CONTR_ANWEB.txt",
@@ -317,7 +338,8 @@ def test_member_names_as_cms_spelled_them(tmp_path, name):
                   noc_codes_xlsx("2024Q2", [NocCode("J3590", "Unclassified biologics", 20030101)])}
     path = write_zip(tmp_path, {**companions, name: hcpcs_txt(RELEASE.codes)})
     release = read_hcpcs_zip(path)
-    assert release.member == name and release.members["noc_codes"] == "NOC codes_APR 2024.xlsx"
+    assert release.members["hcpcs_codes"] == name
+    assert release.members["noc_codes"] == "NOC codes_APR 2024.xlsx"
 
 
 def test_the_newest_version_wins_and_the_choice_is_noted(tmp_path):
@@ -325,7 +347,8 @@ def test_the_newest_version_wins_and_the_choice_is_noted(tmp_path):
     path = write_zip(tmp_path, {hcpcs_member_name("2025Q4", "v2"): hcpcs_txt(old),
                                 hcpcs_member_name("2025Q4", "v3"): hcpcs_txt(RELEASE.codes)})
     release = read_hcpcs_zip(path)
-    assert release.member.endswith("_v3.txt") and "L6034" in set(release.codes["code"])
+    assert release.members["hcpcs_codes"].endswith("_v3.txt")
+    assert "L6034" in set(release.frame("hcpcs_codes")["code"])
     assert any("chose 'HCPC2025_OCT_ANWEB_v3.txt'" in note for note in release.notes)
 
 
@@ -348,7 +371,7 @@ def test_an_unreadable_workbook_only_skips_the_cross_check(tmp_path):
     path = write_zip(tmp_path, {"HCPC2025_OCT_ANWEB_v2.txt": hcpcs_txt(RELEASE.codes),
                                 "HCPC2025_OCT_ANWEB_v2.xlsx": b"PK\x03\x04 truncated"})
     release = read_hcpcs_zip(path)
-    assert len(release.codes) == 15
+    assert len(release.frame("hcpcs_codes")) == 15
     assert any(note.startswith("cross-check skipped") for note in release.notes)
 
 
@@ -357,7 +380,7 @@ def test_an_unreadable_transaction_report_is_a_note(tmp_path):
                                 "HCPC2026_APR_ANWEB_Transaction Report.xlsx":
                                     hcpcs_xlsx(RELEASE.codes)})
     release = read_hcpcs_zip(path)
-    assert release.transactions is None and "hcpcs_transactions" not in release.members
+    assert release.frame("hcpcs_transactions") is None and "hcpcs_transactions" not in release.members
     assert any(note.startswith("transaction report skipped") for note in release.notes)
 
 
@@ -412,17 +435,17 @@ def test_real_2016_zip_with_transaction_reports(cms_samples, tmp_path):
     path = write_zip(tmp_path, {file.name: file.read_bytes() for file in sorted(folder.iterdir())},
                      "2016-Annual-Alpha-Numeric-HCPCS-File.zip")
     release = read_hcpcs_zip(path)
-    assert release.member == "HCPC2016_CONTR_ANWEB.txt"
+    assert release.members["hcpcs_codes"] == "HCPC2016_CONTR_ANWEB.txt"
     assert release.members["hcpcs_transactions"] == "HCPC2016_TransactionReport_Alpha.xlsx"
     assert any("115 code(s) differ" in note for note in release.notes)
-    changes = release.transactions["change_type"].value_counts().to_dict()
-    assert len(release.transactions) == 6292 and changes["No change"] == 5893
+    changes = release.frame("hcpcs_transactions")["change_type"].value_counts().to_dict()
+    assert len(release.frame("hcpcs_transactions")) == 6292 and changes["No change"] == 5893
     assert changes["Add"] == 236 and changes["Discontinued"] == 88
     # The report lists every code but one: modifier DA is in the ANWEB file only.
-    assert set(release.codes["code"]) - set(release.transactions["code"]) == {"DA"}
+    assert set(release.frame("hcpcs_codes")["code"]) - set(release.frame("hcpcs_transactions")["code"]) == {"DA"}
     txt_report = read_transactions(
         (folder / "HCPC2016_TransReport_Changes_by_HCPCS_Code.txt").read_bytes(), "t.txt")
-    pd.testing.assert_frame_equal(txt_report, release.transactions)
+    pd.testing.assert_frame_equal(txt_report, release.frame("hcpcs_transactions"))
 
 
 @pytest.mark.real_samples

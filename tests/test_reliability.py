@@ -3,7 +3,7 @@
 Unit-level faults are tested beside their modules (test_fetch: retries, timeouts, truncation,
 HTML-as-zip, corrupt zips; test_readers_*: every reader fault by line and field; test_warehouse:
 crash hook mid-transaction, one writer; test_pipeline: the run lock, two `crosswalk run`s).
-Here the same faults go through the whole job (pipeline.run_quarter, warehouse.load_quarter,
+Here the same faults go through the whole job (pipeline.run_quarter, pipeline.load_release,
 match.match_practice, a real `crosswalk` process killed with SIGKILL), and each test checks
 that nothing is half-written: the raw archive (files, temp files, manifest), the database
 (row counts and checksums of every table) and the workbooks are exactly as before, and the
@@ -31,13 +31,14 @@ import duckdb
 import pytest
 from hypothesis import given, strategies as st
 
-from crosswalk import fetch, match, pipeline, warehouse
+from crosswalk import kinds, manifest, match, pipeline, warehouse
 from crosswalk.errors import BadInput, SourceUnavailable
 from crosswalk.ndc import normalize_ndc
 from crosswalk.quarters import Quarter
 from crosswalk.settings import Settings
 
 import cms_builders as cms
+from conftest import SQL_STEP_HOOK
 
 Q4 = Quarter(2025, 4)
 TABLES = ("hcpcs_codes", "noc_codes", "hcpcs_transactions", "asp_payment_limits",
@@ -136,7 +137,7 @@ def test_a_burst_of_errors_is_retried_and_the_repost_loads(first_run, cms_mirror
     statuses = [hit.status for hit in cms_mirror.requests_log if hit.path == path]
     assert statuses == [int(fault)] * settings.retries + [200]
     assert summary.load.status == "loaded"
-    newest = fetch.archived_files(settings, Q4)["asp_crosswalk"]
+    newest = manifest.archived_files(settings, Q4)["asp_crosswalk"]
     assert newest.sha256 == hashlib.sha256(cms_mirror.body(path)).hexdigest()
     loaded = {file.kind: file.sha256 for file in summary.load.files}
     assert loaded["asp_crosswalk"] == newest.sha256
@@ -147,7 +148,7 @@ def test_a_listing_page_without_the_quarter_is_refused_before_anything_changes(f
     settings, _ = first_run
     before = everything(settings)
     with pytest.raises(SourceUnavailable) as raised:
-        pipeline.run_quarter(settings, "2026Q1")
+        pipeline.run_quarter(settings, Quarter.parse("2026Q1"))
     assert "2026Q1" in str(raised.value) and "[hcpcs]" in str(raised.value)
     assert everything(settings) == before
     assert not [hit for hit in cms_mirror.requests_log if "2026" in hit.path]
@@ -205,7 +206,7 @@ def test_cms_reverting_a_repost_makes_the_reverted_bytes_the_release_again(first
     assert summary.load.status == "loaded"
     assert loaded_pricing(settings) == (sha256_of(v1), v1_limit)
     events = [sha256_of(v1), sha256_of(v2), sha256_of(v1)]
-    assert [e.sha256 for e in fetch.read_manifest(settings)
+    assert [e.sha256 for e in manifest.read_manifest(settings)
             if e.source_kind == "asp_pricing"] == events
     with duckdb.connect(str(settings.db_path), read_only=True) as con:
         assert [sha for (sha,) in con.execute(
@@ -369,10 +370,10 @@ def test_a_faulty_cms_file_is_refused_whole_and_the_database_is_unchanged(
     before = database_state(settings)
 
     with pytest.raises(BadInput) as raised:
-        warehouse.load_quarter(settings, Q4)
+        pipeline.load_release(settings, Q4)
 
     problem = raised.value
-    archived = fetch.archived_files(settings, Q4)[kind]
+    archived = manifest.archived_files(settings, Q4)[kind]
     assert problem.file.startswith(f"{archived.path.name}!") and member_part in problem.file
     if field is not None:
         assert field in (problem.field or "")
@@ -398,7 +399,7 @@ def test_a_date_no_cms_file_can_hold_is_refused(first_run, cms_mirror, printed, 
     pipeline.download(settings, Q4)
     before = database_state(settings)
     with pytest.raises(BadInput, match=complaint) as raised:
-        warehouse.load_quarter(settings, Q4)
+        pipeline.load_release(settings, Q4)
     assert raised.value.field == "add_date" and raised.value.row is not None
     assert database_state(settings)["hcpcs_codes"] == before["hcpcs_codes"]
 
@@ -417,7 +418,7 @@ def test_tolerated_drift_loads_the_same_rows(first_run, cms_mirror):
         Q4, cms.sample_release(Q4).codes, with_txt=False, xlsx_options={"header_row": 11}))
     pipeline.download(settings, Q4)
 
-    summary = warehouse.load_quarter(settings, Q4)
+    summary = pipeline.load_release(settings, Q4)
 
     assert {file.kind for file in summary.files if file.status == "loaded"} == {
         "hcpcs", "asp_pricing"}
@@ -477,7 +478,7 @@ def release_consistency(settings: Settings) -> list[str]:
     with warehouse.open_writer(settings) as con:  # a kill during set-up can leave no tables
         for quarter, kind, recorded in con.execute(
                 "SELECT quarter, source_kind, row_count FROM release_files").fetchall():
-            table = warehouse.KIND_TABLES[kind][0]
+            table = kinds.get(kind).main_table
             held = con.execute(f"SELECT count(*) FROM {table} WHERE quarter = ?",
                                [quarter]).fetchone()[0]
             if held != recorded:
@@ -494,26 +495,26 @@ def release_consistency(settings: Settings) -> list[str]:
 def test_a_backfill_killed_with_sigkill_mid_write_leaves_whole_releases(mirror_settings,
                                                                          cms_mirror, killed_in):
     """A real SIGKILL from outside while the Nth of 4 releases is being inserted (the child
-    pauses at warehouse's documented crash point so the kill lands inside the transaction):
+    pauses after a load statement (conftest.SQL_STEP_HOOK) so the kill lands inside the
+    transaction):
     the releases committed before it are whole, the Nth left no trace, the next run completes."""
     quarters = [Quarter(2025, 1), Quarter(2025, 2), Quarter(2025, 3), Q4]
     for quarter in quarters:
         cms_mirror.publish_quarter(quarter)
         pipeline.download(mirror_settings, quarter)
-    script = textwrap.dedent(f"""
+    script = SQL_STEP_HOOK + textwrap.dedent(f"""
         import time
         from pathlib import Path
-        from crosswalk import pipeline, warehouse
+        from crosswalk import pipeline
         from crosswalk.settings import Settings
         inserts = []
-        def pause_inside_the_transaction(step):
+        def on_step(step):
             if step == "insert_release_rows:hcpcs_codes":
                 inserts.append(step)
                 if len(inserts) == {killed_in}:
                     print("mid-write", flush=True)
                     time.sleep(60)
-        warehouse._crash_point = pause_inside_the_transaction
-        pipeline.run_backfill(Settings(data_dir=Path({str(mirror_settings.data_dir)!r})))
+        pipeline.load_archive(Settings(data_dir=Path({str(mirror_settings.data_dir)!r})))
     """)
     child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     assert child.stdout.readline().strip() == "mid-write"
@@ -527,8 +528,8 @@ def test_a_backfill_killed_with_sigkill_mid_write_leaves_whole_releases(mirror_s
         kept = [q for (q,) in con.execute("SELECT DISTINCT quarter FROM hcpcs_codes "
                                           "ORDER BY 1").fetchall()]
     assert kept == [str(q) for q in quarters[:killed_in - 1]]
-    summary = pipeline.run_backfill(mirror_settings)
-    assert [load.status for load in summary.loads] == (
+    summary = pipeline.load_archive(mirror_settings)
+    assert [load.status for load in summary.loaded] == (
         ["unchanged"] * (killed_in - 1) + ["loaded"] * (len(quarters) - killed_in + 1))
     assert release_consistency(mirror_settings) == []
     with warehouse.open_writer(mirror_settings) as con:

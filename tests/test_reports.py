@@ -160,7 +160,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         load_release(con, "2025Q3")
         load_release(con, "2025Q4")
         load_crosswalk(con)
-    match.match_practice(settings, "2025Q4", drug_list(folder))
+    match.match_practice(settings, Quarter.parse("2025Q4"), drug_list(folder))
     return settings
 
 
@@ -408,8 +408,8 @@ def test_rebuilding_gives_byte_identical_workbooks(matched: Settings) -> None:
 def test_newest_run_of_the_newest_quarter_by_default(matched: Settings, tmp_path: Path) -> None:
     later = tmp_path / "later"
     later.mkdir()
-    second = match.match_practice(matched, "2025Q4", drug_list(later, DRUG_LIST[:3]))
-    match.match_practice(matched, "2025Q3", drug_list(later, DRUG_LIST[:2]))
+    second = match.match_practice(matched, Quarter.parse("2025Q4"), drug_list(later, DRUG_LIST[:3]))
+    match.match_practice(matched, Quarter.parse("2025Q3"), drug_list(later, DRUG_LIST[:2]))
     alerts, crosswalk = reports.write_reports(matched, None)
     assert alerts.parent.name == "2025Q4"
     summary = openpyxl.load_workbook(alerts)["Summary"]
@@ -500,8 +500,8 @@ def test_a_throwaway_match_is_named_by_report_and_report_run_rebuilds_the_practi
     folder.mkdir()
     test_list = folder / "test.csv"
     test_list.write_text("drug_name\nublituximab-xiiy\n", encoding="utf-8")
-    practice = match.match_practice(matched, "2025Q4", drug_list(tmp_path))  # run 2, 6 drugs
-    throwaway = match.match_practice(matched, "2025Q4", test_list)          # run 3, 1 drug
+    practice = match.match_practice(matched, Quarter.parse("2025Q4"), drug_list(tmp_path))  # run 2, 6 drugs
+    throwaway = match.match_practice(matched, Quarter.parse("2025Q4"), test_list)          # run 3, 1 drug
     data_dir = ["--data-dir", str(matched.data_dir)]
 
     newest = runner.invoke(main, ["report", "--quarter", "2025Q4", *data_dir])
@@ -637,7 +637,7 @@ def test_c_code_hint_payer_rule_and_inactive_drugs_on_their_sheets(matched: Sett
                     "nipocalimab-aahu,J3590,office,,,,yes\n"
                     "ublituximab-xiiy,J3590,office,BCBS,payer requires J3590,yes,yes\n"
                     "rituximab-arrx,J9999,office,,,,no\n", encoding="utf-8")
-    match.match_practice(matched, "2025Q4", path)
+    match.match_practice(matched, Quarter.parse("2025Q4"), path)
     alerts_path, _ = reports.write_reports(matched, "2025Q4")
     book = openpyxl.load_workbook(alerts_path)
     assert book.sheetnames == ["Summary", "Alerts", "New drug codes", "Inactive drugs"]

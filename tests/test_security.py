@@ -27,7 +27,7 @@ import duckdb
 import openpyxl
 import pytest
 
-from crosswalk import fetch, pipeline, sources
+from crosswalk import fetch, kinds, manifest, pipeline
 from crosswalk.errors import SourceUnavailable
 from crosswalk.quarters import Quarter
 from crosswalk.settings import Settings
@@ -227,7 +227,7 @@ def test_a_redirect_to_another_host_is_not_followed(cms_mirror, settings):
             with pytest.raises(SourceUnavailable, match="another origin"):
                 fetch.download_quarter(Q4, configured)
             assert elsewhere.downloads() == []
-            assert not any(e.source_kind == "hcpcs" for e in fetch.read_manifest(configured))
+            assert not any(e.source_kind == "hcpcs" for e in manifest.read_manifest(configured))
         finally:
             front.close()
 
@@ -240,9 +240,9 @@ def test_the_redirect_front_relays_the_site(cms_mirror, settings):
         results = fetch.download_quarter(Q4, settings.with_overrides(cms_url=front.base_url))
     finally:
         front.close()
-    assert {r.kind: r.status for r in results if r.kind in sources.REQUIRED_KINDS} == {
-        kind: "new" for kind in sources.REQUIRED_KINDS}
-    assert front.hits >= 5 and set(paths) >= set(sources.REQUIRED_KINDS)
+    assert {r.kind: r.status for r in results if r.kind in kinds.REQUIRED} == {
+        kind: "new" for kind in kinds.REQUIRED}
+    assert front.hits >= 5 and set(paths) >= set(kinds.REQUIRED)
 
 
 class CountingListener:
@@ -291,7 +291,7 @@ def test_a_redirect_off_the_configured_origin_is_not_followed(cms_mirror, settin
         with pytest.raises(SourceUnavailable, match="another origin"):
             fetch.download_quarter(Q4, configured)
         assert other.connections == 0
-        assert not any(e.source_kind == "hcpcs" for e in fetch.read_manifest(configured))
+        assert not any(e.source_kind == "hcpcs" for e in manifest.read_manifest(configured))
     finally:
         front.close()
         other.close()

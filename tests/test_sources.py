@@ -9,7 +9,7 @@ import requests
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crosswalk import sources
+from crosswalk import kinds, sources
 from crosswalk.errors import SourceUnavailable
 from crosswalk.quarters import Quarter
 from crosswalk.sources import Link, Rank, link_kind, page_links, posting_date, quarter_named
@@ -20,11 +20,11 @@ Q1_2025, Q3_2025, Q4_2025 = Quarter(2025, 1), Quarter(2025, 3), Quarter(2025, 4)
 
 def links(*pairs: tuple[str, str]) -> list[Link]:
     html = "".join(f'<li><a href="{href}">{text}</a></li>' for text, href in pairs)
-    return page_links(f"<ul>{html}</ul>", BASE + sources.ASP_PAGE)
+    return page_links(f"<ul>{html}</ul>", BASE + kinds.ASP_PAGE)
 
 
 def pick(kind: str, quarter: Quarter, *pairs: tuple[str, str]) -> sources.Posting | None:
-    return sources.choose(sources.SOURCES[kind], quarter, links(*pairs), BASE)
+    return sources.choose(kinds.get(kind), quarter, links(*pairs), BASE)
 
 
 @pytest.mark.parametrize("text, quarter", [
@@ -169,7 +169,7 @@ def test_rank_orders_stage_then_version_then_date_then_revision() -> None:
 
 def test_discover_reads_both_listing_pages(cms_mirror, mirror_settings) -> None:
     cms_mirror.publish_quarter("2025Q3")
-    paths = cms_mirror.publish_quarter("2025Q4", kinds=sources.KINDS)
+    paths = cms_mirror.publish_quarter("2025Q4", kinds=kinds.NAMES)
     with requests.Session() as session:
         postings = sources.discover(Q4_2025, mirror_settings, session)
     assert {p.kind: p.url for p in postings} == {k: cms_mirror.url(v) for k, v in paths.items()}
@@ -186,13 +186,13 @@ def test_listing_without_the_quarter_names_quarter_and_kind(cms_mirror, mirror_s
 def test_missing_optional_kinds_are_left_out(cms_mirror, mirror_settings) -> None:
     cms_mirror.publish_quarter("2025Q4")
     with requests.Session() as session:
-        kinds = [p.kind for p in sources.discover(Q4_2025, mirror_settings, session)]
-    assert kinds == list(sources.REQUIRED_KINDS)
+        found = [p.kind for p in sources.discover(Q4_2025, mirror_settings, session)]
+    assert found == list(kinds.REQUIRED)
 
 
 def test_off_host_only_link_is_unavailable_and_named(cms_mirror, mirror_settings) -> None:
     cms_mirror.publish_quarter("2025Q4", kinds=("asp_pricing", "asp_crosswalk"))
-    cms_mirror.add_link(sources.HCPCS_PAGE, "October 2025 Alpha-Numeric HCPCS File (ZIP)",
+    cms_mirror.add_link(kinds.HCPCS_PAGE, "October 2025 Alpha-Numeric HCPCS File (ZIP)",
                         "https://www.cms.gov/files/zip/october-2025-alpha-numeric-hcpcs-file.zip")
     with requests.Session() as session, pytest.raises(SourceUnavailable, match="another host"):
         sources.discover(Q4_2025, mirror_settings, session)
@@ -201,11 +201,11 @@ def test_off_host_only_link_is_unavailable_and_named(cms_mirror, mirror_settings
 
 def test_old_asp_page_is_tried_when_the_new_one_is_gone(cms_mirror, mirror_settings) -> None:
     cms_mirror.publish_quarter("2025Q4")
-    cms_mirror.fault(sources.ASP_PAGE, "404")
-    cms_mirror.set_page(sources.ASP_PAGE_OLD, '<a href="/files/zip/october-2025-asp-pricing-file.zip">'
+    cms_mirror.fault(kinds.ASP_PAGE, "404")
+    cms_mirror.set_page(kinds.ASP_PAGE_OLD, '<a href="/files/zip/october-2025-asp-pricing-file.zip">'
                         'October 2025 ASP Pricing File (ZIP)</a>')
     with requests.Session() as session:
-        posting, = sources.discover(Q4_2025, mirror_settings, session, kinds=("asp_pricing",))
+        posting, = sources.discover(Q4_2025, mirror_settings, session, wanted=("asp_pricing",))
     assert posting.url == cms_mirror.url("/files/zip/october-2025-asp-pricing-file.zip")
 
 
@@ -220,19 +220,19 @@ def test_listing_page_down_is_asked_once_per_run_and_named(cms_mirror, mirror_se
     from crosswalk.fetch import make_session
 
     cms_mirror.publish_quarter("2025Q4")
-    cms_mirror.fault(sources.ASP_PAGE, "500")
+    cms_mirror.fault(kinds.ASP_PAGE, "500")
     with make_session(mirror_settings) as session, pytest.raises(SourceUnavailable) as raised:
         sources.discover(Q4_2025, mirror_settings, session)
     assert "[asp_pricing]" in str(raised.value) and "HTTP 500" in str(raised.value)
-    asked = [hit.status for hit in cms_mirror.requests_log if hit.path == sources.ASP_PAGE]
+    asked = [hit.status for hit in cms_mirror.requests_log if hit.path == kinds.ASP_PAGE]
     assert asked == [500] * (mirror_settings.retries + 1)  # retried, but not again per kind
 
 
 def test_listing_page_without_charset_is_read_as_utf8(cms_mirror, mirror_settings) -> None:
-    cms_mirror.set_page(sources.HCPCS_PAGE, '<a href="/files/zip/a.zip">October 2025 Alpha\u2011Numeric '
+    cms_mirror.set_page(kinds.HCPCS_PAGE, '<a href="/files/zip/a.zip">October 2025 Alpha\u2011Numeric '
                         'HCPCS File\u00a0(ZIP)</a>', content_type="text/html")
     with requests.Session() as session:
-        url, links = sources.read_listing(sources.HCPCS_PAGE, mirror_settings, session)
+        url, links = sources.read_listing(kinds.HCPCS_PAGE, mirror_settings, session)
     assert links[0].text == "October 2025 Alpha\u2011Numeric HCPCS File (ZIP)"
 
 
@@ -264,15 +264,15 @@ def test_an_oversized_listing_page_is_refused_like_an_oversized_zip(cms_mirror, 
 
     cms_mirror.publish_quarter(Q4_2025)
     padding = "<p>" + "x" * 1000 + "</p>\n"
-    cms_mirror.set_page(sources.HCPCS_PAGE, "<html><body>" + padding * 300 + "</body></html>")
+    cms_mirror.set_page(kinds.HCPCS_PAGE, "<html><body>" + padding * 300 + "</body></html>")
     if not sized:
-        cms_mirror.fault(sources.HCPCS_PAGE, "unsized")
+        cms_mirror.fault(kinds.HCPCS_PAGE, "unsized")
     capped = replace(mirror_settings, max_listing_bytes=100_000)
 
     with pytest.raises(BadInput) as refused:
         fetch.download_quarter(Q4_2025, capped)
 
-    assert sources.HCPCS_PAGE in refused.value.file
+    assert kinds.HCPCS_PAGE in refused.value.file
     assert "100,000-byte listing page cap" in str(refused.value)
     assert cms_mirror.downloads() == []
     assert not capped.manifest_path.exists()

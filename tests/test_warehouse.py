@@ -2,59 +2,35 @@
 
 Files are built in the real CMS layouts (tests/cms_builders.py), placed in the raw archive with
 their manifest lines exactly as `crosswalk download` leaves them, and loaded through
-load_quarter, the function `crosswalk load` calls.
+pipeline.load_release, the function `crosswalk load` calls.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 import subprocess
 import sys
 import textwrap
-from dataclasses import asdict
-from datetime import date, datetime, timezone
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from crosswalk import warehouse
+from crosswalk import kinds, pipeline, warehouse
 from crosswalk.cli import main
 from crosswalk.errors import BadInput, Busy
-from crosswalk.fetch import ManifestEntry
+from crosswalk.manifest import ManifestEntry
 from crosswalk.quarters import Quarter
 from crosswalk.settings import Settings
 
 import cms_builders as cms
+from conftest import SQL_STEP_HOOK, archive
 from xlsx_builders import with_stray_cell
 
-KINDS = tuple(warehouse.KIND_TABLES)
+KINDS = kinds.NAMES
 TABLES = ("hcpcs_codes", "noc_codes", "hcpcs_transactions", "asp_payment_limits",
           "asp_ndc_crosswalk", "noc_pricing", "noc_crosswalk", "source_files", "release_files")
-
-
-def archive(settings: Settings, kind: str, quarter: str, name: str, content: bytes,
-            url: str | None = None) -> ManifestEntry:
-    """Place a file version in the raw archive and append its manifest line, as fetch does
-    (a second version under the same name is kept beside the first, suffixed by its hash)."""
-    sha256 = hashlib.sha256(content).hexdigest()
-    folder = settings.raw_dir / kind / quarter
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / name
-    if target.exists():
-        target = folder / f"{Path(name).stem}.{sha256[:12]}{Path(name).suffix}"
-    target.write_bytes(content)
-    entry = ManifestEntry(
-        sha256=sha256, source_kind=kind, quarter=quarter, file_name=name, url=url,
-        link_text=None, http_date=None, last_modified=None, etag=None, bytes=len(content),
-        fetched_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        archive_path=str(target.resolve()), picked_reason="test archive")
-    with settings.manifest_path.open("a", encoding="utf-8") as stream:
-        stream.write(json.dumps(asdict(entry)) + "\n")
-    return entry
 
 
 def snapshot(settings: Settings) -> dict[str, tuple[int, int | None]]:
@@ -183,7 +159,7 @@ def test_load_quarter_loads_every_kind_with_provenance(settings):
     release = cms.sample_release("2025Q4")
     entries = archive_release(settings, release)
 
-    summary = warehouse.load_quarter(settings, "2025Q4")
+    summary = pipeline.load_release(settings, Quarter.parse("2025Q4"))
 
     codes = [c for c in release.codes if not c.is_modifier]
     modifiers = [c for c in release.codes if c.is_modifier]
@@ -254,7 +230,7 @@ def test_two_consecutive_releases_give_the_hand_checked_changes(settings):
     archive(settings, "hcpcs", "2025Q4", "october-2025-alpha-numeric-hcpcs-file.zip",
             hcpcs_zip("2025Q4", OCTOBER, date(2025, 10, 1)))
 
-    warehouse.load_archive(settings)
+    pipeline.load_archive(settings)
 
     oct1 = date(2025, 10, 1)
     with warehouse.open_writer(settings) as con:
@@ -281,10 +257,10 @@ def test_two_consecutive_releases_give_the_hand_checked_changes(settings):
 
 def test_reloading_the_same_bytes_changes_nothing(settings):
     archive_release(settings, cms.sample_release("2025Q4"))
-    warehouse.load_quarter(settings, "2025Q4")
+    pipeline.load_release(settings, Quarter.parse("2025Q4"))
     before = snapshot(settings)
 
-    again = warehouse.load_quarter(settings, "2025Q4")
+    again = pipeline.load_release(settings, Quarter.parse("2025Q4"))
 
     assert again.status == "unchanged"
     assert {f.status for f in again.files} == {"unchanged"}
@@ -303,12 +279,12 @@ def repriced(quarter: str, code: str, limit: str) -> bytes:
 
 def test_a_new_version_replaces_the_release_rows_of_its_kind(settings):
     first = archive_release(settings, cms.sample_release("2025Q4"))
-    warehouse.load_quarter(settings, "2025Q4")
+    pipeline.load_release(settings, Quarter.parse("2025Q4"))
     hcpcs_before = snapshot(settings)["hcpcs_codes"]
     revised = archive(settings, "asp_pricing", "2025Q4", first["asp_pricing"].file_name,
                       repriced("2025Q4", "J9312", "99.999"))
 
-    summary = warehouse.load_quarter(settings, "2025Q4")
+    summary = pipeline.load_release(settings, Quarter.parse("2025Q4"))
 
     assert {f.kind: f.status for f in summary.files} == {
         "asp_pricing": "loaded", "asp_crosswalk": "unchanged", "hcpcs": "unchanged",
@@ -335,7 +311,7 @@ def test_every_version_seen_is_recorded_and_only_the_newest_loaded(settings):
     newer = archive(settings, "asp_pricing", "2025Q4", "october-2025-asp-pricing-final-file.zip",
                     repriced("2025Q4", "J9312", "81.000"))
 
-    warehouse.load_quarter(settings, "2025Q4")
+    pipeline.load_release(settings, Quarter.parse("2025Q4"))
 
     with warehouse.open_writer(settings) as con:
         seen = con.execute("SELECT file_name FROM source_files ORDER BY file_name").fetchall()
@@ -355,12 +331,12 @@ def bad_hcpcs_zip(quarter: str) -> bytes:
 
 def test_a_malformed_file_names_file_line_field_and_leaves_the_database_as_it_was(settings):
     first = archive_release(settings, cms.sample_release("2025Q4"))
-    warehouse.load_quarter(settings, "2025Q4")
+    pipeline.load_release(settings, Quarter.parse("2025Q4"))
     before = snapshot(settings)
     archive(settings, "hcpcs", "2025Q4", first["hcpcs"].file_name, bad_hcpcs_zip("2025Q4"))
 
     with pytest.raises(BadInput) as raised:
-        warehouse.load_quarter(settings, "2025Q4")
+        pipeline.load_release(settings, Quarter.parse("2025Q4"))
 
     error = raised.value
     assert cms.hcpcs_member_name("2025Q4") in error.file
@@ -373,13 +349,13 @@ def test_a_malformed_file_names_file_line_field_and_leaves_the_database_as_it_wa
 
 def test_a_write_failure_rolls_back_every_kind_of_the_release(settings):
     first = archive_release(settings, cms.sample_release("2025Q4"))
-    warehouse.load_quarter(settings, "2025Q4")
+    pipeline.load_release(settings, Quarter.parse("2025Q4"))
     before = snapshot(settings)
     archive(settings, "asp_pricing", "2025Q4", first["asp_pricing"].file_name,
             repriced("2025Q4", "J9312", "1.000"))
     archive(settings, "hcpcs", "2025Q4", first["hcpcs"].file_name,
             hcpcs_zip("2025Q4", OCTOBER, date(2025, 10, 1)))
-    parsed = warehouse.parse_quarter(settings, "2025Q4")
+    parsed = warehouse.parse_quarter(settings, Quarter.parse("2025Q4"))
     codes = parsed.files["hcpcs"].tables["hcpcs_codes"]
     duplicated = pd.concat([codes.frame, codes.frame.head(1)], ignore_index=True)
     parsed.files["hcpcs"].tables["hcpcs_codes"] = warehouse.TableRows(codes.member, duplicated)
@@ -399,29 +375,36 @@ def test_a_write_failure_rolls_back_every_kind_of_the_release(settings):
                                   "record_release_file:asp_pricing"])
 def test_a_load_killed_mid_transaction_leaves_the_previous_contents(settings, step):
     first = archive_release(settings, cms.sample_release("2025Q4"))
-    warehouse.load_quarter(settings, "2025Q4")
+    pipeline.load_release(settings, Quarter.parse("2025Q4"))
     before = snapshot(settings)
     # a new version of two kinds: the crash hits after part of the release is rewritten
     archive(settings, "hcpcs", "2025Q4", first["hcpcs"].file_name, hcpcs_zip(
         "2025Q4", OCTOBER, date(2025, 10, 1)))
     archive(settings, "asp_pricing", "2025Q4", first["asp_pricing"].file_name,
             repriced("2025Q4", "J9312", "1.000"))
-    script = ("import sys; from pathlib import Path; from crosswalk import warehouse; "
-              "from crosswalk.settings import Settings; "
-              "warehouse.load_quarter(Settings(data_dir=Path(sys.argv[1])), '2025Q4')")
+    script = SQL_STEP_HOOK + textwrap.dedent(f"""
+        import os, sys
+        from pathlib import Path
+        from crosswalk import pipeline
+        from crosswalk.quarters import Quarter
+        from crosswalk.settings import Settings
+        def on_step(step):
+            if step == {step!r}:
+                os._exit(70)
+        pipeline.load_release(Settings(data_dir=Path(sys.argv[1])), Quarter.parse("2025Q4"))
+    """)
     crashed = subprocess.run([sys.executable, "-c", script, str(settings.data_dir)],
-                             env={**os.environ, warehouse.CRASH_ENV: step},
                              capture_output=True, text=True, timeout=60)
 
-    assert crashed.returncode == warehouse.CRASH_EXIT_CODE, crashed.stderr
+    assert crashed.returncode == 70, crashed.stderr
     assert snapshot(settings) == before
-    assert warehouse.load_quarter(settings, "2025Q4").status == "loaded"
+    assert pipeline.load_release(settings, Quarter.parse("2025Q4")).status == "loaded"
     assert counts(settings, "2025Q4")["hcpcs_codes"] == len(OCTOBER) + 1
 
 
 def test_loading_a_quarter_with_nothing_archived_says_what_to_do(settings):
     with pytest.raises(BadInput, match=r"nothing archived for 2025Q4.*crosswalk download"):
-        warehouse.load_quarter(settings, "2025Q4")
+        pipeline.load_release(settings, Quarter.parse("2025Q4"))
 
 
 def test_an_archived_file_whose_bytes_changed_is_refused(settings):
@@ -429,7 +412,7 @@ def test_an_archived_file_whose_bytes_changed_is_refused(settings):
     Path(entries["asp_pricing"].archive_path).write_bytes(repriced("2025Q4", "J9312", "1.000"))
 
     with pytest.raises(BadInput, match="archived file changed since download"):
-        warehouse.load_quarter(settings, "2025Q4")
+        pipeline.load_release(settings, Quarter.parse("2025Q4"))
     assert counts(settings, "2025Q4")["asp_payment_limits"] == 0
 
 
@@ -437,8 +420,8 @@ def test_load_archive_loads_each_release_once(settings):
     for quarter in ("2026Q1", "2025Q4"):  # archived out of order, loaded oldest first
         archive_release(settings, cms.sample_release(quarter), kinds=("hcpcs", "asp_pricing"))
 
-    first = warehouse.load_archive(settings).loaded
-    second = warehouse.load_archive(settings).loaded
+    first = pipeline.load_archive(settings).loaded
+    second = pipeline.load_archive(settings).loaded
 
     assert [(str(s.quarter), s.status) for s in first] == [("2025Q4", "loaded"),
                                                           ("2026Q1", "loaded")]
@@ -497,7 +480,7 @@ def test_a_workbook_with_a_value_at_xfd1048576_is_refused_recorded_and_load_all_
 
 def test_a_read_only_connection_sees_the_tables_and_views(settings):
     archive_release(settings, cms.sample_release("2025Q4"), kinds=("asp_pricing",))
-    warehouse.load_quarter(settings, "2025Q4")
+    pipeline.load_release(settings, Quarter.parse("2025Q4"))
 
     with warehouse.connect(settings, read_only=True) as con:
         assert con.execute("SELECT count(*) FROM asp_latest").fetchone() == (
@@ -547,7 +530,7 @@ def archive_real(settings: Settings, samples: Path) -> None:
 def test_the_real_cms_files_load_with_their_counts_and_values(settings, cms_samples):
     archive_real(settings, cms_samples)
 
-    summaries = warehouse.load_archive(settings).loaded
+    summaries = pipeline.load_archive(settings).loaded
 
     assert [str(s.quarter) for s in summaries] == ["2016Q1", *REAL_ASP]
     with warehouse.open_writer(settings) as con:
@@ -579,12 +562,12 @@ def test_the_real_revised_january_2025_zip_replaces_the_first_posting(settings, 
     first = archive(settings, "asp_pricing", "2025Q1", "january-2025-asp-pricing-file.zip",
                     cms.build_zip({pricing: (cms_samples / "asp" / "pricing" / pricing)
                                    .read_bytes()}))
-    warehouse.load_quarter(settings, "2025Q1")
+    pipeline.load_release(settings, Quarter.parse("2025Q1"))
     real_zip = (cms_samples / "asp" / "zips"
                 / "january-2025-asp-pricing-file-12_19_24-final-file.zip")
     revised = archive(settings, "asp_pricing", "2025Q1", real_zip.name, real_zip.read_bytes())
 
-    summary = warehouse.load_quarter(settings, "2025Q1")
+    summary = pipeline.load_release(settings, Quarter.parse("2025Q1"))
 
     assert [(f.kind, f.sha256, f.status) for f in summary.files] == [
         ("asp_pricing", revised.sha256, "loaded")]

@@ -1,130 +1,83 @@
-"""ASP quarterly files: payment limits, NDC-HCPCS crosswalk, NOC pricing, NOC crosswalk.
+"""One-table CMS files, read the same way: the ASP family (payment limits, NDC-HCPCS
+crosswalk, NOC pricing, NOC crosswalk) and any kind declared like them.
 
-Each reader takes the bytes of a section 508 CSV (Windows-1252, title and note rows above the
-header) or of its XLSX/XLS twin, and returns a DataFrame with exactly its warehouse table's
-columns minus quarter/source_sha256/source_member. The validity window comes from the file's
-"Effective <start> through <end>" line, never from the quarter's name: ASP files list a code
-quarters after its HCPCS add date, and CMS re-posts revisions under old names.
+The zip member is picked by the kind's rule: a section 508 CSV (Windows-1252, title and note
+rows above the header) or its XLSX/XLS twin. The header is found by the kind's layout, the
+kind's `parse` turns the located table into rows, and this module gives them exactly the
+warehouse table's columns (from sql/schema) with line numbers and the validity window. The
+window comes from the file's "Effective <start> through <end>" line, never from the quarter's
+name: ASP files list a code quarters after its HCPCS add date, and CMS re-posts revisions
+under old names. The helpers below are the checks the ASP kinds share.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from crosswalk.errors import BadInput
+from crosswalk import schema
+from crosswalk.source_kind import KindRead, TableRows
 from crosswalk.ndc import normalize_ndc
-from crosswalk.readers.layouts import (MEMBER_RULES, NDC_CROSSWALK, NOC_CROSSWALK, NOC_PRICING,
-                                       PAYMENT_LIMITS, Layout)
 from crosswalk.readers.expected import check_expected
 from crosswalk.readers.members import ReleaseZip, require
-from crosswalk.readers.sheets import (Table, as_text, clean_text, effective_window, locate,
-                                      parse_number, read_grid, refuse_duplicates)
+from crosswalk.readers.sheets import (Table, as_text, effective_window, locate, parse_number,
+                                      read_grid)
 from crosswalk.settings import Settings
+
+if TYPE_CHECKING:
+    from crosswalk.source_kind import SourceKind
 
 _HCPCS_CODE = r"[A-Z0-9]{5}"
 _MARKS = r"[\u00ae\u2122\u00a9\u2120]|\((?:R|TM)\)"  # (R), (TM), (C), (SM) as printed
-_NO_LIMIT = ("N/A", "NA")
-_AMOUNTS = ("pkg_size", "pkg_qty", "bill_units", "bill_units_pkg")
-
-PAYMENT_LIMIT_COLUMNS = (
-    "hcpcs_code", "short_description", "dosage", "payment_limit", "payment_limit_raw",
-    "coinsurance_pct", "vaccine_awp_pct", "vaccine_limit", "blood_awp_pct", "blood_limit",
-    "clotting_factor", "notes", "effective_start", "effective_end")
-NDC_CROSSWALK_COLUMNS = (
-    "line_no", "hcpcs_code", "short_description", "labeler_name", "ndc_raw", "ndc11",
-    "drug_name", "hcpcs_dosage", *_AMOUNTS, "effective_start", "effective_end")
-NOC_PRICING_COLUMNS = ("line_no", "drug_name", "dosage", "payment_limit", "payment_limit_raw",
-                       "notes", "effective_start", "effective_end")
-NOC_CROSSWALK_COLUMNS = ("line_no", "generic_name", "labeler_name", "ndc_raw", "ndc11",
-                         "drug_name", "dosage", *_AMOUNTS, "effective_start", "effective_end")
-
-
-@dataclass
-class AspTable:
-    """One ASP file read from its zip: rows, the member read, and the validity window."""
-
-    frame: pd.DataFrame
-    member: str
-    effective_start: date | None
-    effective_end: date | None
-    notes: list[str] = field(default_factory=list)
-
-
-def read_payment_limits(data: bytes, name: str) -> pd.DataFrame:
-    """Payment limit file: one row per HCPCS code; 'N/A' limits are NULL with the raw kept."""
-    return _read_payment_limits(data, name).frame
-
-
-def read_ndc_crosswalk(data: bytes, name: str) -> pd.DataFrame:
-    """NDC-HCPCS crosswalk: one row per file line; ndc11 only where NDC2 is an NDC."""
-    return _read_ndc_crosswalk(data, name).frame
-
-
-def read_noc_pricing(data: bytes, name: str) -> pd.DataFrame:
-    """NOC pricing: limits for drugs billed under NOC codes, keyed by generic (trade) name."""
-    return _read_noc_pricing(data, name).frame
-
-
-def read_noc_crosswalk(data: bytes, name: str) -> pd.DataFrame:
-    """NOC NDC crosswalk: NDCs of drugs that have no HCPCS code yet."""
-    return _read_noc_crosswalk(data, name).frame
-
+NO_LIMIT = ("N/A", "NA")
+# Package amounts the crosswalks carry, and how their headers have been written.
+AMOUNTS = (("pkg_size", r"PKG SIZE"), ("pkg_qty", r"PKG QTY"),
+           ("bill_units", r"BILLUNITS|BILL UNITS"),
+           ("bill_units_pkg", r"BILLUNITSPKG|BILL UNITS PKG"))
 
 Window = tuple[date | None, date | None]
 
 
-@dataclass
-class _Parsed:
+@dataclass(frozen=True)
+class TableRead:
+    """One file's table read: rows with the table's columns, its validity window, notes."""
+
     frame: pd.DataFrame
     window: Window
     notes: list[str]
 
 
-def _located(data: bytes, name: str, layout: Layout) -> tuple[Table, Window]:
-    table = locate(read_grid(data, name), layout)
-    return table, effective_window(table.preamble, name)
+def read_table_zip(path: Path, settings: Settings, kind: "SourceKind") -> KindRead:
+    """A one-table kind's zip read: its member picked by the kind's rule (the 508 CSV before
+    the workbook twin), every member access through the zip safety checks."""
+    archive = ReleaseZip(path, settings)
+    pick = require(archive.pick(kind.members), kind.main_table, archive, kind.title)
+    data = archive.read(pick.member)
+    where = archive.where(pick.member)
+    read = read_table(data, where, kind)
+    check_expected(data, kind.main_table, read.frame, where)
+    notes = ([pick.note] if pick.note else []) + read.notes
+    if read.window == (None, None):
+        notes.append(f"{where}: no 'Effective <start> through <end>' line above the header; "
+                     "effective_start/effective_end left empty")
+    return KindRead({kind.main_table: TableRows(pick.member, read.frame)}, notes)
 
 
-def _read_payment_limits(data: bytes, name: str) -> _Parsed:
-    table, window = _located(data, name, PAYMENT_LIMITS)
-    frame = table.frame.apply(clean_text)
-    frame["hcpcs_code"] = _hcpcs_codes(table)
-    # CMS publishes limits to 3 decimals; the workbook twin holds the unrounded values.
-    frame["payment_limit"] = parse_number(table, "payment_limit_raw", _NO_LIMIT).round(3)
-    refuse_duplicates(table, frame[["hcpcs_code"]])
-    return _Parsed(_finish(frame, window, PAYMENT_LIMIT_COLUMNS), window, table.notes)
+def read_table(data: bytes, name: str, kind: "SourceKind") -> TableRead:
+    """The bytes of one CSV/XLSX/XLS member read as the kind's table (`name` is how errors
+    name the file)."""
+    table = locate(read_grid(data, name), kind.layouts[kind.main_table])
+    window = effective_window(table.preamble, name)
+    frame = kind.parse(table)
+    return TableRead(_finish(frame, window, schema.read_columns(kind.main_table), table),
+                     window, table.notes)
 
 
-def _read_ndc_crosswalk(data: bytes, name: str) -> _Parsed:
-    table, window = _located(data, name, NDC_CROSSWALK)
-    frame = table.frame.apply(clean_text)
-    frame["hcpcs_code"] = _hcpcs_codes(table)
-    _identifiers(table, frame)
-    return _Parsed(_finish(frame, window, NDC_CROSSWALK_COLUMNS, table), window, table.notes)
-
-
-def _read_noc_pricing(data: bytes, name: str) -> _Parsed:
-    table, window = _located(data, name, NOC_PRICING)
-    frame = table.frame.apply(clean_text)
-    _require_text(table, frame, "drug_name")
-    frame["payment_limit"] = parse_number(table, "payment_limit_raw", _NO_LIMIT).round(3)
-    return _Parsed(_finish(frame, window, NOC_PRICING_COLUMNS, table), window, table.notes)
-
-
-def _read_noc_crosswalk(data: bytes, name: str) -> _Parsed:
-    table, window = _located(data, name, NOC_CROSSWALK)
-    frame = table.frame.apply(clean_text)
-    _require_text(table, frame, "generic_name")
-    _identifiers(table, frame)
-    return _Parsed(_finish(frame, window, NOC_CROSSWALK_COLUMNS, table), window, table.notes)
-
-
-def _hcpcs_codes(table: Table) -> pd.Series:
+def hcpcs_codes(table: Table) -> pd.Series:
     """Upper-cased 5-character codes; anything else (a footnote row, a shifted column) is
     refused with its line."""
     printed = table.frame["hcpcs_code"].str.strip()
@@ -136,18 +89,18 @@ def _hcpcs_codes(table: Table) -> pd.Series:
     return codes
 
 
-def _require_text(table: Table, frame: pd.DataFrame, column: str) -> None:
+def require_text(table: Table, frame: pd.DataFrame, column: str) -> None:
     blank = frame[column].isna()
     if blank.any():
         raise table.fail(f"{column} is empty", blank.idxmax(), column)
 
 
-def _identifiers(table: Table, frame: pd.DataFrame) -> None:
+def identifiers(table: Table, frame: pd.DataFrame) -> None:
     """ndc_raw as printed, ndc11 where it is an NDC, drug names without marks, amounts."""
-    _require_text(table, frame, "ndc_raw")
+    require_text(table, frame, "ndc_raw")
     frame["ndc11"] = ndc11_of(frame["ndc_raw"])
     frame["drug_name"] = clean_drug_names(frame["drug_name"])
-    for column in _AMOUNTS:
+    for column, _ in AMOUNTS:
         frame[column] = parse_number(table, column)
 
 
@@ -167,41 +120,14 @@ def clean_drug_names(names: pd.Series) -> pd.Series:
 
 
 def _finish(frame: pd.DataFrame, window: Window, columns: tuple[str, ...],
-            table: Table | None = None) -> pd.DataFrame:
-    """Add line numbers and the validity window; exactly the table's columns, in order."""
-    if table is not None:
+            table: Table) -> pd.DataFrame:
+    """Add line numbers and the validity window where the table has them; exactly the
+    table's columns, in order."""
+    if "line_no" in columns:
         frame["line_no"] = table.lines.astype("int32")
-    start, end = window
-    frame["effective_start"] = pd.Series(pd.Timestamp(start) if start else pd.NaT,
-                                         index=frame.index, dtype="datetime64[s]")
-    frame["effective_end"] = pd.Series(pd.Timestamp(end) if end else pd.NaT,
-                                       index=frame.index, dtype="datetime64[s]")
+    for column, day in zip(("effective_start", "effective_end"), window):
+        if column in columns:
+            frame[column] = pd.Series(pd.Timestamp(day) if day else pd.NaT,
+                                      index=frame.index, dtype="datetime64[s]")
     text = [column for column in columns if frame[column].dtype.kind not in "fiMb"]
     return as_text(frame.loc[:, list(columns)].reset_index(drop=True), text)
-
-
-_READERS: dict[str, Callable[[bytes, str], _Parsed]] = {
-    "asp_pricing": _read_payment_limits,
-    "asp_crosswalk": _read_ndc_crosswalk,
-    "noc_pricing": _read_noc_pricing,
-    "noc_crosswalk": _read_noc_crosswalk,
-}
-
-
-def read_asp_zip(path: Path | str, kind: str, settings: Settings | None = None) -> AspTable:
-    """Read the `kind` table from a CMS ASP zip: the section 508 CSV when present, else the
-    XLSX/XLS twin. Every member access goes through the zip safety checks."""
-    if kind not in _READERS:
-        raise BadInput(f"unknown ASP source kind {kind!r}; expected one of "
-                       f"{', '.join(_READERS)}", field="kind")
-    archive = ReleaseZip(path, settings)
-    picks = archive.pick(kind)
-    pick = require(picks, MEMBER_RULES[kind][0].table, archive, kind.replace("_", " "))
-    data = archive.read(pick.member)
-    parsed = _READERS[kind](data, archive.where(pick.member))
-    check_expected(data, pick.table, parsed.frame, archive.where(pick.member))
-    notes = ([pick.note] if pick.note else []) + parsed.notes
-    if parsed.window == (None, None):
-        notes.append(f"{archive.where(pick.member)}: no 'Effective <start> through <end>' line "
-                     "above the header; effective_start/effective_end left empty")
-    return AspTable(parsed.frame, pick.member, *parsed.window, notes)

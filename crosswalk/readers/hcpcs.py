@@ -10,46 +10,31 @@ quarter/source_sha256/source_member.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import duckdb
 import pandas as pd
 
+from crosswalk import schema, sqlfiles
 from crosswalk.errors import BadInput
+from crosswalk.source_kind import KindRead, TableRows
 from crosswalk.readers.expected import check_expected
-from crosswalk.readers.layouts import HCPCS_XLSX, NOC_CODES, TRANSACTIONS, header_key
+from crosswalk.readers.layouts import Layout, header_key
 from crosswalk.readers.members import ReleaseZip, require
 from crosswalk.readers.sheets import (Table, as_text, clean_text, csv_grid, decode_text,
                                       is_workbook, locate, parse_yyyymmdd, refuse_duplicates,
                                       sheet_names, workbook_grid)
-from crosswalk.settings import SQL_DIR, Settings
+from crosswalk.settings import Settings
 
-HCPCS_CODE_COLUMNS = (
-    "code", "is_modifier", "seq_num", "long_description", "short_description",
-    "price_cd1", "price_cd2", "price_cd3", "price_cd4", "multi_pi",
-    "xref1", "xref2", "xref3", "xref4", "xref5", "coverage", "asc_group", "betos",
-    "tos1", "tos2", "tos3", "tos4", "tos5", "anest_bu",
-    "add_date", "action_eff_date", "term_date", "action_cd")
+if TYPE_CHECKING:
+    from crosswalk.source_kind import SourceKind
+
 DATE_COLUMNS = ("add_date", "action_eff_date", "term_date")
-NOC_CODE_COLUMNS = ("code", "long_description", "add_date", "term_date")
-TRANSACTION_COLUMNS = ("code", "change_type")
-FIXED_WIDTH_SQL = SQL_DIR / "readers" / "hcpcs_fixed_width.sql"
 _CROSS_CHECK_EXAMPLES = 3
 _BLANK = " \t\x0c\x1a"  # spaces, form feed, and the DOS end-of-file mark some old files end with
-
-
-@dataclass
-class HcpcsRelease:
-    """One quarterly HCPCS zip read into tables, with the members used and cross-check notes."""
-
-    codes: pd.DataFrame
-    member: str
-    noc_codes: pd.DataFrame | None = None
-    transactions: pd.DataFrame | None = None
-    members: dict[str, str] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -71,12 +56,12 @@ def _read_txt(data: bytes, name: str) -> _Parsed:
     lines.insert(0, "line_no", range(1, len(lines) + 1))
     con = duckdb.connect()
     try:
-        con.register("hcpcs_lines", lines)
-        con.execute(FIXED_WIDTH_SQL.read_text())
-        codes = con.execute("SELECT * FROM hcpcs_txt_codes").df()
-        orphan = con.execute("SELECT line_no, code_field, follows FROM hcpcs_txt_orphans "
-                             "ORDER BY line_no LIMIT 1").fetchone()
-        record_lines = con.execute("SELECT line_no FROM hcpcs_txt_records").df()["line_no"]
+        with sqlfiles.registered(con, {"hcpcs_lines": lines}):
+            sqlfiles.run_file(con, "readers", "hcpcs_fixed_width")
+            codes = con.execute("SELECT * FROM hcpcs_txt_codes").df()
+            orphan = con.execute("SELECT line_no, code_field, follows FROM hcpcs_txt_orphans "
+                                 "ORDER BY line_no LIMIT 1").fetchone()
+            record_lines = con.execute("SELECT line_no FROM hcpcs_txt_records").df()["line_no"]
     finally:
         con.close()
     if orphan is not None:
@@ -118,19 +103,20 @@ def _finish_codes(table: Table) -> pd.DataFrame:
     if missing_text.any():
         raise table.fail("long description is empty", missing_text.idxmax(), "long_description")
     frame["is_modifier"] = frame["is_modifier"].astype(bool)
-    text = [c for c in HCPCS_CODE_COLUMNS if c not in DATE_COLUMNS and c != "is_modifier"]
-    return as_text(frame.loc[:, list(HCPCS_CODE_COLUMNS)].reset_index(drop=True), text)
+    columns = schema.read_columns("hcpcs_codes")
+    text = [c for c in columns if c not in DATE_COLUMNS and c != "is_modifier"]
+    return as_text(frame.loc[:, list(columns)].reset_index(drop=True), text)
 
 
 # ---- ANWEB workbook ---------------------------------------------------------------------------
 
-def read_hcpcs_xlsx(data: bytes, name: str) -> pd.DataFrame:
+def read_hcpcs_xlsx(data: bytes, name: str, layout: Layout) -> pd.DataFrame:
     """The ANWEB workbook (XLSX or legacy XLS): first sheet, header found by content."""
-    return _read_xlsx(data, name).frame
+    return _read_xlsx(data, name, layout).frame
 
 
-def _read_xlsx(data: bytes, name: str) -> _Parsed:
-    table = locate(workbook_grid(data, name), HCPCS_XLSX)
+def _read_xlsx(data: bytes, name: str, layout: Layout) -> _Parsed:
+    table = locate(workbook_grid(data, name), layout)
     raw_code = table.frame["code"]
     frame = table.frame.apply(clean_text)
     recid = frame["recid"].fillna("")
@@ -177,10 +163,10 @@ def _examples(codes: pd.Series) -> str:
 
 # ---- NOC codes companion and transaction report -----------------------------------------------
 
-def read_noc_codes(data: bytes, name: str) -> pd.DataFrame:
+def read_noc_codes(data: bytes, name: str, layout: Layout) -> pd.DataFrame:
     """`NOC codes_<MON><YYYY>.xlsx`: wrapped descriptions (a second row with the same code
     and no dates, as J7192/J7195 in Jul 2025) are folded into one row per code."""
-    table = locate(workbook_grid(data, name), NOC_CODES)
+    table = locate(workbook_grid(data, name), layout)
     if table.frame.empty:  # a NOC list always holds J3590 and its family: the file is broken
         raise BadInput("no NOC codes below the header", file=name, row=table.header_line)
     frame = table.frame.apply(clean_text)
@@ -197,11 +183,11 @@ def read_noc_codes(data: bytes, name: str) -> pd.DataFrame:
     for column in ("add_date", "term_date"):
         heads[column] = parse_yyyymmdd(kept, column)
     refuse_duplicates(kept, heads[["code"]])
-    return as_text(heads.loc[:, list(NOC_CODE_COLUMNS)].reset_index(drop=True),
+    return as_text(heads.loc[:, list(schema.read_columns("noc_codes"))].reset_index(drop=True),
                    ["code", "long_description"])
 
 
-def read_transactions(data: bytes, name: str) -> pd.DataFrame:
+def read_transactions(data: bytes, name: str, layout: Layout) -> pd.DataFrame:
     """Transaction report: tab-separated TXT (2016) or a workbook whose 'by HCPCS Code' sheet
     (or first sheet with the two columns) lists every code and its type of change."""
     if is_workbook(data):
@@ -210,18 +196,19 @@ def read_transactions(data: bytes, name: str) -> pd.DataFrame:
         grids = (workbook_grid(data, name, sheet) for sheet in ordered)
     else:
         grids = iter([csv_grid(data, name, delimiter="\t")])
-    table = _first_located(grids, name)
+    table = _first_located(grids, name, layout)
     frame = table.frame.apply(clean_text)
     frame["code"] = frame["code"].str.upper()
-    kept = frame.dropna(subset=["code"]).loc[:, list(TRANSACTION_COLUMNS)]
-    return as_text(kept.reset_index(drop=True), TRANSACTION_COLUMNS)
+    columns = schema.read_columns("hcpcs_transactions")
+    kept = frame.dropna(subset=["code"]).loc[:, list(columns)]
+    return as_text(kept.reset_index(drop=True), columns)
 
 
-def _first_located(grids, name: str) -> Table:
+def _first_located(grids, name: str, layout: Layout) -> Table:
     error: BadInput | None = None
     for grid in grids:
         try:
-            return locate(grid, TRANSACTIONS)
+            return locate(grid, layout)
         except BadInput as problem:
             error = error or problem
     raise error or BadInput("no transaction table", file=name)
@@ -229,60 +216,59 @@ def _first_located(grids, name: str) -> Table:
 
 # ---- the zip ----------------------------------------------------------------------------------
 
-def read_hcpcs_zip(path: Path | str, settings: Settings | None = None) -> HcpcsRelease:
-    """Read a quarterly alpha-numeric HCPCS zip: members picked by name pattern (record
+def read_hcpcs_zip(path: Path, settings: Settings, kind: "SourceKind") -> KindRead:
+    """Read a quarterly alpha-numeric HCPCS zip: members picked by the kind's rules (record
     layout, processing notes, corrections are left alone), TXT authoritative."""
     archive = ReleaseZip(path, settings)
-    picks = archive.pick("hcpcs")
+    picks = archive.pick(kind.members)
     if "hcpcs_txt" not in picks:
         require(picks, "hcpcs_xlsx", archive, "ANWEB TXT or XLSX/XLS")
     notes = [pick.note for pick in picks.values() if pick.note]
     main = picks.get("hcpcs_txt") or picks["hcpcs_xlsx"]
-    reader = _read_txt if main.table == "hcpcs_txt" else _read_xlsx
+    codes_layout = kind.layouts["hcpcs_codes"]
     data = archive.read(main.member)
-    parsed = reader(data, archive.where(main.member))
+    parsed = (_read_txt(data, archive.where(main.member)) if main.table == "hcpcs_txt"
+              else _read_xlsx(data, archive.where(main.member), codes_layout))
     check_expected(data, "hcpcs_codes", parsed.frame, archive.where(main.member))
     notes += parsed.notes
     if main.table == "hcpcs_txt" and "hcpcs_xlsx" in picks:
         notes += _cross_check_member(archive, parsed.frame, main.member,
-                                     picks["hcpcs_xlsx"].member)
-    release = HcpcsRelease(parsed.frame, main.member, members={"hcpcs_codes": main.member},
-                           notes=notes)
+                                     picks["hcpcs_xlsx"].member, codes_layout)
+    release = KindRead({"hcpcs_codes": TableRows(main.member, parsed.frame)}, notes)
     if "noc_codes" in picks:
-        release.noc_codes = _companion(archive, picks["noc_codes"].member, "noc_codes",
-                                       read_noc_codes)
-        release.members["noc_codes"] = picks["noc_codes"].member
+        _add_companion(release, archive, picks["noc_codes"].member, "noc_codes",
+                       partial(read_noc_codes, layout=kind.layouts["noc_codes"]))
     if "hcpcs_transactions" in picks:
-        _add_transactions(release, archive, picks["hcpcs_transactions"].member)
+        _add_transactions(release, archive, picks["hcpcs_transactions"].member,
+                          kind.layouts["hcpcs_transactions"])
     return release
 
 
-def _companion(archive: ReleaseZip, member: str, table: str,
-               reader: Callable[[bytes, str], pd.DataFrame]) -> pd.DataFrame:
+def _add_companion(release: KindRead, archive: ReleaseZip, member: str, table: str,
+                   reader: Callable[[bytes, str], pd.DataFrame]) -> None:
     data = archive.read(member)
     frame = reader(data, archive.where(member))
     check_expected(data, table, frame, archive.where(member))
-    return frame
+    release.tables[table] = TableRows(member, frame)
 
 
-def _add_transactions(release: HcpcsRelease, archive: ReleaseZip, member: str) -> None:
+def _add_transactions(release: KindRead, archive: ReleaseZip, member: str,
+                      layout: Layout) -> None:
     """The transaction report is informational (we diff our own snapshots) and its newer
     workbook layout has not been seen: one we cannot read becomes a note, not a failed load."""
     try:
-        release.transactions = _companion(archive, member, "hcpcs_transactions",
-                                          read_transactions)
+        _add_companion(release, archive, member, "hcpcs_transactions",
+                       partial(read_transactions, layout=layout))
     except BadInput as error:
         release.notes.append(f"transaction report skipped: {error}")
-        return
-    release.members["hcpcs_transactions"] = member
 
 
 def _cross_check_member(archive: ReleaseZip, txt: pd.DataFrame, txt_member: str,
-                        xlsx_member: str) -> list[str]:
+                        xlsx_member: str, layout: Layout) -> list[str]:
     """Cross-check against the workbook; a workbook we cannot read is a note, not a failure,
     because the TXT already gave the release."""
     try:
-        xlsx = _read_xlsx(archive.read(xlsx_member), archive.where(xlsx_member))
+        xlsx = _read_xlsx(archive.read(xlsx_member), archive.where(xlsx_member), layout)
     except BadInput as error:
         return [f"cross-check skipped, workbook unreadable: {error}"]
     return xlsx.notes + cross_check(txt, xlsx.frame, txt_member, xlsx_member)

@@ -1,6 +1,6 @@
 """Which member of a CMS zip holds which table, read through the safe zip reader.
 
-Members are picked by the patterns in `layouts.MEMBER_RULES` (CMS renames them every few
+Members are picked by each kind's member rules (crosswalk.kinds; CMS renames them every few
 quarters: `_v2`, `_12172024`, `_w_disclaimer`, `CONTR`, "verision"), never by position.
 Every byte goes through `crosswalk.archive` (zip-slip, zip-bomb, corrupt-zip checks).
 """
@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath
 
 from crosswalk.archive import read_member, zip_members
 from crosswalk.errors import BadInput
-from crosswalk.readers.layouts import MEMBER_RULES, SECTION_508, MemberRule
+from crosswalk.readers.layouts import SECTION_508, MemberRule
 from crosswalk.settings import Settings
 
 _VERSION = re.compile(r"_v(\d+)", re.IGNORECASE)
@@ -31,9 +31,9 @@ class Pick:
 class ReleaseZip:
     """A CMS zip opened for reading: its member names and their bytes, checked first."""
 
-    def __init__(self, path: Path | str, settings: Settings | None = None) -> None:
+    def __init__(self, path: Path | str, settings: Settings) -> None:
         self.path = Path(path)
-        self.settings = settings or Settings()
+        self.settings = settings
         self.names = [info.filename for info in zip_members(self.path, self.settings)
                       if not info.is_dir()]
 
@@ -44,10 +44,10 @@ class ReleaseZip:
         """`zipname!member`, as every error names a file inside a zip."""
         return f"{self.path.name}!{member}"
 
-    def pick(self, kind: str) -> dict[str, Pick]:
-        """table -> chosen member for every table of `kind` found in the zip."""
+    def pick(self, rules: tuple[MemberRule, ...]) -> dict[str, Pick]:
+        """rule's table -> chosen member, for every rule (a kind's `members`) the zip meets."""
         picks = {}
-        for rule in MEMBER_RULES[kind]:
+        for rule in rules:
             chosen = pick_member(self.names, rule)
             if chosen is not None:
                 picks[rule.table] = chosen

@@ -3,6 +3,7 @@
 -- shortened NDC, its one reading in the CMS crosswalk (match.restore_ndcs); NULL otherwise.
 -- Produces: claim_lines.ndc11 filled for the file's lines.
 -- From: claim_lines, ndc_forms (ndc_raw, ndc11; registered by crosswalk.claim_checks).
+-- Registered: ndc_forms
 -- Example: SELECT ndc_raw, ndc11 FROM claim_lines WHERE file_id = 1 AND ndc11 IS NULL;
 
 UPDATE claim_lines SET ndc11 = f.ndc11

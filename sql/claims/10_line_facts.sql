@@ -12,6 +12,7 @@
 --   crosswalk_quarter, crosswalk_codes, crosswalk_drug, separately_payable.
 -- From: claim_lines, hcpcs_history, asp_ndc_crosswalk, asp_payment_limits, admin_codes
 --   (data/admin-codes.csv, registered by crosswalk.claim_checks).
+-- Registered: admin_codes
 -- Example: SELECT line_seq, hcpcs, dos_quarter, valid_from, crosswalk_codes FROM line_facts;
 
 CREATE OR REPLACE TEMP TABLE line_facts AS

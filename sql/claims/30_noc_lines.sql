@@ -7,6 +7,7 @@
 --   expected_noc, family_reason, dose, dose_amount, dose_unit, correct_code,
 --   effective_date, correct_billing_unit.
 -- From: line_facts, noc_drugs, hcpcs_history.
+-- Registered: noc_drugs
 -- Example: SELECT line_seq, verdict, code, correct_code, effective_date FROM noc_lines;
 
 CREATE OR REPLACE TEMP TABLE noc_lines AS

@@ -3,6 +3,7 @@
 -- crosswalk.claim_checks worked out for each distinct input).
 -- Produces: line_seq, units_by_dose, dose_how, units_by_ndc, ndc_how.
 -- From: drug_units_in, unit_readings.
+-- Registered: unit_readings
 -- Example: SELECT * FROM line_units WHERE units_by_dose IS NOT NULL;
 
 CREATE OR REPLACE TEMP TABLE line_units AS

@@ -12,6 +12,7 @@
 --   ndc_raw, ndc_qualifier, ndc_quantity, ndc_unit, prior_auth, payer, problems ('field<TAB>
 --   reason' lines; NULL for a good row). Modifiers travel comma-separated, as in LINE_SCHEMA.
 -- From: export_rows; export_date() from export_macros.sql.
+-- Registered: export_rows
 -- Example: SELECT source_line, problems FROM (<this query>) WHERE len(problems) > 0;
 
 WITH typed AS (

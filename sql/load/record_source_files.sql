@@ -2,6 +2,7 @@
 -- event recorded before is kept as it is, so re-loading rewrites nothing.
 -- Produces: new rows in source_files.
 -- From: manifest_entries, the manifest JSON lines of the quarter registered as a relation.
+-- Registered: manifest_entries
 -- Example: SELECT source_kind, file_name, sha256, fetched_at FROM source_files
 --          WHERE quarter = '2025Q4' ORDER BY source_kind, fetched_at;
 

@@ -4,6 +4,7 @@
 -- Produces: row_no, ndc11 (one row per drug and reading found).
 -- From: ndc_readings (row_no, ndc11: every reading, registered by crosswalk.match),
 --   asp_ndc_crosswalk.
+-- Registered: ndc_readings
 -- Example: SELECT row_no, count(*) FROM (<this query>) GROUP BY row_no;
 
 SELECT DISTINCT r.row_no, r.ndc11

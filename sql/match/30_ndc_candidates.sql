@@ -5,6 +5,7 @@
 -- Produces: row_no, code, basis ('ndc'), matched_field, matched_text, score (100), confidence,
 --   bill_units_pkg, hcpcs_dosage, crosswalk_quarter.
 -- From: practice_input (registered by crosswalk.match), asp_ndc_crosswalk.
+-- Registered: practice_input
 -- Example: SELECT row_no, code, matched_text FROM (<this query>) ORDER BY row_no;
 
 SELECT p.row_no, x.hcpcs_code AS code, 'ndc' AS basis,

@@ -9,6 +9,7 @@
 --   crosswalk_quarter, payment_limit, latest_payment_limit, latest_asp_quarter.
 -- From: candidate_codes (registered by crosswalk.match), hcpcs_codes, asp_ndc_crosswalk,
 --   asp_payment_limits; hcpcs_dose() from sql/views/00_functions.sql.
+-- Registered: candidate_codes
 -- Example: SELECT code, effective_date, billing_unit, payment_limit FROM (<this query>);
 
 WITH as_of AS (

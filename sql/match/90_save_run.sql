@@ -3,6 +3,7 @@
 -- Produces: rows in match_runs, practice_drugs, match_candidates, practice_alerts.
 -- From: run_row, drug_rows, candidate_rows, alert_rows (DataFrames registered by
 --   crosswalk.match, already carrying run_id).
+-- Registered: run_row, drug_rows, candidate_rows, alert_rows
 -- Example: SELECT r.run_id, r.quarter, count(*) AS drugs FROM match_runs r
 --          JOIN practice_alerts a USING (run_id) GROUP BY ALL ORDER BY r.run_id DESC;
 

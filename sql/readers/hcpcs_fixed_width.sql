@@ -13,6 +13,7 @@
 -- Folding: CMS word-wraps long descriptions at 80 characters, so a chunk that ends in
 --   spaces is trimmed and joined with one space; a full chunk (80 characters, last one not a
 --   space) was cut mid-word and is joined as is.
+-- Registered: hcpcs_lines
 -- Example: SELECT code, long_description, add_date FROM hcpcs_txt_codes WHERE code = 'J3590';
 
 CREATE OR REPLACE TEMP TABLE hcpcs_txt_records AS

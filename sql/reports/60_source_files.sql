@@ -4,13 +4,14 @@
 -- $run_id (the alerts then predate the files: match again).
 -- Produces: source_kind, posting, file_name, member_name, url, sha256, bytes, row_count,
 --   loaded_after_run.
--- From: release_sources (release_files with the posting of each file), match_runs.
+-- From: release_sources (release_files with the posting of each file), match_runs,
+--   source_kinds (the order the kinds are declared in).
 -- Example: SELECT source_kind, file_name, sha256 FROM release_sources WHERE quarter = '2025Q4';
 
 SELECT r.source_kind, r.link_text AS posting, r.file_name, r.member_name, r.url, r.sha256,
     r.bytes, r.row_count, r.loaded_at > m.started_at AS loaded_after_run
 FROM release_sources r
 JOIN match_runs m ON m.run_id = $run_id
+LEFT JOIN source_kinds k ON k.name = r.source_kind
 WHERE r.quarter = $quarter
-ORDER BY list_position(['hcpcs', 'asp_pricing', 'asp_crosswalk', 'noc_pricing',
-                        'noc_crosswalk'], r.source_kind), r.source_kind
+ORDER BY k.position NULLS LAST, r.source_kind

@@ -2,14 +2,15 @@
 -- Produces: source_files (one row per manifest event: a file version seen for the first time,
 -- or a version CMS serves again after serving another one, a revert; key sha256 + fetched_at),
 -- load_runs, release_files (which file version of each source kind is currently loaded for
--- each release quarter). The view release_sources joins the two.
+-- each release quarter), source_kinds (the CMS file kinds, seeded from crosswalk.kinds on
+-- every schema update, like verdicts). The view release_sources joins the files.
 -- From: <data dir>/raw/manifest.jsonl written by crosswalk.fetch, and crosswalk.warehouse.
 -- Example: SELECT source_kind, quarter, file_name, sha256, fetched_at FROM source_files
 --          WHERE quarter = '2025Q4' ORDER BY fetched_at;
 
 CREATE TABLE IF NOT EXISTS source_files (
     sha256        VARCHAR NOT NULL,      -- hex digest of the downloaded bytes (zip or file)
-    source_kind   VARCHAR NOT NULL,      -- hcpcs | asp_pricing | asp_crosswalk | noc_pricing | noc_crosswalk
+    source_kind   VARCHAR NOT NULL,      -- a CMS file kind: see source_kinds
     quarter       VARCHAR NOT NULL,      -- release quarter, e.g. 2025Q4
     file_name     VARCHAR NOT NULL,      -- original file name as posted
     url           VARCHAR,               -- where it came from (NULL for a local file)
@@ -46,4 +47,14 @@ CREATE TABLE IF NOT EXISTS release_files (
     run_id        BIGINT NOT NULL,       -- -> load_runs.run_id
     loaded_at     TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (quarter, source_kind)
+);
+
+-- The CMS file kinds as crosswalk/kinds/ declares them (one module each), in the order the
+-- reports list them. Seeded by crosswalk.warehouse; never edited by hand (replaced on each
+-- update, as its rows are re-seeded anyway).
+CREATE OR REPLACE TABLE source_kinds (
+    name          VARCHAR PRIMARY KEY,   -- hcpcs, asp_pricing, ... (source_files.source_kind)
+    title         VARCHAR NOT NULL,      -- how messages and reports name it
+    position      INTEGER NOT NULL,      -- report order
+    required      BOOLEAN NOT NULL       -- a release without it cannot be downloaded
 );

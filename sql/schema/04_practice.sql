@@ -94,9 +94,11 @@ ALTER TABLE practice_alerts ADD COLUMN IF NOT EXISTS noc_payment_limit DECIMAL(1
 ALTER TABLE practice_alerts ADD COLUMN IF NOT EXISTS noc_dosage VARCHAR;
 
 -- The verdicts, seeded from crosswalk/verdicts.py whenever the schema is brought up to date:
--- reports join it for colours, wording and urgency instead of spelling the list out.
-CREATE TABLE IF NOT EXISTS verdicts (
+-- reports join it for colours, wording and urgency instead of spelling the list out. Replaced
+-- (not altered) on each update, as its rows are re-seeded anyway.
+CREATE OR REPLACE TABLE verdicts (
     name          VARCHAR PRIMARY KEY,
+    label         VARCHAR NOT NULL,      -- a few words, as `crosswalk match --help` lists it
     meaning       VARCHAR NOT NULL,
     todo          VARCHAR NOT NULL,
     fill          VARCHAR NOT NULL,      -- RGB hex of the workbook fill
