@@ -16,11 +16,18 @@ the measured step; imports happen before timing in both) and the ratio project /
 Run: .venv/bin/python benchmarks/load_benchmark.py [--with-xlsx] [--codes 9000]
 (--with-xlsx adds the ANWEB workbook twin to the HCPCS zip, as CMS ships it; the TXT is
 authoritative and the workbook is only cross-checked, but reading it costs time.)
+
+`--workbook PATH` measures one real workbook instead (the Oct 2025 ANWEB in
+../shared/data/cms-samples/hcpcs), each in a fresh process: calamine alone (the plain
+baseline: what the reader did before its sheet guard), readers.hcpcs.read_hcpcs_xlsx (guard
+included, with the guard's own share), and the same workbook with one value added at
+XFD1048576, which calamine alone would answer with a 512 GiB allocation and an abort.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import random
 import resource
@@ -31,6 +38,7 @@ import time
 import zipfile
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
@@ -137,19 +145,74 @@ def measure_floor(data_dir: Path) -> dict[str, float]:
     return {"seconds": time.perf_counter() - started}
 
 
-def run_measurement(which: str, data_dir: Path) -> None:
+def measure_workbook(which: str, path: Path) -> dict[str, float]:
+    """One workbook read: 'calamine' alone, our 'reader', or the 'hostile' copy (refused)."""
+    from python_calamine import CalamineWorkbook
+
+    from crosswalk.errors import BadInput
+    from crosswalk.readers.hcpcs import read_hcpcs_xlsx
+    from crosswalk.readers.sheets import refuse_sparse_sheet
+    from xlsx_builders import with_stray_cell
+
+    data = path.read_bytes()
+    sheet = CalamineWorkbook.from_filelike(io.BytesIO(data)).sheet_names[0]
+    if which == "hostile":
+        data = with_stray_cell(data, "XFD1048576")
+    steps = {"calamine": lambda: CalamineWorkbook.from_filelike(io.BytesIO(data))
+             .get_sheet_by_index(0).to_python(skip_empty_area=False),
+             "reader": lambda: read_hcpcs_xlsx(data, path.name),
+             "guard": lambda: refuse_sparse_sheet(data, path.name, sheet)}
+    figures = {}
+    for name in (["guard", "reader"] if which == "reader" else [which]):
+        timings = []
+        for _ in range(1 if which == "hostile" else 3):
+            started = time.perf_counter()
+            try:
+                steps["reader" if which == "hostile" else name]()
+            except BadInput as error:
+                figures["refusal"] = str(error)[:120]
+            timings.append(time.perf_counter() - started)
+        figures[name if which == "reader" else "seconds"] = min(timings)
+    if which == "reader":
+        figures["seconds"] = figures.pop("reader")
+    return figures
+
+
+def run_measurement(which: str, target: Path) -> None:
     """Child process: one measurement, printed as JSON."""
     before = _peak_rss_mb()
-    figures = (measure_project if which == "project" else measure_floor)(data_dir)
+    if which in ("calamine", "reader", "hostile"):
+        figures = measure_workbook(which, target)
+    else:
+        figures = (measure_project if which == "project" else measure_floor)(target)
     print(json.dumps({**figures, "rss_mb": _peak_rss_mb(), "baseline_mb": before}))
+
+
+def workbook_report(path: Path) -> None:
+    """Print the three workbook measurements and the guard's share (PASS/MISS)."""
+    print(f"{path.name}: {path.stat().st_size / 1e6:.1f} MB")
+    print(f"{'':<34}{'seconds':>9}{'peak RSS growth MB':>20}")
+    figures = {which: child(which, path) for which in ("calamine", "reader", "hostile")}
+    labels = {"calamine": "calamine alone (plain baseline)",
+              "reader": "read_hcpcs_xlsx (guard included)",
+              "hostile": "+ a value at XFD1048576"}
+    for which, label in labels.items():
+        found = figures[which]
+        print(f"{label:<34}{found['seconds']:>9.2f}{found['rss_mb'] - found['baseline_mb']:>20.0f}")
+    guard, reader = figures["reader"]["guard"], figures["reader"]["seconds"]
+    share = guard / reader
+    print(f"the sheet guard: {guard:.3f} s, {share:.0%} of the workbook read "
+          f"({guard / figures['calamine']['seconds']:.0%} of calamine alone)")
+    print(f"{'PASS' if share <= 0.25 else 'MISS'} guard within 25% of the workbook read")
+    print(f"hostile copy: {figures['hostile'].get('refusal', 'NOT refused')}...")
 
 
 def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def child(which: str, data_dir: Path) -> dict[str, float]:
-    done = subprocess.run([sys.executable, __file__, "--measure", which, str(data_dir)],
+def child(which: str, target: Path) -> dict[str, Any]:
+    done = subprocess.run([sys.executable, __file__, "--measure", which, str(target)],
                           capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"{which} measurement failed:\n{done.stderr}")
@@ -160,11 +223,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--codes", type=int, default=9000)
     parser.add_argument("--with-xlsx", action="store_true")
-    parser.add_argument("--measure", nargs=2, metavar=("WHICH", "DATA_DIR"),
+    parser.add_argument("--workbook", type=Path, metavar="PATH",
+                        help="measure one real ANWEB workbook instead of a generated quarter")
+    parser.add_argument("--measure", nargs=2, metavar=("WHICH", "TARGET"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
         run_measurement(args.measure[0], Path(args.measure[1]))
+        return
+    if args.workbook:
+        workbook_report(args.workbook)
         return
     with tempfile.TemporaryDirectory() as folder:
         data_dir = Path(folder) / "data"

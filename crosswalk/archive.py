@@ -45,7 +45,7 @@ def zip_members(path: Path, settings: Settings) -> list[zipfile.ZipInfo]:
         raise BadInput(f"not a readable zip ({error})", file=path.name) from error
     for member in members:
         _check_name(path, member.filename)
-        _check_ratio(path, member)
+        check_ratio(path.name, member)
     total = sum(member.file_size for member in members)
     if total > settings.max_unzipped_bytes:
         raise BadInput(f"members would unpack to {total:,} bytes, over the "
@@ -88,12 +88,14 @@ def _check_name(path: Path, name: str) -> None:
                        file=path.name, field=name)
 
 
-def _check_ratio(path: Path, member: zipfile.ZipInfo) -> None:
+def check_ratio(where: str, member: zipfile.ZipInfo) -> None:
+    """Refuse a member that inflates beyond what real files do: a downloaded zip's, or a
+    workbook's own parts (an XLSX is a zip too, read without the download's checks)."""
     if member.file_size <= RATIO_FLOOR_BYTES:
         return
     ratio = member.file_size / max(member.compress_size, 1)
     if ratio > MAX_RATIO:
         raise BadInput(f"member declares {member.file_size:,} bytes from "
                        f"{member.compress_size:,} compressed (ratio {ratio:,.0f}:1, over "
-                       f"{MAX_RATIO}:1): possible zip bomb, refused", file=path.name,
+                       f"{MAX_RATIO}:1): possible zip bomb, refused", file=where,
                        field=member.filename)

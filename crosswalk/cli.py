@@ -116,16 +116,20 @@ def load(quarter: Quarter | None, load_everything: bool, data_dir: Path | None) 
 
     Re-loading the same bytes changes nothing; a new version of a release replaces that
     release's rows; a failure leaves the database as it was and names file, line and field.
+    With --all, a release refused as bad input is named and the others still load (exit 2).
     """
     from crosswalk import warehouse
 
     if not quarter and not load_everything:
         raise click.UsageError("give --quarter QUARTER or --all")
     settings = load_settings(data_dir=data_dir)
-    summaries = (warehouse.load_archive(settings) if load_everything
-                 else [warehouse.load_quarter(settings, quarter)])
-    for summary in summaries:
-        click.echo(summary.describe())
+    if not load_everything:
+        click.echo(warehouse.load_quarter(settings, quarter).describe())
+        return
+    archive_load = warehouse.load_archive(settings)
+    click.echo(archive_load.describe())
+    if refusal := archive_load.refusal():
+        raise refusal
 
 
 @main.command()
@@ -171,6 +175,41 @@ def report(quarter: Quarter | None, formats: tuple[str, ...], data_dir: Path | N
     settings = load_settings(data_dir=data_dir)
     for path in reports.write_reports(settings, quarter, formats):
         click.echo(f"wrote {path}")
+
+
+@main.command(epilog="""\b
+Examples:
+  crosswalk sql "SELECT code, long_description, add_date FROM hcpcs_current WHERE code LIKE 'Q51%'"
+  crosswalk sql "SELECT verdict, count(*) FROM practice_alerts GROUP BY ALL" --format csv
+  crosswalk sql "DESCRIBE practice_alerts"
+Tables and views: README.md, section "For analysts".""")
+@click.argument("query")
+@click.option("--format", "output", type=click.Choice(["table", "csv"]), default="table",
+              show_default=True, help="table for the terminal, csv for a file or a spreadsheet.")
+@data_dir_option
+@reports_errors
+def sql(query: str, output: str, data_dir: Path | None) -> None:
+    """Run one read-only SQL query on the DuckDB warehouse and print the result.
+
+    No DuckDB client needs installing (nor the same DuckDB version as the one that wrote the
+    file); the connection is read-only, so a query can never change the warehouse.
+    """
+    import csv
+    import io
+
+    from crosswalk import text_table, warehouse
+
+    settings = load_settings(data_dir=data_dir)
+    result = warehouse.read_only_query(settings, query)
+    if output == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(result.columns)
+        writer.writerows([[text_table.cell_text(value) for value in row] for row in result.rows])
+        click.echo(buffer.getvalue(), nl=False)
+        return
+    click.echo(text_table.render(result.columns, result.rows) if result.columns else "")
+    click.echo(f"({len(result.rows):,} row{'s' if len(result.rows) != 1 else ''})")
 
 
 @main.group()

@@ -25,14 +25,18 @@ class BadInput(CrosswalkError):
     exit_code = 2
 
     def __init__(self, message: str, *, file: str | None = None, row: int | None = None,
-                 field: str | None = None) -> None:
+                 field: str | None = None, sheet: str | None = None,
+                 cell: str | None = None) -> None:
         self.file, self.row, self.field, self.reason = file, row, field, message
+        self.sheet, self.cell = sheet, cell  # a workbook's sheet; a cell such as XFD1048576
         super().__init__(self._render())
 
     def _render(self) -> str:
         where = [part for part in (
             self.file and f"{self.file}",
-            self.row is not None and f"row {self.row}",
+            self.sheet is not None and f"sheet {self.sheet!r}",
+            self.cell and f"cell {self.cell}",
+            self.row is not None and not self.cell and f"row {self.row}",
             self.field and f"field {self.field!r}",
         ) if part]
         return f"{', '.join(where)}: {self.reason}" if where else self.reason

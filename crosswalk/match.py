@@ -25,20 +25,21 @@ import math
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
 import duckdb
 import pandas as pd
 
-from crosswalk import practice, products, warehouse
+from crosswalk import practice, products, text_table, warehouse
 from crosswalk.archive import file_sha256
 from crosswalk.drug_names import DrugWords, routes_named
 from crosswalk.errors import BadInput
 from crosswalk.ndc import readings
 from crosswalk.quarters import Quarter
 from crosswalk.settings import SQL_DIR, Settings
+from crosswalk.text_table import shorten
 from crosswalk.verdicts import NAMES as VERDICTS
 
 _PARAMETER = re.compile(r"\$([A-Za-z_]\w*)")
@@ -63,6 +64,24 @@ _FOUND_SCORE = {"exact": (100.0, "high"), "suffix missing": (95.0, "high"),
                 "spelling": (85.0, "medium")}
 
 
+@dataclass(frozen=True)
+class Release:
+    """The release a run matches against, as the verdict rules need it: its quarter, the day
+    of the run (a code effective later is announced ahead, the early warning), and whether its
+    ASP files are loaded yet (CMS posts them weeks after the HCPCS file)."""
+
+    quarter: Quarter
+    today: date
+    asp_loaded: bool
+    crosswalk_loaded: bool
+
+    @classmethod
+    def of(cls, con: duckdb.DuckDBPyConnection, quarter: Quarter,
+           today: date | None = None) -> "Release":
+        asp, crosswalk = run_sql(con, "05_release_state", {"quarter": str(quarter)}).fetchone()
+        return cls(quarter, today or date.today(), asp, crosswalk)
+
+
 @dataclass
 class Matching:
     """The result of matching a list against one release, before it is saved."""
@@ -84,19 +103,18 @@ class MatchOutcome:
     comparisons: int
     drugs_file: Path
     problems: list[BadInput] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # how the list was read (practice.py)
 
     def table(self) -> str:
         """A short terminal table: drug, verdict, new code, effective date; then bad rows."""
-        rows = [("drug", "verdict", "new code", "effective")]
+        rows = []
         for alert in plain_records(self.alerts):
             code = alert["new_code"] or (alert["candidate_codes"] or "")
             verdict = alert["verdict"] + ("" if alert["active"] is not False else " (inactive)")
-            rows.append((_shorten(alert["drug_name"], 34), verdict, _shorten(code, 40),
-                         _day(alert["effective_date"])))
-        widths = [max(len(str(row[i])) for row in rows) for i in range(4)]
-        lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip()
-                 for row in rows]
+            rows.append((shorten(alert["drug_name"], 34), verdict, code,
+                         alert["effective_date"]))
+        lines = text_table.render(("drug", "verdict", "new code", "effective"), rows,
+                                  max_width=40).splitlines()
         active = self.alerts[self.alerts["active"] != False]  # noqa: E712 (pandas mask)
         counts = active["verdict"].value_counts()
         inactive = len(self.alerts) - len(active)
@@ -110,15 +128,17 @@ class MatchOutcome:
             lines.append(f"{len(self.problems)} problem(s) in {self.drugs_file.name}; those "
                          "rows were not matched:")
             lines += [f"  {problem}" for problem in self.problems]
+        lines += [f"warning: {self.drugs_file.name}: {warning}" for warning in self.warnings]
         return "\n".join(lines)
 
 
 def match_practice(settings: Settings, quarter: Quarter | str | None,
-                   drugs_path: Path | str) -> MatchOutcome:
+                   drugs_path: Path | str, today: date | None = None) -> MatchOutcome:
     """Match a drug list against a loaded release and save the run in one transaction.
 
     quarter=None means the newest loaded HCPCS release. Bad rows in the list are reported
-    in the outcome and left out; a list without one good row is refused.
+    in the outcome and left out; a list without one good row is refused. `today` (default:
+    the real date) decides which new codes are announced ahead of their effective date.
     """
     drugs_path = Path(drugs_path)
     drug_list = practice.read_drug_list(drugs_path)
@@ -129,11 +149,11 @@ def match_practice(settings: Settings, quarter: Quarter | str | None,
     started = datetime.now(timezone.utc)
     with warehouse.open_writer(settings) as con:
         run_quarter = release_quarter(con, quarter)
-        result = match_drugs(con, run_quarter, drug_list.drugs)
+        result = match_drugs(con, run_quarter, drug_list.drugs, today)
         run_id = save_run(con, result, drug_list, started)
     alerts = result.alerts.assign(run_id=run_id)
     return MatchOutcome(run_id, run_quarter, alerts, result.comparisons, drugs_path,
-                        drug_list.problems, practice.ndc_warnings(drug_list))
+                        drug_list.problems, drug_list.warnings + practice.ndc_warnings(drug_list))
 
 
 def release_quarter(con: duckdb.DuckDBPyConnection, quarter: Quarter | str | None) -> Quarter:
@@ -154,10 +174,11 @@ def release_quarter(con: duckdb.DuckDBPyConnection, quarter: Quarter | str | Non
 
 
 def match_drugs(con: duckdb.DuckDBPyConnection, quarter: Quarter,
-                drugs: pd.DataFrame) -> Matching:
-    """Candidates and verdicts for `drugs` (practice_drugs columns) against one release."""
+                drugs: pd.DataFrame, today: date | None = None) -> Matching:
+    """Candidates and verdicts for `drugs` (practice_drugs columns) against one release, as
+    of `today` (default: the real date)."""
     with _no_cycle_collection():
-        return _match_drugs(con, quarter, drugs)
+        return _match_drugs(con, quarter, drugs, today)
 
 
 @contextmanager
@@ -175,7 +196,7 @@ def _no_cycle_collection() -> Iterator[None]:
 
 
 def _match_drugs(con: duckdb.DuckDBPyConnection, quarter: Quarter,
-                 drugs: pd.DataFrame) -> Matching:
+                 drugs: pd.DataFrame, today: date | None) -> Matching:
     catalog = load_catalog(con, quarter)
     drugs = restore_ndcs(con, quarter, drugs)
     by_ndc = candidates_by_drug(_with_practice_input(
@@ -187,7 +208,8 @@ def _match_drugs(con: duckdb.DuckDBPyConnection, quarter: Quarter,
     evidence = {row_no: evidence_rows(row_no, words[row_no], hit, by_ndc.get(row_no, []),
                                       catalog) for row_no, hit in found.items()}
     facts = code_facts(con, quarter, {c["code"] for rows in evidence.values() for c in rows})
-    alerts = [decide(drug, found[drug["row_no"]], evidence[drug["row_no"]], facts, quarter,
+    release = Release.of(con, quarter, today)
+    alerts = [decide(drug, found[drug["row_no"]], evidence[drug["row_no"]], facts, release,
                      noc.find(drug)) for drug in records]
     saved = (pd.DataFrame([row for rows in evidence.values() for row in rows],
                           columns=list(CANDIDATE_COLUMNS))
@@ -392,7 +414,7 @@ def choose(found: products.Identification, evidence: list[dict[str, Any]]) -> _C
 
 def decide(drug: Mapping[str, Any], found: products.Identification,
            evidence: list[dict[str, Any]], facts: Mapping[str, dict[str, Any]],
-           quarter: Quarter, noc: Mapping[str, Any] | None = None) -> dict[str, Any]:
+           release: "Release", noc: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """One drug's alert row: verdict, the DOS rule, units advice and the evidence.
 
     Rules, in order: `choose` (names and NDC). Office drugs drop C-codes (OPPS only); hospital
@@ -402,26 +424,29 @@ def decide(drug: Mapping[str, Any], found: products.Identification,
     successor; nothing -> NO_CODE_YET. A payer rule on the row (keep_code) turns any of
     these into KEEP_PAYER_RULE, still naming the code.
     """
-    alert = _blank_alert(drug, quarter)
+    alert = _blank_alert(drug, release.quarter)
     hints = family_hints(drug, set()) + [drug.get("ndc_note"), *found.notes]
+    if drug.get("ndc11") and not release.crosswalk_loaded:
+        hints.append(f"ASP files not posted yet: no {release.quarter} NDC-HCPCS crosswalk is "
+                     "loaded, the NDC was looked up in earlier ones")
     choice = choose(found, evidence)
     codes, site_note = _for_setting(drug, choice.codes)
     others, _ = _for_setting(drug, choice.others)
     hints.append(site_note)
     if not codes:
-        alert = _nothing_found(alert, drug, found, evidence, hints, choice, noc, quarter)
+        alert = _nothing_found(alert, drug, found, evidence, hints, choice, noc, release)
     else:
         alert = _from_codes(alert, drug, codes, others, choice.doubt, evidence, facts,
-                            quarter, hints)
+                            release, hints)
     if noc and alert["verdict"] != "NO_CODE_YET":
-        alert["hints"] = _joined([alert["hints"], f"CMS's {quarter} NOC pricing file also "
-                                  f"lists {noc['drug_name']}"])
+        alert["hints"] = _joined([alert["hints"], f"CMS's {release.quarter} NOC pricing file "
+                                  f"also lists {noc['drug_name']}"])
     return _payer_rule(alert, drug) if drug.get("keep_code") else alert
 
 
 def _from_codes(alert: dict[str, Any], drug: Mapping[str, Any], codes: set[str],
                 others: set[str], doubt: str | None, evidence: list[dict[str, Any]],
-                facts: Mapping[str, dict[str, Any]], quarter: Quarter,
+                facts: Mapping[str, dict[str, Any]], release: "Release",
                 hints: list[str | None]) -> dict[str, Any]:
     live = {c for c in codes if not facts.get(c, {}).get("term_date")}
     live_others = {c for c in others if not facts.get(c, {}).get("term_date")}
@@ -437,7 +462,7 @@ def _from_codes(alert: dict[str, Any], drug: Mapping[str, Any], codes: set[str],
                        doubt or _several(codes, live_others, evidence))
     else:
         code = max(codes, key=lambda c: facts[c]["term_date"])
-    return _verdict_for(alert, drug, code, evidence, facts, quarter,
+    return _verdict_for(alert, drug, code, evidence, facts, release,
                         hints + family_hints(drug, {code}, facts))
 
 
@@ -456,24 +481,25 @@ def _several(codes: set[str], others: set[str], evidence: list[dict[str, Any]]) 
 def _nothing_found(alert: dict[str, Any], drug: Mapping[str, Any],
                    found: products.Identification, evidence: list[dict[str, Any]],
                    hints: list[str | None], choice: _Choice, noc: Mapping[str, Any] | None,
-                   quarter: Quarter) -> dict[str, Any]:
+                   release: "Release") -> dict[str, Any]:
     """NO_CODE_YET, unless the row's suffix is one letter from a coded product's (REVIEW)."""
     if choice.codes:  # only OPPS C-codes, and the drug is given in the office
-        return _no_code(alert, hints, "matched only hospital outpatient C-codes", noc, quarter)
+        return _no_code(alert, hints, "matched only hospital outpatient C-codes", noc,
+                        release.quarter)
     near = found.near_misses
     if near:
         return _review(alert, evidence, sorted({code for _, code in near}), hints,
                        "; ".join(f"the suffix of {mine} is one letter away from {code}'s"
                                  for mine, code in near) + ": check the suffix")
-    why = f"no NDC or name match among permanent codes in releases through {quarter}"
+    why = f"no NDC or name match among permanent codes in releases through {release.quarter}"
     if found.unexplained:
         why += f" (looked for {', '.join(found.unexplained)})"
-    return _no_code(alert, hints, why, noc, quarter)
+    return _no_code(alert, hints, why, noc, release.quarter)
 
 
 def _verdict_for(alert: dict[str, Any], drug: Mapping[str, Any], code: str,
                  evidence: list[dict[str, Any]], facts: Mapping[str, dict[str, Any]],
-                 quarter: Quarter, hints: list[str | None]) -> dict[str, Any]:
+                 release: "Release", hints: list[str | None]) -> dict[str, Any]:
     fact = facts.get(code) or {}
     chosen = [c for c in evidence if c["code"] == code]
     alert.update(new_code=code, new_code_descriptor=fact.get("long_description"),
@@ -483,18 +509,24 @@ def _verdict_for(alert: dict[str, Any], drug: Mapping[str, Any], code: str,
     effective = fact.get("effective_date")
     if effective is None:
         return _review(alert, evidence, [code], hints,
-                       f"{code} is not in the HCPCS releases loaded through {quarter}")
+                       f"{code} is not in the HCPCS releases loaded through "
+                       f"{release.quarter}")
     current = drug["current_code"]
     alert["effective_date"] = effective
     alert.update(billing_advice(drug, fact, chosen))
     alert["asp_payment_limit"] = fact.get("payment_limit")
     if fact.get("payment_limit") is None:
-        hints = hints + [_price_note(code, fact, quarter)]
+        hints = hints + [_price_note(code, fact, release)]
     if fact.get("term_date"):
         return _code_ended(alert, code, fact, current, hints)
     on = effective.isoformat()
     alert["dos_rule"] = f"DOS before {on}: keep {current}; on or after {on}: bill {code}"
-    if effective >= quarter.first_day:
+    if effective > release.today:  # early warning: the code is not in force yet
+        alert.update(verdict="NEW_CODE", action=(
+            f"Takes effect on {on}: bill {code} for dates of service from then "
+            f"({_unit_phrase(alert)} instead of 1 unit of {current}); keep {current} until "
+            f"{effective - timedelta(days=1)}; update the chargemaster before {on}."))
+    elif effective >= release.quarter.first_day:
         alert.update(verdict="NEW_CODE", action=(
             f"Switch to {code} for dates of service on or after {on}; bill "
             f"{_unit_phrase(alert)} instead of 1 unit of {current}; update the chargemaster."))
@@ -752,10 +784,16 @@ def _ndc_542(ndc11: str) -> str:
     return f"{ndc11[:5]}-{ndc11[5:9]}-{ndc11[9:]}"
 
 
-def _price_note(code: str, fact: Mapping[str, Any], quarter: Quarter) -> str:
+def _price_note(code: str, fact: Mapping[str, Any], release: "Release") -> str:
+    if not release.asp_loaded:
+        where = f"ASP files not posted yet: no {release.quarter} payment limit file is loaded"
+    else:
+        where = f"{code} has no payment limit in the {release.quarter} ASP file"
     if fact.get("latest_payment_limit") is not None:
-        return (f"{code} has no payment limit in the {quarter} ASP file; newest known "
-                f"{fact['latest_payment_limit']} ({fact['latest_asp_quarter']})")
+        return (f"{where}; newest known {fact['latest_payment_limit']} "
+                f"({fact['latest_asp_quarter']})")
+    if not release.asp_loaded:
+        return where
     return f"{code} has no ASP payment limit yet (ASP lists new codes a quarter or more later)"
 
 
@@ -778,13 +816,5 @@ def _missing(value: Any) -> bool:
 
 def _num(value: float) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
-
-
-def _day(value: Any) -> str:
-    return value.isoformat() if isinstance(value, date) else ""
-
-
-def _shorten(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 

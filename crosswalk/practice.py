@@ -1,28 +1,30 @@
 """The practice's drug list: the NOC-billed drugs a billing lead wants watched each quarter.
 
-A list arrives as CSV (UTF-8, with or without BOM, or Windows-1252 as Excel writes it) or
-XLSX (first sheet). Column names follow `COLUMN_ALIASES`, so "Drug Name", "NDC11" or
-"Current HCPCS" work as well as the documented `drug_name`, `ndc`, `current_code`.
+A list arrives as CSV or XLSX and is read by crosswalk/tabular.py: UTF-8, UTF-16 or
+Windows-1252; comma, semicolon, tab or pipe; the first visible sheet with a drug column.
+Column names follow `COLUMN_ALIASES`, so "Drug Name", "NDC11" or "Current HCPCS" work as well
+as the documented `drug_name`, `ndc`, `current_code`; any other column is a warning naming the
+nearest accepted one (a header "NCD" would otherwise lose every NDC).
 
 Bad rows are listed (file, spreadsheet row with header = row 1, field) and left out; good rows
-are always kept, so one typo never hides the rest of the list. Cell text is taken literally:
-a cell starting with =, +, - or @ stays text and is never evaluated (an XLSX formula comes in
-as its formula text).
+are always kept, so one typo or a broken quote never hides the rest of the list. Cell text is
+taken literally: a cell starting with =, +, - or @ stays text and is never evaluated (an XLSX
+formula comes in as its formula text).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pandas as pd
 
+from crosswalk import tabular
 from crosswalk.errors import BadInput
 from crosswalk.ndc import normalize_ndc
+from crosswalk.tabular import folded as _folded
 
 # Codes the list may hold: the NOC family, billed until CMS assigns a permanent code.
 NOC_CODES = ("J3590", "J3490", "J9999", "C9399", "J7999")
@@ -86,8 +88,9 @@ class DrugList:
     drugs: pd.DataFrame
     problems: list[BadInput] = field(default_factory=list)
     blank_rows: int = 0
-    ignored_columns: tuple[str, ...] = ()
     header_row: int = 1
+    warnings: list[str] = field(default_factory=list)  # ignored columns, sheet, encoding
+    sheet: str | None = None  # the XLSX sheet read
 
     @property
     def bad_rows(self) -> int:
@@ -107,10 +110,10 @@ class CheckResult:
 
     def describe(self) -> str:
         found = self.drug_list
-        lines = [f"{found.path.name}: {len(found.drugs)} drug(s) ok, "
-                 f"{found.bad_rows} bad row(s), {found.blank_rows} blank row(s) skipped"]
-        if found.ignored_columns:
-            lines.append(f"ignored columns: {', '.join(found.ignored_columns)}")
+        sheet = f", sheet {found.sheet!r}" if found.sheet else ""
+        lines = [f"{found.path.name}{sheet}: {len(found.drugs)} drug(s) ok, "
+                 f"{found.bad_rows} bad row(s), {found.blank_rows:,} blank row(s) skipped"]
+        lines += [f"warning: {warning}" for warning in found.warnings]
         lines += [str(problem) for problem in found.problems]
         lines += ndc_warnings(found)
         return "\n".join(lines)
@@ -136,38 +139,36 @@ def check_file(path: Path | str) -> CheckResult:
 def read_drug_list(path: Path | str) -> DrugList:
     """Read and validate a CSV or XLSX drug list; raises BadInput only for a file-level fault."""
     path = Path(path)
-    if not path.is_file():
-        raise BadInput("no such file", file=str(path))
-    rows, problems = _sheet_rows(path)
-    header_at, header = _find_header(rows, path)
-    columns, ignored = _map_columns(header, path, header_at)
-    drugs, blank = [], 0
-    seen: dict[tuple[str, str, str], int] = {}
-    for row_no, cells in rows:
-        if row_no <= header_at:
-            continue
-        values = {name: _cell_text(cells, index) for name, index in columns.items()}
-        if not any(values.values()):
-            blank += 1
-            continue
-        drug, row_problems = parse_row(values, path.name, row_no)
-        if drug is not None:
-            key = (drug["drug_name"].lower(), drug["ndc_raw"] or "", drug["current_code"],
-                   drug["payer"] or "")
-            if key in seen:
-                row_problems.append(BadInput(f"duplicate of row {seen[key]} (same drug name, "
-                                             "NDC, code and payer)", file=path.name, row=row_no,
-                                             field="drug_name"))
-            else:
-                seen[key] = row_no
-        bad_bytes = [p for p in problems if p.row == row_no]
-        if row_problems or bad_bytes:
+    drugs, problems = [], []
+    seen: dict[tuple[str, str, str, str], int] = {}
+    with tabular.open_table(path, COLUMN_ALIASES, required=("drug_name",)) as table:
+        for row_no, values in table.rows():
+            drug, row_problems = _checked_row(values, path.name, row_no, seen)
             problems.extend(row_problems)
-            continue
-        drugs.append(drug)
-    problems.sort(key=lambda problem: (problem.row or 0))
+            if not row_problems:
+                drugs.append(drug)
+    problems = sorted(table.problems + problems, key=lambda problem: problem.row or 0)
     frame = pd.DataFrame(drugs, columns=list(DRUG_COLUMNS))
-    return DrugList(path, frame, problems, blank, ignored, header_at)
+    return DrugList(path, frame, problems, table.blank_rows, table.header_row, table.warnings,
+                    table.sheet)
+
+
+def _checked_row(values: dict[str, str], file: str, row_no: int,
+                 seen: dict[tuple[str, str, str, str], int]
+                 ) -> tuple[dict[str, Any] | None, list[BadInput]]:
+    """parse_row, then the list-wide rule: the same drug, NDC, code and payer twice is a
+    mistake (one drug for two payers, one with a payer rule, is not)."""
+    drug, row_problems = parse_row(values, file, row_no)
+    if drug is not None:
+        key = (drug["drug_name"].lower(), drug["ndc_raw"] or "", drug["current_code"],
+               drug["payer"] or "")
+        if key in seen:
+            row_problems.append(BadInput(f"duplicate of row {seen[key]} (same drug name, "
+                                         "NDC, code and payer)", file=file, row=row_no,
+                                         field="drug_name"))
+        else:
+            seen[key] = row_no
+    return drug, row_problems
 
 
 def parse_row(values: dict[str, str], file: str, row_no: int
@@ -258,103 +259,3 @@ def normalize_unit(word: str) -> str:
     """Spellings of a dose unit in CMS descriptors and lists ('MG', 'cc', 'IU') -> one form."""
     key = word.strip().lower()
     return _UNIT_WORDS.get(key, key)
-
-
-def _sheet_rows(path: Path) -> tuple[list[tuple[int, list[str]]], list[BadInput]]:
-    """(spreadsheet row number, cell texts) for every row, and any undecodable-byte problems."""
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        return list(_xlsx_rows(path)), []
-    if path.suffix.lower() in (".csv", ".txt"):
-        return _csv_rows(path)
-    raise BadInput(f"unsupported file type {path.suffix!r}: use .csv or .xlsx", file=path.name)
-
-
-def _csv_rows(path: Path) -> tuple[list[tuple[int, list[str]]], list[BadInput]]:
-    text = decode_csv(path.read_bytes())
-    rows = list(enumerate(csv.reader(io.StringIO(text, newline="")), start=1))
-    header = rows[0][1] if rows else []
-    # name the cell by row and column, never quote it: notes can hold patient details
-    problems = [BadInput(f"undecodable byte(s) (neither UTF-8 nor Windows-1252) at character "
-                         f"{cell.index(chr(0xFFFD)) + 1}", file=path.name, row=row_no,
-                         field=header[column] if column < len(header) else f"column {column + 1}")
-                for row_no, cells in rows for column, cell in enumerate(cells)
-                if "\ufffd" in cell][:50]
-    return rows, problems
-
-
-def decode_csv(raw: bytes) -> str:
-    """UTF-8 (BOM or not) when it decodes, else Windows-1252 as Excel on Windows saves CSV.
-
-    When neither decodes cleanly, the reading with fewer bad bytes wins and bad bytes become
-    U+FFFD, which the row check reports by row.
-    """
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    readings = [raw.decode(encoding, errors="replace") for encoding in ("utf-8-sig", "cp1252")]
-    return min(readings, key=lambda text: text.count("\ufffd"))
-
-
-def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
-    """First sheet, formulas as their text (data_only=False): nothing is ever evaluated."""
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(path, read_only=True, data_only=False)
-    except Exception as error:  # openpyxl raises zipfile/KeyError/ValueError variants
-        raise BadInput(f"cannot open as XLSX: {error}", file=path.name) from error
-    try:
-        sheet = book.worksheets[0]
-        for row_no, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield row_no, [_xlsx_text(value) for value in cells]
-    finally:
-        book.close()
-
-
-def _xlsx_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _find_header(rows: list[tuple[int, list[str]]], path: Path) -> tuple[int, list[str]]:
-    for row_no, cells in rows:
-        if any(cell.strip() for cell in cells):
-            return row_no, cells
-    raise BadInput("the file is empty: expected a header row with drug_name", file=path.name)
-
-
-def _map_columns(header: list[str], path: Path, header_at: int
-                 ) -> tuple[dict[str, int], tuple[str, ...]]:
-    """Header cells -> {column: index}; unknown headers are ignored (and reported)."""
-    lookup = {_folded(alias): name for name, aliases in COLUMN_ALIASES.items()
-              for alias in (name, *aliases)}
-    columns: dict[str, int] = {}
-    ignored = []
-    for index, cell in enumerate(header):
-        name = lookup.get(_folded(cell))
-        if name and name not in columns:
-            columns[name] = index
-        elif cell.strip():
-            ignored.append(cell.strip())
-    if "drug_name" not in columns:
-        raise BadInput("no drug_name column in the header (accepted: drug_name, "
-                       + ", ".join(f'"{a}"' for a in COLUMN_ALIASES["drug_name"][:3]) + ")",
-                       file=path.name, row=header_at, field="drug_name")
-    return columns, tuple(ignored)
-
-
-def _cell_text(cells: list[str], index: int) -> str:
-    """The cell's text, trimmed of spaces and NBSP; a missing trailing cell is empty."""
-    return cells[index].replace("\xa0", " ").strip() if index < len(cells) else ""
-
-
-def _folded(text: str) -> str:
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", text.lower()).split())
-

@@ -136,7 +136,6 @@ NEW_CODE_COLUMNS = (
     Column("drug_names", "Drug names (CMS crosswalk)", "wrap", 26),
     Column("ndc_count", "NDC rows", "number", 9),
     Column("on_your_list", "On your list", "wrap", 26),
-    Column("detected_by", "Found as", max_width=30),
 )
 CROSSWALK_COLUMNS = (
     Column("drug_name", "Drug", max_width=34),

@@ -28,7 +28,7 @@ import os
 import re
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -133,6 +133,27 @@ class LoadSummary:
         return "\n".join(lines + [file.describe() for file in self.files])
 
 
+@dataclass(frozen=True)
+class ArchiveLoad:
+    """What `crosswalk load --all` did: each release loaded, and each refused with the
+    reason (file, line or cell named; the refusal is recorded in load_runs too)."""
+
+    loaded: tuple[LoadSummary, ...]
+    refused: tuple[tuple[Quarter, BadInput], ...] = ()
+
+    def describe(self) -> str:
+        return "\n".join([summary.describe() for summary in self.loaded]
+                         + [f"{quarter}: refused: {error}" for quarter, error in self.refused])
+
+    def refusal(self) -> BadInput | None:
+        """One error naming every refused release, for the exit code; None when none was."""
+        if not self.refused:
+            return None
+        quarters = ", ".join(str(quarter) for quarter, _ in self.refused)
+        return BadInput(f"{len(self.refused)} release(s) refused ({quarters}), each named above "
+                        f"and recorded in load_runs; {len(self.loaded)} other(s) loaded")
+
+
 def connect(settings_or_path: Settings | Path | str, *,
             read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open (or create) the warehouse and bring its tables and views up to date.
@@ -190,6 +211,31 @@ def _bring_schema_up_to_date(con: duckdb.DuckDBPyConnection) -> None:
     except Exception:
         con.execute("ROLLBACK")
         raise
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """An analyst's query: column names and rows, as `crosswalk sql` prints them."""
+
+    columns: tuple[str, ...]
+    rows: list[tuple[Any, ...]]
+
+
+def read_only_query(settings: Settings, sql: str) -> QueryResult:
+    """Run one analyst query on a read-only connection: nothing it says can change the
+    warehouse, and no DuckDB client of another version is needed to read the file."""
+    if not settings.db_path.is_file():
+        raise BadInput("no warehouse database yet: run `crosswalk run` (or `crosswalk load`) "
+                       "first", file=str(settings.db_path))
+    with closing(connect(settings, read_only=True)) as con:
+        try:
+            cursor = con.execute(sql)
+        except duckdb.Error as error:
+            raise BadInput(f"{type(error).__name__}: {error}", field="SQL") from error
+        if cursor.description is None:
+            return QueryResult((), [])
+        return QueryResult(tuple(column[0] for column in cursor.description),
+                           cursor.fetchall())
 
 
 def database_path(settings_or_path: Settings | Path | str) -> Path:
@@ -255,10 +301,19 @@ def parse_or_record(settings: Settings, quarter: Quarter, loaded: Mapping[str, s
 
 
 def load_archive(settings: Settings,
-                 wait_seconds: float = DEFAULT_WAIT_SECONDS) -> list[LoadSummary]:
-    """Load every release found in the raw archive, oldest first (one transaction each)."""
-    return [load_quarter(settings, quarter, wait_seconds)
-            for quarter in sorted(fetch.archived_quarters(settings))]
+                 wait_seconds: float = DEFAULT_WAIT_SECONDS) -> ArchiveLoad:
+    """Load every release found in the raw archive, oldest first (one transaction each).
+
+    A release refused as bad input does not stop the others: one hostile or broken posting
+    must not keep every other quarter out of the warehouse. Anything else (the database busy,
+    a fault of ours) still stops the run."""
+    loaded, refused = [], []
+    for quarter in sorted(fetch.archived_quarters(settings)):
+        try:
+            loaded.append(load_quarter(settings, quarter, wait_seconds))
+        except BadInput as error:
+            refused.append((quarter, error))
+    return ArchiveLoad(tuple(loaded), tuple(refused))
 
 
 def loaded_versions(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> dict[str, str]:

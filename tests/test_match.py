@@ -377,6 +377,16 @@ def test_an_unusable_ndc_never_loses_the_drug(warehouse_2025q4: Settings,
     assert "field 'ndc': NDC '12-34' not used" in outcome.table()
 
 
+def test_an_ignored_column_is_printed_with_the_verdicts(warehouse_2025q4: Settings,
+                                                       tmp_path: Path) -> None:
+    path = tmp_path / "drugs.csv"
+    path.write_text("drug_name,NCD\nublituximab-xiiy,73150-0150-06\n", encoding="utf-8")
+    outcome = match.match_practice(warehouse_2025q4, "2025Q4", path)
+    assert outcome.warnings == ["column 'NCD' ignored: not a column this table uses "
+                                "(did you mean ndc?)"]
+    assert outcome.table().splitlines()[-1] == f"warning: drugs.csv: {outcome.warnings[0]}"
+
+
 def test_no_release_loaded_or_quarter_missing(settings: Settings, tmp_path: Path) -> None:
     with pytest.raises(BadInput, match="load a release first: crosswalk load --quarter Q"):
         run(settings, tmp_path, "ublituximab-xiiy,,,,,,,,", quarter=None)
@@ -610,3 +620,33 @@ def test_inactive_drugs_are_matched_but_never_counted(warehouse_2025q4: Settings
     table = outcome.table()
     assert "PAST_DUE (inactive)" in table
     assert "1 NEW_CODE; 1 inactive on your list (not counted)" in table
+
+
+def test_a_code_announced_ahead_is_an_early_warning(warehouse_2025q4: Settings,
+                                                    tmp_path: Path) -> None:
+    """CMS posts the January file in November: run then, a NEW_CODE says when it starts."""
+    path = drugs_csv(tmp_path, "tocilizumab-anoh,Avtozma,,J3590,,,,,")
+    ahead = alert(match.match_practice(warehouse_2025q4, "2025Q4", path,
+                                       today=D(2025, 9, 15)))
+    assert (ahead["verdict"], ahead["new_code"]) == ("NEW_CODE", "Q5156")
+    assert ahead["action"].startswith("Takes effect on 2025-10-01: bill Q5156 for dates of "
+                                      "service from then")
+    assert "keep J3590 until 2025-09-30" in ahead["action"]
+    during = alert(match.match_practice(warehouse_2025q4, "2025Q4", path, today=D(2025, 10, 2)))
+    assert during["action"].startswith("Switch to Q5156 for dates of service on or after")
+
+
+def test_asp_files_not_posted_yet_are_named(settings: Settings, tmp_path: Path) -> None:
+    """A quarter loaded from its HCPCS file alone: name matching runs; the missing payment
+    limit says the ASP files are not posted yet rather than that the code has none."""
+    with warehouse.open_writer(settings) as con:
+        load_release(con, "2025Q3", crosswalk=[r for r in CROSSWALK if r[0] == "2021Q4"])
+        load_release(con, "2025Q4", crosswalk=[], prices=[])
+    outcome = run(settings, tmp_path, "tocilizumab-anoh,,,J3590,,,,,",
+                  "Neulasta,,55513-0190-01,J3590,,,,,")
+    found, earlier = alert(outcome, 2), alert(outcome, 3)
+    assert found["verdict"] == "NEW_CODE" and found["asp_payment_limit"] is None
+    assert "ASP files not posted yet: no 2025Q4 payment limit file is loaded" in found["hints"]
+    assert (earlier["verdict"], earlier["new_code"]) == ("CODE_ENDED", "J2505")  # 2021 crosswalk
+    assert "no 2025Q4 NDC-HCPCS crosswalk is loaded, the NDC was looked up in earlier ones" in (
+        earlier["hints"])

@@ -214,3 +214,91 @@ def test_any_formula_looking_text_comes_back_unchanged(tmp_path_factory, lead: s
         csv.writer(stream).writerows([["drug_name", "notes"], [lead + rest, lead + notes]])
     drug = practice.read_drug_list(path).drugs.iloc[0]
     assert (drug["drug_name"], drug["notes"]) == (lead + rest, lead + notes)
+
+
+# ---- reading lists as practices make them (issue 10) ------------------------------------------
+
+
+def test_a_hidden_first_sheet_is_not_read_instead_of_the_visible_list(tmp_path: Path) -> None:
+    book = Workbook()
+    old = book.active
+    old.title = "2019 list"
+    old.append(["drug_name", "ndc"])
+    old.append(["infliximab", "57894-0030-01"])
+    old.sheet_state = "hidden"
+    current = book.create_sheet("Drugs")
+    current.append(["Drug Name", "Brand"])
+    current.append(["rituximab-arrx", "Riabni"])
+    current.append(["tocilizumab-anoh", "Avtozma"])
+    book.save(tmp_path / "drugs.xlsx")
+    checked = practice.check_file(tmp_path / "drugs.xlsx")
+    assert list(checked.drug_list.drugs["drug_name"]) == ["rituximab-arrx", "tocilizumab-anoh"]
+    assert checked.drug_list.sheet == "Drugs"
+    lines = checked.describe().splitlines()
+    assert lines[0] == ("drugs.xlsx, sheet 'Drugs': 2 drug(s) ok, 0 bad row(s), "
+                        "0 blank row(s) skipped")
+    assert lines[1] == "warning: read sheet 'Drugs'; passed over '2019 list' (hidden, skipped)"
+
+
+def test_an_unterminated_quote_is_named_by_row_and_exits_2(tmp_path: Path) -> None:
+    path = write_csv(tmp_path, [HEADER, 'ublituximab-xiiy,"Briumvi,,J3590,,,,,',
+                                "rituximab-arrx,Riabni,,J9999,,,,,",
+                                "tocilizumab-anoh,Avtozma,,J3590,,,,,"])
+    result = CliRunner().invoke(main, ["drugs", "check", str(path)])
+    assert result.exit_code == 2 and not isinstance(result.exception, ValueError)
+    assert result.output.startswith("drugs.csv: 2 drug(s) ok, 1 bad row(s)")
+    assert "drugs.csv, row 2: a quote opened in this row never closes" in result.output
+
+
+def test_a_200_kib_cell_is_a_bad_row_not_a_traceback(tmp_path: Path) -> None:
+    path = write_csv(tmp_path, [HEADER, f"ublituximab-xiiy,,,J3590,,,,{'x' * 200 * 1024},",
+                                "rituximab-arrx,Riabni,,J9999,,,,,"])
+    result = CliRunner().invoke(main, ["drugs", "check", str(path)])
+    assert result.exit_code == 2, result.output
+    assert "drugs.csv, row 2: a cell is longer than 131,072 characters" in result.output
+    assert list(practice.read_drug_list(path).drugs["drug_name"]) == ["rituximab-arrx"]
+
+
+@pytest.mark.parametrize(("encoding", "delimiter", "warning"), [
+    ("utf-8", ";", "read as semicolon-delimited"),
+    ("utf-16", ",", "read as UTF-16"),
+    ("utf-16-le", "\t", "read as UTF-16 little-endian (no BOM), tab-delimited")])
+def test_semicolon_and_utf16_lists_are_read(tmp_path: Path, encoding: str, delimiter: str,
+                                           warning: str) -> None:
+    path = write_csv(tmp_path, [HEADER.replace(",", delimiter),
+                                delimiter.join(["tocilizumab-aazg", "Tyenne\u00ae",
+                                                "65219-0590-04", "J3590", "560 mg"])],
+                     encoding=encoding)
+    listed = practice.read_drug_list(path)
+    drug = listed.drugs.iloc[0]
+    assert (drug["drug_name"], drug["brand_name"], drug["ndc11"]) == (
+        "tocilizumab-aazg", "Tyenne\u00ae", "65219059004")
+    assert listed.warnings == [warning]
+
+
+def test_an_unknown_column_is_a_warning_with_the_nearest_name(tmp_path: Path) -> None:
+    path = write_csv(tmp_path, ["Drug Name,NCD,Strenght", "ublituximab-xiiy,73150-0150-06,"])
+    checked = practice.check_file(path)
+    assert checked.ok  # a warning, not a bad row: the drug is still matched by name
+    assert "warning: column 'NCD' ignored: not a column this table uses (did you mean ndc?)" \
+        in checked.describe().splitlines()
+
+
+def test_a_stray_cell_at_xfd1048576_reads_in_small_memory(tmp_path: Path) -> None:
+    import tracemalloc
+
+    book = Workbook()
+    book.active.append(["drug_name", "ndc"])
+    for n in range(50):
+        book.active.append([f"drug-{n:02d}-abcd", ""])
+    book.active["XFD1048576"] = "stray"
+    book.save(tmp_path / "drugs.xlsx")
+    tracemalloc.start()
+    try:
+        listed = practice.read_drug_list(tmp_path / "drugs.xlsx")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(listed.drugs) == 50 and listed.problems == []
+    assert listed.blank_rows == 1_048_576 - 51
+    assert peak < 20 * 1024 * 1024, f"peak {peak:,} bytes"

@@ -23,6 +23,7 @@ from crosswalk.readers.asp import (NDC_CROSSWALK_COLUMNS, NOC_CROSSWALK_COLUMNS,
                                    NOC_PRICING_COLUMNS, PAYMENT_LIMIT_COLUMNS, read_asp_zip,
                                    read_ndc_crosswalk, read_noc_crosswalk, read_noc_pricing,
                                    read_payment_limits)
+from xlsx_builders import with_stray_cell
 
 RELEASE = sample_release("2025Q4")
 PRICING = asp_pricing_csv("2025Q4", RELEASE.pricing)
@@ -137,6 +138,14 @@ def test_workbook_twin_reads_like_the_csv():
     from_csv = read_payment_limits(PRICING, "p.csv")
     from_xlsx = read_payment_limits(asp_pricing_xlsx("2025Q4", RELEASE.pricing), "p.xlsx")
     pd.testing.assert_frame_equal(from_xlsx, from_csv)
+
+
+def test_a_pricing_workbook_with_a_far_stray_value_is_refused_naming_the_cell():
+    data = with_stray_cell(asp_pricing_xlsx("2025Q4", RELEASE.pricing), "XFD1048576")
+    with pytest.raises(BadInput) as caught:
+        read_payment_limits(data, "asp.zip!Oct 2025 ASP Pricing File.xlsx")
+    assert (caught.value.file, caught.value.cell) == ("asp.zip!Oct 2025 ASP Pricing File.xlsx",
+                                                      "XFD1048576")
 
 
 # ---- NDC-HCPCS crosswalk ----------------------------------------------------------------------

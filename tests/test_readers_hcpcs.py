@@ -20,6 +20,7 @@ from crosswalk.errors import BadInput
 from crosswalk.readers.hcpcs import (HCPCS_CODE_COLUMNS, cross_check, read_hcpcs_txt,
                                      read_hcpcs_xlsx, read_hcpcs_zip, read_noc_codes,
                                      read_transactions)
+from xlsx_builders import with_stray_cell
 
 RELEASE = sample_release("2025Q4")
 L6034 = next(code for code in RELEASE.codes if code.code == "L6034")
@@ -189,6 +190,39 @@ def test_workbook_header_lower_down_with_drifted_names_none_cells_and_integer_da
     assert rows["Q5120"]["action_eff_date"] == pd.Timestamp("2023-04-01")
     assert rows["L6034"]["long_description"] == L6034.long_description
     assert pd.isna(rows["J3590"]["xref1"]) and rows["JG"]["is_modifier"]
+
+
+@pytest.mark.parametrize(("stray", "shape"), [
+    ("XFD1048576", "1,048,576 rows x 16,384 columns (17,179,869,184 cells)"),
+    ("A1048576", "1,048,576 rows x 48 columns (50,331,648 cells)")])
+def test_a_workbook_with_a_far_stray_value_is_refused_naming_file_sheet_and_cell(stray, shape):
+    """calamine would allocate 512 GiB (the process aborts) or 2.3 GB for these."""
+    data = with_stray_cell(hcpcs_xlsx(RELEASE.codes), stray)
+    with pytest.raises(BadInput) as caught:
+        read_hcpcs_xlsx(data, "HCPC2025_OCT_ANWEB_v3.xlsx")
+    assert str(caught.value).startswith(
+        f"HCPC2025_OCT_ANWEB_v3.xlsx, sheet 'HCPC_ANWEB', cell {stray}: a value at {stray} "
+        f"stretches the sheet to {shape}")
+    assert (caught.value.sheet, caught.value.cell, caught.value.row) == (
+        "HCPC_ANWEB", stray, 1_048_576)
+
+
+def test_a_stray_value_near_the_table_is_read_as_before():
+    data = with_stray_cell(hcpcs_xlsx(RELEASE.codes), "BZ90")
+    pd.testing.assert_frame_equal(read_hcpcs_xlsx(data, "x.xlsx"),
+                                  read_hcpcs_xlsx(hcpcs_xlsx(RELEASE.codes), "x.xlsx"))
+
+
+def test_a_hostile_workbook_beside_the_txt_only_skips_the_cross_check(tmp_path):
+    path = write_zip(tmp_path, {
+        hcpcs_member_name("2025Q4", "v3"): hcpcs_txt(RELEASE.codes),
+        hcpcs_member_name("2025Q4", "v3", ".xlsx"): with_stray_cell(hcpcs_xlsx(RELEASE.codes),
+                                                                    "XFD1048576")})
+    release = read_hcpcs_zip(path)
+    assert len(release.codes) == len(read_hcpcs_txt(hcpcs_txt(RELEASE.codes), "x.txt"))
+    assert any(note.startswith("cross-check skipped, workbook unreadable: hcpcs.zip!"
+                               "HCPC2025_OCT_ANWEB_v3.xlsx, sheet 'HCPC_ANWEB', cell XFD1048576")
+               for note in release.notes), release.notes
 
 
 def test_workbook_without_a_required_column_names_it():
@@ -428,6 +462,16 @@ def test_real_noc_codes_workbook(cms_samples):
     assert rows["J7195"]["long_description"].endswith("per iu, not otherwise specified")
     assert rows["J3590"]["add_date"] == pd.Timestamp("2003-01-01")
     assert {"J3490", "J3590", "J9999", "C9399", "J7999"} <= set(frame["code"])
+
+
+@pytest.mark.real_samples
+def test_real_oct_2025_workbook_with_a_value_at_xfd1048576_is_refused(cms_samples):
+    data = (cms_samples / "hcpcs" / "HCPC2025_OCT_ANWEB.xlsx").read_bytes()
+    with pytest.raises(BadInput) as caught:
+        read_hcpcs_xlsx(with_stray_cell(data, "XFD1048576"), "HCPC2025_OCT_ANWEB_v3.xlsx")
+    assert str(caught.value).startswith("HCPC2025_OCT_ANWEB_v3.xlsx, sheet 'HCPC2025_OCT_ANWEB'"
+                                        ", cell XFD1048576: ")
+    assert "around 424,654 cells holding data" in str(caught.value)
 
 
 @pytest.mark.real_samples

@@ -350,7 +350,7 @@ def test_alerts_print_one_page_wide_with_titles_and_page_numbers(
 def test_other_table_sheets_freeze_filter_and_print(workbooks: dict[str, Path]) -> None:
     book = openpyxl.load_workbook(workbooks["alerts"])
     crosswalk = openpyxl.load_workbook(workbooks["crosswalk"])["Crosswalk"]
-    for sheet, last_column in ((book["Alerts"], "L"), (book["New drug codes"], "L"),
+    for sheet, last_column in ((book["Alerts"], "L"), (book["New drug codes"], "K"),
                                (crosswalk, "O")):
         assert sheet.freeze_panes == "A2"
         assert sheet.auto_filter.ref == f"A1:{last_column}{sheet.max_row}"
@@ -392,7 +392,6 @@ def test_new_drug_codes_lists_the_whole_release(workbooks: dict[str, Path]) -> N
     assert by_code["Q5157"]["NDCs (CMS crosswalk)"] == "55513-0770-01"
     assert by_code["Q5157"]["Effective date"] == datetime(2025, 10, 1)
     assert by_code["Q5157"]["Billing unit"] == "1 mg"
-    assert by_code["Q5157"]["Found as"] == "new since the previous release"
 
 
 def test_summary_names_run_counts_and_source_files(workbooks: dict[str, Path],

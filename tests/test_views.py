@@ -2,11 +2,13 @@
 
 The scenario is hand-built so every expected row below was worked out by reading the two
 snapshots, not by running the SQL: 2025Q2 and 2025Q4 are loaded (2025Q3 is not), so the
-diff of 2025Q4 is against 2025Q2, the previous LOADED release.
+diff of 2025Q4 is against 2025Q2, the previous LOADED release, and says so (compared_with,
+quarters_skipped).
 """
 
 from __future__ import annotations
 
+import io
 from datetime import date
 from decimal import Decimal
 
@@ -100,9 +102,10 @@ def con(settings):
 
 def test_hcpcs_changes_matches_the_hand_checked_diff(con):
     rows = con.execute(
-        "SELECT quarter, previous_quarter, code, is_modifier, change, old_value, new_value, "
-        "effective_date, in_release FROM hcpcs_changes ORDER BY code, change").fetchall()
-    q4 = (Q4, Q2)
+        "SELECT quarter, compared_with, quarters_skipped, code, is_modifier, change, old_value, "
+        "new_value, effective_date, in_release FROM hcpcs_changes ORDER BY code, change"
+    ).fetchall()
+    q4 = (Q4, Q2, 1)  # 2025Q3 lies between, not loaded
     assert rows == [
         (*q4, "A4000", False, "added", None, "Supply, sterile gauze", date(2025, 10, 1), True),
         # a new time unit on a non-drug code is a descriptor change only
@@ -156,16 +159,17 @@ def test_hcpcs_history_gives_validity_and_successors(con):
 
 def test_drug_codes_new_lists_new_drug_codes_with_asp_and_ndcs(con):
     rows = con.execute(
-        "SELECT quarter, code, detected_by, dose, effective_date, asp_payment_limit, "
+        "SELECT quarter, code, dose, effective_date, asp_payment_limit, "
         "latest_asp_payment_limit, latest_asp_quarter, crosswalk_quarter, ndc11_list, "
         "ndc_raw_list, drug_names, ndc_count FROM drug_codes_new ORDER BY quarter, code"
     ).fetchall()
     assert rows == [
-        # first loaded release: ADD DT inside 2025Q2; ASP lists it only later (2025Q4)
-        (Q2, "J1007", "add_date", "1000 units", date(2025, 5, 15), None, Decimal("12.250"),
+        # ADD DT inside 2025Q2; ASP lists it only later (2025Q4)
+        (Q2, "J1007", "1000 units", date(2025, 5, 15), None, Decimal("12.250"),
          Q4, Q4, [], ["GG100"], ["Thetabrand"], 1),
-        # A4000 (a supply) and the ZZ modifier were added too, but are not drug codes
-        (Q4, "Q5150", "diff", "10 mg", date(2025, 10, 1), Decimal("55.500"),
+        # A4000 (a supply) and the ZZ modifier were added too, but are not drug codes; J1007
+        # is in 2025Q4's file too, but its ADD DT is not in 2025Q4: not new there
+        (Q4, "Q5150", "10 mg", date(2025, 10, 1), Decimal("55.500"),
          Decimal("55.500"), Q4, Q4, ["12345678901", "12345678902"],
          ["12345-6789-01", "12345-6789-02"], ["Kapbrand"], 2),
     ]
@@ -211,3 +215,77 @@ def test_hcpcs_dose_reads_the_billing_unit(macros, descriptor, dose):
 def test_dose_key_ignores_spelling_only(macros, first, second, same):
     assert macros.execute("SELECT dose_key(?) = dose_key(?)", [first, second]
                           ).fetchone() == (same,)
+
+
+# ---------------------------------------------------------------------------------------------
+# Real files: drug codes decided on every code of the October 2025 release, and history with
+# a gap (the 2016 annual release and October 2025 loaded, nothing between)
+# ---------------------------------------------------------------------------------------------
+
+NOT_DRUGS = {  # real Oct 2025 codes in drug families whose descriptors are services or devices
+    "C9762": "cardiac magnetic resonance imaging", "Q9001": "assessment by chaplain",
+    "Q0516": "pharmacy supply fee", "Q0521": "pharmacy dispensing fee",
+    "Q0081": "infusion therapy, per visit", "A9293": "fertility tracking software",
+    "C9744": "ultrasound with contrast", "Q5001": "hospice care", "Q4001": "casting supplies",
+    "Q0477": "ventricular assist device part", "C9800": "dermal injection procedure",
+}
+
+
+@pytest.mark.real_samples
+def test_drug_codes_are_decided_on_every_code_of_the_real_release(real_2025q4, cms_samples):
+    import csv
+
+    priced = set()
+    for folder, name in (("asp/pricing", "section 508 version of Oct 2025 ASP Pricing File "
+                                         "091725.csv"),
+                         ("asp/crosswalk", "section 508 version of October 2025 ASP NDC-HCPCS "
+                                           "Crosswalk 090525.csv")):
+        text = (cms_samples / folder / name).read_text(encoding="cp1252")
+        priced |= {row[0].strip() for row in list(csv.reader(io.StringIO(text)))[9:] if row}
+    with warehouse.connect(real_2025q4.db_path, read_only=True) as con:
+        verdict = dict(con.execute(
+            "SELECT code, is_drug_code(code, long_description) FROM hcpcs_codes "
+            "WHERE quarter = '2025Q4' AND NOT is_modifier").fetchall())
+        new = con.execute("SELECT count(*), count(*) FILTER (WHERE code LIKE 'Q51%') "
+                          "FROM drug_codes_new WHERE quarter = '2025Q4'").fetchone()
+    assert len(verdict) == 8463
+    in_families = {code for code in verdict if code[:1] in "JQ" or code[:2] in ("C9", "A9")}
+    # every code CMS prices or crosswalks as a Part B drug is a drug code...
+    missed = sorted(code for code in priced & in_families if not verdict[code])
+    assert not missed
+    # ...every J code is one, and the services and devices of the same families are not
+    assert all(verdict[code] for code in verdict if code.startswith("J"))
+    assert not [code for code in NOT_DRUGS if verdict[code]]
+    assert not any(verdict[code] for code in verdict if code not in in_families)
+    # the release's new drug codes: ADD DT in the quarter (52 in the file, 6 biosimilars)
+    assert new == (52, 6)
+
+
+@pytest.mark.real_samples
+def test_history_with_a_gap_never_misleads(cms_samples, tmp_path):
+    """2016 and 2025Q4 loaded alone: new codes are still the file's own, and the changes
+    name the release they compare with and the quarters skipped."""
+    import cms_builders as cms
+    from conftest import archive_and_load
+
+    from crosswalk.settings import Settings
+
+    settings = Settings(data_dir=tmp_path / "data")
+    annual = cms_samples / "hcpcs" / "2016-annual" / "HCPC2016_CONTR_ANWEB.txt"
+    october = cms_samples / "hcpcs" / "HCPC2025_OCT_ANWEB.xlsx"
+    archive_and_load(settings, {
+        "2016Q1": {"hcpcs": cms.build_zip({annual.name: annual.read_bytes()})},
+        "2025Q4": {"hcpcs": cms.build_zip({"HCPC2025_OCT_ANWEB_v3.xlsx": october.read_bytes()})},
+    })
+    with warehouse.connect(settings.db_path, read_only=True) as con:
+        new = con.execute("SELECT count(*) FROM drug_codes_new WHERE quarter = '2025Q4'"
+                          ).fetchone()[0]
+        ended_new = con.execute("SELECT count(*) FROM drug_codes_new WHERE quarter = '2025Q4' "
+                                "AND term_date IS NOT NULL").fetchone()[0]
+        compared = con.execute("SELECT DISTINCT compared_with, quarters_skipped "
+                               "FROM hcpcs_changes WHERE quarter = '2025Q4'").fetchall()
+        c9058 = con.execute("SELECT count(*) FROM drug_codes_new WHERE code = 'C9058'"
+                            ).fetchone()[0]
+    assert new == 52 and ended_new == 0
+    assert c9058 == 0  # added 2019, ended 2020-06-30: not new in 2025Q4
+    assert compared == [("2016Q1", 38)]

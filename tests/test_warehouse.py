@@ -29,6 +29,7 @@ from crosswalk.quarters import Quarter
 from crosswalk.settings import Settings
 
 import cms_builders as cms
+from xlsx_builders import with_stray_cell
 
 KINDS = tuple(warehouse.KIND_TABLES)
 TABLES = ("hcpcs_codes", "noc_codes", "hcpcs_transactions", "asp_payment_limits",
@@ -226,9 +227,9 @@ def test_two_consecutive_releases_give_the_hand_checked_changes(settings):
     oct1 = date(2025, 10, 1)
     with warehouse.open_writer(settings) as con:
         changes = con.execute(
-            "SELECT quarter, previous_quarter, code, change, old_value, new_value, "
+            "SELECT quarter, compared_with, code, change, old_value, new_value, "
             "effective_date, in_release FROM hcpcs_changes ORDER BY code, change").fetchall()
-        new_drugs = con.execute("SELECT quarter, code, detected_by FROM drug_codes_new "
+        new_drugs = con.execute("SELECT quarter, code FROM drug_codes_new "
                                 "ORDER BY quarter, code").fetchall()
     step = ("2025Q4", "2025Q3")
     assert changes == [
@@ -241,9 +242,9 @@ def test_two_consecutive_releases_give_the_hand_checked_changes(settings):
         (*step, "J0105", "discontinued", None, None, None, False),
         (*step, "Q5150", "added", None, OCTOBER["Q5150"][0], oct1, True),
     ]
-    # J0106 was added in July (first loaded release: ADD DT in the quarter), not again in
-    # October although its ACTION CD still says A
-    assert new_drugs == [("2025Q3", "J0106", "add_date"), ("2025Q4", "Q5150", "diff")]
+    # J0106 was added in July (ADD DT in the quarter), not again in October although its
+    # ACTION CD still says A
+    assert new_drugs == [("2025Q3", "J0106"), ("2025Q4", "Q5150")]
 
 
 def test_reloading_the_same_bytes_changes_nothing(settings):
@@ -404,8 +405,8 @@ def test_load_archive_loads_each_release_once(settings):
     for quarter in ("2026Q1", "2025Q4"):  # archived out of order, loaded oldest first
         archive_release(settings, cms.sample_release(quarter), kinds=("hcpcs", "asp_pricing"))
 
-    first = warehouse.load_archive(settings)
-    second = warehouse.load_archive(settings)
+    first = warehouse.load_archive(settings).loaded
+    second = warehouse.load_archive(settings).loaded
 
     assert [(str(s.quarter), s.status) for s in first] == [("2025Q4", "loaded"),
                                                           ("2026Q1", "loaded")]
@@ -430,6 +431,36 @@ def test_crosswalk_load_prints_each_release_and_exits_2_on_a_bad_file(settings):
     assert again.exit_code == 0 and "2025Q4: unchanged" in again.stdout
     assert refused.exit_code == 2
     assert refused.stderr.startswith("error: ") and "field 'add_date'" in refused.stderr
+
+
+def test_a_workbook_with_a_value_at_xfd1048576_is_refused_recorded_and_load_all_goes_on(
+        settings):
+    """calamine aborted the whole process on this workbook (a 512 GiB grid): no load_runs
+    row, and `load --all` died on every later attempt before reaching the other releases."""
+    for quarter in ("2025Q3", "2026Q1"):
+        archive_release(settings, cms.sample_release(quarter))
+    hostile = cms.sample_release("2025Q4")
+    archive_release(settings, hostile, kinds=("asp_pricing",))
+    workbook = with_stray_cell(cms.hcpcs_xlsx(hostile.codes), "XFD1048576")
+    archive(settings, "hcpcs", "2025Q4", "october-2025-alpha-numeric-hcpcs-file.zip",
+            cms.build_zip({cms.hcpcs_member_name("2025Q4", "v3", ".xlsx"): workbook}))
+
+    single = load_command(settings, "--quarter", "2025Q4")
+    everything = load_command(settings, "--all")
+
+    named = "HCPC2025_OCT_ANWEB_v3.xlsx, sheet 'HCPC_ANWEB', cell XFD1048576: a value at"
+    assert single.exit_code == 2 and named in single.stderr, single.output
+    assert everything.exit_code == 2, everything.output
+    assert "2025Q3: loaded" in everything.stdout and "2026Q1: loaded" in everything.stdout
+    assert "2025Q4: refused: " in everything.stdout and named in everything.stdout
+    assert everything.stderr == ("error: 1 release(s) refused (2025Q4), each named above and "
+                                 "recorded in load_runs; 2 other(s) loaded\n")
+    failed = [(quarter, message) for quarter, status, _, message in load_runs(settings)
+              if status == "failed"]
+    assert [quarter for quarter, _ in failed] == ["2025Q4", "2025Q4"]  # one per attempt
+    assert all(named in message for _, message in failed)
+    assert counts(settings, "2025Q4")["asp_payment_limits"] == 0  # the release is refused whole
+    assert counts(settings, "2026Q1")["hcpcs_codes"] > 0
 
 
 def test_a_read_only_connection_sees_the_tables_and_views(settings):
@@ -484,7 +515,7 @@ def archive_real(settings: Settings, samples: Path) -> None:
 def test_the_real_cms_files_load_with_their_counts_and_values(settings, cms_samples):
     archive_real(settings, cms_samples)
 
-    summaries = warehouse.load_archive(settings)
+    summaries = warehouse.load_archive(settings).loaded
 
     assert [str(s.quarter) for s in summaries] == ["2016Q1", *REAL_ASP]
     with warehouse.open_writer(settings) as con:

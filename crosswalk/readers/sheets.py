@@ -21,8 +21,17 @@ from python_calamine import CalamineError, CalamineWorkbook
 
 from crosswalk.errors import BadInput
 from crosswalk.readers.layouts import Column, Layout, header_key
+from crosswalk.readers.xlsx_cells import XlsxBook
 
 _XLSX_MAGIC = b"PK\x03\x04"
+# calamine reads a sheet into a dense grid of 32-byte cells from A1 to the farthest cell holding
+# data, so one stray value at XFD1048576 asks for 512 GiB and aborts the process, and one at
+# A1048576 below a 48-column table costs 2.3 GB. A CMS table is dense (every ANWEB row fills
+# its 48 columns: 425,000 cells), so a sheet is refused when its grid would pass both
+# GRID_FLOOR cells (128 MB of grid, 9x the ANWEB workbook) and MAX_SPARSENESS times the cells
+# that hold data: only a sheet mostly made of nothing is refused.
+GRID_FLOOR = 4_000_000
+MAX_SPARSENESS = 20
 _XLS_MAGIC = b"\xd0\xcf\x11\xe0"
 _EFFECTIVE = re.compile(
     r"Effective\s+([A-Za-z]+\.?\s+\d{1,2},\s*\d{4})\s+(?:through|thru|to|-)\s+"
@@ -91,15 +100,40 @@ def csv_grid(data: bytes, where: str, delimiter: str = ",") -> Grid:
 
 
 def workbook_grid(data: bytes, where: str, sheet: int | str = 0) -> Grid:
-    """One worksheet from A1 (empty leading rows kept so row numbers match Excel's)."""
+    """One worksheet from A1 (empty leading rows kept so row numbers match Excel's); an XLSX
+    sheet's reach is checked before calamine builds its grid (refuse_sparse_sheet)."""
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        chosen = (book.get_sheet_by_index(sheet) if isinstance(sheet, int)
-                  else book.get_sheet_by_name(sheet))
-        rows = chosen.to_python(skip_empty_area=False)
-    except (CalamineError, ValueError, OSError) as error:
+        name = book.sheet_names[sheet] if isinstance(sheet, int) else sheet
+        if data.startswith(_XLSX_MAGIC):
+            refuse_sparse_sheet(data, where, name)
+        rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    except (CalamineError, ValueError, OSError, IndexError) as error:
         raise BadInput(f"unreadable workbook ({error})", file=where) from error
     return Grid(where, rows, list(range(1, len(rows) + 1)), unit="row")
+
+
+def refuse_sparse_sheet(data: bytes, where: str, sheet: str) -> None:
+    """Refuse an XLSX sheet whose cells holding data reach absurdly far (see GRID_FLOOR),
+    naming file, sheet and the stray cell. A box proven by one regex pass to hold every cell
+    (XlsxBook.proven_bound) settles a normal sheet in a fraction of calamine's time; otherwise every
+    cell is scanned, streaming, in memory bounded by the cells that hold data."""
+    with XlsxBook(data, where) as book:
+        bound = book.proven_bound(sheet)
+        if bound is not None and bound[0] * bound[1] <= GRID_FLOOR:
+            return
+        extent = book.extent(sheet)
+    if extent.area <= max(GRID_FLOOR, MAX_SPARSENESS * extent.cells):
+        return
+    far = extent.far_cells
+    raise BadInput(
+        f"{'a value' if len(far) == 1 else 'values'} at {' and '.join(far)} stretch"
+        f"{'es' if len(far) == 1 else ''} the sheet to {extent.last_row:,} rows x "
+        f"{extent.last_column:,} columns ({extent.area:,} cells) around "
+        f"{extent.cells:,} cells holding data; a CMS table may span at most "
+        f"{MAX_SPARSENESS}x its data cells beyond {GRID_FLOOR:,}, so the file is refused: "
+        "delete the stray cell(s) or get a corrected file from CMS",
+        file=where, sheet=sheet, cell=far[0], row=extent.last_row)
 
 
 def sheet_names(data: bytes, where: str) -> list[str]:

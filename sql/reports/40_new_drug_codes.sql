@@ -4,9 +4,8 @@
 -- marked '(review)').
 -- Produces: code, descriptor, billing_unit, effective_date, code_ends, asp_payment_limit,
 --   asp_quarter (the ASP file the limit comes from: the release's own, else the newest
---   known), ndcs (5-4-2, comma-separated), drug_names, ndc_count, on_your_list,
---   detected_by (how it was found: new since the previous loaded release, or, for the
---   first release loaded, an add date inside the quarter), quarter; ordered by code.
+--   known), ndcs (5-4-2, comma-separated), drug_names, ndc_count, on_your_list, quarter;
+--   ordered by code. New means ADD DT within the release's quarter (the file's own word).
 -- From: the drug_codes_new view (sql/views/30_drug_codes_new.sql), practice_alerts;
 --   ndc_542 from 00_report_macros.sql.
 -- Example: SELECT code, effective_date, asp_payment_limit FROM (<this query>)
@@ -31,10 +30,7 @@ SELECT n.code, n.long_description AS descriptor, n.dose AS billing_unit, n.effec
          WHEN n.latest_asp_payment_limit IS NOT NULL THEN n.latest_asp_quarter END AS asp_quarter,
     nullif(array_to_string(list_transform(n.ndc11_list, lambda x: ndc_542(x)), ', '), '') AS ndcs,
     nullif(array_to_string(n.drug_names, ', '), '') AS drug_names,
-    n.ndc_count, o.drugs AS on_your_list,
-    CASE n.detected_by WHEN 'diff' THEN 'new since the previous release'
-         ELSE 'add date in this release' END AS detected_by,
-    n.quarter
+    n.ndc_count, o.drugs AS on_your_list, n.quarter
 FROM drug_codes_new n
 LEFT JOIN on_list o ON o.code = n.code
 WHERE n.quarter = $quarter

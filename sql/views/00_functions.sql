@@ -2,8 +2,8 @@
 -- Produces: quarter_first_day(q), quarter_last_day(q) ('2025Q4' -> 2025-10-01 / 2025-12-31),
 --           hcpcs_dose(long_description) ('Injection, pembrolizumab, 1 mg' -> '1 mg'),
 --           dose_key(dose) ('per 1mg', '1 mg' -> '1mg'; 'per iu', '1 i.u.' -> '1iu'),
---           is_drug_code(code) (J, C9, A9, Q0/Q2/Q4/Q5/Q9 codes: drugs, biologicals,
---           radiopharmaceuticals, skin substitutes, contrast).
+--           is_drug_code(code, long_description) (drugs, biologicals, radiopharmaceuticals,
+--           skin substitutes, contrast: the code range and the descriptor together).
 -- From: nothing but their arguments (pure SQL macros).
 -- Example: SELECT code, hcpcs_dose(long_description) AS dose FROM hcpcs_current
 --          WHERE code LIKE 'J9%' ORDER BY code LIMIT 10;
@@ -35,7 +35,24 @@ CREATE OR REPLACE MACRO dose_key(dose) AS
              ELSE '1' || dose_without_per(dose) END,
         '\s+', '', 'g');
 
--- The HCPCS families that hold drugs and biologicals (what the practice bills under NOC
--- codes until a permanent code arrives); modifiers are never drug codes.
-CREATE OR REPLACE MACRO is_drug_code(code) AS
-    regexp_matches(code, '^(J|C9|A9|Q[02459])[0-9]{3}');
+-- A drug code is in a drug family (J, C9, A9, Q0/Q2/Q4/Q5/Q9) AND, outside the J codes (all
+-- drugs), its descriptor reads as a drug: an injection, a vaccine, a biological, a
+-- radiopharmaceutical, contrast, a skin substitute, a dose such as '10 mg' or 'per study
+-- dose', and none of the service words those families also hold ('Assessment by chaplain
+-- services' Q9001, 'Pharmacy supply fee...' Q0516, 'Cardiac magnetic resonance imaging...'
+-- C9762, hospice and casting codes). Checked against every code of the real Oct 2025 file.
+CREATE OR REPLACE MACRO is_drug_code(code, long_description) AS
+    regexp_matches(code, '^(J|C9|A9|Q[02459])[0-9]{3}')
+    AND (starts_with(code, 'J') OR (
+        regexp_matches(lower(long_description),
+            'injection|\binj\b|vaccine|globulin|biological|radiopharmaceutical|contrast|'
+            || 'diagnostic|therapeutic|per study dose|curie|leucel|autotemcel|'
+            || 'per square|centimeter|substitute|\boral\b|inhalation|implant|'
+            || '\b[0-9][0-9.,]* ?(mg|mcg|micrograms?|milligrams?|grams?|ml|cc|units?|i\.?u\.?)\b')
+        AND NOT regexp_matches(lower(long_description),
+            '\bfee\b|\bvisit\b|hospice|home health|cast supplies|casting|splint|\bbattery|'
+            || '\bcable\b|\bmodule\b|monitor|assessment|counseling|screening|software|'
+            || 'ventricular assist|revascularization|catheter|imaging|ablation|endoscop|'
+            || 'cystourethroscopy|transcatheter|percutaneous|laparoscop|insertion|removal|'
+            || 'replacement|\bprocedure\b|procedure\(s\)|\bsurgery|\bsurgical|\bpump\b|'
+            || '\bsystem\b|ultrasound|\brepair\b|prosthetic|\bdevice\b|^services|add-on')));

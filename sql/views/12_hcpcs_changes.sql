@@ -2,9 +2,11 @@
 -- against the previous LOADED release (not the previous calendar quarter, and never from ACTION
 -- CD, which CMS accumulates over a whole year). The first loaded release is the baseline and
 -- has no rows. One row per release, code and kind of change; a code can have several (a new
--- dose unit is also a descriptor change).
--- Produces: quarter, previous_quarter, code, is_modifier, change, old_value, new_value,
---   effective_date, in_release, long_description. change is one of:
+-- dose unit is also a descriptor change). `compared_with` names the release diffed against
+-- and `quarters_skipped` how many quarters lie between them unloaded: with 2020Q1 and 2025Q4
+-- loaded alone, 2025Q4's changes are everything since 2020Q1, and the columns say so.
+-- Produces: quarter, compared_with, quarters_skipped, code, is_modifier, change, old_value,
+--   new_value, effective_date, in_release, long_description. change is one of:
 --   added              code not in the previous release       (new_value = long description)
 --   discontinued       TERM DT newly set, or the code left     (new_value = TERM DT; NULL when
 --                      the file without ever having one          the code just vanished)
@@ -23,7 +25,7 @@
 
 CREATE OR REPLACE VIEW hcpcs_changes AS
 WITH releases AS (
-    SELECT quarter, lag(quarter) OVER (ORDER BY quarter) AS previous_quarter
+    SELECT quarter, lag(quarter) OVER (ORDER BY quarter) AS compared_with
     FROM (SELECT DISTINCT quarter FROM hcpcs_codes)
 ),
 snapshot AS (
@@ -33,18 +35,18 @@ snapshot AS (
     FROM hcpcs_codes
 ),
 after AS (
-    SELECT r.quarter, r.previous_quarter, s.* EXCLUDE (quarter)
+    SELECT r.quarter, r.compared_with, s.* EXCLUDE (quarter)
     FROM releases r JOIN snapshot s ON s.quarter = r.quarter
-    WHERE r.previous_quarter IS NOT NULL
+    WHERE r.compared_with IS NOT NULL
 ),
 before AS (
-    SELECT r.quarter, r.previous_quarter, s.* EXCLUDE (quarter)
-    FROM releases r JOIN snapshot s ON s.quarter = r.previous_quarter
+    SELECT r.quarter, r.compared_with, s.* EXCLUDE (quarter)
+    FROM releases r JOIN snapshot s ON s.quarter = r.compared_with
 ),
 paired AS (
     SELECT
         coalesce(a.quarter, b.quarter) AS quarter,
-        coalesce(a.previous_quarter, b.previous_quarter) AS previous_quarter,
+        coalesce(a.compared_with, b.compared_with) AS compared_with,
         coalesce(a.code, b.code) AS code,
         coalesce(a.is_modifier, b.is_modifier) AS is_modifier,
         a.code IS NOT NULL AS in_release,
@@ -79,10 +81,14 @@ changes AS (
     UNION ALL
     SELECT *, 'dose_unit_changed', old_dose, new_dose, action_eff_date
     FROM paired
-    WHERE in_release AND in_previous AND is_drug_code(code) AND NOT is_modifier
+    WHERE in_release AND in_previous AND is_drug_code(code, new_long_description)
+      AND NOT is_modifier
       AND dose_key(old_dose) IS DISTINCT FROM dose_key(new_dose)
 )
-SELECT quarter, previous_quarter, code, is_modifier, change, old_value, new_value,
+SELECT quarter, compared_with,
+    CAST(date_diff('month', quarter_first_day(compared_with), quarter_first_day(quarter)) / 3
+         - 1 AS INTEGER) AS quarters_skipped,
+    code, is_modifier, change, old_value, new_value,
     effective_date, in_release,
     coalesce(new_long_description, old_long_description) AS long_description
 FROM changes;

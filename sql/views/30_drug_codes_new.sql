@@ -2,31 +2,24 @@
 -- says about them: the payment limit of the same quarter (often NULL: ASP lags the HCPCS add
 -- date by a quarter or more), the newest limit known, and the NDCs crosswalked to the code
 -- (same quarter when the crosswalk lists it there, else the newest quarter that does).
--- Drug codes: is_drug_code (J*, C9*, A9* radiopharmaceuticals, Q0*/Q2*/Q4*/Q5*/Q9* drugs,
--- skin substitutes, biosimilars, contrast); modifiers excluded.
--- New means: 'added' in hcpcs_changes (diff against the previous loaded release), or, for the
--- first loaded release (which has no diff), ADD DT within that release quarter.
+-- Drug codes: is_drug_code (code range and descriptor together); modifiers excluded.
+-- New means what the file itself says: ADD DT within the release's quarter. Never a diff
+-- against the previous loaded release, which with gaps in the loaded history (2020Q1 and
+-- 2025Q4 alone) would list everything added in between, codes long ended included.
 -- Produces: quarter, code, long_description, short_description, dose, effective_date,
---   add_date, action_eff_date, term_date, detected_by ('diff' | 'add_date'),
+--   add_date, action_eff_date, term_date,
 --   asp_payment_limit, asp_dosage, asp_notes, latest_asp_payment_limit, latest_asp_quarter,
 --   crosswalk_quarter, ndc11_list, ndc_raw_list, drug_names, ndc_count.
--- From: hcpcs_codes, hcpcs_changes, asp_payment_limits, asp_latest, asp_ndc_crosswalk.
+-- From: hcpcs_codes, asp_payment_limits, asp_latest, asp_ndc_crosswalk.
 -- Example: SELECT code, effective_date, dose, asp_payment_limit, drug_names, ndc11_list
 --          FROM drug_codes_new WHERE quarter = '2025Q4' ORDER BY code;
 
 CREATE OR REPLACE VIEW drug_codes_new AS
-WITH first_release AS (
-    SELECT min(quarter) AS quarter FROM hcpcs_codes
-),
-new_codes AS (
-    SELECT c.quarter, c.code, 'diff' AS detected_by
-    FROM hcpcs_changes c
-    WHERE c.change = 'added' AND NOT c.is_modifier
-    UNION ALL
-    SELECT h.quarter, h.code, 'add_date'
-    FROM hcpcs_codes h JOIN first_release f USING (quarter)
-    WHERE NOT h.is_modifier
-      AND h.add_date BETWEEN quarter_first_day(h.quarter) AND quarter_last_day(h.quarter)
+WITH new_codes AS (
+    SELECT quarter, code
+    FROM hcpcs_codes
+    WHERE NOT is_modifier AND is_drug_code(code, long_description)
+      AND add_date BETWEEN quarter_first_day(quarter) AND quarter_last_day(quarter)
 ),
 crosswalk_per_quarter AS (
     SELECT quarter, hcpcs_code,
@@ -51,7 +44,6 @@ SELECT
     hcpcs_dose(h.long_description) AS dose,
     coalesce(h.add_date, h.action_eff_date) AS effective_date,
     h.add_date, h.action_eff_date, h.term_date,
-    n.detected_by,
     p.payment_limit AS asp_payment_limit,
     p.dosage AS asp_dosage,
     p.notes AS asp_notes,
@@ -66,5 +58,4 @@ FROM new_codes n
 JOIN hcpcs_codes h ON h.quarter = n.quarter AND h.code = n.code AND NOT h.is_modifier
 LEFT JOIN asp_payment_limits p ON p.quarter = n.quarter AND p.hcpcs_code = n.code
 LEFT JOIN asp_latest l ON l.hcpcs_code = n.code
-LEFT JOIN crosswalk_pick x ON x.release_quarter = n.quarter AND x.hcpcs_code = n.code
-WHERE is_drug_code(n.code);
+LEFT JOIN crosswalk_pick x ON x.release_quarter = n.quarter AND x.hcpcs_code = n.code;
