@@ -383,7 +383,7 @@ def _section(workbook: Book, sheet: Any, row: int, title: str) -> int:
 def _small_table(workbook: Book, sheet: Any, row: int, columns: Sequence[Column],
                  rows: Sequence[Mapping[str, Any]]) -> int:
     """A table inside the Summary; returns the first free row after it."""
-    table = Table(workbook, sheet, columns, first_row=row)
+    table = Table(workbook, sheet, columns, first_row=row, bordered=True)
     for record in rows:
         table.add(record)
     return table.row
@@ -417,7 +417,7 @@ def export_tables(con: duckdb.DuckDBPyConnection, run: MatchRun, folder: Path,
         select = _sql_text(name)
         params = _named(select, run.params)
         if export_format == "csv":
-            select = _csv_safe(con, select, params)
+            select = _csv_safe(con, select, run.params)
         con.execute(f"COPY ({select}) TO $export_path ({options})",
                     {**params, "export_path": str(path)})
         written.append(path)
@@ -428,12 +428,18 @@ def _csv_safe(con: duckdb.DuckDBPyConnection, select: str, params: Mapping[str, 
     """`select` with every text column passed through csv_text: a csv is double-clicked into
     Excel as often as it is read by pandas, so formula-looking text must not run there.
     Parquet keeps the raw values (typed analyst data no spreadsheet opens)."""
-    columns = con.execute(f"DESCRIBE ({select})", params).fetchall()
-    texts = [name for name, kind, *_ in columns if kind == "VARCHAR"]
+    texts = [name for name, kind in columns_of(con, select, params) if kind == "VARCHAR"]
     if not texts:
         return select
     replaced = ", ".join(f'csv_text("{name}") AS "{name}"' for name in texts)
     return f"SELECT * REPLACE ({replaced}) FROM ({select})"
+
+
+def columns_of(con: duckdb.DuckDBPyConnection, select: str,
+               params: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(name, type) of each column a query returns, without running it."""
+    return [(name, kind) for name, kind, *_ in
+            con.execute(f"DESCRIBE ({select})", _named(select, params)).fetchall()]
 
 
 def query(con: duckdb.DuckDBPyConnection, name: str,

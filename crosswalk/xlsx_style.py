@@ -98,6 +98,7 @@ class Book:
                                       "author": "hcpcs-crosswalk"})
         self._formats: dict[tuple[Any, ...], Format] = {}
         self._widths: dict[tuple[Worksheet, int], float] = {}
+        self.tables: list[Table] = []
 
     def sheet(self, title: str) -> Worksheet:
         return self.workbook.add_worksheet(title)
@@ -125,6 +126,9 @@ class Book:
 
     def close(self) -> Path:
         """Set the widths, write the zip, replace the old file in one step."""
+        for table in self.tables:
+            for index, width in enumerate(table.widths()):
+                self.widen(table.sheet, index, width)
         for (sheet, index), width in self._widths.items():
             sheet.set_column(index, index, width)
         self.workbook.close()
@@ -151,26 +155,37 @@ def book(path: Path, stamp: datetime) -> Iterator[Book]:
 
 @dataclass
 class Table:
-    """A table streamed onto a sheet: a header row, then rows and group headings in order."""
+    """A table streamed onto a sheet: a header row, then rows and group headings in order.
+
+    Per cell only what varies is worked out: the value's kind picks one of the column's
+    Formats (looked up, made once), and the longest text so far is kept for the width,
+    which the Book sets when it closes. A table sheet prints its gridlines instead of a
+    border on every cell: an empty cell is then not written at all (a third of the cells
+    of an Alerts or crosswalk sheet, and the time they cost).
+    """
 
     book: Book
     sheet: Worksheet
     columns: Sequence[Column]
     first_row: int = 0
+    bordered: bool = False  # True: every cell bordered; False: the sheet prints gridlines
     row: int = field(init=False)
 
     def __post_init__(self) -> None:
         header = self.book.look(bold=True, font_color="#FFFFFF", bg_color=f"#{HEADER_FILL}",
-                                border=1, border_color=f"#{BORDER_COLOUR}", valign="vcenter",
-                                text_wrap=True)
+                                valign="vcenter", text_wrap=True, **self._border)
         lines = max(wrapped_lines(column.header, column.max_width) for column in self.columns)
         self.sheet.set_row(self.first_row, _height(lines))
         for index, column in enumerate(self.columns):
             self.sheet.write_string(self.first_row, index, column.header, header)
-            self._fit(index, len(column.header) + _FILTER_BUTTON)
         self.row = self.first_row + 1
-        self._wraps = [(index, column.max_width) for index, column in enumerate(self.columns)
+        self._longest = [0] * len(self.columns)
+        self._looks: dict[tuple[int, str, str | None], Format] = {}
+        self._wraps = [(column.key, column.max_width) for column in self.columns
                        if column.kind == "wrap"]
+        self._verdict_at = next((index for index, column in enumerate(self.columns)
+                                 if column.key == "verdict"), None)
+        self.book.tables.append(self)
 
     @property
     def rows_written(self) -> int:
@@ -178,14 +193,14 @@ class Table:
 
     def add(self, record: Mapping[str, Any]) -> None:
         """One record (keys as the columns'), each value typed and styled."""
-        values = [record[column.key] for column in self.columns]
-        lines = max((wrapped_lines(values[index], width) for index, width in self._wraps),
+        lines = max((wrapped_lines(record[key], width) for key, width in self._wraps),
                     default=1)
         if lines > 1:
             self.sheet.set_row(self.row, _height(lines))
-        verdict = record.get("verdict")
-        for index, (column, value) in enumerate(zip(self.columns, values)):
-            self._cell(index, column, value, verdict if column.key == "verdict" else None)
+        verdict = record.get("verdict") if self._verdict_at is not None else None
+        for index, column in enumerate(self.columns):
+            self._cell(index, column, record[column.key],
+                       verdict if index == self._verdict_at else None)
         self.row += 1
 
     def heading(self, text: str) -> None:
@@ -195,56 +210,76 @@ class Table:
         self.sheet.write_string(self.row, 0, clean_text(text), look)
         self.row += 1
 
+    def widths(self) -> list[float]:
+        """Each column fitted to its longest value and header, within its cap."""
+        return [max(_MIN_WIDTH, min(column.max_width, max(longest + 2,
+                                                          len(column.header) + _FILTER_BUTTON)))
+                for column, longest in zip(self.columns, self._longest)]
+
     def _cell(self, index: int, column: Column, value: Any, verdict: str | None) -> None:
         sheet, row = self.sheet, self.row
         if value is None:
-            sheet.write_blank(row, index, None, self._look(column, "blank", verdict))
-        elif isinstance(value, str):
+            if self.bordered:
+                sheet.write_blank(row, index, None, self._look(index, "blank", verdict))
+            return
+        if isinstance(value, str):
             text = clean_text(value)
-            quoted = text.startswith(FORMULA_STARTS)
-            sheet.write_string(row, index, text,
-                               self._look(column, "quoted" if quoted else "text", verdict))
-            self._fit(index, max(map(len, text.splitlines() or [""])) + 2, column.max_width)
+            kind = "quoted" if text.startswith(FORMULA_STARTS) else "text"
+            sheet.write_string(row, index, text, self._look(index, kind, verdict))
+            length = max(map(len, text.splitlines())) if "\n" in text else len(text)
         elif isinstance(value, datetime):
             sheet.write_datetime(row, index, value.replace(tzinfo=None),
-                                 self._look(column, "datetime", verdict))
-            self._fit(index, len(DATETIME_FORMAT) + 2, column.max_width)
+                                 self._look(index, "datetime", verdict))
+            length = len(DATETIME_FORMAT)
         elif isinstance(value, date):
-            sheet.write_datetime(row, index, value, self._look(column, "date", verdict))
-            self._fit(index, len(DATE_FORMAT) + 2, column.max_width)
+            sheet.write_datetime(row, index, value, self._look(index, "date", verdict))
+            length = len(DATE_FORMAT)
         elif isinstance(value, bool):
-            sheet.write_boolean(row, index, value, self._look(column, "text", verdict))
+            sheet.write_boolean(row, index, value, self._look(index, "text", verdict))
+            length = 5
         else:
-            sheet.write_number(row, index, float(value), self._look(column, "number", verdict))
-            self._fit(index, shown_length(value, column.kind) + 2, column.max_width)
+            sheet.write_number(row, index, float(value), self._look(index, "number", verdict))
+            length = shown_length(value, column.kind)
+        if length > self._longest[index]:
+            self._longest[index] = length
 
-    def _look(self, column: Column, value_kind: str, verdict: str | None) -> Format:
-        """Border everywhere; the column's number format or wrap; the verdict's fill."""
-        properties: dict[str, Any] = {"border": 1, "border_color": f"#{BORDER_COLOUR}",
-                                      "valign": "top"}
-        if column.kind == "wrap":
-            properties["text_wrap"] = True
-        if value_kind == "quoted":
-            properties["quote_prefix"] = True
-        if value_kind in ("date", "datetime"):
-            properties["num_format"] = DATE_FORMAT if value_kind == "date" else DATETIME_FORMAT
-        elif column.kind in NUMBER_FORMATS and value_kind != "blank":
-            properties["num_format"] = NUMBER_FORMATS[column.kind]
-        if column.key == "verdict":
-            properties["bold"] = True
-            if verdict in VERDICT_FILLS:
-                properties["bg_color"] = f"#{VERDICT_FILLS[verdict]}"
-        return self.book.look(**properties)
+    def _look(self, index: int, value_kind: str, verdict: str | None) -> Format:
+        key = (index, value_kind, verdict)
+        look = self._looks.get(key)
+        if look is None:
+            look = self._looks[key] = self.book.look(
+                **cell_properties(self.columns[index], value_kind, verdict), **self._border)
+        return look
 
-    def _fit(self, index: int, length: int, cap: int | None = None) -> None:
-        width = max(_MIN_WIDTH, min(cap or self.columns[index].max_width, length))
-        self.book.widen(self.sheet, index, width)
+    @property
+    def _border(self) -> dict[str, Any]:
+        return {"border": 1, "border_color": f"#{BORDER_COLOUR}"} if self.bordered else {}
+
+
+def cell_properties(column: Column, value_kind: str, verdict: str | None) -> dict[str, Any]:
+    """The column's number format or wrap, top-aligned; the verdict's bold fill."""
+    properties: dict[str, Any] = {"valign": "top"}
+    if column.kind == "wrap":
+        properties["text_wrap"] = True
+    if value_kind == "quoted":
+        properties["quote_prefix"] = True
+    if value_kind in ("date", "datetime"):
+        properties["num_format"] = DATE_FORMAT if value_kind == "date" else DATETIME_FORMAT
+    elif column.kind in NUMBER_FORMATS and value_kind != "blank":
+        properties["num_format"] = NUMBER_FORMATS[column.kind]
+    if column.key == "verdict":
+        properties["bold"] = True
+        if verdict in VERDICT_FILLS:
+            properties["bg_color"] = f"#{VERDICT_FILLS[verdict]}"
+    return properties
 
 
 def finish_table_sheet(table: Table, title: str, *, fit_width: bool = True,
                        title_columns: int = 0) -> None:
-    """Frozen header (and title columns), autofilter over the data, print layout."""
+    """Frozen header (and title columns), autofilter over the data, print layout with the
+    gridlines printed (the table's cell borders)."""
     table.sheet.freeze_panes(table.first_row + 1, title_columns)
+    table.sheet.hide_gridlines(0)  # 0: shown on screen and printed
     table.sheet.autofilter(table.first_row, 0, max(table.row - 1, table.first_row),
                            len(table.columns) - 1)
     set_print_layout(table.sheet, title, fit_width=fit_width, title_rows=True)

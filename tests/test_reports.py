@@ -308,7 +308,8 @@ def test_alert_cells_are_typed_for_excel(workbooks: dict[str, Path]) -> None:
     assert money and {c.number_format for c in money} == {'"$"#,##0.000'}
     for sheet, header in ((alerts, "NOC claim narrative"), (alerts, "Action"),
                           (evidence, "Evidence")):
-        assert all(c.alignment.wrap_text for c in cells_by_header(sheet, header))
+        written = [c for c in cells_by_header(sheet, header) if c.value is not None]
+        assert written and all(c.alignment.wrap_text for c in written)
 
 
 def test_each_verdict_has_its_fill_and_the_summary_legend_matches(
@@ -366,6 +367,28 @@ def test_other_table_sheets_freeze_filter_and_print(workbooks: dict[str, Path]) 
                 evidence.sheet_properties.pageSetUpPr.fitToPage)
     assert all(column_width(evidence, header) >= 6 for header in EVIDENCE_HEADERS)
     assert column_width(evidence, "Evidence") == pytest.approx(50, abs=1)
+
+
+@pytest.mark.parametrize(("name", "columns"), [
+    ("20_alerts", reports.ALERTS_SHEET + reports.EVIDENCE_SHEET),
+    ("30_crosswalk_windows", reports.CROSSWALK_COLUMNS),
+    ("40_new_drug_codes", reports.NEW_CODE_COLUMNS),
+    ("50_verdict_counts", reports.COUNT_COLUMNS),
+    ("60_source_files", reports.SOURCE_COLUMNS)])
+def test_each_sheet_column_is_declared_once_over_its_query(
+        matched: Settings, name: str, columns: tuple[Any, ...]) -> None:
+    """A sheet column is one Column naming a column of its sql/reports query: no second list
+    of keys to keep in step, and the Alerts sheet prints at most 12."""
+    with warehouse.open_writer(matched) as con:
+        reports.prepare(con)
+        run = reports.latest_run(con, "2025Q4")
+        returned = {column for column, _ in reports.columns_of(
+            con, reports._sql_text(name), run.params)}
+    assert {column.key for column in columns} <= returned
+    assert len(reports.ALERTS_SHEET) <= 12
+    shared = {column.key for column in reports.ALERTS_SHEET} & {
+        column.key for column in reports.EVIDENCE_SHEET}
+    assert shared == {"verdict", "drug_name"}  # the row's name on both sheets, nothing else
 
 
 def test_formula_looking_text_arrives_as_a_string(workbooks: dict[str, Path]) -> None:

@@ -57,8 +57,20 @@ def test_plain_text_codes_dates_money_and_blanks(tmp_path: Path) -> None:
     assert (first["E"].value, first["E"].number_format) == (70.753, '"$"#,##0.000')
     assert (first["F"].value, first["F"].number_format) == (31838.85, '"$"#,##0.00')
     assert first["G"].value == 450
-    blank = sheet["C3"]  # an empty cell keeps the table's border
-    assert blank.value is None and blank.border.left.style == "thin"
+    blank = sheet["C3"]  # not written: the printed gridlines draw the table
+    assert blank.value is None and not blank.has_style
+    assert sheet.print_options.gridLines and sheet.sheet_view.showGridLines is not False
+
+
+def test_a_bordered_table_borders_its_empty_cells_too(tmp_path: Path) -> None:
+    path = tmp_path / "x.xlsx"
+    with book(path, STAMP) as workbook:
+        table = Table(workbook, workbook.sheet("Summary"), COLUMNS, first_row=3, bordered=True)
+        table.add({column.key: None for column in COLUMNS} | {"text": "a"})
+    sheet = openpyxl.load_workbook(path).active
+    assert sheet["B4"].value == "Text" and sheet["B5"].value == "a"
+    assert all(sheet.cell(5, column).border.left.style == "thin" for column in range(1, 8))
+    assert not sheet.print_options.gridLines
 
 
 def test_same_rows_same_bytes_with_the_stamp_inside(tmp_path: Path) -> None:
