@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -133,9 +134,8 @@ def write_baseline(path: Path, count: int) -> None:
 
 def measure_here(writer: str, count: int, folder: Path) -> dict[str, float]:
     """Write once in this process (modules imported first, not timed): seconds, the
-    process's peak resident MB and its growth during the write, the file's MB."""
-    import resource
-
+    process's peak resident MB (VmHWM: ru_maxrss would carry the parent's over) and its
+    growth during the write, the file's MB."""
     import openpyxl  # noqa: F401
     import xlsxwriter  # noqa: F401
 
@@ -144,13 +144,18 @@ def measure_here(writer: str, count: int, folder: Path) -> dict[str, float]:
     path = folder / f"{writer}-{count}.xlsx"
     job = {"xlsxwriter": write_xlsxwriter, "openpyxl-wo": write_openpyxl_write_only,
            "baseline": write_baseline}[writer]
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    before = _peak_mb()
     started = time.perf_counter()
     job(path, count)
     seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = _peak_mb()
     return {"seconds": seconds, "peak_mb": peak, "growth_mb": peak - before,
             "file_mb": path.stat().st_size / 2**20}
+
+
+def _peak_mb() -> float:
+    status = Path("/proc/self/status").read_text(encoding="ascii")
+    return int(re.search(r"VmHWM:\s+(\d+) kB", status)[1]) / 1024
 
 
 def measure(writer: str, count: int, folder: Path) -> dict[str, float]:

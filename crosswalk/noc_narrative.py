@@ -33,7 +33,7 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 
-from crosswalk.drug_names import FILLER_WORDS, drug_words, printable_name, split_names
+from crosswalk.drug_names import FILLER_WORDS, NOT_SUFFIXES, printable_name, split_names
 from crosswalk.practice import NDC_UNITS, parse_dose
 
 SV101_7_LIMIT = 80  # 837P SV101-7, the line's description
@@ -45,6 +45,8 @@ PLACEHOLDERS = (DRUG, DOSE, UNIT, QUANTITY)
 _NOT_IN_X12_TEXT = str.maketrans({character: " " for character in "*:~^<>"})
 _NDC11 = re.compile(r"[0-9]{11}")
 _EDGE_PUNCTUATION = ",;/.&+-'\"()[]{}"
+# a dash and four letters ending a word: an FDA suffix unless it is a word ("high-dose")
+_SUFFIX = re.compile(r"(?<=[a-z0-9])-([a-z]{4})(?![a-z0-9])", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -151,9 +153,11 @@ def split_for_claim(tokens: list[str]) -> Narrative:
 def x12_text(text: str | None) -> str:
     """Text an 837 can carry: accents dropped (é -> e), other non-ASCII and the delimiters
     gone, spaces single."""
-    ascii_only = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode()
-    kept = "".join(character if character.isprintable() else " " for character in ascii_only)
-    return " ".join(kept.translate(_NOT_IN_X12_TEXT).split())
+    text = text or ""
+    if not (text.isascii() and text.isprintable()):  # most list text is plain already
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+        text = "".join(character if character.isprintable() else " " for character in text)
+    return " ".join(text.translate(_NOT_IN_X12_TEXT).split())
 
 
 def trimmed(part: str) -> str:
@@ -180,4 +184,6 @@ def _filler(word: str) -> bool:
 
 
 def _has_suffix(part: str) -> bool:
-    return any(word.suffix for word in drug_words(part).words)
+    """Whether the part names a biologic with its suffix ('teclistamab-cqyv'), as
+    crosswalk.drug_names reads a dash before four letters."""
+    return any(found.lower() not in NOT_SUFFIXES for found in _SUFFIX.findall(part))

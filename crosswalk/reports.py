@@ -230,7 +230,9 @@ def write_reports(settings: Settings, quarter: Quarter | str | None = None,
 
 
 def prepare(con: duckdb.DuckDBPyConnection) -> None:
-    """The report macros and the narrative function, for this connection only."""
+    """The report macros and the narrative function, for this connection only; no DuckDB
+    progress bar in the middle of the command's output or a scheduled run's log."""
+    con.execute("SET enable_progress_bar = false")
     con.execute(_sql_text("00_report_macros"))
     try:
         con.remove_function("noc_narrative")
