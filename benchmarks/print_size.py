@@ -7,8 +7,9 @@ on its first page with poppler's pdftotext -bbox, and prints the ratio to the 10
 as a scale and a type size (the sheet's text is 11 pt Calibri; LibreOffice uses its
 metric twin Carlito when installed: fonts-crosextra-carlito).
 
-Run: .venv/bin/python benchmarks/print_size.py NOC-ALERTS.xlsx [--pdf-page OUT.pdf]
-  --pdf-page also keeps the first Letter page of Alerts as a one-page PDF (docs/).
+Run: .venv/bin/python benchmarks/print_size.py NOC-ALERTS.xlsx [--pdf-page OUT.pdf [--page N]]
+  --pdf-page also keeps a Letter page of Alerts (the Nth, default the first) as a one-page
+  PDF (docs/).
 Needs: soffice (libreoffice-calc-nogui), pdftotext and pdfseparate (poppler-utils).
 """
 
@@ -74,7 +75,8 @@ def word_height(pdf: Path, page: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("workbook", type=Path)
-    parser.add_argument("--pdf-page", type=Path, help="keep the first Letter Alerts page here")
+    parser.add_argument("--pdf-page", type=Path, help="keep a Letter page of Alerts here")
+    parser.add_argument("--page", type=int, default=1, help="which page of Alerts to keep")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
@@ -88,7 +90,8 @@ def main() -> None:
             print(f"{paper:<7} landscape, one page wide: scale {scale:.0%}, type "
                   f"{BODY_POINTS * scale:.1f} pt")
             if paper == "Letter" and args.pdf_page:
-                subprocess.run(["pdfseparate", "-f", str(page), "-l", str(page), str(pdf),
+                kept = page + args.page - 1
+                subprocess.run(["pdfseparate", "-f", str(kept), "-l", str(kept), str(pdf),
                                 str(folder / "page.pdf")], check=True)
                 shutil.copyfile(folder / "page.pdf", args.pdf_page)
 

@@ -168,7 +168,11 @@ def match(quarter: Quarter | None, drugs: Path | None, data_dir: Path | None) ->
 def report(quarter: Quarter | None, formats: tuple[str, ...], data_dir: Path | None) -> None:
     """Rebuild the alerts and crosswalk workbooks from the database alone.
 
-    Writes <data dir>/reports/<quarter>/noc-alerts-<quarter>.xlsx and crosswalk-<quarter>.xlsx.
+    Writes <data dir>/reports/<quarter>/noc-alerts-<quarter>.xlsx (Summary; Alerts, the
+    worklist that prints one page wide, with the NOC claim narrative, payment per dose and
+    "new in" / "open since" from earlier runs of the same list; Evidence; New drug codes) and
+    crosswalk-<quarter>.xlsx (codes by date-of-service window). The same database gives the
+    same bytes.
     """
     from crosswalk import reports
 

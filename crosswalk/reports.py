@@ -83,22 +83,22 @@ HOW_TO_READ = (
 
 # Columns shared by the Alerts and Evidence sheets, so a row reads the same on both
 VERDICT = Column("verdict", "Verdict", max_width=17)
-DRUG = Column("drug_name", "Drug", "wrap", 16)
+DRUG = Column("drug_name", "Drug", "wrap", 14)
 # The worklist: at most 12 columns, narrow enough to print one page wide (docs/alerts-sheet-
 # example.md gives the type size this makes on Letter and A4)
 ALERTS_SHEET = (
     VERDICT,
     DRUG,
-    Column("ndc", "NDC", "code", 15),
+    Column("ndc", "NDC", "code", 14),
     Column("current_code", "Current code", "code", 8),
     Column("new_code", "New code", "code", 8),
     Column("effective_date", "Effective date", "date", 11),
-    Column("action", "Action", "wrap", 24),
+    Column("action", "Action", "wrap", 23),
     Column("units_for_dose", "Units for dose", "number", 7),
     Column("payment_per_dose", "Payment per dose", "currency", 12),
-    Column("noc_claim_narrative", "NOC claim narrative", "wrap", 26),
-    Column("notes", "Notes", "wrap", 21),
-    Column("since", "Since", "wrap", 11),
+    Column("noc_claim_narrative", "NOC claim narrative", "wrap", 24),
+    Column("notes", "Notes", "wrap", 20),
+    Column("since", "Since", "wrap", 10),
 )
 EVIDENCE_SHEET = (
     VERDICT,
