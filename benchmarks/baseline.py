@@ -150,7 +150,7 @@ def write_workbooks(con: duckdb.DuckDBPyConnection, quarter: str, folder: Path) 
 
     folder.mkdir(parents=True, exist_ok=True)
     reports.prepare(con)
-    run = reports.latest_run(con, quarter)
+    run = reports.chosen_run(con, quarter)
     written = []
     for name, queries in (("alerts", ("50_verdict_counts", "20_alerts", "40_new_drug_codes")),
                           ("crosswalk", ("30_crosswalk_windows",))):

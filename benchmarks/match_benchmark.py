@@ -5,7 +5,7 @@ and a naive baseline: the full cross product of practice names x CMS names score
 rapidfuzz in Python (run on a subset of drugs and extrapolated), with the ratio.
 
 The release is generated straight into a DuckDB warehouse: 9,000 codes (every one drug-shaped,
-J/Q with 5% C9, which is harsher than a real release where ~2,000 of ~8,500 codes are drugs) with
+J with 11% Q5 and 5% C9, which is harsher than a real release where ~2,000 of ~8,500 codes are drugs) with
 descriptors in the real shapes ("Injection, <name>, <dose>", "Injection, <name>-<sfx>
 (<brand>), biosimilar, <dose>"), and 8,000 NDC-HCPCS crosswalk rows with brands. The list
 mixes exact generics, case/salt/word-order variants, brand-only rows, NDC-only rows,
@@ -55,7 +55,9 @@ def build_release(codes: int, crosswalk_rows: int, rng: random.Random) -> tuple[
         names.add(name)
         brand = made_up_name(rng).capitalize()[:9]
         dose = rng.choice(("1 mg", "10 mg", "0.5 mg", "2 mg", "100 units", "per ml"))
-        code = f"C9{index // 20:03d}" if index % 20 == 0 else f"{rng.choice('JQ')}{index:04d}"
+        # drug families only (J, Q5 biosimilars, C9), as is_drug_code reads real releases
+        code = (f"C9{index // 20:03d}" if index % 20 == 0 else f"J{index:04d}" if index % 9
+                else f"Q5{index // 9:03d}")
         if index % 3 == 0:
             generic = f"{name}-{suffix(rng)}"
             text = f"Injection, {generic} ({brand.lower()}), biosimilar, {dose}"

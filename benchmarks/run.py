@@ -40,7 +40,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -298,8 +298,9 @@ def prefect_overhead(quarter: Quarter, zips: dict[str, Path], drugs: Path, work:
     imported = time.perf_counter() - started
 
     def flow_run(folder: str) -> Any:
-        return quarterly_update(quarter=str(quarter), drugs=str(drugs),
-                                data_dir=str(work / folder), urls=urls)
+        with redirect_stdout(io.StringIO()):  # the flow prints 1,000 verdicts
+            return quarterly_update(quarter=str(quarter), drugs=str(drugs),
+                                    data_dir=str(work / folder), urls=urls)
 
     _, first = timed(lambda: flow_run("prefect-first"))
     _, second = timed(lambda: flow_run("prefect-second"))

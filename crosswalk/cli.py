@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 import click
 
+from crosswalk import datadir
 from crosswalk.errors import CrosswalkError
 from crosswalk.quarters import FORMS_HELP, Quarter
 from crosswalk.settings import DEFAULT_CMS_URL, DEFAULT_DATA_DIR, EXAMPLE_DRUGS, load_settings
@@ -27,6 +28,7 @@ Step by step:
   crosswalk drugs check my-drugs.csv    validate a practice drug list
   crosswalk match --quarter 2025Q4 --drugs my-drugs.csv
   crosswalk report --quarter 2025Q4     write the XLSX workbooks
+  crosswalk runs                        list match runs and the drug list of each
 \b
 Exit codes: 0 ok, 1 unexpected error, 2 bad input, 3 CMS source unavailable,
 4 another run holds the database.
@@ -72,6 +74,11 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         except CrosswalkError as error:
             click.echo(f"error: {error}", err=True)
             sys.exit(error.exit_code)
+        except OSError as error:  # a disk that fills up or turns read-only mid-run
+            if not datadir.is_file_system_error(error):
+                raise
+            click.echo(f"error: {datadir.refusal(error)}", err=True)
+            sys.exit(2)
 
     return wrapper
 
@@ -99,6 +106,7 @@ def download(quarter: Quarter | None, urls: tuple[str, ...], cms_url: str | None
     from crosswalk import fetch
 
     settings = load_settings(data_dir=data_dir, cms_url=cms_url)
+    datadir.prepare(settings)  # before CMS is asked anything
     quarter = quarter or fetch.newest_posted_quarter(settings)
     results = fetch.download_quarter(quarter, settings, overrides=fetch.parse_overrides(urls))
     for result in results:
@@ -160,24 +168,31 @@ def match(quarter: Quarter | None, drugs: Path | None, data_dir: Path | None) ->
 
 @main.command()
 @quarter_option
+@click.option("--run", "run_id", type=click.IntRange(min=1), metavar="ID",
+              help="Rebuild from this match run (see `crosswalk runs`) instead of the newest "
+                   "run of the quarter.")
 @click.option("--format", "formats", multiple=True, default=("xlsx",), show_default=True,
               type=click.Choice(["xlsx", "csv", "parquet"]),
               help="xlsx for billing leads; csv or parquet for analysts. Repeatable.")
 @data_dir_option
 @reports_errors
-def report(quarter: Quarter | None, formats: tuple[str, ...], data_dir: Path | None) -> None:
+def report(quarter: Quarter | None, run_id: int | None, formats: tuple[str, ...],
+           data_dir: Path | None) -> None:
     """Rebuild the alerts and crosswalk workbooks from the database alone.
 
     Writes <data dir>/reports/<quarter>/noc-alerts-<quarter>.xlsx (Summary; Alerts, the
     worklist that prints one page wide, with the NOC claim narrative, payment per dose and
     "new in" / "open since" from earlier runs of the same list; Evidence; New drug codes) and
-    crosswalk-<quarter>.xlsx (codes by date-of-service window). The same database gives the
-    same bytes.
+    crosswalk-<quarter>.xlsx (codes by date-of-service window), from the newest match run of
+    the quarter (or the one --run names), and first prints which run and which drug list
+    (file name, SHA-256, drug count) that is. The same database gives the same bytes.
     """
     from crosswalk import reports
 
     settings = load_settings(data_dir=data_dir)
-    for path in reports.write_reports(settings, quarter, formats):
+    run = reports.find_run(settings, quarter, run_id)
+    click.echo(run.describe())
+    for path in reports.write_reports(settings, run.quarter, formats, run_id=run.run_id):
         click.echo(f"wrote {path}")
 
 
@@ -214,6 +229,21 @@ def sql(query: str, output: str, data_dir: Path | None) -> None:
         return
     click.echo(text_table.render(result.columns, result.rows) if result.columns else "")
     click.echo(f"({len(result.rows):,} row{'s' if len(result.rows) != 1 else ''})")
+
+
+@main.command()
+@quarter_option
+@data_dir_option
+@reports_errors
+def runs(quarter: Quarter | None, data_dir: Path | None) -> None:
+    """List the match runs, newest first: release, time, drug list, drugs and alerts.
+
+    Marks the run `crosswalk report` rebuilds each release from; `crosswalk report --run ID`
+    picks another (a throwaway `crosswalk match --drugs test.csv` makes a run too).
+    """
+    from crosswalk import reports
+
+    click.echo(reports.runs_table(reports.match_runs(load_settings(data_dir=data_dir), quarter)))
 
 
 @main.group()
@@ -254,17 +284,22 @@ no_prefect_option = click.option(
          "history, retries or artifacts.")
 
 
-def _prefect_ready(settings: Any, wait_seconds: float | None = None) -> None:
+def _prefect_ready(settings: Any, wait_seconds: float | None = None,
+                   check_api: bool = True) -> None:
     """Prefect reads its settings on import: point it at the project's defaults first.
 
-    With `wait_seconds`, a busy data directory is reported before Prefect starts.
+    With `wait_seconds`, a busy data directory is reported before Prefect starts; with
+    `check_api`, a Prefect server named by PREFECT_API_URL that does not answer.
     """
     import flows
     from crosswalk import pipeline
 
     if wait_seconds is not None:
         pipeline.wait_for_turn(settings, wait_seconds)
+    datadir.prepare(settings)  # Prefect's home goes under it
     flows.configure_prefect(settings.data_dir)
+    if check_api:
+        flows.check_api()  # a server that is down: one line in seconds, not minutes
 
 
 @main.command()
@@ -299,15 +334,12 @@ def run(quarter: Quarter | None, drugs: Path | None, urls: tuple[str, ...],
     if no_prefect:
         summary = pipeline.run_quarter(settings, quarter, drugs, overrides=overrides,
                                        wait_seconds=wait_seconds)
+        click.echo(summary.describe())
     else:
         _prefect_ready(settings, wait_seconds)
-        from flows.quarterly_update import quarterly_update
+        from flows.quarterly_update import run_with_prefect
 
-        summary = quarterly_update(
-            quarter=str(quarter) if quarter else None, drugs=str(drugs) if drugs else None,
-            cms_url=settings.cms_url, data_dir=str(settings.data_dir), urls=list(urls),
-            wait_seconds=wait_seconds)
-    click.echo(summary.describe())
+        run_with_prefect(settings, quarter, drugs, urls, wait_seconds)  # prints as it goes
 
 
 @main.command()
@@ -367,11 +399,14 @@ def serve(cron: str | None, recheck_cron: str | None, timezone: str | None,
     PREFECT_API_URL and runs its scheduled runs in this process until stopped (Ctrl-C),
     one at a time, with the drug list and data directory given here.
     """
+    from crosswalk.redaction import withhold
+
     settings = load_settings(data_dir=data_dir, cms_url=cms_url)
-    _prefect_ready(settings)
+    _prefect_ready(settings, check_api=False)  # serve says more when there is no server
     from flows import deployment
 
-    parameters = {"data_dir": str(settings.data_dir.resolve()), "cms_url": settings.cms_url,
+    parameters = {"data_dir": str(settings.data_dir.resolve()),
+                  "cms_url": withhold(settings.cms_url),  # served runs inherit the credential
                   "drugs": str((drugs or EXAMPLE_DRUGS).resolve())}
     deployment.serve(deployment.build_deployment(cron, recheck_cron, timezone, parameters))
 

@@ -27,18 +27,26 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import NamedTuple
 
-# Words that never identify a product: dosage forms, packages, filler, salts.
+# Words that never identify a product: dosage forms, packages, filler.
 FILLER_WORDS = frozenset("""
-    injection injections injectable inj inject infusion instillation for and of the with per up to or in on
-    as by each a an via solution soln sol suspension susp powder pwdr lyophilized lyoph
-    reconstituted vial vials vl kit kits pen pens syringe syringes syr prefilled pfs pf sdv mdv
-    single multi multiple dose doses use only autoinjector auto injector cartridge cartridges
-    bag bags ampule ampul amp bottle btl carton pack pk device concentrate preservative free
-    biosimilar excludes product products drug drugs brand generic rx supply mg mcg ml g gm kg
-    unit units iu meq mmol mci uci ea box tube
+    injection injections injectable inj inject infusion instillation for and of the with per up
+    to or in on as by each a an via solution soln sol suspension susp powder pwdr lyophilized
+    lyoph reconstituted vial vials vl kit kits pen pens syringe syringes syr prefilled pfs pf
+    sdv mdv single multi multiple dose doses use only autoinjector auto injector cartridge
+    cartridges bag bags ampule ampul amp bottle btl carton pack pk device concentrate
+    preservative free excludes product products drug drugs brand generic rx supply mg mcg ml g
+    gm kg unit units iu meq mmol mci uci ea box tube usp ndc non
 """.split())
-# Salt and hydrate words: dropped beside a drug's name (argatroban hydrochloride = argatroban),
-# kept when they are the drug (calcium gluconate, magnesium sulfate).
+# Words that say a drug is injected (the route of a row that names no other): they tell an
+# injectable drug from an oral-only code ('INJ, DEXMEDETOMIDINE' is not the oral J1105).
+INJECTION_WORDS = frozenset({"injection", "injections", "injectable", "inj", "inject"})
+# Devices for self-injection under the skin: a row naming one names the subcutaneous route.
+SUBCUTANEOUS_DEVICES = frozenset({"pen", "pens", "autoinjector", "sensoready"})
+# The word that makes "<reference brand> biosimilar" a biosimilar, never the reference.
+BIOSIMILAR_WORDS = frozenset({"biosimilar", "biosimilars", "biosim"})
+# Salt and hydrate words: a name may leave them out (argatroban hydrochloride = argatroban),
+# but when written they tell products apart (methylprednisolone acetate vs sodium succinate)
+# and some are the drug itself (calcium gluconate, magnesium sulfate).
 SALT_WORDS = frozenset("""
     sodium disodium potassium calcium magnesium hydrochloride dihydrochloride hcl acetate
     sulfate phosphate citrate mesylate tartrate bitartrate maleate succinate chloride bromide
@@ -65,8 +73,8 @@ NOT_SUFFIXES = frozenset("""
 """.split())
 # Units a strength or concentration is written in ("100MCG/0.5ML", "1,000 units", "2 mg/kg").
 _UNITS = (r"(?:mg|mgs|milligrams?|mcg|µg|μg|ug|micrograms?|g|gm|grams?|ml|millilit(?:er|re)s?|"
-          r"l|cc|units?|u|iu|i\.u\.|international\s+units?|meq|mmol|mci|uci|millicuries?|"
-          r"microcuries?|%|kg|m2|hr|h|day|actuation|spray)")
+          r"l|cc|(?:million\s+|usp\s+)?units?|u|iu|i\.u\.|international\s+units?|meq|mmol|"
+          r"mci|uci|millicuries?|microcuries?|%|kg|m2|hr|h|day|actuation|spray)")
 _STRENGTH = re.compile(
     r"(?<![a-z0-9])\d+(?:[.,]\d+)*\s*" + _UNITS +
     r"(?:\s*/\s*(?:\d+(?:[.,]\d+)*\s*)?" + _UNITS + r")?(?![a-z])")
@@ -81,6 +89,17 @@ _STRENGTH_ANY_CASE = re.compile(_STRENGTH.pattern, re.IGNORECASE)
 _MARKS_ANY_CASE = re.compile(_MARKS.pattern, re.IGNORECASE)
 
 
+# The route of a row that only says "injection": any parenteral route fits it, oral does not.
+INJECTED = "injection"
+PARENTERAL = frozenset({"intravenous", "subcutaneous", "intramuscular", "intravitreal",
+                        "intrathecal", "intradermal", "intravesical", INJECTED})
+
+
+def routes_fit(route: str, routes: frozenset[str]) -> bool:
+    """Does a row's route fit a code's routes? 'injection' fits any parenteral one."""
+    return route in routes or (route == INJECTED and bool(routes & PARENTERAL))
+
+
 class Word(NamedTuple):
     """One identifying word and the biosimilar suffix attached to it (None when none)."""
 
@@ -93,11 +112,13 @@ class Word(NamedTuple):
 
 @dataclass(frozen=True)
 class DrugWords:
-    """What a name says about the product: its identifying words, and the route if named."""
+    """What a name says about the product: its identifying words, the route if it names one,
+    and whether it calls itself a biosimilar."""
 
     words: tuple[Word, ...]
     route: str | None = None
     routes: frozenset[str] = field(default_factory=frozenset)
+    biosimilar: bool = False
 
     @cached_property
     def texts(self) -> frozenset[str]:
@@ -109,6 +130,23 @@ class DrugWords:
 
     def __str__(self) -> str:
         return " ".join(map(str, self.words))
+
+
+class Lexicon(NamedTuple):
+    """What CMS's own files say about words, for reading a name against them.
+
+    suffixes: the FDA suffixes CMS codes use; words: every word CMS uses anywhere (a
+    four-letter word found there is a word, not a suffix); drugs: the words of drug codes'
+    generic names (a word after which an unknown four-letter word is an unknown suffix, and
+    pairs such as 'peg' + 'filgrastim' that join into one).
+    """
+
+    suffixes: frozenset[str] = frozenset()
+    words: frozenset[str] = frozenset()
+    drugs: frozenset[str] = frozenset()
+
+
+NO_LEXICON = Lexicon()
 
 
 def plain_text(text: str | None) -> str:
@@ -129,33 +167,44 @@ def printable_name(text: str | None) -> str:
     return " ".join(_STRENGTH_ANY_CASE.sub(" ", text).split())
 
 
-def drug_words(text: str | None, known_suffixes: frozenset[str] = frozenset(),
-               vocabulary: frozenset[str] = frozenset()) -> DrugWords:
+def drug_words(text: str | None, lexicon: Lexicon = NO_LEXICON) -> DrugWords:
     """The identifying words of a name, each with its suffix, and the route it names.
 
-    `known_suffixes` are the suffixes CMS uses: such a word after a name is a suffix even
-    when a space stands for the dash. `vocabulary` holds words CMS uses as words: a
-    4-letter word found there is never taken for a suffix.
+    With a lexicon, a four-letter word after a drug name is a suffix even when a space stands
+    for the dash: one CMS knows ('tocilizumab anoh'), or one CMS has never used as a word
+    ('teclistamab cqyy', a typo or a new biosimilar, never the suffix-less reference); two
+    words that join into a CMS drug word are one ('PEG filgrastim' = pegfilgrastim).
     """
-    known, words_known = known_suffixes, vocabulary
     cleaned = _STRENGTH.sub(" ", plain_text(text))
-    cleaned = _DASH_SUFFIX.sub(lambda m: _dash_or_word(m, words_known), cleaned)
+    cleaned = _DASH_SUFFIX.sub(lambda m: _dash_or_word(m, lexicon), cleaned)
     words: list[Word] = []
     routes: list[str] = []
+    biosimilar = injected = False
     for token in _TOKEN.findall(cleaned):
         stem, _, suffix = token.partition("-")
-        if stem in ROUTES:
-            routes.append(ROUTES[stem])
+        injected = injected or stem in INJECTION_WORDS
+        if stem in ROUTES or stem in SUBCUTANEOUS_DEVICES:
+            routes.append(ROUTES.get(stem, "subcutaneous"))
+        elif stem in BIOSIMILAR_WORDS:
+            biosimilar = True
         elif stem.isdigit() or stem in FILLER_WORDS:
             continue
-        elif _is_spaced_suffix(stem, words, known, words_known):
+        elif _is_spaced_suffix(stem, words, lexicon):
             words[-1] = Word(words[-1].text, stem)
+        elif words and _joins(words[-1], stem, lexicon):
+            words[-1] = Word(words[-1].text + stem, suffix or None)
         else:
             words.append(Word(stem, suffix or None))
-    named = [word for word in words if word.text not in SALT_WORDS] or words
-    found = frozenset(routes)
-    return DrugWords(tuple(dict.fromkeys(named)), next(iter(found)) if len(found) == 1 else None,
-                     found)
+    found = frozenset(routes) or (frozenset({INJECTED}) if injected else frozenset())
+    return DrugWords(tuple(dict.fromkeys(words)),
+                     next(iter(found)) if len(found) == 1 else None, found, biosimilar)
+
+
+def _joins(previous: Word, stem: str, lexicon: Lexicon) -> bool:
+    """'PEG filgrastim' is pegfilgrastim: two words that make a CMS drug word when the first
+    is no drug word itself ('immune globulin' stays two)."""
+    return (not previous.suffix and previous.text not in lexicon.drugs
+            and previous.text + stem in lexicon.drugs)
 
 
 def routes_named(text: str | None) -> frozenset[str]:
@@ -164,17 +213,20 @@ def routes_named(text: str | None) -> frozenset[str]:
                      if token in ROUTES)
 
 
-def _dash_or_word(found: re.Match[str], vocabulary: frozenset[str]) -> str:
+def _dash_or_word(found: re.Match[str], lexicon: Lexicon) -> str:
     """'x - abcd' -> 'x-abcd' (a suffix), unless abcd is a word ('high-dose' stays 2 words)."""
     four = found[1]
-    return f" {four}" if four in NOT_SUFFIXES or four in vocabulary else f"-{four}"
+    is_word = four in NOT_SUFFIXES or (four in lexicon.words and four not in lexicon.suffixes)
+    return f" {four}" if is_word else f"-{four}"
 
 
-def _is_spaced_suffix(stem: str, words: list[Word], known: frozenset[str],
-                      vocabulary: frozenset[str]) -> bool:
-    """'tocilizumab anoh': a suffix CMS knows, right after a word without one."""
-    return (len(stem) == 4 and stem in known and stem not in vocabulary
-            and stem not in NOT_SUFFIXES and bool(words) and words[-1].suffix is None)
+def _is_spaced_suffix(stem: str, words: list[Word], lexicon: Lexicon) -> bool:
+    """'tocilizumab anoh' (a suffix CMS knows) or 'teclistamab cqyy' (four letters CMS never
+    uses as a word, after a drug name): a suffix, right after a word without one."""
+    if len(stem) != 4 or not words or words[-1].suffix or stem in NOT_SUFFIXES \
+            or stem in lexicon.words and stem not in lexicon.suffixes:
+        return False
+    return stem in lexicon.suffixes or (words[-1].text in lexicon.drugs and stem.isalpha())
 
 
 def split_names(text: str | None) -> list[str]:

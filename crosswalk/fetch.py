@@ -3,10 +3,16 @@
 A file lands in `<data dir>/raw/<kind>/<quarter>/<original name>` only after it streamed
 completely (length checked against Content-Length), hashed, and passed the zip checks; until
 then it is a hidden temporary file in the same directory, so the rename is atomic and a failed
-or truncated download leaves nothing behind. CMS re-posts new bytes under old names: a second
-version is kept beside the first as `<stem>.<sha256[:12]><suffix>`, never over it. The manifest
-(JSON lines, one object per file version, columns of the `source_files` table) is the
-provenance every later row points back to.
+or truncated download leaves nothing behind (a download killed outright leaves its temporary
+file, which the next run removes: `remove_stale_partials`). CMS re-posts new bytes under old
+names: a second version is kept beside the first as `<stem>.<sha256[:12]><suffix>`, never over
+it.
+
+The manifest (JSON lines, columns of the `source_files` table) is the provenance every later
+row points back to: one line per event, a version seen for the first time or a version CMS
+serves again after serving another one (a revert). What CMS serves now is the release, so
+the last line of a kind and quarter names the version `load` reads. Archive paths in it are
+relative to the data directory, so the directory can be moved.
 """
 
 from __future__ import annotations
@@ -20,10 +26,10 @@ import sys
 import tempfile
 import time
 import zipfile
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import datetime, timezone
-from pathlib import Path
-from typing import BinaryIO, Iterator, Mapping
+from pathlib import Path, PurePosixPath
+from typing import Any, BinaryIO, Iterator, Mapping
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -31,7 +37,7 @@ from requests.adapters import HTTPAdapter
 from tqdm import tqdm
 from urllib3.util.retry import Retry
 
-from crosswalk import __version__, sources
+from crosswalk import __version__, datadir, sources
 from crosswalk.archive import file_sha256, read_member, verify_zip, zip_members
 from crosswalk.errors import BadInput, SourceUnavailable
 from crosswalk.quarters import Quarter
@@ -45,12 +51,15 @@ except ImportError:  # Windows: no advisory locks, runs must not overlap
 
 __all__ = ["FetchResult", "ManifestEntry", "archive_name", "archived_files", "archived_quarters",
            "download_quarter", "make_session", "newest_posted_quarter", "parse_overrides",
-           "read_manifest", "read_member", "zip_members"]
+           "read_manifest", "read_member", "redirect_allowed", "remove_stale_partials",
+           "zip_members"]
 
 USER_AGENT = f"hcpcs-crosswalk/{__version__} (quarterly CMS HCPCS/ASP file download)"
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 MAX_RETRY_AFTER = 120.0  # seconds: a Retry-After of an hour would stall a scheduled run
 CHUNK = 64 * 1024
+PARTIAL_PREFIX, PARTIAL_SUFFIX = ".partial-", ".tmp"
+MAX_NAME_BYTES = 240  # a file system's 255, less room for a second version's .<sha[:12]>
 
 
 @dataclass(frozen=True)
@@ -73,7 +82,16 @@ class ManifestEntry:
 
     @property
     def path(self) -> Path:
+        """The archived file (read_manifest resolved `archive_path` in the data directory)."""
         return Path(self.archive_path)
+
+    def record(self, settings: Settings) -> dict[str, Any]:
+        """The entry as a manifest line and a source_files row hold it: the archive path
+        relative to the data directory, so the directory can move."""
+        values = asdict(self)
+        with contextlib.suppress(ValueError):
+            values["archive_path"] = self.path.relative_to(_root(settings)).as_posix()
+        return values
 
 
 @dataclass(frozen=True)
@@ -108,19 +126,40 @@ class _CappedRetry(Retry):
 redact_library_logs("urllib3.connectionpool", "urllib3.util.retry")
 
 
-class _SameHostSession(requests.Session):
-    """Follows a redirect only on the host it was sent to (http -> https allowed): a listed
-    CMS file must come from the configured host, never from wherever a redirect points."""
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").lower(), parts.port or DEFAULT_PORTS.get(scheme)
+
+
+def redirect_allowed(start: str, target: str) -> bool:
+    """A redirect stays on the origin it was sent to: same scheme, host and port, or http to
+    https on the same host and the default https port (CMS's own upgrade). Never another
+    port: a server's other ports are other services."""
+    here, there = _origin(start), _origin(target)
+    if there == here:
+        return True
+    return (here[0], there[0]) == ("http", "https") and there[1:] == (here[1], 443)
+
+
+class _SameOriginSession(requests.Session):
+    """Follows a redirect only on the origin it was sent to (see redirect_allowed): a listed
+    CMS file must come from the configured site, never from wherever a redirect points."""
 
     def get_redirect_target(self, resp: requests.Response) -> str | None:
         target = super().get_redirect_target(resp)
         if target is None:
             return None
-        here, there = urlsplit(resp.url), urlsplit(urljoin(resp.url, target))
-        if there.hostname != here.hostname or (there.port != here.port
-                                               and there.scheme == here.scheme):
-            raise SourceUnavailable(f"{redact(resp.url)} redirects to another host "
-                                    f"({there.hostname}); not followed")
+        there = urljoin(resp.url, target)
+        if not redirect_allowed(resp.url, there):
+            scheme, host, port = _origin(there)
+            raise SourceUnavailable(
+                f"{redact(resp.url)} redirects to {scheme}://{host}:{port}, another origin "
+                "(scheme, host and port must stay; only http to https on port 443 is "
+                "followed); not followed")
         return target
 
 
@@ -131,7 +170,7 @@ def make_session(settings: Settings) -> requests.Session:
                          backoff_factor=settings.backoff_factor, status_forcelist=RETRY_STATUSES,
                          allowed_methods=frozenset({"GET"}), respect_retry_after_header=True,
                          raise_on_status=False)
-    session = _SameHostSession()
+    session = _SameOriginSession()
     session.headers["User-Agent"] = USER_AGENT  # a CMS CDN refuses default agents
     adapter = HTTPAdapter(max_retries=retry)
     session.mount("http://", adapter)
@@ -168,6 +207,7 @@ def download_quarter(quarter: Quarter, settings: Settings, overrides: dict[str, 
 
     `progress=None` shows a bar only on a terminal outside CI.
     """
+    datadir.prepare(settings)  # refused before anything is asked of CMS
     overrides = overrides or {}
     show = _wants_progress() if progress is None else progress
     with make_session(settings) as session:
@@ -239,18 +279,17 @@ def _fetch_once(posting: sources.Posting, settings: Settings, session: requests.
     headers = {"Accept-Encoding": "identity", **_conditional_headers(known)}
     response = _get(session, posting.url, settings, label, headers)
     with response:
+        origin = _Origin(posting.kind, posting.quarter, posting.file_name, posting.url,
+                         posting.link_text, posting.reason, posting.notes)
         if response.status_code == 304 and known is not None:
-            return FetchResult(posting.kind, posting.quarter, "unchanged", known,
-                               f"not modified since the last fetch; {posting.reason}",
-                               posting.notes)
+            with _archive_lock(settings):
+                return _not_modified(known, origin, response.headers, settings)
         if response.status_code != 200:
             raise SourceUnavailable(f"{label} ({posting.quarter.month_name} "
                                     f"{posting.quarter.year}): HTTP {response.status_code} "
                                     f"{response.reason} at {posting.url}")
         expected = _content_length(response)
-        _refuse_oversize(expected, posting.url, settings)
-        origin = _Origin(posting.kind, posting.quarter, posting.file_name, posting.url,
-                         posting.link_text, posting.reason, posting.notes)
+        sources.refuse_over_cap(expected, settings.max_download_bytes, posting.url, "download")
         try:
             return _land(origin, response.iter_content(CHUNK), expected, response.headers,
                          settings, show)
@@ -288,12 +327,6 @@ def _content_length(response: requests.Response) -> int | None:
     return int(value) if value and value.isdigit() else None
 
 
-def _refuse_oversize(size: int | None, source: str, settings: Settings) -> None:
-    if size is not None and size > settings.max_download_bytes:
-        raise BadInput(f"{size:,} bytes is over the {settings.max_download_bytes:,}-byte "
-                       "download cap", file=source)
-
-
 def _chunks(stream: BinaryIO) -> Iterator[bytes]:
     while chunk := stream.read(CHUNK):
         yield chunk
@@ -314,22 +347,56 @@ class _Origin:
 
 def _land(origin: _Origin, chunks: Iterator[bytes], expected: int | None,
           headers: Mapping[str, str], settings: Settings, show: bool) -> FetchResult:
-    """Stream into a temp file beside the target, check it, then rename it into place."""
+    """Stream into a temp file beside the target, check it, then rename it into place.
+
+    The temp file stays open and flock-ed until it is placed, so `remove_stale_partials`
+    never takes the file of a download still running.
+    """
     folder = settings.raw_dir / origin.kind / str(origin.quarter)
     folder.mkdir(parents=True, exist_ok=True)
-    handle = tempfile.NamedTemporaryFile(dir=folder, prefix=".partial-", suffix=".tmp",
-                                         delete=False)
+    with _archive_lock(settings):  # created and locked before a cleaner can see it
+        handle = tempfile.NamedTemporaryFile(dir=folder, prefix=PARTIAL_PREFIX,
+                                             suffix=PARTIAL_SUFFIX, delete=False)
+        _lock(handle)
     temp = Path(handle.name)
     try:
-        with handle, tqdm(total=expected, unit="B", unit_scale=True, desc=origin.file_name,
-                          disable=not show, leave=False) as bar:
-            digest, size = _copy(chunks, handle, bar, settings, origin.file_name)
-        _check_complete(size, expected, origin.file_name)
-        _check_zip(temp, origin.file_name, headers.get("Content-Type", ""), settings)
-        with _archive_lock(settings):
-            return _place(temp, digest, size, origin, headers, settings)
+        with handle:
+            with tqdm(total=expected, unit="B", unit_scale=True, desc=origin.file_name,
+                      disable=not show, leave=False) as bar:
+                digest, size = _copy(chunks, handle, bar, settings, origin.file_name)
+            handle.flush()
+            _check_complete(size, expected, origin.file_name)
+            _check_zip(temp, origin.file_name, headers.get("Content-Type", ""), settings)
+            with _archive_lock(settings):
+                return _place(temp, digest, size, origin, headers, settings)
     finally:
         temp.unlink(missing_ok=True)
+
+
+def _lock(handle: Any, wait: bool = True) -> bool:
+    """flock a file exclusively; without `wait`, False when another open file holds it."""
+    if fcntl is None:
+        return True
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+    except BlockingIOError:
+        return False
+    return True
+
+
+def remove_stale_partials(settings: Settings) -> list[Path]:
+    """Delete the temporary files of downloads that died (SIGKILL, power loss): no live
+    download holds their lock. Called when a run takes the data directory; returns them."""
+    if not settings.raw_dir.is_dir():
+        return []
+    removed = []
+    with _archive_lock(settings):
+        for path in settings.raw_dir.glob(f"*/*/{PARTIAL_PREFIX}*{PARTIAL_SUFFIX}"):
+            with path.open("rb") as handle:
+                if _lock(handle, wait=False):
+                    path.unlink(missing_ok=True)
+                    removed.append(path)
+    return removed
 
 
 @contextlib.contextmanager
@@ -337,8 +404,7 @@ def _archive_lock(settings: Settings) -> Iterator[None]:
     """One writer at a time places files and appends to the manifest, so two overlapping
     runs cannot record the same version twice (no lock where fcntl is missing: Windows)."""
     with settings.manifest_path.with_suffix(".lock").open("a") as handle:
-        if fcntl is not None:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+        _lock(handle)
         yield
 
 
@@ -347,9 +413,8 @@ def _copy(chunks: Iterator[bytes], target: BinaryIO, bar: tqdm, settings: Settin
     digest, size = hashlib.sha256(), 0
     for chunk in chunks:
         size += len(chunk)
-        if size > settings.max_download_bytes:
-            raise BadInput(f"over the {settings.max_download_bytes:,}-byte download cap; "
-                           "nothing was archived", file=file_name)
+        sources.refuse_over_cap(size, settings.max_download_bytes, file_name, "download",
+                                counted=True)
         digest.update(chunk)
         target.write(chunk)
         bar.update(len(chunk))
@@ -379,16 +444,21 @@ def _check_zip(temp: Path, file_name: str, content_type: str, settings: Settings
 
 def _place(temp: Path, digest: str, size: int, origin: _Origin, headers: Mapping[str, str],
            settings: Settings) -> FetchResult:
-    """Rename into the archive and record it; an earlier different file is never replaced."""
-    versions = [e for e in read_manifest(settings)
-                if e.source_kind == origin.kind and e.quarter == str(origin.quarter)]
-    same = next((e for e in versions if e.sha256 == digest), None)
-    if same is not None:
-        if not same.path.is_file():  # deleted from the archive: the same bytes go back
-            same.path.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(temp, same.path)
-        return FetchResult(origin.kind, origin.quarter, "unchanged", same,
+    """Rename into the archive and record the event; an earlier version is never replaced.
+
+    Bytes equal to the current release are unchanged; bytes equal to an earlier version are
+    a revert: CMS serves them now, so they are the release again (a new manifest line that
+    points at the copy already archived).
+    """
+    versions = _versions(read_manifest(settings), origin.kind, origin.quarter)
+    if versions and versions[-1].sha256 == digest:
+        _restore(temp, versions[-1].path)  # deleted from the archive: the same bytes go back
+        return FetchResult(origin.kind, origin.quarter, "unchanged", versions[-1],
                            f"same bytes as the archived copy; {origin.reason}", origin.notes)
+    earlier = next((e for e in versions if e.sha256 == digest), None)
+    if earlier is not None:
+        _restore(temp, earlier.path)
+        return _reverted(earlier, origin, headers, settings, size)
     folder = temp.parent
     name = Path(archive_name(origin.file_name, f"{origin.kind}-{origin.quarter}.zip"))
     target = folder / name
@@ -396,25 +466,72 @@ def _place(temp: Path, digest: str, size: int, origin: _Origin, headers: Mapping
         target = folder / f"{name.stem}.{digest[:12]}{name.suffix}"
     if not target.exists():  # else: same bytes landed before the manifest line was written
         os.replace(temp, target)
-    entry = ManifestEntry(
+    entry = _event(origin, digest, size, headers, target.resolve())
+    _append(settings, entry)
+    return FetchResult(origin.kind, origin.quarter, "new version" if versions else "new",
+                       entry, origin.reason, origin.notes)
+
+
+def _not_modified(known: ManifestEntry, origin: _Origin, headers: Mapping[str, str],
+                  settings: Settings) -> FetchResult:
+    """A 304 for the URL of `known`: unchanged, or a revert when CMS served another version
+    of the kind since (a withdrawn v2 link leaves v1's link, and v1's bytes, as the release)."""
+    versions = _versions(read_manifest(settings), origin.kind, origin.quarter)
+    if versions[-1].sha256 == known.sha256:
+        return FetchResult(origin.kind, origin.quarter, "unchanged", versions[-1],
+                           f"not modified since the last fetch; {origin.reason}", origin.notes)
+    kept = {"ETag": known.etag, "Last-Modified": known.last_modified}
+    merged = {**{k: v for k, v in kept.items() if v}, **headers}
+    return _reverted(known, replace(origin, file_name=known.file_name), merged, settings,
+                     known.bytes)
+
+
+def _reverted(earlier: ManifestEntry, origin: _Origin, headers: Mapping[str, str],
+              settings: Settings, size: int) -> FetchResult:
+    entry = _event(origin, earlier.sha256, size, headers, earlier.path)
+    _append(settings, entry)
+    reason = (f"CMS serves again the version first archived {earlier.fetched_at[:19]} "
+              f"(sha256 {earlier.sha256[:12]}): it is the release again; {origin.reason}")
+    return FetchResult(origin.kind, origin.quarter, "reverted", entry, reason, origin.notes)
+
+
+def _restore(temp: Path, path: Path) -> None:
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(temp, path)
+
+
+def _event(origin: _Origin, digest: str, size: int, headers: Mapping[str, str],
+           path: Path) -> ManifestEntry:
+    """One manifest line; fetched_at to the microsecond orders (and keys) the events."""
+    return ManifestEntry(
         sha256=digest, source_kind=origin.kind, quarter=str(origin.quarter),
         file_name=origin.file_name, url=origin.url and redact(origin.url),
         link_text=origin.link_text,
         http_date=headers.get("Date"), last_modified=headers.get("Last-Modified"),
         etag=headers.get("ETag"), bytes=size,
-        fetched_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        archive_path=str(target.resolve()), picked_reason=redact(origin.reason))
+        fetched_at=datetime.now(timezone.utc).isoformat(timespec="microseconds"),
+        archive_path=str(path), picked_reason=redact(origin.reason))
+
+
+def _append(settings: Settings, entry: ManifestEntry) -> None:
     with settings.manifest_path.open("a", encoding="utf-8") as stream:
-        stream.write(json.dumps(asdict(entry), ensure_ascii=False) + "\n")
-    return FetchResult(origin.kind, origin.quarter, "new version" if versions else "new",
-                       entry, origin.reason, origin.notes)
+        stream.write(json.dumps(entry.record(settings), ensure_ascii=False) + "\n")
 
 
 def archive_name(posted: str, fallback: str) -> str:
     """A posted name as one safe path component: CMS once posted `...-12/19/24-final-file.zip`,
-    and a hostile `..%2F..%2Fx.zip` must not climb out of the archive."""
-    cleaned = re.sub(r"[/\\:\x00-\x1f]", "_", posted).lstrip(". ")
-    return cleaned or fallback
+    and a hostile `..%2F..%2Fx.zip` must not climb out of the archive. A name longer than a
+    file system allows (255 bytes) is shortened, keeping its start, a hash of the whole name
+    and its extension; the manifest keeps the name as posted."""
+    cleaned = re.sub(r"[/\\:\x00-\x1f]", "_", posted).lstrip(". ") or fallback
+    if len(cleaned.encode()) <= MAX_NAME_BYTES:
+        return cleaned
+    suffix = Path(cleaned).suffix if len(Path(cleaned).suffix) <= 9 else ""  # .zip, .xlsx
+    stem = cleaned[:len(cleaned) - len(suffix)]
+    tag = f"~{hashlib.sha256(posted.encode()).hexdigest()[:12]}"
+    room = MAX_NAME_BYTES - len(tag.encode()) - len(suffix.encode())
+    return stem.encode()[:room].decode("utf-8", "ignore") + tag + suffix
 
 
 def read_manifest(settings: Settings) -> list[ManifestEntry]:
@@ -430,23 +547,44 @@ def read_manifest(settings: Settings) -> list[ManifestEntry]:
                 continue
             try:
                 record = json.loads(line)
+                record["archive_path"] = _located(settings, record["archive_path"])
                 entries.append(ManifestEntry(**{k: v for k, v in record.items() if k in names}))
-            except (ValueError, TypeError) as error:
+            except (ValueError, TypeError, KeyError) as error:
                 raise BadInput(f"unreadable manifest line ({error})", file=str(path),
                                row=number) from error
     return entries
 
 
+def _root(settings: Settings) -> Path:
+    return settings.data_dir.resolve()
+
+
+def _located(settings: Settings, stored: str) -> str:
+    """Where an archived file is now: manifest paths are relative to the data directory;
+    lines written before that hold absolute paths, whose last four parts
+    (raw/<kind>/<quarter>/<name>) are found in the data directory wherever it moved."""
+    path = PurePosixPath(stored)
+    if path.is_absolute():
+        if len(path.parts) < 5 or path.parts[-4] != "raw":
+            return stored
+        path = PurePosixPath(*path.parts[-4:])
+    return str(_root(settings) / path)
+
+
+def _versions(entries: list[ManifestEntry], kind: str, quarter: Quarter) -> list[ManifestEntry]:
+    """The manifest events of one kind and quarter, oldest first."""
+    return [e for e in entries if e.source_kind == kind and e.quarter == str(quarter)]
+
+
 def _latest(entries: list[ManifestEntry], kind: str, quarter: Quarter,
             url: str | None = None) -> ManifestEntry | None:
-    """The most recently fetched entry of a kind and quarter (optionally from one URL)."""
-    matching = [e for e in entries if e.source_kind == kind and e.quarter == str(quarter)
-                and (url is None or e.url == url)]
+    """The most recent event of a kind and quarter (optionally from one URL)."""
+    matching = [e for e in _versions(entries, kind, quarter) if url is None or e.url == url]
     return matching[-1] if matching else None
 
 
 def archived_files(settings: Settings, quarter: Quarter) -> dict[str, ManifestEntry]:
-    """The newest archived version of each kind for a release: what `load` reads."""
+    """The version of each kind CMS served last for a release: what `load` reads."""
     entries = read_manifest(settings)
     newest = {kind: _latest(entries, kind, quarter) for kind in sources.KINDS}
     return {kind: entry for kind, entry in newest.items() if entry is not None}

@@ -24,10 +24,11 @@ import gc
 import math
 import re
 from contextlib import contextmanager
+from functools import partial
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import duckdb
 import pandas as pd
@@ -141,6 +142,9 @@ def match_practice(settings: Settings, quarter: Quarter | str | None,
     the real date) decides which new codes are announced ahead of their effective date.
     """
     drugs_path = Path(drugs_path)
+    if not settings.db_path.is_file():  # opening it would create it: a match creates nothing
+        raise BadInput(f"nothing is loaded yet ({settings.db_path} does not exist): run "
+                       f"`{warehouse.load_command(settings, quarter)}` first", field="quarter")
     drug_list = practice.read_drug_list(drugs_path)
     if drug_list.drugs.empty:
         detail = "; ".join(str(problem) for problem in drug_list.problems[:5])
@@ -148,7 +152,7 @@ def match_practice(settings: Settings, quarter: Quarter | str | None,
                        file=str(drugs_path))
     started = datetime.now(timezone.utc)
     with warehouse.open_writer(settings) as con:
-        run_quarter = release_quarter(con, quarter)
+        run_quarter = release_quarter(con, quarter, warehouse.load_command(settings, quarter))
         result = match_drugs(con, run_quarter, drug_list.drugs, today)
         run_id = save_run(con, result, drug_list, started)
     alerts = result.alerts.assign(run_id=run_id)
@@ -156,20 +160,21 @@ def match_practice(settings: Settings, quarter: Quarter | str | None,
                         drug_list.problems, drug_list.warnings + practice.ndc_warnings(drug_list))
 
 
-def release_quarter(con: duckdb.DuckDBPyConnection, quarter: Quarter | str | None) -> Quarter:
-    """The run's release: the one asked for (it must be loaded) or the newest loaded."""
+def release_quarter(con: duckdb.DuckDBPyConnection, quarter: Quarter | str | None,
+                    load_command: str) -> Quarter:
+    """The run's release: the one asked for (it must be loaded) or the newest loaded;
+    `load_command` is what the user should run when it is not."""
     loaded = [Quarter.parse(q) for (q,) in con.execute(
         "SELECT DISTINCT quarter FROM hcpcs_codes ORDER BY quarter").fetchall()]
     if not loaded:
-        raise BadInput("no HCPCS release is loaded: load a release first: "
-                       "crosswalk load --quarter Q", field="quarter")
+        raise BadInput(f"no HCPCS release is loaded: run `{load_command}` first",
+                       field="quarter")
     if quarter is None:
         return loaded[-1]
     wanted = Quarter.parse(quarter)
     if wanted not in loaded:
         raise BadInput(f"the {wanted} HCPCS release is not loaded (loaded: "
-                       f"{', '.join(map(str, loaded))}): crosswalk load --quarter {wanted}",
-                       field="quarter")
+                       f"{', '.join(map(str, loaded))}): run `{load_command}`", field="quarter")
     return wanted
 
 
@@ -209,8 +214,9 @@ def _match_drugs(con: duckdb.DuckDBPyConnection, quarter: Quarter,
                                       catalog) for row_no, hit in found.items()}
     facts = code_facts(con, quarter, {c["code"] for rows in evidence.values() for c in rows})
     release = Release.of(con, quarter, today)
-    alerts = [decide(drug, found[drug["row_no"]], evidence[drug["row_no"]], facts, release,
-                     noc.find(drug)) for drug in records]
+    alerts = [decide(drug, found[row_no], evidence[row_no], facts, release, noc.find(drug),
+                     partial(products.supports, catalog, words[row_no]))
+              for drug in records for row_no in (drug["row_no"],)]
     saved = (pd.DataFrame([row for rows in evidence.values() for row in rows],
                           columns=list(CANDIDATE_COLUMNS))
              .sort_values(["row_no", "score", "code"], ascending=[True, False, True])
@@ -226,9 +232,11 @@ def load_catalog(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> products.C
     params = {"quarter": str(quarter)}
     descriptors = run_sql(con, "10_cms_descriptors", params).fetchall()
     names = run_sql(con, "15_crosswalk_names", params).fetchall()
+    words = [word for (word,) in run_sql(con, "16_cms_words", params).fetchall()]
     return products.build_catalog(
         ((code, text) for code, text, _ in descriptors), names,
-        ended_codes=[code for code, _, term_date in descriptors if term_date is not None])
+        ended_codes=[code for code, _, term_date in descriptors if term_date is not None],
+        cms_words=words)
 
 
 def _row_words(catalog: products.Catalog, drug: Mapping[str, Any]) -> DrugWords:
@@ -385,10 +393,13 @@ class _Choice:
     doubt: str | None = None
 
 
-def choose(found: products.Identification, evidence: list[dict[str, Any]]) -> _Choice:
+def choose(found: products.Identification, evidence: list[dict[str, Any]],
+           fits_name: Callable[[str], bool]) -> _Choice:
     """Names and NDC together: an NDC settles among the names' candidates; the two
-    disagreeing is a conflict; a spelling to confirm, drug words the codes do not explain or
-    a generic several codes carry leave the row unsettled."""
+    disagreeing is a conflict, and so is an NDC whose code does not fit a drug name the row
+    gives (the reference's NDC beside an uncoded biosimilar); a spelling to confirm, drug
+    words the codes do not explain, a generic several codes carry or a doubt leave the row
+    unsettled."""
     ndc = {c["code"] for c in evidence if c["basis"] == "ndc"}
     named, others = set(found.codes), set(found.siblings)
     if ndc and (named or others):
@@ -397,8 +408,13 @@ def choose(found: products.Identification, evidence: list[dict[str, Any]]) -> _C
             return _Choice(both)
         return _Choice(ndc | named, doubt=(f"conflict: the NDC maps to {_list(ndc)} but the "
                                            f"name matches {_list(named | others)}"))
+    if ndc and found.unexplained and not any(fits_name(code) for code in ndc):
+        return _Choice(ndc, doubt=(f"conflict: the NDC maps to {_list(ndc)} but the name "
+                                   f"says {', '.join(found.unexplained)}"))
     if ndc:
         return _Choice(ndc)
+    if found.doubt:
+        return _Choice(named, others, found.doubt)
     if found.how == "partial":
         return _Choice(others, doubt=f"the name on your list is only part of the names CMS "
                                      f"gives {_list(others)}: confirm the product")
@@ -414,7 +430,8 @@ def choose(found: products.Identification, evidence: list[dict[str, Any]]) -> _C
 
 def decide(drug: Mapping[str, Any], found: products.Identification,
            evidence: list[dict[str, Any]], facts: Mapping[str, dict[str, Any]],
-           release: "Release", noc: Mapping[str, Any] | None = None) -> dict[str, Any]:
+           release: "Release", noc: Mapping[str, Any] | None = None,
+           fits_name: Callable[[str], bool] = lambda code: True) -> dict[str, Any]:
     """One drug's alert row: verdict, the DOS rule, units advice and the evidence.
 
     Rules, in order: `choose` (names and NDC). Office drugs drop C-codes (OPPS only); hospital
@@ -429,7 +446,7 @@ def decide(drug: Mapping[str, Any], found: products.Identification,
     if drug.get("ndc11") and not release.crosswalk_loaded:
         hints.append(f"ASP files not posted yet: no {release.quarter} NDC-HCPCS crosswalk is "
                      "loaded, the NDC was looked up in earlier ones")
-    choice = choose(found, evidence)
+    choice = choose(found, evidence, fits_name)
     codes, site_note = _for_setting(drug, choice.codes)
     others, _ = _for_setting(drug, choice.others)
     hints.append(site_note)

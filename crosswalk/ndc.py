@@ -12,6 +12,9 @@ from dataclasses import dataclass
 
 _HYPHENATED = re.compile(r"^(\d{4,5})-(\d{3,4})-(\d{1,2})$")
 _SEPARATORS = re.compile(r"[\s\u00a0]+")
+_LABELS = re.compile(r"^(?:ndc|n4)[:#]?|\.0$", re.IGNORECASE)
+# several NDCs typed into one cell: '61314-0866-01; 61314-0866-02'
+_LIST_SEPARATORS = re.compile(r"[;,/|\n]+")
 _TARGET = (5, 4, 2)
 
 
@@ -36,8 +39,13 @@ class NdcResult:
 
 
 def normalize_ndc(raw: object) -> NdcResult:
-    """Return the 11-digit form of `raw`, or a reason it cannot be one."""
+    """Return the 11-digit form of `raw`, or a reason it cannot be one.
+
+    Labels a cell may carry around the number are dropped: 'NDC 55513-0224-01', the claim
+    qualifier 'N4', and the '.0' a database or pandas appends to a number (61314086601.0).
+    """
     text = "" if raw is None else _SEPARATORS.sub("", str(raw))
+    text = _LABELS.sub("", text)
     if not text:
         return NdcResult(str(raw or ""), None, "empty")
     if text.isdigit():
@@ -83,3 +91,12 @@ def readings(raw: object) -> list[str]:
     ten = digits.zfill(10)
     found = [digits.zfill(11), "0" + ten, ten[:5] + "0" + ten[5:], ten[:9] + "0" + ten[9:]]
     return list(dict.fromkeys(found))
+
+
+def first_ndc(raw: object) -> tuple[NdcResult, list[str]]:
+    """The first usable NDC of a cell that may list several (a product's package sizes),
+    and the other entries, which the caller mentions rather than drops silently."""
+    pieces = [piece.strip() for piece in _LIST_SEPARATORS.split(str(raw or "")) if piece.strip()]
+    results = [normalize_ndc(piece) for piece in pieces] or [normalize_ndc(raw)]
+    chosen = next((result for result in results if result.ok), results[0])
+    return chosen, [piece for piece in pieces if piece != chosen.raw]

@@ -17,6 +17,7 @@ import fcntl
 import functools
 import hashlib
 import json
+import logging
 import os
 import time
 from collections import Counter, deque
@@ -30,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, NamedTuple, 
 
 import pandas as pd
 
+from crosswalk import datadir
 from crosswalk.errors import BadInput, Busy
 from crosswalk.quarters import Quarter, quarter_range
 from crosswalk.settings import EXAMPLE_DRUGS, PROJECT_ROOT, SQL_DIR, Settings
@@ -45,6 +47,7 @@ LOCK_FILE_NAME = "crosswalk.lock"
 LOCK_POLL_SECONDS = 0.2
 DEFAULT_FORMATS = ("xlsx",)
 BACKFILL_WORKERS = 2  # parsing is CPU and I/O; more threads than cores only add memory
+log = logging.getLogger(__name__)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -56,13 +59,17 @@ def run_lock(settings: Settings, wait_seconds: float = DEFAULT_WAIT_SECONDS) -> 
     """Hold `<data dir>/crosswalk.lock` for the whole run; Busy after `wait_seconds`.
 
     flock is released by the kernel when the process dies, so a killed run never leaves a
-    stale lock behind; the file's text (pid, start time) only serves the Busy message.
+    stale lock behind; the file's text (pid, start time) only serves the Busy message. A
+    killed download does leave its partial file: those are removed once the lock is held.
     """
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    path = settings.data_dir / LOCK_FILE_NAME
+    from crosswalk import fetch
+
+    path = datadir.prepare(settings) / LOCK_FILE_NAME
     with open(path, "a+", encoding="utf-8") as handle:
         _acquire(handle, path, wait_seconds)
         try:
+            for partial in fetch.remove_stale_partials(settings):
+                log.info("removed %s, left by a download that was killed", partial)
             handle.truncate(0)
             handle.write(f"pid {os.getpid()} since {datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} UTC\n")
             handle.flush()
@@ -204,6 +211,15 @@ class RunSummary:
         lines += [f"wrote {path}" for path in self.workbooks]
         lines += ["", self.outcome.table()]
         return "\n".join(lines)
+
+    def headline(self) -> str:
+        """One line for a run log: the load, the verdict counts, where the workbooks are."""
+        counts = ", ".join(f"{count} {verdict}" for verdict, count in
+                           self.verdict_counts().items() if count)
+        folders = sorted({str(path.parent) for path in self.workbooks})
+        return (f"{self.quarter}: {self.load.status} (load run {self.load.run_id}); "
+                f"{sum(self.verdict_counts().values())} drug(s): {counts or 'none'}; "
+                f"workbooks in {', '.join(folders)}")
 
     def markdown(self) -> str:
         """The run's Prefect summary: verdict counts, then every file with its sha256."""

@@ -23,7 +23,7 @@ import pandas as pd
 
 from crosswalk import tabular
 from crosswalk.errors import BadInput
-from crosswalk.ndc import normalize_ndc
+from crosswalk.ndc import NdcResult, first_ndc
 from crosswalk.tabular import folded as _folded
 
 # Codes the list may hold: the NOC family, billed until CMS assigns a permanent code.
@@ -59,9 +59,17 @@ SETTING_VALUES: dict[str, str] = {
     "pos 22": "hospital_outpatient", "22": "hospital_outpatient", "19": "hospital_outpatient",
 }
 ACTIVE_VALUES: dict[str, bool] = {
-    "yes": True, "y": True, "true": True, "1": True, "active": True,
+    "yes": True, "y": True, "true": True, "1": True, "active": True, "current": True,
+    "in use": True,
     "no": False, "n": False, "false": False, "0": False, "inactive": False,
+    "discontinued": False, "dc": False, "d c": False, "retired": False, "stopped": False,
+    "not in use": False, "no longer used": False, "on hold": False, "hold": False,
 }
+# 'Office (POS 11)', 'Hospital outpatient - POS 22': a site cell as PM systems print it
+_OFFICE = re.compile(r"\b(office|clinic|pos 11)\b")
+_HOSPITAL = re.compile(r"\b(hospital|hopd|opps|outpatient|pos 22|pos 19)\b")
+# 'J9999 JZ', 'J9999-JW': the code with its (required) single-dose modifiers
+_CODE_WITH_MODIFIERS = re.compile(r"^([A-Z]\d{4})(?:[\s:-]*[A-Z0-9]{2})*$")
 
 # NDC unit qualifiers a claim may carry (837P CTP05-1, CMS-1500 item 24A)
 NDC_UNITS = ("F2", "GR", "ME", "ML", "UN")
@@ -140,7 +148,7 @@ def read_drug_list(path: Path | str) -> DrugList:
     """Read and validate a CSV or XLSX drug list; raises BadInput only for a file-level fault."""
     path = Path(path)
     drugs, problems = [], []
-    seen: dict[tuple[str, str, str, str], int] = {}
+    seen: dict[tuple[str, ...], int] = {}
     with tabular.open_table(path, COLUMN_ALIASES, required=("drug_name",)) as table:
         for row_no, values in table.rows():
             drug, row_problems = _checked_row(values, path.name, row_no, seen)
@@ -154,17 +162,17 @@ def read_drug_list(path: Path | str) -> DrugList:
 
 
 def _checked_row(values: dict[str, str], file: str, row_no: int,
-                 seen: dict[tuple[str, str, str, str], int]
+                 seen: dict[tuple[str, ...], int]
                  ) -> tuple[dict[str, Any] | None, list[BadInput]]:
-    """parse_row, then the list-wide rule: the same drug, NDC, code and payer twice is a
-    mistake (one drug for two payers, one with a payer rule, is not)."""
+    """parse_row, then the list-wide rule: the same drug, NDC, code, payer, route and site
+    twice is a mistake (one drug for two payers, routes or sites is not)."""
     drug, row_problems = parse_row(values, file, row_no)
     if drug is not None:
         key = (drug["drug_name"].lower(), drug["ndc_raw"] or "", drug["current_code"],
-               drug["payer"] or "")
+               drug["payer"] or "", drug["route"] or "", drug["setting"])
         if key in seen:
             row_problems.append(BadInput(f"duplicate of row {seen[key]} (same drug name, "
-                                         "NDC, code and payer)", file=file, row=row_no,
+                                         "NDC, code, payer, route and site)", file=file, row=row_no,
                                          field="drug_name"))
         else:
             seen[key] = row_no
@@ -188,12 +196,12 @@ def parse_row(values: dict[str, str], file: str, row_no: int
     if not name:
         bad("drug_name", "empty drug name")
     ndc_raw = values.get("ndc", "")
-    ndc = normalize_ndc(ndc_raw) if ndc_raw else None
-    code = values.get("current_code", "").upper().replace(" ", "") or DEFAULT_CODE
+    ndc, other_ndcs = first_ndc(ndc_raw) if ndc_raw else (None, [])
+    code = _code(values.get("current_code", ""))
     if code not in NOC_CODES:
         bad("current_code", f"{code!r} is not a NOC code: the list holds drugs billed under "
                             f"{', '.join(NOC_CODES)} until CMS assigns a permanent code")
-    setting = SETTING_VALUES.get(_folded(values.get("setting", "")))
+    setting = _setting(values.get("setting", ""))
     if setting is None:
         bad("setting", f"{values['setting']!r}: use office or hospital outpatient "
                        "(HOPD, OPPS)")
@@ -213,14 +221,35 @@ def parse_row(values: dict[str, str], file: str, row_no: int
         "payer": values.get("payer") or None, "setting": setting,
         "notes": values.get("notes") or None, "active": active, "keep_code": keep,
         "route": values.get("route") or None, "ndc_unit": unit, "ndc_quantity": quantity,
-        "ndc_note": (f"NDC {ndc_raw!r} not used: {ndc.reason}" if ndc and not ndc.ok
-                     else None),
+        "ndc_note": _ndc_note(ndc_raw, ndc, other_ndcs),
     }, problems
+
+
+def _code(text: str) -> str:
+    """The NOC code of a cell, without the JW/JZ modifiers a PM export may print beside it."""
+    cleaned = text.upper().strip()
+    found = _CODE_WITH_MODIFIERS.match(cleaned)
+    return found[1] if found else cleaned.replace(" ", "") or DEFAULT_CODE
+
+
+def _setting(text: str) -> str | None:
+    folded = _folded(text)
+    if folded in SETTING_VALUES:
+        return SETTING_VALUES[folded]
+    hospital, office = bool(_HOSPITAL.search(folded)), bool(_OFFICE.search(folded))
+    return None if hospital == office else "hospital_outpatient" if hospital else "office"
+
+
+def _ndc_note(raw: str, ndc: NdcResult | None, others: list[str]) -> str | None:
+    notes = [f"NDC {raw!r} not used: {ndc.reason}"] if ndc and not ndc.ok else []
+    if ndc and ndc.ok and others:
+        notes.append(f"NDC {ndc.hyphenated} used; {', '.join(others)} in the same cell not used")
+    return "; ".join(notes) or None
 
 
 def _yes_no(values: dict[str, str], name: str, default: bool, bad: Any) -> bool:
     text = values.get(name, "").strip().lower()
-    answer = ACTIVE_VALUES.get(text) if text else default
+    answer = ACTIVE_VALUES.get(_folded(text)) if text else default
     if answer is None:
         bad(name, f"{values[name]!r}: use yes/no, true/false, 1/0 or y/n")
         return default

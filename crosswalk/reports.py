@@ -197,27 +197,37 @@ class MatchRun:
     drugs_sha256: str
     drug_count: int | None
     started_at: datetime
+    runs_of_quarter: int = 1
 
     @property
     def params(self) -> dict[str, Any]:
         return {"run_id": self.run_id, "quarter": str(self.quarter),
                 "quarter_start": self.quarter.first_day}
 
+    def describe(self) -> str:
+        """What `crosswalk report` prints first: which run and which list the workbooks show,
+        so a throwaway match never silently replaces the practice's workbook."""
+        others = self.runs_of_quarter - 1
+        choice = (f"; {others} other run(s) of {self.quarter}: `crosswalk runs` lists them, "
+                  "`crosswalk report --run ID` picks one" if others else "")
+        return (f"match run {self.run_id} of {self.quarter} ({self.started_at:%Y-%m-%d %H:%M:%S}"
+                f" UTC): drug list {PurePath(self.drugs_file).name}, sha256 {self.drugs_sha256},"
+                f" {self.drug_count} drug(s){choice}")
+
 
 def write_reports(settings: Settings, quarter: Quarter | str | None = None,
-                  formats: Sequence[str] = ("xlsx",)) -> list[Path]:
+                  formats: Sequence[str] = ("xlsx",), run_id: int | None = None) -> list[Path]:
     """Write the quarter's workbooks (xlsx) and/or analyst exports (csv, parquet).
 
-    quarter=None means the newest quarter with a match run. Files go to
-    <reports_dir>/<quarter>/ and are replaced whole; the paths written are returned.
+    They show match run `run_id`, else the newest run of `quarter`, else the newest run of
+    the newest quarter matched. Files go to <reports_dir>/<quarter>/ and are replaced whole;
+    the paths written are returned.
     """
     wanted = _checked_formats(formats)
-    if not settings.db_path.is_file():
-        raise BadInput("no warehouse database yet: run `crosswalk load` and `crosswalk match` "
-                       "first", file=str(settings.db_path))
+    _require_database(settings)
     with warehouse.open_writer(settings) as con:
         prepare(con)
-        run = latest_run(con, quarter)
+        run = chosen_run(con, quarter, run_id)
         folder = settings.reports_dir / str(run.quarter)
         written = []
         if "xlsx" in wanted:
@@ -253,10 +263,32 @@ def narrative_fields(drug_name: str | None, brand_name: str | None, dose: str | 
             "placement": built.placement}
 
 
-def latest_run(con: duckdb.DuckDBPyConnection, quarter: Quarter | str | None) -> MatchRun:
-    """The newest match run of the quarter (or of the newest quarter matched)."""
+def _require_database(settings: Settings) -> None:
+    if not settings.db_path.is_file():
+        raise BadInput("no warehouse database yet: run `crosswalk load` and `crosswalk match` "
+                       "first", file=str(settings.db_path))
+
+
+def find_run(settings: Settings, quarter: Quarter | str | None = None,
+             run_id: int | None = None) -> MatchRun:
+    """The run `write_reports` would describe, read without writing anything."""
+    _require_database(settings)
+    with warehouse.connect(settings, read_only=True) as con:
+        return chosen_run(con, quarter, run_id)
+
+
+def chosen_run(con: duckdb.DuckDBPyConnection, quarter: Quarter | str | None,
+               run_id: int | None = None) -> MatchRun:
+    """Match run `run_id` (of `quarter` when given), else the newest run of the quarter (or
+    of the newest quarter matched)."""
     wanted = str(Quarter.parse(quarter)) if quarter is not None else None
-    found = query(con, "10_match_run", {"quarter": wanted})
+    found = query(con, "10_match_run", {"quarter": wanted, "run_id": run_id})
+    if not found and run_id is not None:
+        (held,) = con.execute("SELECT any_value(quarter) FROM match_runs WHERE run_id = ?",
+                              [run_id]).fetchone()
+        why = f"is of {held}, not {wanted}" if held else "does not exist"
+        raise BadInput(f"match run {run_id} {why}: `crosswalk runs` lists the runs",
+                       field="--run")
     if not found:
         matched = [q for (q,) in con.execute(
             "SELECT DISTINCT quarter FROM match_runs ORDER BY quarter").fetchall()]
@@ -266,7 +298,31 @@ def latest_run(con: duckdb.DuckDBPyConnection, quarter: Quarter | str | None) ->
     row = found[0]
     return MatchRun(row["run_id"], Quarter.parse(row["quarter"]), row["drugs_file"],
                     row["drugs_sha256"], row["drug_count"],
-                    row["started_at_utc"].replace(microsecond=0))
+                    row["started_at_utc"].replace(microsecond=0), row["runs_of_quarter"])
+
+
+def match_runs(settings: Settings, quarter: Quarter | str | None = None) -> list[dict[str, Any]]:
+    """Every match run (of one release, or all), newest first; none without a database."""
+    if not settings.db_path.is_file():
+        return []
+    wanted = str(Quarter.parse(quarter)) if quarter is not None else None
+    with warehouse.connect(settings, read_only=True) as con:
+        return query(con, "70_match_runs", {"quarter": wanted})
+
+
+def runs_table(runs: Sequence[Mapping[str, Any]]) -> str:
+    """What `crosswalk runs` prints: one line per match run, its list and what it found."""
+    if not runs:
+        return "no match runs yet: `crosswalk run` (or `crosswalk match`) makes one"
+    lines = [f"{'run':>5}  {'release':<7}  {'started (UTC)':<19}  {'drugs':>5}  "
+             f"{'to act':>6}  drug list (sha256)"]
+    for run in runs:
+        chosen = "  <- `crosswalk report` uses this run" if run["report_default"] else ""
+        lines.append(f"{run['run_id']:>5}  {run['quarter']:<7}  "
+                     f"{run['started_at_utc']:%Y-%m-%d %H:%M:%S}  {run['drug_count'] or 0:>5}  "
+                     f"{run['needing_action']:>6}  {PurePath(run['drugs_file']).name} "
+                     f"({run['drugs_sha256'][:12]}){chosen}")
+    return "\n".join(lines)
 
 
 def alerts_workbook(con: duckdb.DuckDBPyConnection, run: MatchRun, path: Path) -> Path:
@@ -340,6 +396,10 @@ def write_summary(workbook: Book, run: MatchRun, counts: Sequence[Mapping[str, A
         ("Release quarter", str(run.quarter), "code"),
         ("Release starts (first date of service)", run.quarter.first_day, "date"),
         ("Match run", run.run_id, "number"),
+        ("Match runs of this release", (
+            f"{run.runs_of_quarter}: `crosswalk runs --quarter {run.quarter}` lists them, "
+            "`crosswalk report --run ID` rebuilds from another" if run.runs_of_quarter > 1
+            else "1"), "text"),
         ("Run time (UTC)", run.started_at, "date"),
         ("Drug list", PurePath(run.drugs_file).name, "text"),
         ("Drug list SHA-256", run.drugs_sha256, "code"),

@@ -24,6 +24,7 @@ class Settings:
     retries: int = 4
     backoff_factor: float = 1.0
     max_download_bytes: int = 200 * 1024 * 1024
+    max_listing_bytes: int = 16 * 1024 * 1024  # cms.gov's listing pages are a few hundred KB
     max_unzipped_bytes: int = 1024 * 1024 * 1024
     db_file: Path | None = field(default=None)
 

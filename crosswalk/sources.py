@@ -20,7 +20,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
 
-from crosswalk.errors import SourceUnavailable
+from crosswalk.errors import BadInput, SourceUnavailable
 from crosswalk.quarters import Quarter
 from crosswalk.settings import Settings
 
@@ -276,17 +276,47 @@ def choose(spec: SourceSpec, quarter: Quarter, links: list[Link], base_url: str)
 
 def read_listing(path: str, settings: Settings,
                  session: requests.Session) -> tuple[str, list[Link]]:
-    """(page URL, links) of a listing page under the configured base URL."""
+    """(page URL, links) of a listing page under the configured base URL.
+
+    Read with a size cap (settings.max_listing_bytes), announced or counted, like a zip: a
+    broken or hostile server must not fill a small machine's memory with one page.
+    """
     url = settings.cms_url.rstrip("/") + path
     try:
-        response = session.get(url, timeout=(settings.connect_timeout, settings.read_timeout))
+        response = session.get(url, timeout=(settings.connect_timeout, settings.read_timeout),
+                               stream=True)
+        with response:
+            if response.status_code != 200:
+                raise SourceUnavailable(f"CMS listing page {url} answered HTTP "
+                                        f"{response.status_code}")
+            body = _capped_body(response, settings.max_listing_bytes, url)
     except requests.RequestException as error:
         raise SourceUnavailable(f"cannot read the CMS listing page {url}: {error}") from error
-    if response.status_code != 200:
-        raise SourceUnavailable(f"CMS listing page {url} answered HTTP {response.status_code}")
-    if "charset" not in response.headers.get("Content-Type", "").lower():
-        response.encoding = "utf-8"  # requests would assume Latin-1 for text/html
-    return url, page_links(response.text, url)
+    # requests would assume Latin-1 for text/html without a charset; CMS pages are UTF-8
+    charset = (response.encoding if "charset" in response.headers.get("Content-Type", "").lower()
+               else "utf-8")
+    return url, page_links(body.decode(charset or "utf-8", errors="replace"), url)
+
+
+def _capped_body(response: requests.Response, cap: int, url: str) -> bytes:
+    announced = response.headers.get("Content-Length", "")
+    refuse_over_cap(int(announced) if announced.isdigit() else None, cap, url, "listing page")
+    body, size = [], 0
+    for chunk in response.iter_content(64 * 1024):
+        size += len(chunk)
+        refuse_over_cap(size, cap, url, "listing page", counted=True)
+        body.append(chunk)
+    return b"".join(body)
+
+
+def refuse_over_cap(size: int | None, cap: int, source: str, what: str,
+                    counted: bool = False) -> None:
+    """BadInput when a body is over its cap: `size` announced (Content-Length) or, with
+    `counted`, the bytes read so far (reading stops there)."""
+    if size is not None and size > cap:
+        amount = f"more than {cap:,} bytes" if counted else f"{size:,} bytes"
+        raise BadInput(f"{amount}: over the {cap:,}-byte {what} cap; nothing was kept",
+                       file=source)
 
 
 Pages = dict[str, "tuple[str, list[Link]] | SourceUnavailable"]

@@ -6,8 +6,8 @@ release in ONE transaction (the set work lives in sql/load/*.sql). `load_quarter
 
 - Re-loading the same bytes rewrites nothing: each kind's sha256 is compared with
   release_files; the run is recorded in load_runs as 'unchanged'.
-- A new version of a kind replaces that release's rows of that kind; every version the
-  manifest lists stays in source_files, loaded or not.
+- A new version of a kind replaces that release's rows of that kind; every event the
+  manifest lists (new versions and reverts) stays in source_files, loaded or not.
 - Any failure rolls the whole release back; a 'failed' load_runs row naming file, line and
   field is then written in a transaction of its own, and BadInput is re-raised.
 - DuckDB lets one process open the file read-write: `open_writer` waits a bounded time for
@@ -29,7 +29,7 @@ import re
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import closing, contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -37,11 +37,11 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from crosswalk import fetch, verdicts
+from crosswalk import datadir, fetch, verdicts
 from crosswalk.archive import file_sha256
 from crosswalk.errors import BadInput, Busy, CrosswalkError
 from crosswalk.quarters import Quarter
-from crosswalk.settings import SQL_DIR, Settings
+from crosswalk.settings import DEFAULT_DATA_DIR, SQL_DIR, Settings
 
 # The tables each source kind fills; the first one is the kind's main table (its row count).
 KIND_TABLES: dict[str, tuple[str, ...]] = {
@@ -164,7 +164,9 @@ def connect(settings_or_path: Settings | Path | str, *,
     """
     path = database_path(settings_or_path)
     if not read_only:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(settings_or_path, Settings):
+            datadir.prepare(settings_or_path)  # unwritable: exit 2 with the path, not DuckDB's
+        path.parent.mkdir(parents=True, exist_ok=True)  # CROSSWALK_DB may live elsewhere
     try:
         con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as error:
@@ -199,8 +201,12 @@ def _bring_schema_up_to_date(con: duckdb.DuckDBPyConnection) -> None:
         return
     con.execute("BEGIN TRANSACTION")
     try:
+        earlier_sources = _set_aside_sha256_keyed_source_files(con)
         for script in scripts:
             con.execute(script)
+        if earlier_sources:
+            con.execute(f"INSERT INTO source_files BY NAME SELECT * FROM {earlier_sources}")
+            con.execute(f"DROP TABLE {earlier_sources}")
         con.execute("DELETE FROM verdicts")
         con.executemany(f"INSERT INTO verdicts ({', '.join(verdicts.COLUMNS)}, urgency) "
                         f"VALUES ({', '.join('?' * (len(verdicts.COLUMNS) + 1))})",
@@ -236,6 +242,16 @@ def read_only_query(settings: Settings, sql: str) -> QueryResult:
             return QueryResult((), [])
         return QueryResult(tuple(column[0] for column in cursor.description),
                            cursor.fetchall())
+
+
+def _set_aside_sha256_keyed_source_files(con: duckdb.DuckDBPyConnection) -> str | None:
+    """Databases written before reverts became events key source_files on sha256 alone, which
+    cannot hold a revert. DuckDB cannot change a key in place: rename the table so the schema
+    creates the new one, and return the old name for its rows to be copied over."""
+    if _primary_key(con, "source_files") != ["sha256"]:
+        return None
+    con.execute("ALTER TABLE source_files RENAME TO source_files_keyed_by_sha256")
+    return "source_files_keyed_by_sha256"
 
 
 def database_path(settings_or_path: Settings | Path | str) -> Path:
@@ -300,15 +316,36 @@ def parse_or_record(settings: Settings, quarter: Quarter, loaded: Mapping[str, s
         raise
 
 
+def load_command(settings: Settings, quarter: Quarter | str | None = None) -> str:
+    """The command that would give `settings` a loaded release: `crosswalk load` for a release
+    in the raw archive (the one asked for, else the newest), else `crosswalk run`."""
+    archived = fetch.archived_quarters(settings)
+    wanted = Quarter.parse(quarter) if quarter is not None else None
+    if wanted is not None and wanted not in archived:
+        command = f"crosswalk run --quarter {wanted}"
+    elif archived:
+        command = f"crosswalk load --quarter {wanted or archived[-1]}"
+    else:
+        command = "crosswalk run"
+    default = Path(DEFAULT_DATA_DIR)
+    return command if settings.data_dir == default else f"{command} --data-dir {settings.data_dir}"
+
+
 def load_archive(settings: Settings,
                  wait_seconds: float = DEFAULT_WAIT_SECONDS) -> ArchiveLoad:
     """Load every release found in the raw archive, oldest first (one transaction each).
 
     A release refused as bad input does not stop the others: one hostile or broken posting
     must not keep every other quarter out of the warehouse. Anything else (the database busy,
-    a fault of ours) still stops the run."""
+    a fault of ours) still stops the run, and so does a data directory that cannot be
+    written, checked first."""
+    datadir.prepare(settings)
+    quarters = sorted(fetch.archived_quarters(settings))
+    if not quarters:
+        raise BadInput(f"nothing archived under {settings.raw_dir}: run "
+                       f"`{load_command(settings)}` first", field="--all")
     loaded, refused = [], []
-    for quarter in sorted(fetch.archived_quarters(settings)):
+    for quarter in quarters:
         try:
             loaded.append(load_quarter(settings, quarter, wait_seconds))
         except BadInput as error:
@@ -336,7 +373,7 @@ def parse_quarter(settings: Settings, quarter: Quarter | str,
     loaded = loaded or {}
     files = {kind: parse_file(entry) for kind, entry in newest.items()
              if loaded.get(kind) != entry.sha256}
-    seen = [asdict(entry) for entry in fetch.read_manifest(settings)
+    seen = [entry.record(settings) for entry in fetch.read_manifest(settings)
             if entry.quarter == str(quarter)]
     return ParsedRelease(quarter, {kind: entry.sha256 for kind, entry in newest.items()},
                          files, seen)
@@ -489,9 +526,8 @@ def _primary_key(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
 def _file_summaries(con: duckdb.DuckDBPyConnection, quarter: str,
                     changed: list[str]) -> tuple[FileSummary, ...]:
     rows = con.execute(
-        "SELECT r.source_kind, s.file_name, r.sha256, r.row_count FROM release_files r "
-        "JOIN source_files s USING (sha256) WHERE r.quarter = ? ORDER BY r.source_kind",
-        [quarter]).fetchall()
+        "SELECT source_kind, file_name, sha256, row_count FROM release_sources "
+        "WHERE quarter = ? ORDER BY source_kind", [quarter]).fetchall()
     return tuple(FileSummary(kind, name, sha, count, "loaded" if kind in changed else "unchanged")
                  for kind, name, sha, count in rows)
 

@@ -12,6 +12,8 @@ import os
 import sys
 from pathlib import Path
 
+from crosswalk.errors import CrosswalkError
+
 # What a 2-core machine with no Prefect server and no internet needs. The same values sit in
 # pyproject.toml ([tool.prefect...]) for `prefect` commands run from the project folder.
 PREFECT_DEFAULTS = {
@@ -20,7 +22,14 @@ PREFECT_DEFAULTS = {
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
     # No anonymous usage reports from the temporary server: no network beyond loopback.
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    # Prefect's client retries an API call 5 times with doubling waits (about 75 s) before
+    # giving up; a server that died mid-run then held a finished run for 163 s. Two retries
+    # (about 6 s) ride out a busy server without hanging a run whose work is done.
+    "PREFECT_CLIENT_MAX_RETRIES": "2",
 }
+API_CHECK_SECONDS = 5.0  # a Prefect server answers /health in milliseconds
+NO_SERVER_HELP = ("start it (`prefect server start`), unset PREFECT_API_URL to run on a "
+                  "temporary local API, or run with --no-prefect")
 
 
 def prefect_home(data_dir: Path) -> Path:
@@ -56,3 +65,55 @@ def configure_prefect(data_dir: Path) -> dict[str, str]:
         Path(applied["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
     os.environ.update(applied)
     return applied
+
+
+def api_url() -> str | None:
+    """The Prefect server the flows will talk to (PREFECT_API_URL or the user's profile);
+    None when Prefect will start its temporary local API instead."""
+    from prefect.settings import PREFECT_API_URL
+
+    return PREFECT_API_URL.value() or None
+
+
+def api_problem(url: str, timeout: float = API_CHECK_SECONDS) -> str | None:
+    """Why the Prefect API at `url` does not answer its health check within `timeout`
+    seconds (refused, timed out, an error status), or None when it does."""
+    import requests
+
+    try:
+        response = requests.get(url.rstrip("/") + "/health", timeout=(timeout, timeout))
+    except requests.ConnectionError as error:
+        return f"no answer: {type(error).__name__}"
+    except requests.Timeout:
+        return f"connected, but no answer within {timeout:g} s"
+    except requests.RequestException as error:
+        return f"{type(error).__name__}: {error}"
+    return None if response.ok else f"HTTP {response.status_code}"
+
+
+def check_api(help_text: str = NO_SERVER_HELP, timeout: float = API_CHECK_SECONDS) -> str | None:
+    """Fail in seconds, in one line, when PREFECT_API_URL names a server that does not
+    answer, rather than after Prefect's own retries (minutes, and a traceback). Returns the
+    API URL (None: the temporary local API)."""
+    url = api_url()
+    if url is None:
+        return None
+    problem = api_problem(url, timeout)
+    if problem is not None:
+        raise CrosswalkError(f"the Prefect server at {url} does not answer ({problem}): "
+                             f"{help_text}")
+    return url
+
+
+def redact_prefect_logs() -> None:
+    """Put crosswalk.redaction's filter on Prefect's log handlers (the terminal and the API,
+    which stores run logs in Prefect's database): a failed download's traceback quotes the
+    library's own message, URL and token included."""
+    import logging
+
+    from crosswalk.redaction import RedactingFilter
+
+    for name in ("", "prefect", "prefect.flow_runs", "prefect.task_runs"):
+        for handler in logging.getLogger(name).handlers:
+            if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+                handler.addFilter(RedactingFilter())

@@ -10,10 +10,13 @@ from __future__ import annotations
 from prefect import flow, get_run_logger
 from prefect.task_runners import ThreadPoolTaskRunner
 
+import flows
 from crosswalk import pipeline
 from crosswalk.quarters import Quarter
 from crosswalk.settings import load_settings
 from flows.tasks import submit_task, task_steps
+
+flows.redact_prefect_logs()  # Prefect configured its logging when imported above
 
 
 @flow(name="backfill", persist_result=False,

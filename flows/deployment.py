@@ -22,6 +22,7 @@ from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron
 from prefect.types.entrypoint import EntrypointType
 
+import flows
 from crosswalk.errors import BadInput, CrosswalkError
 from flows.quarterly_update import quarterly_update
 
@@ -29,6 +30,9 @@ DEPLOYMENT_NAME = "quarterly"
 DEFAULT_CRON = "0 6 2 1,4,7,10 *"           # 06:00 on Jan 2, Apr 2, Jul 2, Oct 2
 DEFAULT_RECHECK_CRON = "0 6 15 1,4,7,10 *"  # 06:00 on the 15th: CMS re-posts
 DEFAULT_TIMEZONE = "America/New_York"
+# A scheduled run that finds the data directory busy (a manual `crosswalk run`, a backfill)
+# waits for it to finish instead of failing until the next schedule, weeks later.
+SERVED_WAIT_SECONDS = 6 * 3600.0
 SERVER_HELP = """\
 Scheduling needs a running Prefect server (the temporary local API cannot schedule).
 In another terminal:
@@ -58,7 +62,8 @@ def build_deployment(cron: str | None = None, recheck_cron: str | None = None,
     schedules = [_cron(cron, timezone, "quarterly-release", "--cron"),
                  _cron(recheck_cron, timezone, "mid-quarter-recheck", "--recheck-cron")]
     return quarterly_update.to_deployment(
-        name=DEPLOYMENT_NAME, schedules=schedules, parameters=parameters or {},
+        name=DEPLOYMENT_NAME, schedules=schedules, concurrency_limit=1,
+        parameters={"wait_seconds": SERVED_WAIT_SECONDS, **(parameters or {})},
         entrypoint_type=EntrypointType.MODULE_PATH,  # the same from whatever folder we serve
         description="Download, load, match and report the newest CMS HCPCS/ASP release.",
         tags=["hcpcs-crosswalk"])
@@ -81,20 +86,13 @@ def _cron(expression: str, timezone: str, slug: str, option: str) -> Any:
 
 def require_server() -> str:
     """The Prefect API URL, after checking a server answers there; instructions if not."""
-    from prefect.client.orchestration import get_client
-    from prefect.settings import PREFECT_API_URL
-
-    url = PREFECT_API_URL.value()
-    if not url:
+    if not flows.api_url():
         raise CrosswalkError(f"PREFECT_API_URL is not set.\n{SERVER_HELP}")
-    with get_client(sync_client=True) as client:
-        problem = client.api_healthcheck()
-    if problem is not None:
-        raise CrosswalkError(f"no Prefect server answers at {url} ({problem}).\n{SERVER_HELP}")
-    return url
+    return flows.check_api(f"\n{SERVER_HELP}")  # type: ignore[return-value]
 
 
 def serve(deployment: RunnerDeployment) -> None:
-    """Register the deployment and run its scheduled flow runs here, one at a time."""
+    """Register the deployment and run its scheduled flow runs here, one at a time (the
+    deployment's concurrency limit says so to the server too, as prefect.yaml does)."""
     require_server()
     prefect_serve(deployment, limit=1)

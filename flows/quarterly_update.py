@@ -2,26 +2,50 @@
 
 The body is crosswalk.pipeline.run_quarter run with task-wrapped steps (flows/tasks.py), so it
 is the same code as `crosswalk run --no-prefect`; the flow adds retries, cross-run caching of
-parsed files, run history, and two artifacts per release:
+parsed files, run history, and two artifacts per release and data directory:
 
-- `crosswalk-<quarter>-summary` (markdown): alerts per verdict, each file loaded with its
-  sha256, what the download found, where the workbooks are;
-- `crosswalk-<quarter>-alerts` (table): one row per practice drug and its verdict.
+- `crosswalk-<data dir>-<quarter>-summary` (markdown): alerts per verdict, each file loaded
+  with its sha256, what the download found, where the workbooks are;
+- `crosswalk-<data dir>-<quarter>-alerts` (table): one row per practice drug and its verdict.
+
+The run's work comes first: the verdicts and workbook paths are printed as soon as they exist,
+and Prefect's bookkeeping after that (artifacts, the final state) is best effort, so a Prefect
+server that dies mid-run costs a warning, not the finished run. URLs reach the flow with their
+credentials redacted (Prefect stores parameters in its database); the credentials travel in
+the environment (crosswalk.redaction.withhold / reveal).
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
+import sys
+from pathlib import Path
+
+import httpx
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.exceptions import PrefectHTTPStatusError
 
+import flows
 from crosswalk import pipeline
+from crosswalk.errors import CrosswalkError
 from crosswalk.fetch import parse_overrides
-from crosswalk.settings import load_settings
+from crosswalk.quarters import Quarter
+from crosswalk.redaction import reveal, withhold
+from crosswalk.settings import Settings, load_settings
 from flows.tasks import task_steps
+
+flows.redact_prefect_logs()  # Prefect configured its logging when imported above
 
 # The alert columns a billing lead scans in the Prefect UI (the workbook has them all).
 ALERT_COLUMNS = ("drug_name", "brand_name", "ndc11", "current_code", "verdict", "new_code",
                  "effective_date", "dos_rule", "action", "confidence")
+API_ERRORS = (httpx.HTTPError, PrefectHTTPStatusError)
+ARTIFACT_CHECK_SECONDS = 2.0
+# Runs this process finished, by data directory: what run_with_prefect still reports when the
+# Prefect API fails after the work is done.
+_finished: dict[str, pipeline.RunSummary] = {}
 
 
 @flow(name="quarterly-update", persist_result=False)
@@ -34,31 +58,86 @@ def quarterly_update(quarter: str | None = None, drugs: str | None = None,
     quarter: e.g. 2025Q4; drugs: practice list (default: the example list); cms_url, data_dir:
     as `crosswalk run` (default: CROSSWALK_* environment, then cms.gov and ./crosswalk-data);
     urls: KIND=URL overrides; formats: xlsx, csv, parquet; wait_seconds: how long to wait for
-    another run holding the data directory.
+    another run holding the data directory. A URL with a redacted credential (`***`) is
+    restored from the environment (CROSSWALK_CMS_URL, or what `crosswalk run` withheld).
     """
-    settings = load_settings(data_dir=data_dir, cms_url=cms_url)
+    settings = load_settings(data_dir=data_dir, cms_url=reveal(cms_url) if cms_url else None)
     summary = pipeline.run_quarter(
-        settings, quarter, drugs, overrides=parse_overrides(urls or ()),
+        settings, quarter, drugs, overrides=parse_overrides([reveal(url) for url in urls or ()]),
         formats=formats or pipeline.DEFAULT_FORMATS, wait_seconds=wait_seconds,
         steps=task_steps(settings))
-    publish_artifacts(summary)
-    get_run_logger().info("%s", summary.describe())
+    announce(settings, summary)
+    publish_artifacts(settings, summary)
+    get_run_logger().info("%s", summary.headline())
     return summary
 
 
-def artifact_key(summary: pipeline.RunSummary, what: str) -> str:
-    """Prefect artifact keys allow lowercase letters, digits and dashes only."""
-    return f"crosswalk-{str(summary.quarter).lower()}-{what}"
+def run_with_prefect(settings: Settings, quarter: Quarter | None, drugs: Path | None,
+                     urls: tuple[str, ...], wait_seconds: float) -> pipeline.RunSummary:
+    """`crosswalk run` as the flow: parameters carry redacted URLs only; the flow prints the
+    verdicts itself; a Prefect API that stops answering once the work is done is a warning."""
+    key = str(settings.data_dir.resolve())
+    _finished.pop(key, None)
+    try:
+        return quarterly_update(
+            quarter=str(quarter) if quarter else None, drugs=str(drugs) if drugs else None,
+            cms_url=withhold(settings.cms_url), data_dir=str(settings.data_dir),
+            urls=[withhold(url) for url in urls], wait_seconds=wait_seconds)
+    except API_ERRORS as error:
+        summary = _finished.pop(key, None)
+        problem = f"{type(error).__name__}: {error}"
+        if summary is None:
+            raise CrosswalkError(f"the Prefect API stopped answering before the run finished "
+                                 f"({problem}): run it again, or with --no-prefect") from error
+        warn(f"the Prefect API stopped answering once the work was done ({problem}); the "
+             "run's state in Prefect may be wrong, the database and workbooks are complete")
+        return summary
 
 
-def publish_artifacts(summary: pipeline.RunSummary) -> None:
-    """The markdown summary and the alerts table of one run."""
+def announce(settings: Settings, summary: pipeline.RunSummary) -> None:
+    """Print where the workbooks are and each drug's verdict, once, the moment they exist."""
+    print(summary.describe(), flush=True)
+    _finished[str(settings.data_dir.resolve())] = summary
+
+
+def warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr, flush=True)
+
+
+def artifact_key(settings: Settings, quarter: Quarter, what: str) -> str:
+    """Prefect artifact keys allow lowercase letters, digits and dashes. They name the data
+    directory (folder name and a hash of its full path) as well as the release, so two data
+    directories reporting to one Prefect server keep their own latest artifacts."""
+    folder = settings.data_dir.resolve()
+    name = re.sub(r"[^a-z0-9]+", "-", folder.name.lower()).strip("-")[:24] or "data"
+    identity = hashlib.sha256(str(folder).encode()).hexdigest()[:8]
+    return f"crosswalk-{name}-{identity}-{str(quarter).lower()}-{what}"
+
+
+def publish_artifacts(settings: Settings, summary: pipeline.RunSummary) -> None:
+    """The markdown summary and the alerts table of one run: best effort, after a quick
+    check that the API answers (Prefect's own retries would hold the run up for seconds)."""
+    url = flows.api_url()
+    problem = flows.api_problem(url, ARTIFACT_CHECK_SECONDS) if url else None
+    if problem is None:
+        try:
+            _create_artifacts(settings, summary)
+            return
+        except API_ERRORS as error:
+            problem = f"{type(error).__name__}: {error}"
+    warn(f"the run's artifacts were not saved in Prefect ({problem}); the workbooks hold "
+         "the same facts")
+
+
+def _create_artifacts(settings: Settings, summary: pipeline.RunSummary) -> None:
     create_markdown_artifact(
-        key=artifact_key(summary, "summary"), markdown=summary.markdown(),
-        description=f"HCPCS crosswalk run for {summary.quarter}: verdicts and source files")
+        key=artifact_key(settings, summary.quarter, "summary"), markdown=summary.markdown(),
+        description=f"HCPCS crosswalk run for {summary.quarter} in {settings.data_dir}: "
+                    "verdicts and source files")
     rows = summary.alert_rows()
     shown = [column for column in ALERT_COLUMNS if rows and column in rows[0]]
     create_table_artifact(
-        key=artifact_key(summary, "alerts"),
+        key=artifact_key(settings, summary.quarter, "alerts"),
         table=[{column: row[column] for column in shown} for row in rows] if shown else rows,
-        description=f"Practice drugs and their verdicts for {summary.quarter}")
+        description=f"Practice drugs and their verdicts for {summary.quarter} in "
+                    f"{settings.data_dir}")

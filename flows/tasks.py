@@ -5,7 +5,8 @@ bytes (keyed on their sha256, see pipeline.parse_cache_key), and its result is p
 under `<data dir>/prefect/results` so the next run, or a backfill into a fresh database, gets
 it back instead of re-reading the zips. Downloading must ask CMS again (re-posts), and match
 and report must run again (they are cheap and each run records its own match run), so they
-are never cached.
+are never cached. Reading which versions are loaded (one query) is not a task at all: a task
+costs Prefect bookkeeping and would add nothing there (no retry, no cache, no artifact).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Any
 from prefect import Task, task
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import TaskRun
+from prefect.serializers import CompressedSerializer, PickleSerializer, Serializer
+from pydantic import Field
 from prefect.states import State
 from prefect.tasks import exponential_backoff
 
@@ -25,6 +28,20 @@ from crosswalk.settings import Settings
 
 DOWNLOAD_RETRIES = 2
 DOWNLOAD_BACKOFF_SECONDS = 10.0  # 10 s, then 20 s (+-50% jitter), on top of the HTTP retries
+
+
+class ZlibPickleSerializer(CompressedSerializer):  # type: ignore[type-arg]
+    """Pickle, compressed with zlib. Prefect's "compressed/pickle" uses lzma, which took
+    longer to store a full-size parsed release than parsing it (benchmarks/run_overhead.py
+    measures both). A type of its own, every field defaulted: Prefect records only the type
+    of a result's serializer and rebuilds it from that."""
+
+    type: str = Field(default="compressed/pickle-zlib", frozen=True)
+    serializer: Serializer = Field(default_factory=PickleSerializer)  # type: ignore[type-arg]
+    compressionlib: str = "zlib"
+
+
+PARSE_SERIALIZER = ZlibPickleSerializer()
 
 
 def cms_was_unavailable(_task: Task[Any, Any], _run: TaskRun, state: State[Any]) -> bool:
@@ -43,10 +60,8 @@ _retrying = dict(retries=DOWNLOAD_RETRIES, retry_condition_fn=cms_was_unavailabl
 
 find_newest_release = task(pipeline.newest_quarter, name="find-newest-release", **_retrying)
 download_release = task(pipeline.download, name="download-release", **_retrying)
-read_loaded_versions = task(pipeline.loaded_versions, name="read-loaded-versions",
-                            cache_policy=NO_CACHE)
 parse_release = task(pipeline.parse_release, name="parse-release", cache_key_fn=_parse_key,
-                     persist_result=True, result_serializer="compressed/pickle")
+                     persist_result=True, result_serializer=PARSE_SERIALIZER)
 write_release = task(pipeline.write_release, name="write-release", cache_policy=NO_CACHE)
 match_drugs = task(pipeline.match_drugs, name="match-practice-drugs", cache_policy=NO_CACHE)
 write_workbooks = task(pipeline.write_workbooks, name="write-workbooks", cache_policy=NO_CACHE)
@@ -61,7 +76,7 @@ def task_steps(settings: Settings) -> pipeline.Steps:
     """pipeline.Steps made of these tasks, with results stored under the data directory."""
     return pipeline.Steps(
         newest_quarter=find_newest_release, download=download_release,
-        loaded_versions=read_loaded_versions,
+        loaded_versions=pipeline.loaded_versions,
         parse_release=parse_release.with_options(result_storage=result_storage(settings)),
         write_release=write_release, match_drugs=match_drugs, write_workbooks=write_workbooks)
 

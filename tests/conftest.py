@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -74,3 +78,32 @@ def real_2025q4(tmp_path_factory: pytest.TempPathFactory) -> Settings:
                   for kind, (folder, name) in kinds.items()}
         for quarter, kinds in REAL_FILES.items()})
     return settings
+
+
+@pytest.fixture
+def hold_run_lock() -> Iterator[Callable[[Path], subprocess.Popen]]:
+    """Start another process holding a data directory's run lock until its stdin closes:
+    `holder = hold_run_lock(data_dir)`, then `holder.communicate("")` lets go (done at the
+    end of the test otherwise)."""
+    holders: list[subprocess.Popen] = []
+
+    def hold(data_dir: Path) -> subprocess.Popen:
+        script = textwrap.dedent(f"""
+            import sys
+            from pathlib import Path
+            from crosswalk.pipeline import run_lock
+            from crosswalk.settings import Settings
+            with run_lock(Settings(data_dir=Path({str(data_dir)!r})), 0):
+                print("held", flush=True)
+                sys.stdin.read()
+        """)
+        holder = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True)
+        holders.append(holder)
+        assert holder.stdout.readline().strip() == "held"
+        return holder
+
+    yield hold
+    for holder in holders:
+        if holder.poll() is None:
+            holder.communicate("")

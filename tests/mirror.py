@@ -30,6 +30,8 @@ CmsMirror API
         Last-Modified, exactly like CMS replacing a file behind an unchanged URL.
     mirror.body(path) -> bytes           what is served at path now
     mirror.add_link(page_path, text, href)
+    mirror.remove_link(page_path, text)  CMS withdraws a posting: its link leaves the page (the
+                                         file stays served, as CMS's often does)
     mirror.set_page(page_path, html, content_type="text/html; charset=utf-8")
     mirror.fault(path, kind, times=None, **options)   times=None: every request
         "404"       HTTP 404 page
@@ -39,6 +41,10 @@ CmsMirror API
         "truncate"  Content-Length of the whole body, then only keep bytes (default half)
         "html"      HTTP 200, text/html error page, where a zip is expected
         "corrupt"   HTTP 200, complete transfer of the zip with its central directory cut off
+        "stall"     HTTP 200, half the body, then a pause of delay seconds (default 30)
+                    before the rest: a download caught mid-transfer (to kill it there)
+        "unsized"   HTTP 200, the page or file without Content-Length: the body ends when the
+                    connection closes, so only the client can bound what it reads
     mirror.requests_log                  list[Hit(method, path, status, headers)]
     mirror.downloads(prefix="/files/")   paths answered 200 with a body (what was fetched)
     mirror.clear_log()
@@ -64,7 +70,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Iterator
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import pytest
 
@@ -212,6 +218,11 @@ class CmsMirror:
         with self._lock:
             self._links.setdefault(page_path, []).insert(0, (text, href))
 
+    def remove_link(self, page_path: str, text: str) -> None:
+        """CMS withdraws a posting: the link with this text leaves the listing page."""
+        with self._lock:
+            self._links[page_path] = [(t, h) for t, h in self._links[page_path] if t != text]
+
     def set_page(self, page_path: str, html: str,
                  content_type: str = "text/html; charset=utf-8") -> None:
         """Serve exactly this HTML at a page path (a page CMS restyled, or one without charset)."""
@@ -245,7 +256,8 @@ class CmsMirror:
         return paths
 
     def fault(self, path: str, kind: str, times: int | None = None, **options: object) -> None:
-        if kind not in ("404", "500", "429", "slow", "truncate", "html", "corrupt"):
+        if kind not in ("404", "500", "429", "slow", "truncate", "html", "corrupt", "unsized",
+                        "stall"):
             raise ValueError(f"unknown fault {kind!r}")
         with self._lock:
             self._faults.setdefault(path, []).append(_Fault(kind, times, options))
@@ -259,6 +271,12 @@ class CmsMirror:
         self.requests_log.clear()
 
     # serving (called from the handler thread)
+    def _known_path(self, raw: str) -> str:
+        """The path as published: as sent when published that way (`%2F` in a CMS name),
+        else percent-decoded as a web server does (a name with `é`)."""
+        known = raw in self._files or raw in self._pages or raw in self._links
+        return raw if known else unquote(raw)
+
     def _take_fault(self, path: str) -> _Fault | None:
         with self._lock:
             for fault in self._faults.get(path, []):
@@ -287,7 +305,7 @@ def _handler_for(mirror: CmsMirror) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.0"  # one request per connection: truncation is visible
 
         def do_GET(self) -> None:  # noqa: N802 (http.server naming)
-            self._answer(urlsplit(self.path).path)
+            self._answer(mirror._known_path(urlsplit(self.path).path))
 
         def _answer(self, path: str) -> int:
             fault = mirror._take_fault(path)
@@ -311,6 +329,16 @@ def _handler_for(mirror: CmsMirror) -> type[BaseHTTPRequestHandler]:
                                        b"occurred.</body></html>", "text/html")
             if fault.kind == "corrupt":
                 return self._send(200, mirror.body(path)[:-40], "application/zip")
+            if fault.kind == "stall":
+                body = mirror.body(path)
+                return self._send(200, body, "application/zip", mirror._files[path],
+                                  pause=(len(body) // 2,
+                                         float(fault.options.get("delay", 30.0))))  # type: ignore[arg-type]
+            if fault.kind == "unsized":
+                page = mirror._page(path)
+                body, content_type = ((page[0].encode(), page[1]) if page else
+                                      (mirror.body(path), "application/zip"))
+                return self._send(200, body, content_type, length=-1)
             if fault.kind == "truncate":
                 body = mirror._files[path].body
                 keep = int(fault.options.get("keep", len(body) // 2))  # type: ignore[arg-type]
@@ -333,9 +361,10 @@ def _handler_for(mirror: CmsMirror) -> type[BaseHTTPRequestHandler]:
 
         def _send(self, status: int, body: bytes, content_type: str | None,
                   posted: _File | None = None, length: int | None = None,
-                  extra: dict[str, str] | None = None) -> int:
+                  extra: dict[str, str] | None = None,
+                  pause: tuple[int, float] | None = None) -> int:
             # logged before answering, so a client that has its answer sees the log entry
-            mirror.requests_log.append(Hit("GET", urlsplit(self.path).path, status,
+            mirror.requests_log.append(Hit("GET", mirror._known_path(urlsplit(self.path).path), status,
                                            dict(self.headers.items())))
             try:
                 self.send_response(status)
@@ -346,8 +375,15 @@ def _handler_for(mirror: CmsMirror) -> type[BaseHTTPRequestHandler]:
                     self.send_header("Last-Modified", posted.last_modified)
                 for name, value in (extra or {}).items():
                     self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body) if length is None else length))
+                if length != -1:  # -1: no length, the body ends when the connection closes
+                    self.send_header("Content-Length",
+                                     str(len(body) if length is None else length))
                 self.end_headers()
+                if pause is not None:  # (bytes first, seconds of silence) then the rest
+                    self.wfile.write(body[:pause[0]])
+                    self.wfile.flush()
+                    time.sleep(pause[1])
+                    body = body[pause[0]:]
                 self.wfile.write(body)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up (read timeout): nothing to do

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings as hypothesis_settings, strategies as st
 
 from crosswalk.drug_names import (FILLER_WORDS, NOT_SUFFIXES, ROUTES as ROUTE_WORDS,
-                                  SALT_WORDS, Word, drug_words, plain_text, split_names)
+                                  SALT_WORDS, Lexicon, Word, drug_words, plain_text,
+                                  split_names)
 
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 stems = st.text(LETTERS, min_size=5, max_size=14).map(lambda s: s + "mab")
@@ -28,7 +29,7 @@ MARKS = st.sampled_from(["", "®", "™", " (R)", "(TM)"])
 
 
 def words(text: str, known: tuple[str, ...] = ()) -> tuple[Word, ...]:
-    return drug_words(text, known).words
+    return drug_words(text, Lexicon(frozenset(known))).words
 
 
 @hypothesis_settings(max_examples=150, deadline=None)
@@ -84,7 +85,7 @@ def test_different_suffixes_stay_different(stem, first, second) -> None:
     ("Briumvi\xa0", "briumvi"), ("Rituxan\u00ae ", "rituxan"),
     ("epoetin alfa-epbx", "epoetin alfa-epbx"),
     ("Fluzone High-Dose", "fluzone high"),  # a 4-letter word is not a suffix
-    ("argatroban hydrochloride", "argatroban"),
+    ("argatroban hydrochloride", "argatroban hydrochloride"),  # salts kept: they can tell
     ("Injection, nivolumab, 2 mg and hyaluronidase-nvhy", "nivolumab hyaluronidase-nvhy"),
 ])
 def test_known_names(text: str, expected: str) -> None:
@@ -107,3 +108,24 @@ def test_plain_text_and_parentheses() -> None:
 
 def test_a_soft_hyphen_inside_a_word_is_only_a_line_break_hint() -> None:
     assert str(drug_words("ritu\u00adximab-arrx")) == "rituximab-arrx"
+
+
+def test_with_cms_words_a_space_before_an_unknown_suffix_is_still_a_suffix() -> None:
+    """'teclistamab cqyy' is a typo or a new biosimilar, never the reference product."""
+    lexicon = Lexicon(frozenset({"cqyv"}), frozenset({"injection", "lock", "heparin"}),
+                      frozenset({"teclistamab", "pegfilgrastim", "heparin"}))
+    assert drug_words("teclistamab cqyy", lexicon).words == (Word("teclistamab", "cqyy"),)
+    assert drug_words("heparin lock flush", lexicon).words == (
+        Word("heparin"), Word("lock"), Word("flush"))  # a word CMS uses is no suffix
+    assert drug_words("Keytruda Qlex", lexicon).words == (Word("keytruda"), Word("qlex"))
+
+
+def test_words_that_join_into_a_cms_drug_word_are_one() -> None:
+    lexicon = Lexicon(frozenset({"bmez"}), frozenset(), frozenset({"pegfilgrastim"}))
+    assert drug_words("PEG filgrastim bmez", lexicon).words == (Word("pegfilgrastim", "bmez"),)
+    assert drug_words("Peg-filgrastim 6 mg", lexicon).words == (Word("pegfilgrastim"),)
+
+
+def test_biosimilar_on_the_row_is_kept_as_a_flag() -> None:
+    found = drug_words("Herceptin biosimilar 150 mg")
+    assert (str(found), found.biosimilar) == ("herceptin", True)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from crosswalk import fetch
+from crosswalk import fetch, sources
 from crosswalk.errors import BadInput, SourceUnavailable
 from crosswalk.quarters import Quarter
 from crosswalk.settings import SQL_DIR, Settings
@@ -39,7 +39,8 @@ def archive_files(settings: Settings) -> list[Path]:
 def source_files_columns() -> list[str]:
     ddl = (SQL_DIR / "schema" / "01_provenance.sql").read_text()
     body = re.search(r"CREATE TABLE IF NOT EXISTS source_files \((.*?)\n\);", ddl, re.S).group(1)
-    return [line.split()[0] for line in body.splitlines() if line.strip() and not line.strip().startswith("--")]
+    return [line.split()[0] for line in body.splitlines()
+            if line.strip() and not line.strip().startswith(("--", "PRIMARY KEY"))]
 
 
 @pytest.fixture
@@ -111,6 +112,31 @@ def test_repost_with_new_bytes_is_kept_beside_the_old(cms_mirror, mirror_setting
     assert [e.sha256 for e in fetch.read_manifest(mirror_settings) if e.source_kind == "hcpcs"] == [first.sha256, digest]
 
 
+def test_a_withdrawn_repost_makes_the_earlier_posting_the_release_again(
+        cms_mirror, mirror_settings, published) -> None:
+    """CMS lists a v2 link, then takes it down: the v1 link answers 304 (nothing to fetch),
+    and v1 is the release again: a new manifest event, which `load` then reads."""
+    first = fetch.download_quarter(Q4, mirror_settings)[0].entry
+    v2_text = "October 2025 Alpha-Numeric HCPCS File v2 (ZIP)"
+    cms_mirror.post("hcpcs", v2_text, "october-2025-alpha-numeric-hcpcs-file-v2.zip",
+                    standard_zip("asp_pricing", Q4))
+    second = fetch.download_quarter(Q4, mirror_settings)[0]
+    assert second.status == "new version"
+    cms_mirror.remove_link(sources.HCPCS_PAGE, v2_text)
+    cms_mirror.clear_log()
+
+    third = fetch.download_quarter(Q4, mirror_settings)[0]
+
+    assert [h.status for h in cms_mirror.requests_log if h.path == HCPCS_PATH] == [304]
+    assert third.status == "reverted" and third.entry.sha256 == first.sha256
+    assert third.entry.fetched_at > second.entry.fetched_at
+    assert fetch.archived_files(mirror_settings, Q4)["hcpcs"] == third.entry
+    assert [e.sha256 for e in fetch.read_manifest(mirror_settings) if e.source_kind == "hcpcs"
+            ] == [first.sha256, second.entry.sha256, first.sha256]
+    again = fetch.download_quarter(Q4, mirror_settings)[0]  # and that is now unchanged
+    assert again.status == "unchanged" and again.entry == third.entry
+
+
 def test_server_errors_are_retried_then_succeed(cms_mirror, mirror_settings, published) -> None:
     cms_mirror.fault(HCPCS_PATH, "500", times=2)
     result = fetch.download_quarter(Q4, mirror_settings)[0]
@@ -180,6 +206,29 @@ def test_posted_names_cannot_leave_the_archive(cms_mirror, mirror_settings) -> N
     assert results["asp_pricing"].file_name == "january-2025-asp-pricing-file-12/19/24-final-file.zip"
     assert results["asp_crosswalk"].path.parent == mirror_settings.raw_dir.resolve() / "asp_crosswalk" / "2025Q1"
     assert results["asp_crosswalk"].path.name == "_.._.._crosswalk.zip"
+
+
+def test_a_posted_name_over_255_bytes_is_archived_under_a_shorter_name(cms_mirror,
+                                                                        mirror_settings) -> None:
+    """File systems refuse names over 255 bytes (the download used to end in a traceback):
+    the archived copy gets a shortened name with a hash of the posted one; the manifest keeps
+    the name as posted."""
+    cms_mirror.publish_quarter(Q4, kinds=("asp_pricing", "asp_crosswalk"))
+    posted = "october-2025-alpha-numeric-hcpcs-file-" + "é" * 120 + "-final.zip"  # 287 bytes
+    cms_mirror.post("hcpcs", "October 2025 Alpha-Numeric HCPCS File (ZIP)", posted,
+                    standard_zip("hcpcs", Q4))
+
+    first = fetch.download_quarter(Q4, mirror_settings)[0]
+    cms_mirror.put(f"/files/zip/{posted}", standard_zip("asp_crosswalk", Q4))  # a v2, same name
+    second = fetch.download_quarter(Q4, mirror_settings)[0]
+
+    assert (first.status, second.status) == ("new", "new version")
+    for result in (first, second):
+        assert result.entry.file_name == posted
+        assert len(result.entry.path.name.encode()) <= 255 and result.entry.path.is_file()
+        assert result.entry.path.name.startswith("october-2025-alpha-numeric-hcpcs-file-é")
+        assert result.entry.path.suffix == ".zip"
+    assert first.entry.path != second.entry.path
 
 
 def test_html_page_served_as_zip_is_refused(cms_mirror, mirror_settings, published) -> None:

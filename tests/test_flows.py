@@ -7,12 +7,17 @@ in a real process. Everything else asserts on objects, without a server or a clo
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 import os
+import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -26,7 +31,7 @@ from crosswalk.errors import BadInput, SourceUnavailable
 from crosswalk.quarters import Quarter
 from crosswalk.settings import EXAMPLE_DRUGS, Settings
 from flows import deployment
-from flows.quarterly_update import quarterly_update
+from flows.quarterly_update import artifact_key, quarterly_update
 from mirror import CmsMirror
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -60,7 +65,8 @@ def test_the_deployment_runs_early_in_each_release_month_and_rechecks_mid_month(
     assert all(s.active for s in built.schedules)
     assert built.name == "quarterly"
     assert built.entrypoint == "flows.quarterly_update.quarterly_update"  # any folder
-    assert built.parameters == {"data_dir": "/srv/crosswalk"}
+    assert built.parameters == {"data_dir": "/srv/crosswalk",
+                                "wait_seconds": deployment.SERVED_WAIT_SECONDS}
 
 
 def test_the_schedule_follows_the_environment_and_options_beat_it(monkeypatch):
@@ -99,6 +105,17 @@ def test_prefect_yaml_describes_the_same_deployment():
         ("mid-quarter-recheck", deployment.DEFAULT_RECHECK_CRON, deployment.DEFAULT_TIMEZONE)]
     assert entry["work_pool"]["name"] and entry["concurrency_limit"] == 1
     assert set(entry["parameters"]) <= set(inspect.signature(quarterly_update.fn).parameters)
+    assert entry["parameters"]["wait_seconds"] == built.parameters["wait_seconds"]
+
+
+def test_serve_runs_one_at_a_time_and_a_busy_directory_is_waited_for_not_failed():
+    """prefect.yaml limits the deployment to one run at a time; `serve` used to register it
+    without a limit. A served run that met a busy data directory failed after 30 s and waited
+    for the next schedule (weeks); it now waits for the busy run to end."""
+    built = deployment.build_deployment(parameters={"data_dir": "/srv/crosswalk"})
+    limit = built.concurrency_limit
+    assert (limit if isinstance(limit, int) else limit.limit) == 1
+    assert built.parameters["wait_seconds"] >= 3600 > pipeline.DEFAULT_WAIT_SECONDS
 
 
 def test_serve_without_a_prefect_server_says_how_to_start_one(tmp_path):
@@ -109,6 +126,21 @@ def test_serve_without_a_prefect_server_says_how_to_start_one(tmp_path):
     assert "PREFECT_API_URL is not set" in result.stderr
     assert "prefect server start" in result.stderr
     assert "export PREFECT_API_URL=http://127.0.0.1:4200/api" in result.stderr
+
+
+def test_artifact_keys_name_the_data_directory_so_two_directories_keep_their_own(tmp_path):
+    """Keys used to name only the quarter: two data directories on one Prefect server
+    overwrote each other's latest artifact."""
+    import re
+
+    one = Settings(data_dir=tmp_path / "clinic-a" / "data")
+    other = Settings(data_dir=tmp_path / "clinic-b" / "data")
+    keys = {artifact_key(s, Q4, what) for s in (one, other) for what in ("summary", "alerts")}
+    assert len(keys) == 4
+    assert all(re.fullmatch(r"[a-z0-9-]+", key) and "-data-" in key and key.startswith(
+        "crosswalk-") and "-2025q4-" in key for key in keys)
+    assert artifact_key(one, Q4, "summary") == artifact_key(
+        Settings(data_dir=tmp_path / "clinic-a" / "." / "data"), Q4, "summary")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -185,7 +217,7 @@ def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HarnessRuns]:
         runs = HarnessRuns(settings, mirror)
         runs.first = quarterly_update(cms_url=mirror.base_url, data_dir=str(data_dir))
         with get_client(sync_client=True) as client:
-            keys = [f"crosswalk-2025q4-{what}" for what in ("summary", "alerts")]
+            keys = [artifact_key(settings, Q4, what) for what in ("summary", "alerts")]
             found = client.read_artifacts(
                 artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=keys)))
             runs.artifacts = {artifact.key: artifact for artifact in found}
@@ -233,14 +265,15 @@ def workbook_cells(path: Path) -> set[str]:
 @pytest.mark.prefect
 def test_the_flow_publishes_a_summary_and_an_alerts_table(harness):
     summary = harness.first
-    markdown = harness.artifacts["crosswalk-2025q4-summary"]
+    key = functools.partial(artifact_key, harness.settings, Q4)
+    markdown = harness.artifacts[key("summary")]
     assert markdown.type == "markdown"
     for verdict, count in summary.verdict_counts().items():
         assert f"| {verdict} | {count} |" in markdown.data
     for entry in summary.files:
         assert entry.file_name in markdown.data and entry.sha256 in markdown.data
 
-    table = harness.artifacts["crosswalk-2025q4-alerts"]
+    table = harness.artifacts[key("alerts")]
     assert table.type == "table"
     rows = json.loads(table.data)
     assert len(rows) == len(summary.outcome.alerts)
@@ -272,27 +305,178 @@ def test_the_backfill_flow_loads_the_archive_in_quarter_order(harness):
 
 
 # ---------------------------------------------------------------------------------------------
-# The README's main command, in a real process, with Prefect
+# The README's main command, in a real process, with Prefect: credentials in both URLs
+
+PASSWORD, TOKEN = "p@ss w0rd:x", "tok-9f8e7d6c"  # an @ and a space: the hard cases
+
+
+class FreshMachineRun:
+    """`crosswalk run` with Prefect on a machine never set up for it, given a CMS URL with a
+    password and an explicit file URL with a token."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder, self.data_dir = folder, folder / "data"
+        with CmsMirror() as mirror:
+            paths = mirror.publish_quarter(Q4)
+            cms_url = mirror.base_url.replace("http://", f"http://analyst:{PASSWORD}@")
+            pricing = f"asp_pricing={mirror.url(paths['asp_pricing'])}?token={TOKEN}"
+            self.result = subprocess.run(
+                [str(CROSSWALK), "run", "--cms-url", cms_url, "--url", pricing,
+                 "--data-dir", "data"], capture_output=True, text=True, timeout=300,
+                cwd=folder, env=clean_environment(folder))
+            self.requests = list(mirror.requests_log)
+
+    def secrets(self) -> list[bytes]:
+        """The credentials in every form they could be written: as typed, percent-encoded as
+        requests sends them, and inside the Basic authorisation header."""
+        from base64 import b64encode
+        from urllib.parse import quote
+
+        forms = {PASSWORD, quote(PASSWORD), quote(PASSWORD, safe=""), TOKEN,
+                 b64encode(f"analyst:{PASSWORD}".encode()).decode()}
+        return [form.encode() for form in forms]
+
+
+@pytest.fixture(scope="module")
+def fresh_machine(tmp_path_factory: pytest.TempPathFactory) -> FreshMachineRun:
+    return FreshMachineRun(tmp_path_factory.mktemp("fresh"))
 
 
 @pytest.mark.prefect
-def test_crosswalk_run_with_prefect_on_a_fresh_machine(tmp_path):
-    with CmsMirror() as mirror:
-        mirror.publish_quarter(Q4)
-        result = subprocess.run(
-            [str(CROSSWALK), "run", "--cms-url", mirror.base_url, "--data-dir", "data"],
-            capture_output=True, text=True, timeout=300, cwd=tmp_path,
-            env=clean_environment(tmp_path))
+def test_crosswalk_run_with_prefect_on_a_fresh_machine(fresh_machine):
+    result, data_dir = fresh_machine.result, fresh_machine.data_dir
     assert result.returncode == 0, result.stderr[-3000:]
-    reports = tmp_path / "data" / "reports" / "2025Q4"
+    reports = data_dir / "reports" / "2025Q4"
     for name in ("noc-alerts-2025Q4.xlsx", "crosswalk-2025Q4.xlsx"):
-        assert f"wrote {(reports / name)}" in result.stdout or f"wrote data/reports/2025Q4/{name}" \
-            in result.stdout
+        assert f"wrote data/reports/2025Q4/{name}" in result.stdout
         assert (reports / name).is_file()
-    assert (tmp_path / "data" / "prefect" / "prefect.db").is_file()  # Prefect home: data dir
-    assert not (tmp_path / ".prefect").exists()
+    assert (data_dir / "prefect" / "prefect.db").is_file()  # Prefect home: data dir
+    assert not (fresh_machine.folder / ".prefect").exists()
     assert "Flow run" in result.stderr and "quarterly-update" in result.stderr
     assert EXAMPLE_DRUGS.name in result.stdout
+    assert any(hit.headers.get("Authorization") for hit in fresh_machine.requests)  # it was used
+
+
+@pytest.mark.prefect
+def test_no_credential_reaches_prefects_database_results_logs_or_artifacts(fresh_machine):
+    """Prefect stores a flow's parameters in its database: they used to hold the CMS URL's
+    password and the file URL's token. Every file Prefect wrote is read back, raw."""
+    prefect_home = fresh_machine.data_dir / "prefect"
+    written = {path: path.read_bytes() for path in prefect_home.rglob("*") if path.is_file()}
+    assert prefect_home / "prefect.db" in written and len(written) > 1  # results too
+    for path, content in written.items():
+        for secret in fresh_machine.secrets():
+            assert secret not in content, f"{secret!r} in {path}"
+    printed = (fresh_machine.result.stdout + fresh_machine.result.stderr).encode()
+    assert not [secret for secret in fresh_machine.secrets() if secret in printed]
+    with sqlite3.connect(prefect_home / "prefect.db") as con:
+        (parameters,), = con.execute("SELECT parameters FROM flow_run").fetchall()
+        artifacts = con.execute("SELECT count(*) FROM artifact").fetchone()[0]
+    shown = json.loads(parameters)
+    assert shown["cms_url"].startswith("http://***@127.0.0.1:")  # redacted, not dropped
+    assert shown["urls"] == [f"asp_pricing=http://127.0.0.1:{shown['cms_url'].rsplit(':', 1)[1]}"
+                             f"/files/zip/october-2025-asp-pricing-file.zip?token=***"]
+    assert artifacts == 2
+
+
+@pytest.mark.prefect
+def test_the_verdict_table_is_printed_once(fresh_machine):
+    """The flow logged the table and the CLI printed it again: two copies on the terminal."""
+    result = fresh_machine.result
+    assert result.returncode == 0
+    both = result.stdout + result.stderr
+    assert both.count("ustekinumab-auub") == 1 and both.count("wrote data/reports") == 2
+    assert "ustekinumab-auub" in result.stdout
+
+
+def test_a_failed_downloads_traceback_reaches_prefects_logs_redacted():
+    """Prefect logs a failed run's traceback to the terminal and, through its API handler, to
+    its database; the chained library error quotes the URL with its token (seen in a real
+    failed `crosswalk run`: 8 times on the terminal, once in prefect.db). Each of Prefect's
+    handlers now redacts, and formats the traceback itself: what each would write is checked
+    here (a real failed run retries for over a minute)."""
+    import logging
+
+    import requests
+
+    from crosswalk.errors import SourceUnavailable
+
+    handlers = [handler for name in ("", "prefect.flow_runs", "prefect.task_runs")
+                for handler in logging.getLogger(name).handlers
+                if type(handler).__module__.startswith("prefect.")]  # not pytest's own
+    assert len(handlers) == 3
+    logger = logging.getLogger("prefect.flow_runs")
+    try:
+        try:
+            raise requests.ConnectionError(f"Max retries exceeded with url: /x.zip?token={TOKEN}"
+                                           f" (from http://analyst:{PASSWORD}@127.0.0.1:9/x.zip)")
+        except requests.ConnectionError as error:
+            raise SourceUnavailable(f"cannot fetch http://127.0.0.1:9/x.zip?token={TOKEN}"
+                                    ) from error
+    except SourceUnavailable:
+        exc_info = sys.exc_info()
+    for handler in handlers:  # as Prefect's flow engine logs it, through each handler
+        record = logger.makeRecord(logger.name, logging.ERROR, __file__, 1,
+                                   "Encountered exception during execution", (), exc_info,
+                                   extra={"flow_run_name": "quarterly-run", "flow_run_id": None,
+                                          "task_run_name": None, "task_run_id": None})
+        assert handler.filter(record)
+        shown = handler.format(record)
+        assert "Encountered exception during execution" in shown
+        assert "Max retries exceeded with url: /x.zip?token=***" in shown  # the chained cause
+        assert TOKEN not in shown and PASSWORD not in shown
+
+
+# ---------------------------------------------------------------------------------------------
+# A Prefect server named by PREFECT_API_URL that does not answer: one line, in seconds
+
+
+class SilentServer:
+    """A port that accepts connections (the kernel's backlog) and never answers."""
+
+    def __init__(self) -> None:
+        import socket
+
+        self.socket = socket.create_server(("127.0.0.1", 0), backlog=16)
+        self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}/api"
+
+    def close(self) -> None:
+        self.socket.close()
+
+
+def closed_port_url() -> str:
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/api"  # nothing listens there any more
+
+
+@pytest.mark.parametrize(("command", "server"), [
+    ("run", "down"), ("run", "never-answers"), ("backfill", "down"), ("serve", "never-answers")])
+def test_an_unreachable_prefect_server_fails_in_one_line_offering_no_prefect(tmp_path, server,
+                                                                             command):
+    """Down: exit 1 after 4.7 s and a 125-line traceback; accepting connections but never
+    answering: 424 s of silence. The subprocess timeout (60 s, imports included) bounds both."""
+    silent = SilentServer() if server == "never-answers" else None
+    url = silent.url if silent else closed_port_url()
+    args = {"run": ["run", "--cms-url", "http://127.0.0.1:9"], "backfill": ["backfill"],
+            "serve": ["serve"]}[command]
+    try:
+        result = subprocess.run([str(CROSSWALK), *args, "--data-dir", str(tmp_path / "data")],
+                                capture_output=True, text=True, timeout=60, cwd=tmp_path,
+                                env=clean_environment(tmp_path) | {"PREFECT_API_URL": url})
+    finally:
+        if silent:
+            silent.close()
+    assert result.returncode == 1
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines[0].startswith(f"error: the Prefect server at {url} does not answer (")
+    assert "Traceback" not in result.stderr
+    if command == "serve":
+        assert "prefect server start" in result.stderr
+    else:
+        assert len(lines) == 1 and "--no-prefect" in lines[0]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -311,3 +495,165 @@ def test_only_an_unreachable_cms_is_retried(error, retried):
 
     assert cms_was_unavailable(download_release, None, Failed(data=error)) is retried
     assert download_release.retries == 2 and len(download_release.retry_delay_seconds) == 2
+
+
+# ---------------------------------------------------------------------------------------------
+# A real Prefect server (`prefect server start`, once for the module: 15-30 s): served runs,
+# two data directories on one server, and the server killed mid-run (that one stops it: last)
+
+
+class PrefectServer:
+    """`prefect server start` on a free port with its own home, in its own process group."""
+
+    def __init__(self, home: Path) -> None:
+        port = int(closed_port_url().rsplit(":", 1)[1].split("/")[0])
+        self.url = f"http://127.0.0.1:{port}/api"
+        env = clean_environment(home) | {"PREFECT_HOME": str(home / "prefect-server"),
+                                         "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+        self.process = subprocess.Popen(
+            [str(CROSSWALK.with_name("prefect")), "server", "start", "--host", "127.0.0.1",
+             "--port", str(port)], env=env, cwd=home, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, start_new_session=True)
+        try:
+            wait_until(self.answers, 180, "the Prefect server")
+        except BaseException:
+            self.stop()  # never leave a server behind
+            raise
+
+    def answers(self) -> bool:
+        import requests
+
+        try:
+            return requests.get(self.url + "/health", timeout=1).ok
+        except requests.RequestException:
+            return False
+
+    def api(self, method: str, path: str, **body: Any) -> Any:
+        import requests
+
+        answer = requests.request(method, self.url + path, json=body if method == "POST" else None,
+                                  timeout=10)
+        answer.raise_for_status()
+        return answer.json()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(30)
+
+
+def wait_until(condition: Any, seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectServer]:
+    server = PrefectServer(tmp_path_factory.mktemp("server"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def server_environment(folder: Path, server: PrefectServer) -> dict[str, str]:
+    return clean_environment(folder) | {"PREFECT_API_URL": server.url,
+                                        "PREFECT_RUNNER_POLL_FREQUENCY": "1"}
+
+
+@pytest.mark.prefect
+def test_a_served_run_that_finds_the_directory_busy_runs_when_it_is_free(prefect_server,
+                                                                         tmp_path,
+                                                                         hold_run_lock):
+    """`serve` registers the deployment with a concurrency limit of 1 (as prefect.yaml does),
+    and its runs wait for a busy data directory instead of failing after 30 s."""
+    data_dir = tmp_path / "data"
+    with CmsMirror() as mirror:
+        mirror.publish_quarter(Q4)
+        holder = hold_run_lock(data_dir)
+        served = subprocess.Popen(
+            [str(CROSSWALK), "serve", "--cms-url", mirror.base_url, "--data-dir", str(data_dir)],
+            env=server_environment(tmp_path, prefect_server), cwd=tmp_path,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        try:
+            found: dict[str, Any] = {}
+            wait_until(lambda: found.update(served_deployment(prefect_server)) or found, 120,
+                       "the served deployment")
+            run = prefect_server.api("POST", f"/deployments/{found['id']}/create_flow_run")
+            state = lambda: prefect_server.api("GET", f"/flow_runs/{run['id']}")["state"]["type"]
+            wait_until(lambda: state() == "RUNNING", 120, "the served run to start")
+            time.sleep(2)  # it is waiting for the lock now
+            assert state() == "RUNNING" and mirror.requests_log == []
+            holder.communicate("")  # the busy run ends
+            wait_until(lambda: state() in ("COMPLETED", "FAILED", "CRASHED"), 120,
+                       "the served run to finish")
+            assert state() == "COMPLETED"
+        finally:
+            os.killpg(served.pid, signal.SIGTERM)
+            output = served.communicate(timeout=60)[0]
+    assert found["global_concurrency_limit"]["limit"] == 1
+    assert found["parameters"]["wait_seconds"] == deployment.SERVED_WAIT_SECONDS
+    assert (data_dir / "reports" / "2025Q4" / "noc-alerts-2025Q4.xlsx").is_file()
+    assert output.count("ustekinumab-auub") == 1  # the verdict table, once
+
+
+def served_deployment(server: PrefectServer) -> dict[str, Any]:
+    import requests
+
+    try:
+        return server.api("GET", "/deployments/name/quarterly-update/quarterly")
+    except requests.HTTPError:
+        return {}
+
+
+@pytest.mark.prefect
+def test_two_data_directories_on_one_server_keep_their_own_artifacts(prefect_server, tmp_path):
+    with CmsMirror() as mirror:
+        mirror.publish_quarter(Q4)
+        for name in ("clinic-a", "clinic-b"):
+            done = subprocess.run(
+                [str(CROSSWALK), "run", "--cms-url", mirror.base_url, "--data-dir",
+                 str(tmp_path / name / "data")], capture_output=True, text=True, timeout=300,
+                cwd=tmp_path, env=server_environment(tmp_path, prefect_server))
+            assert done.returncode == 0, done.stderr[-2000:]
+    keys = {artifact["key"] for artifact in prefect_server.api("POST", "/artifacts/filter")}
+    for name in ("clinic-a", "clinic-b"):
+        settings = Settings(data_dir=tmp_path / name / "data")
+        assert {artifact_key(settings, Q4, "summary"), artifact_key(settings, Q4, "alerts")
+                } <= keys
+
+
+@pytest.mark.prefect
+def test_a_prefect_server_killed_mid_run_costs_a_warning_not_the_finished_run(prefect_server,
+                                                                              tmp_path):
+    """The server killed during the downloads: the work used to complete, then artifact
+    writes and the state update retried for ~150 s and the run exited 1 with a traceback and
+    no verdicts. Now the verdicts come first, the bookkeeping is a warning, exit 0 (the
+    subprocess timeout of 120 s bounds the whole run)."""
+    data_dir = tmp_path / "data"
+    with CmsMirror() as mirror:
+        paths = mirror.publish_quarter(Q4)
+        mirror.fault(paths["asp_crosswalk"], "slow", delay=3)  # time to kill the server
+        killer = threading.Thread(target=lambda: (
+            wait_until(lambda: paths["hcpcs"] in [hit.path for hit in mirror.requests_log],
+                       120, "the first download"), prefect_server.stop()))
+        killer.start()
+        result = subprocess.run(
+            [str(CROSSWALK), "run", "--cms-url", mirror.base_url, "--data-dir", str(data_dir)],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120,
+            cwd=tmp_path, env=server_environment(tmp_path, prefect_server))
+        killer.join(10)
+    assert prefect_server.process.poll() is not None  # it really was killed mid-run
+    assert result.returncode == 0, result.stdout[-3000:]
+    printed = result.stdout
+    table, warning = printed.index("ustekinumab-auub"), printed.index(
+        "warning: the Prefect API stopped answering once the work was done")
+    assert table < warning and printed.count("ustekinumab-auub") == 1
+    for name in ("noc-alerts-2025Q4.xlsx", "crosswalk-2025Q4.xlsx"):
+        assert f"wrote {data_dir / 'reports' / '2025Q4' / name}" in printed
+        assert (data_dir / "reports" / "2025Q4" / name).is_file()
+    assert "warning: the run's artifacts were not saved in Prefect" in printed
+    with duckdb.connect(str(data_dir / "crosswalk.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM practice_alerts").fetchone()[0] == 17

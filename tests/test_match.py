@@ -388,8 +388,9 @@ def test_an_ignored_column_is_printed_with_the_verdicts(warehouse_2025q4: Settin
 
 
 def test_no_release_loaded_or_quarter_missing(settings: Settings, tmp_path: Path) -> None:
-    with pytest.raises(BadInput, match="load a release first: crosswalk load --quarter Q"):
+    with pytest.raises(BadInput, match="nothing is loaded yet .* run `crosswalk run --data-dir"):
         run(settings, tmp_path, "ublituximab-xiiy,,,,,,,,", quarter=None)
+    assert not settings.data_dir.exists()  # asking created nothing
     with warehouse.open_writer(settings) as con:
         load_release(con, "2025Q4")
     with pytest.raises(BadInput, match="the 2024Q1 HCPCS release is not loaded"):
@@ -424,7 +425,7 @@ def test_cli_match_prints_the_verdicts(warehouse_2025q4: Settings, tmp_path: Pat
 def test_cli_match_without_a_release_exits_2(settings: Settings) -> None:
     result = CliRunner().invoke(main, ["match", "--data-dir", str(settings.data_dir)])
     assert result.exit_code == 2
-    assert "load a release first" in result.output
+    assert "nothing is loaded yet" in result.output and "`crosswalk run --data-dir" in result.output
 
 
 # ---------------------------------------------------------------------------------------------

@@ -674,7 +674,9 @@ def live(code: CmsCode) -> bool:
 # Part B: every live J/Q code added since 2023-01-01, as generic, brand, NDC and all three
 # ---------------------------------------------------------------------------------------------
 
-FOR_HOSPITALIZED = re.compile(r"\bfor hospitalized\b")
+# rule 4: codes restricted to a use (hospitalized covid-19 patients, an insulin pump or other
+# DME) give way to the same product's unrestricted code
+FOR_HOSPITALIZED = re.compile(r"\bfor hospitalized\b|\bthrough dme\b|\binsulin pump\b")
 
 
 @lru_cache(maxsize=1)
@@ -705,6 +707,12 @@ def carriers(generic: str) -> frozenset[str]:
     found = {c for c, text in office_descriptors().items() if phrase.search(text)}
     unrestricted = {c for c in found if not FOR_HOSPITALIZED.search(office_descriptors()[c])}
     return frozenset(unrestricted or found)
+
+
+def unrestricted(codes: Iterable[str]) -> set[str]:
+    """The codes not restricted to a use, or all of them when every one is (rule 4)."""
+    free = {c for c in codes if not FOR_HOSPITALIZED.search(office_descriptors()[c])}
+    return free or set(codes)
 
 
 @lru_cache(maxsize=None)
@@ -819,9 +827,10 @@ def test_sweep_never_switches_to_a_code_the_row_does_not_identify(sweep) -> None
             continue
         by_ndc, by_brand = live_codes_named(row)
         allowed = {target(o) for o in row.owners}
-        # an NDC-only or brand-only row naming several live codes identifies none of them
-        ambiguous = (row.kind == "ndc" and len(by_ndc) > 1) or (
-            row.kind == "brand" and len(by_brand) > 1)
+        # an NDC-only or brand-only row naming several live codes identifies none of them,
+        # unless all but one are restricted to a use (Fiasp: J1811 pump, J1812; rule 4)
+        ambiguous = (row.kind == "ndc" and len(unrestricted(by_ndc)) > 1) or (
+            row.kind == "brand" and len(unrestricted(by_brand)) > 1)
         if alert["verdict"] in SWITCHES:
             if alert["new_code"] not in allowed or ambiguous:
                 wrong.append((row.kind, row.drug, row.brand, row.ndc,
@@ -910,9 +919,10 @@ PREFIXES = ["", "INJ, ", "Inj. ", "inj ", "Injection, ", "INJECTION "]
 MARKS = ["", "\u00ae", "(R)", "\u2122", "(TM)", " \u00ae"]
 STRENGTHS = ["", " 100 mg/10 mL", " 30MG/3ML", " 0.5 mg", " 162MG/0.9ML", " 10 mg/mL",
              " 1 mcg/mL"]
-PACKAGES = ["", " vial", " SDV", " MDV", " PF", " kit", " pen", " syringe",
+PACKAGES = ["", " vial", " SDV", " MDV", " PF", " kit", " syringe",
             " prefilled syringe", " single-dose vial", " PFS"]
-ROUTES = ["", " IV", " SC", " intravenous", " subcutaneous"]
+# a pen is a subcutaneous device: it names the route, so it is drawn with the route words
+ROUTES = ["", " IV", " SC", " intravenous", " subcutaneous", " pen"]
 
 
 @st.composite

@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
-import textwrap
 import threading
 import time
 import zipfile
@@ -48,22 +47,6 @@ def workbook_values(path: Path) -> list[str]:
         book.close()
 
 
-def hold_lock(settings: Settings) -> subprocess.Popen:
-    """Another process holding the run lock until its stdin closes."""
-    script = textwrap.dedent(f"""
-        import sys
-        from crosswalk.pipeline import run_lock
-        from crosswalk.settings import Settings
-        with run_lock(Settings().with_overrides(data_dir={str(settings.data_dir)!r}), 0):
-            print("held", flush=True)
-            sys.stdin.read()
-    """)
-    holder = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)
-    assert holder.stdout.readline().strip() == "held"
-    return holder
-
-
 def reposted(zip_path: Path) -> bytes:
     """The same members plus a readme: new bytes, as when CMS re-posts under the old name."""
     buffer = io.BytesIO()
@@ -78,8 +61,8 @@ def reposted(zip_path: Path) -> bytes:
 # The lock
 
 
-def test_a_second_process_is_refused_with_busy_naming_the_holder(settings):
-    holder = hold_lock(settings)
+def test_a_second_process_is_refused_with_busy_naming_the_holder(settings, hold_run_lock):
+    holder = hold_run_lock(settings.data_dir)
     try:
         started = time.monotonic()
         with pytest.raises(Busy) as refused:
@@ -94,8 +77,8 @@ def test_a_second_process_is_refused_with_busy_naming_the_holder(settings):
         pass
 
 
-def test_a_waiting_run_gets_the_lock_when_the_other_finishes(settings):
-    holder = hold_lock(settings)
+def test_a_waiting_run_gets_the_lock_when_the_other_finishes(settings, hold_run_lock):
+    holder = hold_run_lock(settings.data_dir)
     threading.Timer(0.5, holder.communicate, args=("",)).start()
     started = time.monotonic()
     with pipeline.run_lock(settings, wait_seconds=20):
@@ -104,8 +87,8 @@ def test_a_waiting_run_gets_the_lock_when_the_other_finishes(settings):
     assert 0.3 < waited < 20
 
 
-def test_the_lock_is_freed_when_its_holder_is_killed(settings):
-    holder = hold_lock(settings)
+def test_the_lock_is_freed_when_its_holder_is_killed(settings, hold_run_lock):
+    holder = hold_run_lock(settings.data_dir)
     holder.kill()
     holder.wait(5)
     with pipeline.run_lock(settings, wait_seconds=0):
@@ -113,9 +96,9 @@ def test_the_lock_is_freed_when_its_holder_is_killed(settings):
 
 
 @pytest.mark.parametrize("mode", [["--no-prefect"], []], ids=["plain", "prefect"])
-def test_a_busy_run_exits_4_and_leaves_the_data_directory_alone(settings, cms_mirror, mode):
+def test_a_busy_run_exits_4_and_leaves_the_data_directory_alone(settings, cms_mirror, mode, hold_run_lock):
     cms_mirror.publish_quarter(Q4)
-    holder = hold_lock(settings)
+    holder = hold_run_lock(settings.data_dir)
     try:
         result = subprocess.run(
             [str(CROSSWALK), "run", *mode, "--wait", "0.5", "--cms-url",
@@ -128,6 +111,77 @@ def test_a_busy_run_exits_4_and_leaves_the_data_directory_alone(settings, cms_mi
     assert cms_mirror.requests_log == []
     assert not settings.db_path.exists()
     assert not (settings.data_dir / "prefect").exists()  # stepped aside before Prefect started
+
+
+# ---------------------------------------------------------------------------------------------
+# Downloads that died: their partial files are removed when a run takes the data directory
+
+
+def partial_files(settings: Settings) -> list[Path]:
+    return sorted(settings.raw_dir.glob("*/*/.partial-*.tmp"))
+
+
+def wait_for(condition, seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def padded(body: bytes, size: int = 400_000) -> bytes:
+    """The same zip with an incompressible note: big enough to be caught mid-transfer."""
+    import os
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(body)) as old, zipfile.ZipFile(buffer, "w") as new:
+        for member in old.infolist():
+            new.writestr(member, old.read(member))
+        new.writestr("notes.bin", os.urandom(size))
+    return buffer.getvalue()
+
+
+def test_a_download_killed_mid_transfer_leaves_a_partial_file_the_next_run_removes(
+        mirror_settings, cms_mirror):
+    paths = cms_mirror.publish_quarter(Q4, zips={"asp_pricing": padded(
+        standard_zip("asp_pricing", Q4))})
+    cms_mirror.fault(paths["asp_pricing"], "stall", times=1, delay=60)
+    child = subprocess.Popen(
+        [str(CROSSWALK), "download", "--quarter", "2025Q4", "--cms-url", cms_mirror.base_url,
+         "--data-dir", str(mirror_settings.data_dir)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: any(p.stat().st_size for p in partial_files(mirror_settings)))
+    finally:
+        child.kill()  # SIGKILL: no finally block of ours runs
+        child.wait(10)
+    (stale,) = partial_files(mirror_settings)
+    assert stale.parent.name == "2025Q4" and stale.parent.parent.name == "asp_pricing"
+
+    summary = pipeline.run_quarter(mirror_settings, Q4)
+
+    assert partial_files(mirror_settings) == [] and not stale.exists()
+    assert summary.load.status == "loaded"
+
+
+def test_the_partial_file_of_a_download_still_running_is_left_alone(mirror_settings, cms_mirror):
+    """Cleaning happens when a run takes the lock; a `crosswalk download` running beside it
+    (it takes no run lock) holds its partial file locked, so it keeps it and finishes."""
+    paths = cms_mirror.publish_quarter(Q4, zips={"asp_pricing": padded(
+        standard_zip("asp_pricing", Q4))})
+    cms_mirror.fault(paths["asp_pricing"], "stall", times=1, delay=2)  # under the read timeout
+    results: list = []
+    downloading = threading.Thread(
+        target=lambda: results.append(fetch.download_quarter(Q4, mirror_settings)))
+    downloading.start()
+    wait_for(lambda: any(p.stat().st_size for p in partial_files(mirror_settings)))
+    (live,) = partial_files(mirror_settings)
+
+    pipeline.wait_for_turn(mirror_settings, 0)  # takes (and frees) the run lock: cleans up
+
+    assert live.exists()
+    downloading.join(30)
+    assert [r.status for r in results[0] if r.kind == "asp_pricing"] == ["new"]
+    assert partial_files(mirror_settings) == []
 
 
 # ---------------------------------------------------------------------------------------------

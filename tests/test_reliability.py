@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import os
 import signal
 import subprocess
@@ -23,6 +24,7 @@ import textwrap
 import zipfile
 from dataclasses import replace
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -149,6 +151,153 @@ def test_a_listing_page_without_the_quarter_is_refused_before_anything_changes(f
     assert "2026Q1" in str(raised.value) and "[hcpcs]" in str(raised.value)
     assert everything(settings) == before
     assert not [hit for hit in cms_mirror.requests_log if "2026" in hit.path]
+
+
+# ---------------------------------------------------------------------------------------------
+# CMS takes a re-post back: what CMS serves now is the release
+
+
+def pricing_with_limit(limit: str) -> bytes:
+    """The sample ASP pricing zip with J2329's payment limit changed: CMS's v2."""
+    rows = [replace(row, payment_limit=limit) if row.hcpcs_code == "J2329" else row
+            for row in cms.sample_release(Q4).pricing]
+    return cms.build_asp_pricing_zip(Q4, rows)
+
+
+def sha256_of(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+def loaded_pricing(settings: Settings) -> tuple[str, object]:
+    """(sha256 of the pricing file loaded for 2025Q4, J2329's payment limit in the database)."""
+    with duckdb.connect(str(settings.db_path), read_only=True) as con:
+        (sha,) = con.execute("SELECT sha256 FROM release_files WHERE quarter = '2025Q4' "
+                             "AND source_kind = 'asp_pricing'").fetchone()
+        (limit,) = con.execute("SELECT payment_limit FROM asp_payment_limits WHERE "
+                               "quarter = '2025Q4' AND hcpcs_code = 'J2329'").fetchone()
+    return sha, limit
+
+
+def summary_sheet_values(settings: Settings) -> set[str]:
+    import openpyxl
+
+    book = openpyxl.load_workbook(settings.reports_dir / "2025Q4" / "noc-alerts-2025Q4.xlsx")
+    return {str(cell.value) for row in book["Summary"].iter_rows() for cell in row
+            if cell.value is not None}
+
+
+def test_cms_reverting_a_repost_makes_the_reverted_bytes_the_release_again(first_run,
+                                                                          cms_mirror):
+    settings, paths = first_run
+    path = paths["asp_pricing"]
+    v1 = cms_mirror.body(path)
+    _, v1_limit = loaded_pricing(settings)
+    v2 = pricing_with_limit("99.999")
+    cms_mirror.put(path, v2)
+    pipeline.run_quarter(settings, Q4)
+    assert loaded_pricing(settings) == (sha256_of(v2), Decimal("99.999"))
+
+    cms_mirror.put(path, v1)  # CMS restores the original bytes, with a new Last-Modified
+    summary = pipeline.run_quarter(settings, Q4)
+
+    pricing = next(result for result in summary.fetched if result.kind == "asp_pricing")
+    assert pricing.status == "reverted" and sha256_of(v1)[:12] in pricing.describe()
+    assert summary.load.status == "loaded"
+    assert loaded_pricing(settings) == (sha256_of(v1), v1_limit)
+    events = [sha256_of(v1), sha256_of(v2), sha256_of(v1)]
+    assert [e.sha256 for e in fetch.read_manifest(settings)
+            if e.source_kind == "asp_pricing"] == events
+    with duckdb.connect(str(settings.db_path), read_only=True) as con:
+        assert [sha for (sha,) in con.execute(
+            "SELECT sha256 FROM source_files WHERE source_kind = 'asp_pricing' "
+            "ORDER BY fetched_at").fetchall()] == events
+    shown = summary_sheet_values(settings)
+    assert sha256_of(v1) in shown and sha256_of(v2) not in shown
+    kept = sorted(p.name for p in (settings.raw_dir / "asp_pricing" / "2025Q4").iterdir())
+    assert len(kept) == 2  # one copy of each version: the revert re-uses the first
+
+
+def test_a_repost_that_fails_to_parse_never_blocks_a_revert_or_a_newer_posting(first_run,
+                                                                               cms_mirror):
+    settings, paths = first_run
+    path = paths["asp_pricing"]
+    v1, broken, v3 = cms_mirror.body(path), renamed_column(), pricing_with_limit("12.345")
+    cms_mirror.put(path, broken)
+    with pytest.raises(BadInput, match="payment_limit"):
+        pipeline.run_quarter(settings, Q4)
+
+    cms_mirror.put(path, v1)  # CMS takes the broken file back
+    assert pipeline.run_quarter(settings, Q4).verdict_counts()
+    assert loaded_pricing(settings)[0] == sha256_of(v1)
+
+    cms_mirror.put(path, broken)  # ...posts it once more: it is refused again, v1 stays
+    with pytest.raises(BadInput, match="payment_limit"):
+        pipeline.run_quarter(settings, Q4)
+    assert loaded_pricing(settings)[0] == sha256_of(v1)
+
+    cms_mirror.put(path, v3)  # ...then a corrected file
+    assert pipeline.run_quarter(settings, Q4).load.status == "loaded"
+    assert loaded_pricing(settings) == (sha256_of(v3), Decimal("12.345"))
+
+
+# ---------------------------------------------------------------------------------------------
+# The data directory moved: the manifest names files relative to it
+
+
+def cli(*args: str) -> "object":
+    from click.testing import CliRunner
+
+    from crosswalk.cli import main
+
+    return CliRunner().invoke(main, list(args))
+
+
+def test_a_moved_data_directory_loads_and_runs_and_nothing_reappears_at_the_old_path(
+        cms_mirror, tmp_path):
+    cms_mirror.publish_quarter("2025Q3")
+    cms_mirror.publish_quarter(Q4)
+    old, new = tmp_path / "data", tmp_path / "data2"
+    for quarter in ("2025Q3", "2025Q4"):
+        done = cli("download", "--quarter", quarter, "--cms-url", cms_mirror.base_url,
+                   "--data-dir", str(old))
+        assert done.exit_code == 0, done.output
+    lines = (old / "raw" / "manifest.jsonl").read_text(encoding="utf-8").splitlines()
+    assert all(json.loads(line)["archive_path"].startswith("raw/") for line in lines)
+    old.rename(new)
+
+    loaded = cli("load", "--all", "--data-dir", str(new))
+    assert loaded.exit_code == 0, loaded.output
+    assert "2025Q3: loaded" in loaded.output and "2025Q4: loaded" in loaded.output
+    cms_mirror.clear_log()
+    ran = cli("run", "--no-prefect", "--quarter", "2025Q4", "--cms-url", cms_mirror.base_url,
+              "--data-dir", str(new))
+    assert ran.exit_code == 0, ran.output
+    assert not old.exists()
+    file_hits = [hit.status for hit in cms_mirror.requests_log if hit.path.startswith("/files/")]
+    assert file_hits and set(file_hits) == {304}  # conditional requests: nothing re-downloaded
+    with duckdb.connect(str(new / "crosswalk.duckdb"), read_only=True) as con:
+        paths = [path for (path,) in con.execute("SELECT archive_path FROM source_files").fetchall()]
+    assert paths and all(path.startswith("raw/") for path in paths)
+
+
+def test_a_manifest_with_the_absolute_paths_of_older_versions_is_still_read(cms_mirror,
+                                                                           tmp_path):
+    cms_mirror.publish_quarter(Q4)
+    old, new = tmp_path / "data", tmp_path / "moved" / "data"
+    assert cli("download", "--quarter", "2025Q4", "--cms-url", cms_mirror.base_url,
+               "--data-dir", str(old)).exit_code == 0
+    manifest = old / "raw" / "manifest.jsonl"
+    records = [json.loads(line) for line in manifest.read_text(encoding="utf-8").splitlines()]
+    for record in records:  # as the code wrote it before: absolute paths
+        record["archive_path"] = str((old / record["archive_path"]).resolve())
+    manifest.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    new.parent.mkdir()
+    old.rename(new)
+
+    loaded = cli("load", "--quarter", "2025Q4", "--data-dir", str(new))
+
+    assert loaded.exit_code == 0, loaded.output
+    assert "2025Q4: loaded" in loaded.output
 
 
 # ---------------------------------------------------------------------------------------------

@@ -381,7 +381,7 @@ def test_each_sheet_column_is_declared_once_over_its_query(
     of keys to keep in step, and the Alerts sheet prints at most 12."""
     with warehouse.open_writer(matched) as con:
         reports.prepare(con)
-        run = reports.latest_run(con, "2025Q4")
+        run = reports.chosen_run(con, "2025Q4")
         returned = {column for column, _ in reports.columns_of(
             con, reports._sql_text(name), run.params)}
     assert {column.key for column in columns} <= returned
@@ -662,17 +662,81 @@ def test_cli_report_writes_workbooks_then_exports(matched: Settings) -> None:
                                   "--data-dir", str(matched.data_dir)])
     assert result.exit_code == 0, result.output
     folder = matched.reports_dir / "2025Q4"
-    assert result.output.splitlines() == [
+    assert result.output.splitlines()[1:] == [
         f"wrote {folder / 'noc-alerts-2025Q4.xlsx'}", f"wrote {folder / 'crosswalk-2025Q4.xlsx'}"]
+    assert result.output.startswith("match run 1 of 2025Q4")
     result = runner.invoke(main, ["report", "--quarter", "2025Q4", "--format", "csv",
                                   "--format", "parquet", "--data-dir", str(matched.data_dir)])
     assert result.exit_code == 0, result.output
-    assert len(result.output.splitlines()) == 10
+    assert len(result.output.splitlines()) == 11
     assert (folder / "crosswalk-2025Q4.csv").is_file()
     assert (folder / "alerts-2025Q4.parquet").is_file()
     result = runner.invoke(main, ["report", "--quarter", "2023Q1",
                                   "--data-dir", str(matched.data_dir)])
     assert result.exit_code == 2 and "no match run for 2023Q1" in result.output
+
+
+def test_a_throwaway_match_is_named_by_report_and_report_run_rebuilds_the_practice_run(
+        matched: Settings, tmp_path: Path) -> None:
+    """One `crosswalk match --drugs test.csv` used to replace the practice's workbook silently:
+    `report` now says which run and list it used, `runs` lists them, `--run` picks one."""
+    runner = CliRunner()
+    folder = tmp_path / "scratch"
+    folder.mkdir()
+    test_list = folder / "test.csv"
+    test_list.write_text("drug_name\nublituximab-xiiy\n", encoding="utf-8")
+    practice = match.match_practice(matched, "2025Q4", drug_list(tmp_path))  # run 2, 6 drugs
+    throwaway = match.match_practice(matched, "2025Q4", test_list)          # run 3, 1 drug
+    data_dir = ["--data-dir", str(matched.data_dir)]
+
+    newest = runner.invoke(main, ["report", "--quarter", "2025Q4", *data_dir])
+    listed = runner.invoke(main, ["runs", *data_dir])
+    chosen = runner.invoke(main, ["report", "--run", str(practice.run_id), *data_dir])
+
+    sha = hashlib.sha256(test_list.read_bytes()).hexdigest()
+    assert newest.exit_code == 0, newest.output
+    assert newest.output.splitlines()[0] == (
+        f"match run {throwaway.run_id} of 2025Q4 ({run_started(matched, throwaway.run_id)} UTC):"
+        f" drug list test.csv, sha256 {sha}, 1 drug(s); 2 other run(s) of 2025Q4: "
+        "`crosswalk runs` lists them, `crosswalk report --run ID` picks one")
+    lines = listed.output.splitlines()
+    assert listed.exit_code == 0 and len(lines) == 4  # header and three runs, newest first
+    assert lines[1].split()[:2] == [str(throwaway.run_id), "2025Q4"]
+    assert "test.csv" in lines[1] and lines[1].endswith("`crosswalk report` uses this run")
+    assert lines[2].split()[:2] == [str(practice.run_id), "2025Q4"]
+    assert " 6 " in lines[2] and "drugs.csv" in lines[2] and "uses this run" not in lines[2]
+    assert chosen.exit_code == 0, chosen.output
+    assert chosen.output.startswith(f"match run {practice.run_id} of 2025Q4")
+    assert "drug list drugs.csv" in chosen.output and "6 drug(s)" in chosen.output
+    summary = openpyxl.load_workbook(matched.reports_dir / "2025Q4" / "noc-alerts-2025Q4.xlsx")
+    values = {row[0]: row[1] for row in summary["Summary"].iter_rows(values_only=True) if row[0]}
+    assert values["Match run"] == practice.run_id and values["Drugs on the list"] == 6
+    assert values["Drug list"] == "drugs.csv"
+    assert values["Match runs of this release"].startswith("3: `crosswalk runs --quarter 2025Q4`")
+
+
+def run_started(settings: Settings, run_id: int) -> str:
+    with warehouse.connect(settings, read_only=True) as con:
+        (started,) = con.execute("SELECT timezone('UTC', started_at) FROM match_runs "
+                                 "WHERE run_id = ?", [run_id]).fetchone()
+    return f"{started:%Y-%m-%d %H:%M:%S}"
+
+
+def test_report_run_refuses_a_run_that_is_missing_or_of_another_release(matched: Settings
+                                                                         ) -> None:
+    runner = CliRunner()
+    data_dir = ["--data-dir", str(matched.data_dir)]
+    missing = runner.invoke(main, ["report", "--run", "99", *data_dir])
+    other = runner.invoke(main, ["report", "--run", "1", "--quarter", "2025Q3", *data_dir])
+    assert missing.exit_code == 2 and "match run 99 does not exist" in missing.output
+    assert other.exit_code == 2 and "match run 1 is of 2025Q4, not 2025Q3" in other.output
+    assert "`crosswalk runs`" in missing.output
+
+
+def test_runs_without_a_database_says_so_and_creates_nothing(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["runs", "--data-dir", str(tmp_path / "data")])
+    assert result.exit_code == 0 and result.output.startswith("no match runs yet")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_libreoffice_renders_the_alerts_workbook(workbooks: dict[str, Path],

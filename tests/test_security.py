@@ -224,7 +224,7 @@ def test_a_redirect_to_another_host_is_not_followed(cms_mirror, settings):
         front = RedirectingFront(cms_mirror, paths["hcpcs"], elsewhere.url(paths["hcpcs"]))
         try:
             configured = settings.with_overrides(cms_url=front.base_url)
-            with pytest.raises(SourceUnavailable, match="another host"):
+            with pytest.raises(SourceUnavailable, match="another origin"):
                 fetch.download_quarter(Q4, configured)
             assert elsewhere.downloads() == []
             assert not any(e.source_kind == "hcpcs" for e in fetch.read_manifest(configured))
@@ -243,3 +243,72 @@ def test_the_redirect_front_relays_the_site(cms_mirror, settings):
     assert {r.kind: r.status for r in results if r.kind in sources.REQUIRED_KINDS} == {
         kind: "new" for kind in sources.REQUIRED_KINDS}
     assert front.hits >= 5 and set(paths) >= set(sources.REQUIRED_KINDS)
+
+
+class CountingListener:
+    """A TCP port on 127.0.0.1 that counts the connections made to it (and answers none):
+    proof that a redirect was or was not followed, whatever the scheme."""
+
+    def __init__(self) -> None:
+        import socket
+
+        self.connections = 0
+        self.socket = socket.create_server(("127.0.0.1", 0))
+        self.socket.settimeout(0.1)
+        self.port = self.socket.getsockname()[1]
+        self.running = True
+        self.thread = threading.Thread(target=self._count, daemon=True)
+        self.thread.start()
+
+    def _count(self) -> None:
+        while self.running:
+            try:
+                connection, _ = self.socket.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            connection.close()
+
+    def close(self) -> None:
+        self.running = False
+        self.thread.join()
+        self.socket.close()
+
+
+@pytest.mark.parametrize("target", ["https://127.0.0.1:{port}", "http://127.0.0.1:{port}",
+                                    "https://localhost:{port}"],
+                         ids=["http-to-https-on-another-port", "another-port",
+                              "another-host-name"])
+def test_a_redirect_off_the_configured_origin_is_not_followed(cms_mirror, settings, target):
+    """http -> https on the same host used to be followed to any port; now scheme, host and
+    port must stay (only http -> https on the default https port is allowed)."""
+    paths = cms_mirror.publish_quarter(Q4)
+    other = CountingListener()
+    front = RedirectingFront(cms_mirror, paths["hcpcs"],
+                             target.format(port=other.port) + paths["hcpcs"])
+    try:
+        configured = settings.with_overrides(cms_url=front.base_url)
+        with pytest.raises(SourceUnavailable, match="another origin"):
+            fetch.download_quarter(Q4, configured)
+        assert other.connections == 0
+        assert not any(e.source_kind == "hcpcs" for e in fetch.read_manifest(configured))
+    finally:
+        front.close()
+        other.close()
+
+
+@pytest.mark.parametrize("start, target, followed", [
+    ("http://cms.example/a", "http://cms.example/b", True),
+    ("http://CMS.example/a", "http://cms.example:80/b", True),
+    ("http://cms.example/a", "https://cms.example/b", True),
+    ("http://cms.example:8080/a", "https://cms.example:443/b", True),
+    ("https://cms.example/a", "https://cms.example:443/b", True),
+    ("http://cms.example/a", "https://cms.example:8443/b", False),
+    ("https://cms.example/a", "http://cms.example/b", False),
+    ("http://cms.example/a", "http://cms.example:8080/b", False),
+    ("http://cms.example/a", "http://evil.example/b", False),
+    ("http://cms.example/a", "https://cms.example.evil.example/b", False),
+    ("http://user:pw@cms.example/a", "https://cms.example/b", True),
+])
+def test_redirects_keep_scheme_host_and_port(start, target, followed):
+    assert fetch.redirect_allowed(start, target) is followed

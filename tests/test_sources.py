@@ -246,3 +246,41 @@ def test_real_cms_file_names_name_their_quarter_and_kind(cms_samples) -> None:
         assert {link_kind(Link(name, BASE + "/x")) for name in names} == {kind}
     real_zip = "january-2025-asp-pricing-file-12_19_24-final-file.zip"
     assert (quarter_named(real_zip), posting_date(real_zip)) == (Q1_2025, date(2024, 12, 19))
+
+
+# ---------------------------------------------------------------------------------------------
+# A listing page is read with a size cap, like a zip
+
+
+@pytest.mark.parametrize("sized", [True, False], ids=["content-length", "no-content-length"])
+def test_an_oversized_listing_page_is_refused_like_an_oversized_zip(cms_mirror, mirror_settings,
+                                                                    sized):
+    """A hostile or broken page (1.5 GB was seen to take 3.1 GB of memory) is refused at the
+    cap, whether the server announces its length or streams until it closes."""
+    from dataclasses import replace
+
+    from crosswalk import fetch
+    from crosswalk.errors import BadInput
+
+    cms_mirror.publish_quarter(Q4_2025)
+    padding = "<p>" + "x" * 1000 + "</p>\n"
+    cms_mirror.set_page(sources.HCPCS_PAGE, "<html><body>" + padding * 300 + "</body></html>")
+    if not sized:
+        cms_mirror.fault(sources.HCPCS_PAGE, "unsized")
+    capped = replace(mirror_settings, max_listing_bytes=100_000)
+
+    with pytest.raises(BadInput) as refused:
+        fetch.download_quarter(Q4_2025, capped)
+
+    assert sources.HCPCS_PAGE in refused.value.file
+    assert "100,000-byte listing page cap" in str(refused.value)
+    assert cms_mirror.downloads() == []
+    assert not capped.manifest_path.exists()
+
+
+def test_the_default_listing_cap_leaves_room_for_a_real_cms_page():
+    """cms.gov's listing pages are a few hundred KB; the cap is far above that and far below
+    what would strain a small machine."""
+    from crosswalk.settings import Settings
+
+    assert 5_000_000 <= Settings().max_listing_bytes <= 50_000_000

@@ -98,6 +98,38 @@ def test_an_older_schema_is_brought_up_to_date_and_a_current_one_left_alone(sett
         assert con.execute("SELECT count(*) FROM schema_version").fetchone()[0] == 1
 
 
+OLD_SOURCE_FILES = """CREATE TABLE source_files (sha256 VARCHAR PRIMARY KEY,
+    source_kind VARCHAR NOT NULL, quarter VARCHAR NOT NULL, file_name VARCHAR NOT NULL,
+    url VARCHAR, link_text VARCHAR, http_date VARCHAR, last_modified VARCHAR, etag VARCHAR,
+    bytes BIGINT NOT NULL, fetched_at TIMESTAMPTZ NOT NULL, archive_path VARCHAR NOT NULL,
+    picked_reason VARCHAR)"""
+
+
+def test_a_database_from_before_revert_events_keeps_its_source_files_and_can_record_a_revert(
+        settings):
+    """source_files used to be keyed on sha256 alone, which cannot hold a revert (the same
+    bytes served again): an old database is re-keyed on (sha256, fetched_at), rows kept."""
+    import duckdb
+
+    settings.data_dir.mkdir(parents=True)
+    with duckdb.connect(str(settings.db_path)) as con:  # as an older release of the code left it
+        con.execute(OLD_SOURCE_FILES)
+        con.execute("INSERT INTO source_files VALUES ('aa', 'hcpcs', '2025Q4', 'v1.zip', NULL, "
+                    "NULL, NULL, NULL, NULL, 10, '2025-10-01 06:00:00+00', "
+                    "'/old/data/raw/hcpcs/2025Q4/v1.zip', 'only link')")
+
+    with warehouse.connect(settings) as con:
+        assert warehouse._primary_key(con, "source_files") == ["sha256", "fetched_at"]
+        con.execute("INSERT INTO source_files (sha256, source_kind, quarter, file_name, bytes, "
+                    "fetched_at, archive_path) VALUES ('aa', 'hcpcs', '2025Q4', 'v1.zip', 10, "
+                    "'2026-01-15 06:00:00+00', 'raw/hcpcs/2025Q4/v1.zip')")
+        rows = con.execute("SELECT sha256, file_name, picked_reason FROM source_files "
+                           "ORDER BY fetched_at").fetchall()
+        tables = {name for (name,) in con.execute("SHOW TABLES").fetchall()}
+    assert rows == [("aa", "v1.zip", "only link"), ("aa", "v1.zip", None)]
+    assert not any(name.startswith("source_files_") for name in tables)
+
+
 def test_a_second_writer_gets_busy_naming_the_database(settings):
     warehouse.connect(settings).close()
     holder = hold_database(settings, 30)

@@ -1,8 +1,8 @@
 -- Note which file version of a source kind is now loaded for a release quarter.
 -- Produces: one row of release_files per (quarter, source_kind), replaced on a new version.
 -- From: parameters passed by crosswalk.warehouse.write_release.
--- Example: SELECT r.quarter, r.source_kind, s.file_name, r.row_count, r.loaded_at
---          FROM release_files r JOIN source_files s USING (sha256) ORDER BY 1, 2;
+-- Example: SELECT quarter, source_kind, file_name, row_count, loaded_at
+--          FROM release_sources ORDER BY 1, 2;
 
 INSERT INTO release_files (quarter, source_kind, sha256, member_name, row_count, run_id, loaded_at)
 VALUES ($quarter, $source_kind, $sha256, $member, $row_count, $run_id, $loaded_at)

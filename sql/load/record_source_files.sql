@@ -1,5 +1,5 @@
--- Record every file version the manifest lists for a release (loaded or not). A version seen
--- before keeps its first record, so re-loading rewrites nothing.
+-- Record every manifest event of a release (versions loaded or not, reverts included). An
+-- event recorded before is kept as it is, so re-loading rewrites nothing.
 -- Produces: new rows in source_files.
 -- From: manifest_entries, the manifest JSON lines of the quarter registered as a relation.
 -- Example: SELECT source_kind, file_name, sha256, fetched_at FROM source_files
@@ -21,5 +21,4 @@ SELECT
     CAST(archive_path AS VARCHAR) AS archive_path,
     CAST(picked_reason AS VARCHAR) AS picked_reason
 FROM manifest_entries
-QUALIFY row_number() OVER (PARTITION BY sha256 ORDER BY CAST(fetched_at AS TIMESTAMPTZ)) = 1
-ON CONFLICT (sha256) DO NOTHING;
+ON CONFLICT (sha256, fetched_at) DO NOTHING;

@@ -4,14 +4,12 @@
 -- $run_id (the alerts then predate the files: match again).
 -- Produces: source_kind, posting, file_name, member_name, url, sha256, bytes, row_count,
 --   loaded_after_run.
--- From: release_files, source_files, match_runs.
--- Example: SELECT source_kind, file_name, sha256 FROM release_files JOIN source_files
---          USING (sha256) WHERE quarter = '2025Q4';
+-- From: release_sources (release_files with the posting of each file), match_runs.
+-- Example: SELECT source_kind, file_name, sha256 FROM release_sources WHERE quarter = '2025Q4';
 
-SELECT r.source_kind, s.link_text AS posting, s.file_name, r.member_name, s.url, s.sha256,
-    s.bytes, r.row_count, r.loaded_at > m.started_at AS loaded_after_run
-FROM release_files r
-JOIN source_files s ON s.sha256 = r.sha256
+SELECT r.source_kind, r.link_text AS posting, r.file_name, r.member_name, r.url, r.sha256,
+    r.bytes, r.row_count, r.loaded_at > m.started_at AS loaded_after_run
+FROM release_sources r
 JOIN match_runs m ON m.run_id = $run_id
 WHERE r.quarter = $quarter
 ORDER BY list_position(['hcpcs', 'asp_pricing', 'asp_crosswalk', 'noc_pricing',

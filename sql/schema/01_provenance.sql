@@ -1,12 +1,14 @@
 -- Provenance: every CMS file we ever saw, and every load run.
--- Produces: source_files (one row per distinct file version: sha256), load_runs, release_files
--- (which file version of each source kind is currently loaded for each release quarter).
+-- Produces: source_files (one row per manifest event: a file version seen for the first time,
+-- or a version CMS serves again after serving another one, a revert; key sha256 + fetched_at),
+-- load_runs, release_files (which file version of each source kind is currently loaded for
+-- each release quarter). The view release_sources joins the two.
 -- From: <data dir>/raw/manifest.jsonl written by crosswalk.fetch, and crosswalk.warehouse.
 -- Example: SELECT source_kind, quarter, file_name, sha256, fetched_at FROM source_files
 --          WHERE quarter = '2025Q4' ORDER BY fetched_at;
 
 CREATE TABLE IF NOT EXISTS source_files (
-    sha256        VARCHAR PRIMARY KEY,   -- hex digest of the downloaded bytes (zip or file)
+    sha256        VARCHAR NOT NULL,      -- hex digest of the downloaded bytes (zip or file)
     source_kind   VARCHAR NOT NULL,      -- hcpcs | asp_pricing | asp_crosswalk | noc_pricing | noc_crosswalk
     quarter       VARCHAR NOT NULL,      -- release quarter, e.g. 2025Q4
     file_name     VARCHAR NOT NULL,      -- original file name as posted
@@ -16,9 +18,11 @@ CREATE TABLE IF NOT EXISTS source_files (
     last_modified VARCHAR,               -- HTTP Last-Modified header
     etag          VARCHAR,               -- HTTP ETag header
     bytes         BIGINT NOT NULL,
-    fetched_at    TIMESTAMPTZ NOT NULL,
-    archive_path  VARCHAR NOT NULL,      -- <data dir>/raw/<source>/<quarter>/<file name>
-    picked_reason VARCHAR                -- why discovery chose this posting over others
+    fetched_at    TIMESTAMPTZ NOT NULL,  -- when this event was recorded (microseconds)
+    archive_path  VARCHAR NOT NULL,      -- raw/<source>/<quarter>/<file name>, relative to the
+                                         -- data directory (absolute in rows of older versions)
+    picked_reason VARCHAR,               -- why discovery chose this posting over others
+    PRIMARY KEY (sha256, fetched_at)
 );
 
 CREATE SEQUENCE IF NOT EXISTS load_run_ids START 1;
