@@ -29,6 +29,7 @@ Step by step:
   crosswalk match --quarter 2025Q4 --drugs my-drugs.csv
   crosswalk report --quarter 2025Q4     write the XLSX workbooks
   crosswalk runs                        list match runs and the drug list of each
+  crosswalk claims check claims.837     check claim lines against the loaded releases
 \b
 Exit codes: 0 ok, 1 unexpected error, 2 bad input, 3 CMS source unavailable,
 4 another run holds the database.
@@ -273,6 +274,54 @@ def drugs_check(file: Path) -> None:
     sys.exit(0 if outcome.ok else 2)
 
 
+@main.group()
+def claims() -> None:
+    """Check claim files for drug lines that will deny."""
+
+
+@claims.command("check", epilog="""\b
+Findings (error = will deny or is wrong; warning = payer-dependent or needs a look):
+  NOC_AFTER_EFFECTIVE     NOC code for a drug with a permanent code on the date of service
+  CODE_NOT_YET_EFFECTIVE  code billed before its HCPCS add date
+  CODE_ENDED              code billed after its termination date (successor named)
+  UNKNOWN_CODE            HCPCS Level II code in no loaded release
+  C_CODE_OFFICE           C-code outside hospital outpatient (place of service 19/22)
+  NOC_NARRATIVE_MISSING   NOC line whose description names no drug
+  NDC_MISSING, NDC_INVALID, NDC_CODE_MISMATCH, ADMIN_CODE_MISSING,
+  NOC_FAMILY, UNITS_MISMATCH, PA_MISSING, JW_JZ_MISSING, NOC_DRUG_NOT_IDENTIFIED
+\b
+Exit codes: 0 checked (with or without findings), 2 a file could not be read (file and
+segment or row named; nothing from it is stored), 4 another run holds the database.""")
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@data_dir_option
+@reports_errors
+def claims_check(files: tuple[Path, ...], data_dir: Path | None) -> None:
+    """Check 837P files and claim-line exports against the loaded CMS releases.
+
+    \b
+    FILE is an 837P (ASC X12 5010, recognised by its ISA header, any extension) or a
+    claim-line export (CSV or XLSX, header row first; "DOS", "CPT/HCPCS", "Qty" and other
+    spellings accepted) with the columns
+      claim_id, date_of_service, hcpcs, units       (required)
+      line, place_of_service, modifiers, narrative, ndc, ndc_quantity, ndc_unit,
+      prior_auth, payer
+    Each drug line is checked by its date of service; the findings go to the DuckDB tables
+    claim_files, claim_lines and claim_findings (re-checking a file replaces its rows) and
+    to <data dir>/reports/claims/claims-check-<file stem>.xlsx. Patient names, member ids,
+    birth dates and addresses are never read into either.
+    """
+    from crosswalk import claim_checks
+
+    settings = load_settings(data_dir=data_dir)
+    outcome = claim_checks.check_files(
+        settings, files, on_done=lambda done: click.echo(
+            done.describe() if isinstance(done, claim_checks.CheckedFile) else f"error: {done}",
+            err=not isinstance(done, claim_checks.CheckedFile)))
+    if outcome.refused:
+        sys.exit(outcome.refused[0].exit_code)
+
+
 wait_option = click.option(
     "--wait", "wait_seconds", type=click.FloatRange(min=0), default=30.0, show_default=True,
     metavar="SECONDS",
@@ -306,14 +355,19 @@ def _prefect_ready(settings: Any, wait_seconds: float | None = None,
 @quarter_option
 @drugs_option
 @url_option
+@click.option("--claims", "claims_dir",
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="A folder of claim files (837P, CSV or XLSX exports) to check against the "
+                   "release once it is loaded; each file is checked once (by SHA-256), so a "
+                   "folder the practice keeps adding to can be given every quarter.")
 @cms_url_option
 @data_dir_option
 @wait_option
 @no_prefect_option
 @reports_errors
 def run(quarter: Quarter | None, drugs: Path | None, urls: tuple[str, ...],
-        cms_url: str | None, data_dir: Path | None, wait_seconds: float,
-        no_prefect: bool) -> None:
+        claims_dir: Path | None, cms_url: str | None, data_dir: Path | None,
+        wait_seconds: float, no_prefect: bool) -> None:
     """Download, load, match and report one release end to end.
 
     \b
@@ -324,6 +378,10 @@ def run(quarter: Quarter | None, drugs: Path | None, urls: tuple[str, ...],
     Runs as the Prefect flow `quarterly-update` (retries, cached parses, run history and
     artifacts) on Prefect's temporary local API unless PREFECT_API_URL names a server; no
     Prefect set-up is needed. One run at a time per data directory.
+    \b
+    With --claims DIR, the claim files of DIR not checked before are then checked (the
+    `claims-check` flow, as in `crosswalk claims check`); a claim file that cannot be read is
+    reported and the run exits with code 2 once everything else is done.
     """
     from crosswalk import pipeline
 
@@ -333,13 +391,16 @@ def run(quarter: Quarter | None, drugs: Path | None, urls: tuple[str, ...],
     overrides = parse_overrides(urls)
     if no_prefect:
         summary = pipeline.run_quarter(settings, quarter, drugs, overrides=overrides,
-                                       wait_seconds=wait_seconds)
+                                       wait_seconds=wait_seconds, claims=claims_dir)
         click.echo(summary.describe())
     else:
         _prefect_ready(settings, wait_seconds)
         from flows.quarterly_update import run_with_prefect
 
-        run_with_prefect(settings, quarter, drugs, urls, wait_seconds)  # prints as it goes
+        summary = run_with_prefect(settings, quarter, drugs, urls, wait_seconds,
+                                   claims_dir)  # prints as it goes
+    if summary.claims is not None and summary.claims.refused:
+        sys.exit(summary.claims.refused[0].exit_code)
 
 
 @main.command()

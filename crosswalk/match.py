@@ -79,7 +79,8 @@ class Release:
     @classmethod
     def of(cls, con: duckdb.DuckDBPyConnection, quarter: Quarter,
            today: date | None = None) -> "Release":
-        asp, crosswalk = run_sql(con, "05_release_state", {"quarter": str(quarter)}).fetchone()
+        # fetchall: a fetchone leaves DuckDB 2.0's result open, and register() then refuses
+        (asp, crosswalk), = run_sql(con, "05_release_state", {"quarter": str(quarter)}).fetchall()
         return cls(quarter, today or date.today(), asp, crosswalk)
 
 

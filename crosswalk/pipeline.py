@@ -38,6 +38,7 @@ from crosswalk.settings import EXAMPLE_DRUGS, PROJECT_ROOT, SQL_DIR, Settings
 from crosswalk.verdicts import NAMES as VERDICTS
 
 if TYPE_CHECKING:
+    from crosswalk.claim_checks import ClaimsOutcome
     from crosswalk.fetch import FetchResult, ManifestEntry
     from crosswalk.match import MatchOutcome
     from crosswalk.warehouse import LoadSummary, ParsedRelease
@@ -167,6 +168,14 @@ def write_workbooks(settings: Settings, quarter: Quarter,
     return reports.write_reports(settings, quarter, tuple(formats))
 
 
+def check_claims(settings: Settings, folder: Path) -> "ClaimsOutcome":
+    """Check the claim files of a folder not checked before (by SHA-256), against the
+    release just loaded; a file that cannot be read is reported, not fatal."""
+    from crosswalk import claim_checks
+
+    return claim_checks.check_folder(settings, folder)
+
+
 class Steps(NamedTuple):
     """The job's steps; the Prefect flows pass task-wrapped versions of the same functions."""
 
@@ -177,6 +186,7 @@ class Steps(NamedTuple):
     write_release: Callable[..., Any] = write_release
     match_drugs: Callable[..., Any] = match_drugs
     write_workbooks: Callable[..., list[Path]] = write_workbooks
+    check_claims: Callable[..., Any] = check_claims
 
 
 PLAIN_STEPS = Steps()
@@ -197,6 +207,7 @@ class RunSummary:
     outcome: Any                      # MatchOutcome
     workbooks: tuple[Path, ...]
     drugs: Path = field(default=EXAMPLE_DRUGS)
+    claims: Any = None                # ClaimsOutcome when a claims folder was given
 
     def verdict_counts(self) -> dict[str, int]:
         """Alerts per verdict, every verdict listed (zeros included) in the documented order."""
@@ -210,6 +221,8 @@ class RunSummary:
                  f"matched {self.drugs}"]
         lines += [f"wrote {path}" for path in self.workbooks]
         lines += ["", self.outcome.table()]
+        if self.claims is not None:
+            lines += ["", self.claims.describe()]
         return "\n".join(lines)
 
     def headline(self) -> str:
@@ -238,7 +251,8 @@ class RunSummary:
             "| Verdict | Drugs |", "|---|---:|", *rows, "",
             "## Files loaded", "", "| Kind | File | sha256 | Bytes |", "|---|---|---|---:|",
             *files, "", "## Download", "", *fetched, "",
-            "## Workbooks", "", *[f"- `{path}`" for path in self.workbooks], ""])
+            "## Workbooks", "", *[f"- `{path}`" for path in self.workbooks], "",
+            *([self.claims.markdown()] if self.claims is not None else [])])
 
     def alert_rows(self) -> list[dict[str, Any]]:
         """The alerts as JSON-ready rows (dates as ISO text, blanks as None)."""
@@ -265,22 +279,27 @@ def run_quarter(settings: Settings, quarter: Quarter | str | None = None,
                 overrides: Mapping[str, str] | None = None,
                 formats: Sequence[str] = DEFAULT_FORMATS,
                 wait_seconds: float = DEFAULT_WAIT_SECONDS,
-                steps: Steps = PLAIN_STEPS) -> RunSummary:
-    """Download, load, match and report one release, holding the run lock throughout.
+                steps: Steps = PLAIN_STEPS,
+                claims: Path | str | None = None) -> RunSummary:
+    """Download, load, match and report one release, holding the run lock throughout; then
+    check the claim files of the `claims` folder not checked before.
 
     `quarter=None` means the newest release CMS lists; `drugs=None` the example practice list.
     """
     drugs_path = Path(drugs) if drugs else EXAMPLE_DRUGS
     if not drugs_path.is_file():
         raise BadInput("practice drug list not found", file=str(drugs_path), field="--drugs")
+    if claims is not None and not Path(claims).is_dir():
+        raise BadInput("claims folder not found", file=str(claims), field="--claims")
     with run_lock(settings, wait_seconds):
         chosen = Quarter.parse(quarter) if quarter else steps.newest_quarter(settings)
         fetched = steps.download(settings, chosen, overrides)
         load = _load(settings, chosen, steps, wait_seconds)
         outcome = steps.match_drugs(settings, chosen, drugs_path)
         workbooks = steps.write_workbooks(settings, chosen, tuple(formats))
+        checked = steps.check_claims(settings, Path(claims)) if claims is not None else None
     return RunSummary(chosen, tuple(fetched), tuple(release_files(settings, chosen).values()),
-                      load, outcome, tuple(workbooks), drugs_path)
+                      load, outcome, tuple(workbooks), drugs_path, checked)
 
 
 def _load(settings: Settings, quarter: Quarter, steps: Steps, wait_seconds: float) -> Any:

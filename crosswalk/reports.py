@@ -26,7 +26,7 @@ workbooks: the only time in them is the match run's start.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePath
@@ -95,7 +95,7 @@ ALERTS_SHEET = (
     Column("effective_date", "Effective date", "date", 11),
     Column("action", "Action", "wrap", 23),
     Column("units_for_dose", "Units for dose", "number", 7),
-    Column("payment_per_dose", "Payment per dose", "currency", 12),
+    Column("payment_per_dose", "Payment per dose", "amount", 12),
     Column("noc_claim_narrative", "NOC claim narrative", "wrap", 24),
     Column("notes", "Notes", "wrap", 20),
     Column("since", "Since", "wrap", 10),
@@ -159,7 +159,7 @@ COUNT_COLUMNS = (
     Column("drugs", "Drugs", "number", 21),
     Column("new_this_quarter", "New on Alerts this quarter", "number", 14),
     Column("still_open", "Still open from an earlier quarter", "number", 14),
-    Column("payment_per_dose_total", "Payment per dose, all these drugs", "currency", 16),
+    Column("payment_per_dose_total", "Payment per dose, all these drugs", "amount", 16),
     Column("meaning", "What it means", "wrap", 44),
     Column("todo", "What to do", "wrap", 44),
 )
@@ -376,7 +376,8 @@ def crosswalk_workbook(con: duckdb.DuckDBPyConnection, run: MatchRun, path: Path
 
 
 def table_sheet(workbook: Book, title: str, columns: Sequence[Column],
-                rows: Iterator[Mapping[str, Any]], print_title: str) -> Table:
+                rows: Iterable[Mapping[str, Any]], print_title: str) -> Table:
+    """A sheet holding one table, streamed: frozen, filtered, printable one page wide."""
     table = Table(workbook, workbook.sheet(title), columns)
     for row in rows:
         table.add(row)

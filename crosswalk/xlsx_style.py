@@ -42,11 +42,15 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 MONEY_FORMAT = '"$"#,##0.000'     # ASP payment limits carry three decimals
-CURRENCY_FORMAT = '"$"#,##0.00'   # what a dose pays
+AMOUNT_FORMAT = '"$"#,##0.00'     # amounts (what a dose pays, units x limit): dollars, cents
 TEXT_FORMAT = "@"
-NUMBER_FORMATS = {"code": TEXT_FORMAT, "money": MONEY_FORMAT, "currency": CURRENCY_FORMAT}
+NUMBER_FORMATS = {"code": TEXT_FORMAT, "money": MONEY_FORMAT, "amount": AMOUNT_FORMAT}
 # Fill per verdict (crosswalk/verdicts.py), light enough to print and to read black text on.
 VERDICT_FILLS = {verdict.name: verdict.fill for verdict in VERDICTS}
+# Fill per finding severity on the claim-check workbook, in the same palette.
+SEVERITY_FILLS = {"error": "F4B183", "warning": "FFE699", "info": "BDD7EE"}
+# the columns whose cells are filled (and bold) by their value
+FILLS_BY_COLUMN = {"verdict": VERDICT_FILLS, "severity": SEVERITY_FILLS}
 HEADER_FILL, GROUP_FILL, BORDER_COLOUR = "1F4E78", "D9E1F2", "BFBFBF"
 _MIN_WIDTH = 6
 _FILTER_BUTTON = 3  # room for the autofilter arrow beside a header
@@ -55,6 +59,7 @@ MAX_ROW_POINTS = 409  # Excel's tallest row; a taller one makes it repair the fi
 MAX_CELL_TEXT = 32767  # Excel's longest cell text
 # Characters XML 1.0 cannot hold (Excel would refuse the file)
 _ILLEGAL = re.compile(r"[\000-\010\013\014\016-\037]")
+_QUOTED = re.compile(r'"([^"]*)"')  # the literal words of a number format
 # Print: narrow margins (inches) leave the most room for type when a sheet is fitted to a page
 MARGINS = {"left": 0.25, "right": 0.25, "top": 0.6, "bottom": 0.6}
 PAGE_NUMBERS = "&CPage &P of &N"
@@ -65,14 +70,17 @@ class Column:
     """One sheet column: the SQL result column it shows, its header and how it is written.
 
     kind: text | code (text format: codes, NDCs) | wrap (long text, wrapped) | date | money
-    (3 decimals) | currency (cents) | number. max_width caps the fitted width (characters)
-    and is the width wrapped text is measured against for row heights.
+    (ASP limits, 3 decimals) | amount (dollars and cents) | number. max_width caps the fitted
+    width (characters) and is the width wrapped text is measured against for row heights.
+    format_key names a record field holding a number format for that row's cell instead of
+    the kind's ('"$"#,##0.00" (2025Q4 limit)"': the cell stays a number that sums).
     """
 
     key: str
     header: str
     kind: str = "text"
     max_width: int = 40
+    format_key: str | None = None
 
 
 def clean_text(text: str) -> str:
@@ -83,7 +91,8 @@ def clean_text(text: str) -> str:
 class Book:
     """An XlsxWriter workbook streamed to `<path>.partial`, renamed over `path` when done.
 
-    One Format per look (kind of column, kind of value, verdict, quoted or not), made the
+    One Format per look (kind of column, kind of value, verdict or severity, quoted or not),
+    made the
     first time it is needed; column widths gathered while rows go by and set at the end.
     """
 
@@ -153,6 +162,10 @@ def book(path: Path, stamp: datetime) -> Iterator[Book]:
     opened.close()
 
 
+# what besides its value's kind sets a cell's look: (fill by value, row's number format)
+Variant = tuple[str | None, str | None] | None
+
+
 @dataclass
 class Table:
     """A table streamed onto a sheet: a header row, then rows and group headings in order.
@@ -180,11 +193,13 @@ class Table:
             self.sheet.write_string(self.first_row, index, column.header, header)
         self.row = self.first_row + 1
         self._longest = [0] * len(self.columns)
-        self._looks: dict[tuple[int, str, str | None], Format] = {}
+        self._looks: dict[tuple[int, str, Variant], Format] = {}
         self._wraps = [(column.key, column.max_width) for column in self.columns
                        if column.kind == "wrap"]
-        self._verdict_at = next((index for index, column in enumerate(self.columns)
-                                 if column.key == "verdict"), None)
+        # columns whose cells vary by more than their value's kind: a fill by value (verdict,
+        # severity) or a number format from another field of the row
+        self._varies = [column.key in FILLS_BY_COLUMN or column.format_key is not None
+                        for column in self.columns]
         self.book.tables.append(self)
 
     @property
@@ -197,10 +212,13 @@ class Table:
                     default=1)
         if lines > 1:
             self.sheet.set_row(self.row, _height(lines))
-        verdict = record.get("verdict") if self._verdict_at is not None else None
         for index, column in enumerate(self.columns):
-            self._cell(index, column, record[column.key],
-                       verdict if index == self._verdict_at else None)
+            value = record[column.key]
+            variant = None
+            if self._varies[index]:
+                variant = (value if column.key in FILLS_BY_COLUMN else None,
+                           record[column.format_key] if column.format_key else None)
+            self._cell(index, column, value, variant)
         self.row += 1
 
     def heading(self, text: str) -> None:
@@ -216,39 +234,39 @@ class Table:
                                                           len(column.header) + _FILTER_BUTTON)))
                 for column, longest in zip(self.columns, self._longest)]
 
-    def _cell(self, index: int, column: Column, value: Any, verdict: str | None) -> None:
+    def _cell(self, index: int, column: Column, value: Any, variant: Variant) -> None:
         sheet, row = self.sheet, self.row
         if value is None:
             if self.bordered:
-                sheet.write_blank(row, index, None, self._look(index, "blank", verdict))
+                sheet.write_blank(row, index, None, self._look(index, "blank", variant))
             return
         if isinstance(value, str):
             text = clean_text(value)
             kind = "quoted" if text.startswith(FORMULA_STARTS) else "text"
-            sheet.write_string(row, index, text, self._look(index, kind, verdict))
+            sheet.write_string(row, index, text, self._look(index, kind, variant))
             length = max(map(len, text.splitlines())) if "\n" in text else len(text)
         elif isinstance(value, datetime):
             sheet.write_datetime(row, index, value.replace(tzinfo=None),
-                                 self._look(index, "datetime", verdict))
+                                 self._look(index, "datetime", variant))
             length = len(DATETIME_FORMAT)
         elif isinstance(value, date):
-            sheet.write_datetime(row, index, value, self._look(index, "date", verdict))
+            sheet.write_datetime(row, index, value, self._look(index, "date", variant))
             length = len(DATE_FORMAT)
         elif isinstance(value, bool):
-            sheet.write_boolean(row, index, value, self._look(index, "text", verdict))
+            sheet.write_boolean(row, index, value, self._look(index, "text", variant))
             length = 5
         else:
-            sheet.write_number(row, index, float(value), self._look(index, "number", verdict))
-            length = shown_length(value, column.kind)
+            sheet.write_number(row, index, float(value), self._look(index, "number", variant))
+            length = shown_length(value, column.kind, variant[1] if variant else None)
         if length > self._longest[index]:
             self._longest[index] = length
 
-    def _look(self, index: int, value_kind: str, verdict: str | None) -> Format:
-        key = (index, value_kind, verdict)
+    def _look(self, index: int, value_kind: str, variant: Variant) -> Format:
+        key = (index, value_kind, variant)
         look = self._looks.get(key)
         if look is None:
             look = self._looks[key] = self.book.look(
-                **cell_properties(self.columns[index], value_kind, verdict), **self._border)
+                **cell_properties(self.columns[index], value_kind, variant), **self._border)
         return look
 
     @property
@@ -256,8 +274,10 @@ class Table:
         return {"border": 1, "border_color": f"#{BORDER_COLOUR}"} if self.bordered else {}
 
 
-def cell_properties(column: Column, value_kind: str, verdict: str | None) -> dict[str, Any]:
-    """The column's number format or wrap, top-aligned; the verdict's bold fill."""
+def cell_properties(column: Column, value_kind: str, variant: Variant) -> dict[str, Any]:
+    """The column's number format (or the row's own) or wrap, top-aligned; a verdict or
+    severity cell bold on its value's fill."""
+    status, number_format = variant or (None, None)
     properties: dict[str, Any] = {"valign": "top"}
     if column.kind == "wrap":
         properties["text_wrap"] = True
@@ -265,12 +285,13 @@ def cell_properties(column: Column, value_kind: str, verdict: str | None) -> dic
         properties["quote_prefix"] = True
     if value_kind in ("date", "datetime"):
         properties["num_format"] = DATE_FORMAT if value_kind == "date" else DATETIME_FORMAT
-    elif column.kind in NUMBER_FORMATS and value_kind != "blank":
-        properties["num_format"] = NUMBER_FORMATS[column.kind]
-    if column.key == "verdict":
+    elif value_kind != "blank" and (number_format or column.kind in NUMBER_FORMATS):
+        properties["num_format"] = number_format or NUMBER_FORMATS[column.kind]
+    if column.key in FILLS_BY_COLUMN:
         properties["bold"] = True
-        if verdict in VERDICT_FILLS:
-            properties["bg_color"] = f"#{VERDICT_FILLS[verdict]}"
+        colour = FILLS_BY_COLUMN[column.key].get(status or "")
+        if colour:
+            properties["bg_color"] = f"#{colour}"
     return properties
 
 
@@ -308,7 +329,7 @@ def _header_text(text: str) -> str:
 
 def write_cell(book: Book, sheet: Worksheet, row: int, column: int, value: Any,
                kind: str = "text", **properties: Any) -> None:
-    """One free-standing cell (the Summary's facts): typed like a table cell, no border."""
+    """One free-standing cell (a Summary's facts): typed like a table cell, no border."""
     if value is None:
         return
     if isinstance(value, str):
@@ -320,10 +341,13 @@ def write_cell(book: Book, sheet: Worksheet, row: int, column: int, value: Any,
         sheet.write_string(row, column, text, book.look(valign="top", **properties))
     elif isinstance(value, (date, datetime)):
         number_format = DATETIME_FORMAT if isinstance(value, datetime) else DATE_FORMAT
+        value = value.replace(tzinfo=None) if isinstance(value, datetime) else value
         sheet.write_datetime(row, column, value, book.look(valign="top", align="left",
                                                            num_format=number_format,
                                                            **properties))
     else:
+        if kind in NUMBER_FORMATS:
+            properties["num_format"] = NUMBER_FORMATS[kind]
         sheet.write_number(row, column, float(value),
                            book.look(valign="top", align="left", **properties))
 
@@ -347,12 +371,17 @@ def _height(lines: int) -> float:
     return min(_LINE_POINTS * lines, MAX_ROW_POINTS)
 
 
-def shown_length(value: Any, kind: str) -> int:
-    """About how many characters a number takes on screen in its number format."""
+def shown_length(value: Any, kind: str, number_format: str | None = None) -> int:
+    """About how many characters a number takes on screen in its number format (the
+    quoted words a row's own format adds included: ' (2025Q4 limit)')."""
+    extra = 0
+    if number_format:
+        extra = sum(map(len, _QUOTED.findall(number_format))) - sum(
+            map(len, _QUOTED.findall(NUMBER_FORMATS.get(kind, ""))))
     if kind == "money":
-        return len(f"${float(value):,.3f}")
-    if kind == "currency":
-        return len(f"${float(value):,.2f}")
+        return len(f"${float(value):,.3f}") + extra
+    if kind == "amount":
+        return len(f"${float(value):,.2f}") + extra
     if isinstance(value, float):
-        return len(f"{value:g}")
-    return len(str(value))
+        return len(f"{value:g}") + extra
+    return len(str(value)) + extra

@@ -8,11 +8,17 @@ first). This module itself never imports prefect.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from crosswalk.errors import CrosswalkError
+
+if TYPE_CHECKING:
+    from crosswalk.settings import Settings
 
 # What a 2-core machine with no Prefect server and no internet needs. The same values sit in
 # pyproject.toml ([tool.prefect...]) for `prefect` commands run from the project folder.
@@ -117,3 +123,13 @@ def redact_prefect_logs() -> None:
         for handler in logging.getLogger(name).handlers:
             if not any(isinstance(f, RedactingFilter) for f in handler.filters):
                 handler.addFilter(RedactingFilter())
+
+
+def artifact_key(settings: "Settings", what: str) -> str:
+    """Prefect artifact keys allow lowercase letters, digits and dashes. They name the data
+    directory (folder name and a hash of its full path) as well as what they hold, so two
+    data directories reporting to one Prefect server keep their own latest artifacts."""
+    folder = settings.data_dir.resolve()
+    name = re.sub(r"[^a-z0-9]+", "-", folder.name.lower()).strip("-")[:24] or "data"
+    identity = hashlib.sha256(str(folder).encode()).hexdigest()[:8]
+    return f"crosswalk-{name}-{identity}-{re.sub(r'[^a-z0-9]+', '-', what.lower())}"

@@ -17,8 +17,6 @@ the environment (crosswalk.redaction.withhold / reveal).
 
 from __future__ import annotations
 
-import hashlib
-import re
 import sys
 from pathlib import Path
 
@@ -52,20 +50,23 @@ _finished: dict[str, pipeline.RunSummary] = {}
 def quarterly_update(quarter: str | None = None, drugs: str | None = None,
                      cms_url: str | None = None, data_dir: str | None = None,
                      urls: list[str] | None = None, formats: list[str] | None = None,
-                     wait_seconds: float = pipeline.DEFAULT_WAIT_SECONDS) -> pipeline.RunSummary:
+                     wait_seconds: float = pipeline.DEFAULT_WAIT_SECONDS,
+                     claims: str | None = None) -> pipeline.RunSummary:
     """Bring one release (default: the newest CMS lists) into the warehouse and report on it.
 
     quarter: e.g. 2025Q4; drugs: practice list (default: the example list); cms_url, data_dir:
     as `crosswalk run` (default: CROSSWALK_* environment, then cms.gov and ./crosswalk-data);
     urls: KIND=URL overrides; formats: xlsx, csv, parquet; wait_seconds: how long to wait for
-    another run holding the data directory. A URL with a redacted credential (`***`) is
-    restored from the environment (CROSSWALK_CMS_URL, or what `crosswalk run` withheld).
+    another run holding the data directory; claims: a folder of claim files to check after the
+    release is loaded (each file once, by SHA-256; the claims-check flow as a subflow). A URL
+    with a redacted credential (`***`) is restored from the environment (CROSSWALK_CMS_URL, or
+    what `crosswalk run` withheld).
     """
     settings = load_settings(data_dir=data_dir, cms_url=reveal(cms_url) if cms_url else None)
     summary = pipeline.run_quarter(
         settings, quarter, drugs, overrides=parse_overrides([reveal(url) for url in urls or ()]),
         formats=formats or pipeline.DEFAULT_FORMATS, wait_seconds=wait_seconds,
-        steps=task_steps(settings))
+        steps=task_steps(settings), claims=claims)
     announce(settings, summary)
     publish_artifacts(settings, summary)
     get_run_logger().info("%s", summary.headline())
@@ -73,7 +74,8 @@ def quarterly_update(quarter: str | None = None, drugs: str | None = None,
 
 
 def run_with_prefect(settings: Settings, quarter: Quarter | None, drugs: Path | None,
-                     urls: tuple[str, ...], wait_seconds: float) -> pipeline.RunSummary:
+                     urls: tuple[str, ...], wait_seconds: float,
+                     claims: Path | None = None) -> pipeline.RunSummary:
     """`crosswalk run` as the flow: parameters carry redacted URLs only; the flow prints the
     verdicts itself; a Prefect API that stops answering once the work is done is a warning."""
     key = str(settings.data_dir.resolve())
@@ -82,7 +84,8 @@ def run_with_prefect(settings: Settings, quarter: Quarter | None, drugs: Path | 
         return quarterly_update(
             quarter=str(quarter) if quarter else None, drugs=str(drugs) if drugs else None,
             cms_url=withhold(settings.cms_url), data_dir=str(settings.data_dir),
-            urls=[withhold(url) for url in urls], wait_seconds=wait_seconds)
+            urls=[withhold(url) for url in urls], wait_seconds=wait_seconds,
+            claims=str(claims) if claims else None)
     except API_ERRORS as error:
         summary = _finished.pop(key, None)
         problem = f"{type(error).__name__}: {error}"
@@ -105,13 +108,8 @@ def warn(message: str) -> None:
 
 
 def artifact_key(settings: Settings, quarter: Quarter, what: str) -> str:
-    """Prefect artifact keys allow lowercase letters, digits and dashes. They name the data
-    directory (folder name and a hash of its full path) as well as the release, so two data
-    directories reporting to one Prefect server keep their own latest artifacts."""
-    folder = settings.data_dir.resolve()
-    name = re.sub(r"[^a-z0-9]+", "-", folder.name.lower()).strip("-")[:24] or "data"
-    identity = hashlib.sha256(str(folder).encode()).hexdigest()[:8]
-    return f"crosswalk-{name}-{identity}-{str(quarter).lower()}-{what}"
+    """The release's artifacts: keys name the data directory (flows.artifact_key)."""
+    return flows.artifact_key(settings, f"{quarter}-{what}")
 
 
 def publish_artifacts(settings: Settings, summary: pipeline.RunSummary) -> None:

@@ -22,7 +22,7 @@ from pydantic import Field
 from prefect.states import State
 from prefect.tasks import exponential_backoff
 
-from crosswalk import pipeline
+from crosswalk import claim_checks, pipeline
 from crosswalk.errors import SourceUnavailable
 from crosswalk.settings import Settings
 
@@ -65,6 +65,18 @@ parse_release = task(pipeline.parse_release, name="parse-release", cache_key_fn=
 write_release = task(pipeline.write_release, name="write-release", cache_policy=NO_CACHE)
 match_drugs = task(pipeline.match_drugs, name="match-practice-drugs", cache_policy=NO_CACHE)
 write_workbooks = task(pipeline.write_workbooks, name="write-workbooks", cache_policy=NO_CACHE)
+find_new_claim_files = task(claim_checks.new_claim_files, name="find-new-claim-files",
+                            cache_policy=NO_CACHE)
+check_claim_file = task(claim_checks.check_or_refuse, name="check-claim-file",
+                        cache_policy=NO_CACHE)
+
+
+def check_claims_subflow(settings: Settings, folder: Path) -> claim_checks.ClaimsOutcome:
+    """pipeline.Steps.check_claims in a Prefect run: the claims-check flow as a subflow
+    (its parameters are plain strings: Settings never goes into a flow's parameters)."""
+    from flows.claims_check import claims_check
+
+    return claims_check(folder=str(folder), data_dir=str(settings.data_dir))
 
 
 def result_storage(settings: Settings) -> Path:
@@ -78,7 +90,8 @@ def task_steps(settings: Settings) -> pipeline.Steps:
         newest_quarter=find_newest_release, download=download_release,
         loaded_versions=pipeline.loaded_versions,
         parse_release=parse_release.with_options(result_storage=result_storage(settings)),
-        write_release=write_release, match_drugs=match_drugs, write_workbooks=write_workbooks)
+        write_release=write_release, match_drugs=match_drugs, write_workbooks=write_workbooks,
+        check_claims=check_claims_subflow)
 
 
 def submit_task(step: Task[Any, Any], *args: Any) -> Any:

@@ -199,6 +199,10 @@ class HarnessRuns:
         self.artifacts: dict[str, Any] = {}
         self.rebuilt_task_states: dict[str, str] = {}
         self.backfill: pipeline.BackfillSummary | None = None
+        self.claims_folder: Path | None = None
+        self.claims_again: Any = None      # the claims-check flow over the same folder
+        self.logs: list[str] = []          # every log line the API holds
+        self.claim_artifacts: list[str] = []
 
 
 @pytest.fixture(scope="module")
@@ -209,19 +213,29 @@ def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HarnessRuns]:
     from prefect.testing.utilities import prefect_test_harness
 
     from flows.backfill import backfill
+    from flows.claims_check import artifact_key as claims_artifact_key, claims_check
+    from test_pipeline import claims_folder
 
     data_dir = tmp_path_factory.mktemp("harness") / "data"
+    folder = claims_folder(tmp_path_factory.mktemp("claims"))
     with CmsMirror() as mirror, prefect_test_harness(server_startup_timeout=180):
         settings = Settings().with_overrides(data_dir=data_dir, cms_url=mirror.base_url)
         mirror.publish_quarter(Q3)
         mirror.publish_quarter(Q4)
         runs = HarnessRuns(settings, mirror)
-        runs.first = quarterly_update(cms_url=mirror.base_url, data_dir=str(data_dir))
+        runs.claims_folder = folder
+        runs.first = quarterly_update(cms_url=mirror.base_url, data_dir=str(data_dir),
+                                      claims=str(folder))
+        runs.claims_again = claims_check(folder=str(folder), data_dir=str(data_dir))
         with get_client(sync_client=True) as client:
-            keys = [artifact_key(settings, Q4, what) for what in ("summary", "alerts")]
+            keys = [artifact_key(settings, Q4, what) for what in ("summary", "alerts")] + [
+                claims_artifact_key(settings)]
             found = client.read_artifacts(
                 artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=keys)))
             runs.artifacts = {artifact.key: artifact for artifact in found}
+            runs.claim_artifacts = [artifact.data for artifact in found
+                                    if artifact.key == claims_artifact_key(settings)]
+            runs.logs = [log.message for log in client.read_logs()]
 
             settings.db_path.unlink()  # lose the database: rebuild it from the archive
             state = quarterly_update(quarter="2025Q4", cms_url=mirror.base_url,
@@ -283,6 +297,29 @@ def test_the_flow_publishes_a_summary_and_an_alerts_table(harness):
         list(expected["drug_name"])
     assert [row["verdict"] for row in sorted(rows, key=lambda r: r["drug_name"])] == \
         list(expected["verdict"])
+
+
+@pytest.mark.prefect
+def test_the_quarterly_run_checks_the_claims_folder_once_per_file(harness):
+    checked = harness.first.claims
+    assert sorted(done.path.name for done in checked.checked) == ["week-42.csv", "week-42.dat"]
+    assert [error.file for error in checked.refused] == ["broken.csv"]
+    assert all(done.findings["NOC_AFTER_EFFECTIVE"] == {"error": 1} for done in checked.checked)
+    again = harness.claims_again  # the claims-check flow on its own, same folder
+    assert again.checked == [] and len(again.skipped) == 2
+    assert len(harness.claim_artifacts) == 2
+    assert any("| week-42.dat | 2 | 1 | 0 | 0 |" in data for data in harness.claim_artifacts)
+
+
+@pytest.mark.prefect
+def test_no_patient_detail_reaches_prefect_artifacts_or_logs(harness):
+    import claim_builders as cb
+
+    published = " ".join([*harness.logs, *(str(a.data) for a in harness.artifacts.values()),
+                          *harness.claim_artifacts])
+    assert "week-42.dat" in published  # the claims were there to leak
+    assert cb.Patient().last in (harness.claims_folder / "week-42.dat").read_text()
+    assert not [detail for detail in cb.Patient().details() if detail in published]
 
 
 @pytest.mark.prefect

@@ -412,3 +412,61 @@ def test_backfill_parses_only_a_few_releases_ahead_of_the_writer(mirror_settings
     ahead = [sum(1 if what == "parse" else -1 for what, _ in events[:i + 1])
              for i in range(len(events))]
     assert 2 <= max(ahead) <= pipeline.BACKFILL_WORKERS + 1  # parallel, yet bounded
+
+
+# ---------------------------------------------------------------------------------------------
+# Claims: a folder checked after the release is loaded, each file once
+
+
+def claims_folder(folder: Path) -> Path:
+    """An 837P (odd extension) and an export of the same claims, a broken export, and a
+    file that is no claim file at all; codes and NDC from the shared sample release."""
+    import claim_builders as cb
+    from datetime import date
+
+    claims = [cb.Claim("ACCT1001", [
+        cb.ServiceLine("J3590", 1, date(2025, 10, 15), ("JZ",), "ublituximab-xiiy 450 mg",
+                       ndc="73150015006", ndc_quantity=3, ndc_unit="UN"),
+        cb.ServiceLine("96365", 1, date(2025, 10, 15))], prior_auth="PA1")]
+    files = cb.write_both(folder, "week-42", claims)
+    assert cb.pyx12_problems(files["837p"]) == []
+    files["837p"].rename(folder / "week-42.dat")
+    (folder / "broken.csv").write_text("claim_id,date_of_service,hcpcs,units\nA1,2025-10-15,"
+                                       "J2329,many\n")
+    (folder / "README.txt").write_text("Claims go here.\n")
+    return folder
+
+
+def test_run_quarter_checks_each_claim_file_of_a_folder_once(mirror_settings, cms_mirror,
+                                                             tmp_path):
+    cms_mirror.publish_quarter(Q4)
+    folder = claims_folder(tmp_path / "claims")
+    first = pipeline.run_quarter(mirror_settings, Q4, claims=folder)
+    assert sorted(done.path.name for done in first.claims.checked) == ["week-42.csv",
+                                                                      "week-42.dat"]
+    assert [error.file for error in first.claims.refused] == ["broken.csv"]
+    for done in first.claims.checked:
+        assert done.findings["NOC_AFTER_EFFECTIVE"] == {"error": 1}
+        assert done.report.is_file()
+    assert "NOC_AFTER_EFFECTIVE" in first.describe() and "broken.csv" in first.describe()
+    assert "note: the workbook is named after the file stem, which week-42.csv share(s)" in \
+        first.describe()
+    assert "| week-42.dat | 2 | 1 | 0 | 0 |" in first.markdown()
+
+    second = pipeline.run_quarter(mirror_settings, Q4, claims=folder)
+    assert second.claims.checked == []
+    assert sorted(path.name for path in second.claims.skipped) == ["week-42.csv", "week-42.dat"]
+    assert [error.file for error in second.claims.refused] == ["broken.csv"]  # still unread
+
+
+def test_crosswalk_run_with_claims_exits_2_for_an_unreadable_claim_file(cms_mirror, tmp_path):
+    cms_mirror.publish_quarter(Q4)
+    folder = claims_folder(tmp_path / "claims")
+    result = CliRunner().invoke(main, [
+        "run", "--no-prefect", "--cms-url", cms_mirror.base_url, "--data-dir",
+        str(tmp_path / "data"), "--claims", str(folder)])
+    assert result.exit_code == 2, result.output
+    assert "week-42.dat (837p): 1 claim(s), 2 line(s) checked against the 2025Q4" in \
+        result.output
+    assert "error: broken.csv: 1 bad row(s)" in result.output
+    assert (tmp_path / "data" / "reports" / "claims" / "claims-check-week-42.xlsx").is_file()

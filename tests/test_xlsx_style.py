@@ -17,7 +17,7 @@ from crosswalk.xlsx_style import (Column, Table, book, finish_table_sheet, wrapp
 STAMP = datetime(2025, 10, 2, 6, 30, 15)
 COLUMNS = (Column("verdict", "Verdict"), Column("text", "Text", "wrap", 20),
            Column("code", "Code", "code", 15), Column("day", "Day", "date"),
-           Column("limit", "Limit", "money"), Column("paid", "Paid", "currency"),
+           Column("limit", "Limit", "money"), Column("paid", "Paid", "amount"),
            Column("count", "Count", "number"))
 
 

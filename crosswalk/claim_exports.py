@@ -1,0 +1,207 @@
+"""Claim-line exports (CSV or XLSX) read into claim lines, by the drug list's reading rules.
+
+The rules are crosswalk.tabular's, the reader the practice drug list uses: UTF-8 (BOM or
+not), UTF-16 or Windows-1252; comma, semicolon, tab or pipe; the first visible sheet with
+the required columns; the first non-empty row is the header; column names as a practice
+system spells them (COLUMN_ALIASES, compared case- and punctuation-blind); blank rows
+skipped; cells read as text, never evaluated, NBSP as a space; broken quoting and bytes no
+encoding decodes named by row (and field), never quoted. Columns other than EXPORT_COLUMNS (a
+patient name, a birth date) are never picked: each is only a warning naming its header.
+
+Unlike the drug list, one bad row refuses the whole file, every bad row listed: a claim
+check on part of a file would report drug lines as missing their administration code when
+the bad row was that code's.
+
+Speed, for the million-line exports a practice system writes: tabular.open_table decides the
+encoding, delimiter and header; a plain UTF-8 CSV without empty lines is then read by
+DuckDB itself (an in-memory connection, not the warehouse), once and row by row, while
+anything else (Windows-1252, UTF-16, a workbook, empty lines whose row numbers DuckDB would
+not count) is read through tabular's rows. Either way sql/claims/export_lines.sql types every
+row and lists its problems, and the lines stream out in Arrow batches, so no export sits in
+memory (benchmarks/claims_benchmark.py). Should DuckDB stop on a row (broken quoting, a short
+row), tabular's rows take over from that row on, and name what they cannot read. Numbering
+claims and finding a line number repeated within a claim need the whole file: the check does
+both on the stored lines.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from crosswalk import sqlfiles, tabular
+from crosswalk.claims import LINE_SCHEMA, ClaimFile
+from crosswalk.errors import BadInput
+
+EXPORT_COLUMNS = ("claim_id", "line", "date_of_service", "place_of_service", "hcpcs",
+                  "modifiers", "units", "narrative", "ndc", "ndc_quantity", "ndc_unit",
+                  "prior_auth", "payer")
+REQUIRED = ("claim_id", "date_of_service", "hcpcs", "units")
+COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "claim_id": ("claim", "claim id", "claim number", "claim no", "patient account",
+                 "patient account number", "account number", "account", "encounter",
+                 "encounter id", "clm01"),
+    "line": ("line", "line no", "line number", "service line", "lx"),
+    "date_of_service": ("dos", "date of service", "service date", "from date", "dos from",
+                        "date"),
+    "place_of_service": ("pos", "place of service", "place of service code", "site of service"),
+    "hcpcs": ("hcpcs", "hcpcs code", "cpt", "cpt hcpcs", "procedure", "procedure code", "code",
+              "billed code"),
+    "modifiers": ("modifier", "modifiers", "mod", "mods"),
+    "units": ("units", "unit", "billed units", "service units", "qty", "quantity", "sv104"),
+    "narrative": ("narrative", "description", "drug description", "noc description",
+                  "line note", "note", "notes", "box 19", "item 19", "additional information"),
+    "ndc": ("ndc", "ndc11", "ndc 11", "ndc code", "ndc number", "national drug code"),
+    "ndc_quantity": ("ndc quantity", "ndc qty", "ndc units", "drug quantity"),
+    "ndc_unit": ("ndc unit", "ndc unit qualifier", "unit qualifier", "ndc uom",
+                 "unit of measure"),
+    "prior_auth": ("prior auth", "prior authorization", "prior authorisation",
+                   "prior authorization number", "authorization", "auth", "auth number",
+                   "pa number", "pa"),
+    "payer": ("payer", "payor", "insurance", "plan", "payer name", "primary payer"),
+}
+MAX_LISTED = 20
+SCAN_BYTES = 1 << 20
+Problem = tuple[int, str, str]  # (spreadsheet row, field or '', reason)
+_EMPTY_LINES = (b"\n\n", b"\n\r\n", b"\r\r")  # DuckDB skips these; tabular counts them
+_CSV_ERRORS = (duckdb.InvalidInputException, duckdb.ConversionException, pa.ArrowInvalid)
+
+
+def read_export(path: Path, kind: str, batch_lines: int) -> ClaimFile:
+    """Open the export (header, encoding, delimiter or sheet decided now: a file without the
+    required columns is refused at once); its rows are read, checked and typed as the
+    batches are taken, and a file with bad rows is refused once all of them are seen."""
+    table = tabular.open_table(path, COLUMN_ALIASES, REQUIRED)
+    con = duckdb.connect()
+    try:
+        con.execute("SET enable_progress_bar = false")
+        sqlfiles.run_file(con, "claims", "export_macros")
+        width = _plain_csv_width(path, table)
+    except BaseException:
+        con.close()
+        table.__exit__()
+        raise
+    return ClaimFile(path, kind, _batches(con, table, width, batch_lines), notes=table.warnings)
+
+
+def _batches(con: duckdb.DuckDBPyConnection, table: tabular.TableFile, width: int | None,
+             batch_lines: int) -> Iterator[pa.RecordBatch]:
+    """Typed batches while every row so far is good; after a bad row the rest of the file is
+    only checked, so the refusal lists every bad row."""
+    problems: list[Problem] = []
+    done, finished = 0, False
+    with con, table:
+        if width is not None:
+            try:
+                for batch in _duckdb_batches(con, table, width, batch_lines):
+                    done += batch.num_rows
+                    yield from _kept(batch, problems)
+                finished = True
+            except _CSV_ERRORS:
+                pass  # tabular reads on from the row DuckDB could not read
+        if not finished:
+            for batch in _tabular_batches(con, table, done, batch_lines):
+                yield from _kept(batch, problems)
+    problems += [(p.row or 0, p.field or "", p.reason) for p in table.problems]
+    if problems:
+        raise _refusal(table.path, sorted(problems))
+
+
+def _kept(batch: pa.RecordBatch, problems: list[Problem]) -> Iterator[pa.RecordBatch]:
+    """The batch as LINE_SCHEMA, unless it or an earlier one had a bad row (then its
+    problems are noted and nothing more is handed on)."""
+    if batch.column("problems").null_count < batch.num_rows or problems:
+        rows = batch.column("source_line").to_pylist()
+        problems += [(row, *problem.split("\t", 1))  # type: ignore[misc]
+                     for row, found in zip(rows, batch.column("problems").to_pylist()) if found
+                     for problem in found.split("\n")]
+        return
+    yield batch.drop_columns(["problems"]).cast(LINE_SCHEMA)
+
+
+def _refusal(path: Path, problems: list[Problem]) -> BadInput:
+    listed = [str(BadInput(reason, file=path.name, row=row or None, field=field or None))
+              for row, field, reason in problems[:MAX_LISTED]]
+    more = f"\n  ... and {len(problems) - MAX_LISTED} more" if len(problems) > MAX_LISTED else ""
+    rows = len({row for row, _, _ in problems})
+    return BadInput(f"{rows} bad row(s); nothing from this file was checked or stored:\n  "
+                    + "\n  ".join(listed) + more, file=path.name)
+
+
+# ---------------------------------------------------------------------------------------------
+# DuckDB reading a plain UTF-8 CSV
+
+
+def _plain_csv_width(path: Path, table: tabular.TableFile) -> int | None:
+    """The header's cell count when DuckDB can read the file as tabular would: a UTF-8 CSV
+    (tabular's verdict) without an empty line, which DuckDB skips and the drug list's row
+    numbers count; None otherwise."""
+    if table.sheet is not None or table.encoding not in ("utf-8", "utf-8-sig"):
+        return None
+    tail = b""
+    with path.open("rb") as stream:
+        while chunk := stream.read(SCAN_BYTES):
+            seam = tail + chunk[:2]
+            if any(empty in part for part in (chunk, seam) for empty in _EMPTY_LINES):
+                return None
+            tail = chunk[-2:]
+    with path.open(encoding=table.encoding, errors="replace", newline="") as stream:
+        head = io.StringIO(stream.read(1 << 16), newline="")
+    records = csv.reader(head, delimiter=table.delimiter or ",")
+    header = next(itertools.islice(records, table.header_row - 1, None), None)
+    return len(header) if header else None
+
+
+def _duckdb_batches(con: duckdb.DuckDBPyConnection, table: tabular.TableFile, width: int,
+                    batch_lines: int) -> Iterator[pa.RecordBatch]:
+    names = ", ".join(f"'c{index}': 'VARCHAR'" for index in range(width))
+    literal = str(table.path).replace("'", "''")
+    delimiter = (table.delimiter or ",").replace("'", "''")
+    source = (f"(SELECT row_number() OVER () AS ordinal, * FROM read_csv('{literal}', "
+              f"auto_detect = false, columns = {{{names}}}, header = true, "
+              f"skip = {table.header_row - 1}, delim = '{delimiter}', quote = '\"', "
+              f"escape = '\"'))")
+
+    def cell(name: str) -> str:
+        if name not in table.columns:
+            return f"CAST(NULL AS VARCHAR) AS {name}"
+        value = f"c{table.columns[name]}"
+        spaced = f"replace(replace({value}, chr(160), ' '), chr(9), ' ')"
+        return (f"nullif(CASE WHEN contains({value}, chr(160)) OR contains({value}, chr(9)) "
+                f"THEN trim({spaced}) ELSE trim({value}) END, '') AS {name}")
+
+    con.execute(f"CREATE OR REPLACE TEMP VIEW export_rows AS SELECT *, coalesce("
+                f"{', '.join(EXPORT_COLUMNS)}) IS NULL AS blank FROM (SELECT ordinal, "
+                f"ordinal + {int(table.header_row)} AS row_no, "
+                f"{', '.join(cell(name) for name in EXPORT_COLUMNS)} FROM {source})")
+    yield from sqlfiles.relation(con, "claims", "export_lines").to_arrow_reader(batch_lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# tabular's rows (Windows-1252, UTF-16, workbooks, empty lines; the rest after a DuckDB stop)
+
+
+def _tabular_batches(con: duckdb.DuckDBPyConnection, table: tabular.TableFile, skip: int,
+                     batch_lines: int) -> Iterator[pa.RecordBatch]:
+    """The rows after the first `skip` data rows, a batch at a time, through the same SQL."""
+    rows = itertools.islice(table.rows(), skip, None)
+    ordinal = skip
+    schema = pa.schema([("ordinal", pa.int64()), ("row_no", pa.int64()),
+                        *[(name, pa.string()) for name in EXPORT_COLUMNS]])
+    while chunk := list(itertools.islice(rows, batch_lines)):
+        columns = {name: [values.get(name) or None for _, values in chunk]
+                   for name in EXPORT_COLUMNS}
+        frame = pa.table({"ordinal": range(ordinal + 1, ordinal + len(chunk) + 1),
+                          "row_no": [row_no for row_no, _ in chunk], **columns}, schema=schema)
+        ordinal += len(chunk)
+        con.register("tabular_rows", frame)
+        con.execute("CREATE OR REPLACE TEMP VIEW export_rows AS "
+                    "SELECT *, false AS blank FROM tabular_rows")
+        yield from sqlfiles.relation(con, "claims", "export_lines").to_arrow_reader(batch_lines)
+        con.unregister("tabular_rows")

@@ -1,0 +1,176 @@
+-- claim_findings for one checked file ($file_id): every rule of docs/claims.md as one SELECT
+-- per finding, each with its severity and a message that says why in plain words.
+-- Produces: rows in claim_findings (amounts at risk are added by 60_amounts.sql).
+-- From: line_facts, noc_lines, line_units; $admin_text names the administration codes
+--   (data/admin-codes.csv), $releases_text the loaded HCPCS releases.
+-- Example: SELECT finding, severity, count(*) FROM claim_findings WHERE file_id = 1
+--          GROUP BY ALL ORDER BY 3 DESC;
+
+INSERT INTO claim_findings BY NAME
+WITH lines AS (
+    SELECT l.*, strftime(l.date_of_service, '%Y-%m-%d') AS dos,
+        n.names_drug,
+        coalesce(n.drug_label, l.crosswalk_drug, 'the drug of NDC ' || l.ndc_raw, 'the drug')
+            AS drug_label,
+        n.verdict, n.code AS identified_code, n.candidate_codes,
+        n.reason, n.expected_noc, n.family_reason, n.correct_code AS noc_code,
+        n.effective_date AS noc_effective, u.units_by_dose, u.dose_how, u.units_by_ndc,
+        u.ndc_how,
+        regexp_replace(coalesce(l.ndc_raw, ''), '[^0-9]', '', 'g') AS ndc_digits
+    FROM line_facts l
+    LEFT JOIN noc_lines n USING (line_seq)
+    LEFT JOIN line_units u USING (line_seq)
+),
+found AS (
+    -- a NOC code for a drug that had a permanent code on the date of service
+    SELECT line_seq, 'NOC_AFTER_EFFECTIVE' AS finding, 'error' AS severity,
+        printf('%s on %s, but %s (%s) has applied since %s: bill %s%s', hcpcs, dos, noc_code,
+               drug_label, strftime(noc_effective, '%Y-%m-%d'), noc_code,
+               CASE WHEN coalesce(units_by_dose, units_by_ndc) IS NOT NULL
+                    THEN ' x ' || units_text(coalesce(units_by_dose, units_by_ndc)) || ' units'
+                    ELSE ' (units: the line gives no dose to count them from)' END)
+            AS message,
+        noc_code AS correct_code, coalesce(units_by_dose, units_by_ndc) AS correct_units,
+        noc_effective AS effective_date
+    FROM lines WHERE is_noc AND noc_code IS NOT NULL
+    UNION ALL
+    -- the matcher could not tell which drug it is (REVIEW): say so, suggest nothing
+    SELECT line_seq, 'NOC_DRUG_NOT_IDENTIFIED', 'warning',
+        printf('%s on %s: the drug (%s) could not be identified for sure, so no permanent '
+               'code is suggested: %s', hcpcs, dos,
+               drug_label, coalesce(reason, 'review it by hand')),
+        NULL, NULL, NULL
+    FROM lines WHERE is_noc AND verdict = 'REVIEW' AND (names_drug OR ndc11 IS NOT NULL)
+    UNION ALL
+    SELECT line_seq, 'NOC_NARRATIVE_MISSING', 'error',
+        printf('%s on %s %s: a NOC line must name the drug (and give its dose and NDC) in the '
+               'line description (SV101-7) or note; payers return it as unprocessable '
+               'otherwise', hcpcs, dos,
+               CASE WHEN narrative IS NULL THEN 'has no description'
+                    ELSE printf('has a description (''%s'') that names no drug', narrative)
+               END),
+        NULL, NULL, NULL
+    FROM lines WHERE is_noc AND NOT names_drug
+    UNION ALL
+    SELECT line_seq, 'CODE_NOT_YET_EFFECTIVE', 'error',
+        printf('%s on %s, but %s applies only from %s (HCPCS ADD DT): for that date bill the '
+               'code that applied then (for a newly approved drug, its NOC code)', hcpcs, dos,
+               hcpcs, strftime(valid_from, '%Y-%m-%d')),
+        NULL, NULL, valid_from
+    FROM lines WHERE known_code AND date_of_service < valid_from
+    UNION ALL
+    SELECT line_seq, 'CODE_ENDED', 'error',
+        printf('%s on %s, but %s ended %s (HCPCS TERM DT): %s', hcpcs, dos, hcpcs,
+               strftime(valid_to, '%Y-%m-%d'),
+               CASE WHEN successor_code IS NULL
+                    THEN 'the HCPCS file names no successor (XREF); find the code that applies'
+                    WHEN date_of_service >= successor_from
+                    THEN printf('bill %s, its successor (HCPCS XREF), from %s', successor_code,
+                                strftime(successor_from, '%Y-%m-%d'))
+                    ELSE printf('its successor %s (HCPCS XREF) only applies from %s',
+                                successor_code, strftime(successor_from, '%Y-%m-%d')) END),
+        CASE WHEN date_of_service >= successor_from THEN successor_code END, NULL, NULL
+    FROM lines WHERE known_code AND date_of_service > valid_to
+    UNION ALL
+    SELECT line_seq, 'UNKNOWN_CODE', 'error',
+        printf('%s is in none of the loaded HCPCS releases (%s): check the code', hcpcs,
+               $releases_text),
+        NULL, NULL, NULL
+    FROM lines WHERE is_level2 AND NOT known_code
+    UNION ALL
+    SELECT line_seq, 'C_CODE_OFFICE', 'error',
+        printf('%s on a claim with place of service %s: C-codes are for hospital outpatient '
+               'claims (place of service 19 or 22) only%s', hcpcs,
+               coalesce(place_of_service, '(none)'),
+               CASE WHEN hcpcs = 'C9399' THEN '; elsewhere bill J3590 (biologics), J3490 '
+                    || '(other drugs) or J9999 (antineoplastics)'
+                    ELSE '; elsewhere bill the drug''s J- or Q-code, or its NOC code' END),
+        NULL, NULL, NULL
+    FROM lines WHERE hcpcs LIKE 'C%' AND NOT hospital_outpatient
+    UNION ALL
+    SELECT line_seq, 'NDC_MISSING', CASE WHEN is_noc THEN 'error' ELSE 'warning' END,
+        CASE WHEN is_noc
+             THEN printf('%s on %s has no NDC (LIN*N4): a NOC line needs the 11-digit NDC of '
+                         'the product given so the payer can identify and price it', hcpcs, dos)
+             ELSE printf('%s on %s has no NDC (LIN*N4): Medicaid and most commercial payers '
+                         'require the NDC on drug lines', hcpcs, dos) END,
+        NULL, NULL, NULL
+    FROM lines WHERE is_drug AND ndc_raw IS NULL
+    UNION ALL
+    SELECT line_seq, 'NDC_INVALID', 'error',
+        printf('NDC %s: %s', ndc_raw, concat_ws('; ',
+            CASE WHEN length(ndc_digits) <> 11
+                 THEN printf('%d digits, but a claim carries the 11-digit 5-4-2 form%s',
+                             length(ndc_digits),
+                             CASE WHEN ndc11 IS NOT NULL THEN ' (' || ndc11 || ')' ELSE '' END)
+            END,
+            CASE WHEN coalesce(ndc_qualifier, 'N4') <> 'N4'
+                 THEN printf('qualifier %s, but NDCs are reported with N4 (LIN02)',
+                             ndc_qualifier) END,
+            CASE WHEN ndc_unit IS NULL OR ndc_unit NOT IN ('F2', 'GR', 'ME', 'ML', 'UN')
+                 THEN printf('unit %s is not one of F2, GR, ME, ML, UN (CTP05)',
+                             coalesce(ndc_unit, '(none)')) END,
+            CASE WHEN coalesce(ndc_quantity, 0) <= 0
+                 THEN 'no NDC quantity (CTP04)' END)),
+        NULL, NULL, NULL
+    FROM lines
+    WHERE ndc_raw IS NOT NULL
+      AND (length(ndc_digits) <> 11 OR coalesce(ndc_qualifier, 'N4') <> 'N4'
+           OR ndc_unit IS NULL OR ndc_unit NOT IN ('F2', 'GR', 'ME', 'ML', 'UN')
+           OR coalesce(ndc_quantity, 0) <= 0)
+    UNION ALL
+    SELECT line_seq, 'NDC_CODE_MISMATCH', 'error',
+        printf('NDC %s%s is crosswalked to %s in the %s CMS NDC-HCPCS crosswalk, not to %s: '
+               'bill %s, or check the NDC of the product given', ndc_raw,
+               CASE WHEN crosswalk_drug IS NOT NULL THEN ' (' || crosswalk_drug || ')' ELSE '' END,
+               array_to_string(crosswalk_codes, ' or '), crosswalk_quarter, hcpcs,
+               array_to_string(crosswalk_codes, ' or ')),
+        CASE WHEN len(crosswalk_codes) = 1 THEN crosswalk_codes[1] END, NULL, NULL
+    FROM lines
+    WHERE is_drug AND NOT is_noc AND crosswalk_codes IS NOT NULL
+      AND NOT list_contains(crosswalk_codes, hcpcs)
+    UNION ALL
+    SELECT line_seq, 'ADMIN_CODE_MISSING', 'error',
+        printf('%s on %s, but the claim has no administration code on that date (%s): a drug '
+               'line without one denies as an incomplete claim', hcpcs, dos, $admin_text),
+        NULL, NULL, NULL
+    FROM lines WHERE needs_admin AND NOT has_admin
+    UNION ALL
+    SELECT line_seq, 'NOC_FAMILY', 'warning',
+        printf('%s on %s for %s: bill %s instead: %s', hcpcs, dos, drug_label, expected_noc,
+               family_reason),
+        expected_noc, NULL, NULL
+    FROM lines
+    WHERE is_noc AND noc_code IS NULL AND expected_noc IS NOT NULL AND expected_noc <> hcpcs
+    UNION ALL
+    SELECT line_seq, 'UNITS_MISMATCH', 'warning',
+        CASE WHEN is_noc
+             THEN printf('%s billed %s units: a NOC line bills 1 unit (the dose goes in the '
+                         'description)', hcpcs, units_text(units))
+             ELSE printf('%s billed %s units, but %s', hcpcs, units_text(units), concat_ws('; ',
+                CASE WHEN units_by_dose <> units THEN dose_how END,
+                CASE WHEN units_by_ndc <> units THEN ndc_how END)) END,
+        NULL, CASE WHEN is_noc THEN 1 ELSE coalesce(units_by_dose, units_by_ndc) END, NULL
+    FROM lines
+    WHERE is_drug AND NOT is_wastage
+      AND CASE WHEN is_noc THEN noc_code IS NULL AND units <> 1
+               ELSE units_by_dose <> units OR units_by_ndc <> units END
+    UNION ALL
+    SELECT line_seq, 'PA_MISSING', 'warning',
+        printf('%s on %s: the claim has no prior authorisation number (REF*G1); most payers '
+               'require prior authorisation for drugs billed under a NOC code', hcpcs, dos),
+        NULL, NULL, NULL
+    FROM lines WHERE is_noc AND prior_auth IS NULL
+    UNION ALL
+    SELECT line_seq, 'JW_JZ_MISSING', 'warning',
+        printf('%s on %s has neither JW nor JZ: since 2023-07-01 separately payable Part B '
+               'drugs from single-dose containers need JZ (nothing discarded) or JW (the '
+               'amount discarded, on its own line)', hcpcs, dos),
+        NULL, NULL, NULL
+    FROM lines
+    WHERE is_drug AND separately_payable AND NOT has_jw_jz
+      AND date_of_service >= DATE '2023-07-01'
+)
+SELECT $file_id AS file_id, f.*, l.dos_quarter
+FROM found f
+JOIN line_facts l USING (line_seq);
