@@ -7,8 +7,10 @@ Baseline (what a competent analyst writes in an afternoon, no project code):
 - match: a Python double loop, every practice name against every CMS name (drug
   descriptors and crosswalk drug names) with rapidfuzz token_set_ratio, best score kept; NDCs
   looked up in a dict. Run on a subset of the list and extrapolated (it is quadratic);
-- report: the alerts and crosswalk rows read with pandas, written to two workbooks with
-  openpyxl cell by cell (no styles, no types beyond what openpyxl guesses).
+- report: the same rows the report's workbooks hold (the sql/reports queries of the match
+  run: verdict counts, alerts, new drug codes; crosswalk windows), written to two workbooks
+  with openpyxl cell by cell (no styles, no types beyond what openpyxl guesses, every column
+  of each query once).
 
 Floor (no project logic at all, the least work the machine must do with the same bytes):
 - load: load_benchmark.measure_floor: each zip member unzipped and read by DuckDB's
@@ -141,22 +143,27 @@ def match_loop(drugs: pd.DataFrame, names: list[tuple[str, str]],
     return (time.perf_counter() - started) * scale, int(comparisons * scale)
 
 
-def write_workbooks(con: duckdb.DuckDBPyConnection, run_id: int, folder: Path) -> list[Path]:
-    """The run's alerts and crosswalk rows, written with openpyxl one cell at a time."""
+def write_workbooks(con: duckdb.DuckDBPyConnection, quarter: str, folder: Path) -> list[Path]:
+    """The report's rows for `quarter`'s newest match run, written with openpyxl one cell at a
+    time, unstyled: what the workbooks hold, the obvious way."""
+    from crosswalk import reports
+
     folder.mkdir(parents=True, exist_ok=True)
-    alerts = con.execute("SELECT * FROM practice_alerts WHERE run_id = ?", [run_id]).df()
-    crosswalk = alerts[["drug_name", "brand_name", "ndc11", "new_code", "effective_date",
-                        "verdict"]]
+    reports.prepare(con)
+    run = reports.chosen_run(con, quarter)
     written = []
-    for name, frame in (("alerts", alerts), ("crosswalk", crosswalk)):
+    for name, queries in (("alerts", ("50_verdict_counts", "20_alerts", "40_new_drug_codes")),
+                          ("crosswalk", ("30_crosswalk_windows",))):
         book = openpyxl.Workbook()
-        sheet = book.active
-        for column, header in enumerate(frame.columns, start=1):
-            sheet.cell(row=1, column=column, value=header)
-        for row, record in enumerate(frame.itertuples(index=False), start=2):
-            for column, value in enumerate(record, start=1):
-                sheet.cell(row=row, column=column,
-                           value=None if pd.isna(value) else _cell(value))
+        book.remove(book.active)
+        for query in queries:
+            sheet = book.create_sheet(query)
+            rows = reports.query(con, query, run.params)
+            for column, header in enumerate(rows[0] if rows else (), start=1):
+                sheet.cell(row=1, column=column, value=header)
+            for row, record in enumerate(rows, start=2):
+                for column, value in enumerate(record.values(), start=1):
+                    sheet.cell(row=row, column=column, value=_cell(value))
         path = folder / f"{name}.xlsx"
         book.save(path)
         written.append(path)
@@ -164,7 +171,7 @@ def write_workbooks(con: duckdb.DuckDBPyConnection, run_id: int, folder: Path) -
 
 
 def _cell(value: object) -> object:
-    return value if isinstance(value, (str, int, float)) else str(value)
+    return value if value is None or isinstance(value, (str, int, float)) else str(value)
 
 
 def match_floor(con: duckdb.DuckDBPyConnection, list_path: Path, quarter: str) -> int:

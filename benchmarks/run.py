@@ -7,7 +7,9 @@ process, with the same functions `crosswalk run --no-prefect` calls (crosswalk.p
 
   parse + load one quarter   pipeline.loaded_versions + parse_release + write_release
   match N drugs              match.match_practice (read the list, match, save the run)
-  report                     reports.write_reports (the two xlsx workbooks)
+  report                     reports.write_reports (the two xlsx workbooks) of the 1,000-drug
+                             run; and of a 100,000-drug run (10,000 with --quick) in a fresh
+                             process, for its peak memory
   one quarter end to end     load + match 1,000 drugs + report (no Prefect start-up)
   backfill N quarters        pipeline.backfill (parse 2 at a time, write one at a time)
 
@@ -28,8 +30,11 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import json
 import os
 import pstats
+import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -58,9 +63,12 @@ from crosswalk.settings import Settings  # noqa: E402
 from load_benchmark import measure_floor  # noqa: E402
 
 FULL = dict(codes=9_000, drug_codes=2_500, crosswalk=8_000, pricing=1_000,
-            lists=(100, 1_000, 10_000), quarters=40, baseline_drugs=40, baseline_quarters=3)
+            lists=(100, 1_000, 10_000), quarters=40, baseline_drugs=40, baseline_quarters=3,
+            large_report=100_000)
 QUICK = dict(codes=3_000, drug_codes=800, crosswalk=2_000, pricing=300,
-             lists=(100, 1_000, 2_000), quarters=8, baseline_drugs=20, baseline_quarters=2)
+             lists=(100, 1_000, 2_000), quarters=8, baseline_drugs=20, baseline_quarters=2,
+             large_report=10_000)
+REPORT_MEMORY_MB = 500  # the largest report's whole process, at most
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -183,12 +191,12 @@ def one_quarter(sizes: dict[str, Any], universe: generate.Universe, quarter: Qua
             rows.append(Row(f"match {count:,} drugs", matched[count], base_seconds,
                             floor.seconds, f"baseline: {comparisons:,} comparisons, from "
                             f"{sizes['baseline_drugs']} drugs extrapolated"))
-        _, report_base = timed(lambda: baseline.write_workbooks(con, outcome.run_id,
+        _, report_base = timed(lambda: baseline.write_workbooks(con, str(quarter),
                                                                 work / "baseline-reports"))
         _, report_floor = timed(lambda: baseline.report_floor(con, outcome.run_id,
                                                               work / "floor-reports"))
     rows.append(Row("report (1,000-drug run, 2 xlsx)", report, report_base.seconds,
-                    report_floor.seconds))
+                    report_floor.seconds, "baseline: openpyxl, the same rows, no styles"))
     parts = [rows[0], next(r for r in rows if r.step == "match 1,000 drugs"), rows[-1]]
     # (the TXT-only load: what the floor reads too)
     end_to_end = Timing(sum(r.ours.seconds for r in parts), max(r.ours.peak_mb for r in parts))
@@ -196,6 +204,7 @@ def one_quarter(sizes: dict[str, Any], universe: generate.Universe, quarter: Qua
                     sum(r.baseline or 0 for r in parts), sum(r.floor or 0 for r in parts),
                     "load + match 1,000 + report"))
     facts = {"settings": settings, "zips": zips, "lists": lists, "end_to_end": end_to_end,
+             "report": report.seconds, "report_baseline": report_base.seconds,
              "load": load.seconds,
              "parse_floor": load_floor.seconds, "baseline_e2e": rows[-1].baseline,
              "match_10k": matched.get(10_000)}
@@ -215,6 +224,37 @@ def with_workbook_twin(sizes: dict[str, Any], universe: generate.Universe, quart
         _, base = timed(lambda: baseline.load_release(zips, con, str(quarter), workbook=True))
     return Row("  same, zip with the XLSX twin", ours, base.seconds, None,
                "baseline reads the workbook with openpyxl")
+
+
+def large_report(count: int, universe: generate.Universe, quarter: Quarter, loaded: Settings,
+                 work: Path) -> tuple[Row, float]:
+    """A `count`-drug list matched (not timed) in a copy of the loaded warehouse, then its
+    report in a fresh process: seconds and the process's peak resident memory, all of it
+    (Python, DuckDB, the workbooks), its VmHWM from /proc."""
+    settings = Settings(data_dir=work / "large")
+    settings.data_dir.mkdir(parents=True)
+    shutil.copyfile(loaded.db_path, settings.db_path)
+    drugs = generate.practice_list(universe, quarter, count, work / f"drugs-{count}.csv")
+    match.match_practice(settings, quarter, drugs)
+    # VmHWM, the peak of this process's own memory: ru_maxrss would include this (large)
+    # parent's, which Linux carries over into a child through fork and exec
+    script = ("import json, re, sys, time\n"
+              "from pathlib import Path\n"
+              "from crosswalk import reports\n"
+              "from crosswalk.settings import Settings\n"
+              "started = time.perf_counter()\n"
+              "reports.write_reports(Settings(data_dir=Path(sys.argv[1])), sys.argv[2])\n"
+              "seconds = time.perf_counter() - started\n"
+              "status = Path('/proc/self/status').read_text()\n"
+              "peak = int(re.search(r'VmHWM:\\s+(\\d+) kB', status)[1]) / 1024\n"
+              "print(json.dumps([seconds, peak]))")
+    done = subprocess.run([sys.executable, "-c", script, str(settings.data_dir), str(quarter)],
+                          capture_output=True, text=True, cwd=REPO)
+    if done.returncode:
+        raise RuntimeError(f"the {count:,}-drug report failed:\n{done.stderr}")
+    seconds, peak_mb = json.loads(done.stdout.splitlines()[-1])
+    return (Row(f"report ({count:,}-drug run, 2 xlsx)", Timing(seconds, peak_mb), None, None,
+                "fresh process: peak MB is the whole process"), peak_mb)
 
 
 def backfill(sizes: dict[str, Any], universe: generate.Universe, work: Path) -> tuple[Row, float]:
@@ -281,7 +321,12 @@ def prefect_overhead(quarter: Quarter, zips: dict[str, Path], drugs: Path, work:
 def print_targets(facts: dict[str, Any], backfill_seconds: float, quarters: int) -> None:
     e2e = facts["end_to_end"].seconds
     match_10k = facts["match_10k"]
+    report, report_base = facts["report"], facts["report_baseline"]
     targets = [
+        ("report no slower than the baseline", report <= report_base,
+         f"{report:.2f} s vs {report_base:.2f} s ({report_base / report:.1f}x faster)"),
+        (f"{facts['large_report_drugs']:,}-drug report within {REPORT_MEMORY_MB} MB",
+         facts["large_report_mb"] <= REPORT_MEMORY_MB, f"{facts['large_report_mb']:.0f} MB"),
         ("one quarter end to end < 2 s", e2e < 2.0, f"{e2e:.2f} s"),
         ("end to end < 3x the parse floor", e2e < 3 * facts["parse_floor"],
          f"{e2e / facts['parse_floor']:.1f}x ({facts['parse_floor']:.2f} s floor)"),
@@ -338,6 +383,10 @@ def main() -> None:
               f"crosswalk rows, {sizes['pricing']:,} payment limits, lists of {lists} drugs, "
               f"{len(quarters)} quarters {quarters[0]}..{newest}", flush=True)
         rows, facts = one_quarter(sizes, universe, newest, work)
+        large_row, facts["large_report_mb"] = large_report(
+            sizes["large_report"], universe, newest, facts["settings"], work)
+        facts["large_report_drugs"] = sizes["large_report"]
+        rows.append(large_row)
         records = _records(facts["zips"]["hcpcs"])
         print(f"HCPCS TXT of {newest}: {records:,} records", flush=True)
         backfill_row, backfill_seconds = backfill(sizes, universe, work)

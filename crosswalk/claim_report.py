@@ -22,16 +22,16 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
-from openpyxl.worksheet.worksheet import Worksheet
+from xlsxwriter.worksheet import Worksheet
 
 from crosswalk import sqlfiles, warehouse
 from crosswalk.claim_checks import FINDINGS, SEVERITIES
 from crosswalk.reports import table_sheet
 from crosswalk.settings import Settings
-from crosswalk.xlsx_style import (AMOUNT_FORMAT, SECTION_FONT, TITLE_FONT, Column, fit_widths,
-                                  put, set_print_layout, workbook_bytes, write_file, write_table)
+from crosswalk.xlsx_style import (AMOUNT_FORMAT, Book, Column, Table, book, set_print_layout,
+                                  write_cell)
+
+LABEL_WIDTH = 34  # the Summary's first column: labels and the first column of its tables
 
 FINDING_COLUMNS = (
     Column("claim_id", "Claim", "code", 16),
@@ -43,7 +43,7 @@ FINDING_COLUMNS = (
     Column("message", "Message", "wrap", 70),
     Column("correct_code", "Correct code", "code", 10),
     Column("correct_units", "Correct units", "number", 10),
-    Column("amount_at_risk", "Amount at risk", "amount", 22),
+    Column("amount_at_risk", "Amount at risk", "amount", 22, format_key="amount_format"),
 )
 COUNT_COLUMNS = (  # numbers in columns B-E, the meaning from F, under the facts above
     Column("finding", "Finding", max_width=34),
@@ -95,41 +95,37 @@ def write_report(settings: Settings, file_id: int) -> Path:
     """Write (replace) the workbook of one checked file; returns its path."""
     with warehouse.open_writer(settings) as con:
         facts = sqlfiles.query(con, "claims", "report_file", {"file_id": file_id})[0]
-        workbook = claims_workbook(con, file_id, facts)
-    return write_file(report_path(settings, facts["file_name"]),
-                      workbook_bytes(workbook, facts["checked_at_utc"]))
+        return claims_workbook(con, file_id, facts, report_path(settings, facts["file_name"]))
 
 
-def claims_workbook(con: duckdb.DuckDBPyConnection, file_id: int,
-                    facts: Mapping[str, Any]) -> Workbook:
+def claims_workbook(con: duckdb.DuckDBPyConnection, file_id: int, facts: Mapping[str, Any],
+                    path: Path) -> Path:
+    """Findings (first, the sheet that opens), then the Summary."""
     params = {"file_id": file_id}
-    workbook = Workbook()
-    write_summary(workbook.active, con, facts, params)
-    rows = sqlfiles.query(con, "claims", "report_findings", params)
-    sheet = table_sheet(workbook, "Findings", FINDING_COLUMNS, rows)
-    label_other_quarter_limits(sheet, rows)
-    workbook.move_sheet("Findings", offset=-1)
-    workbook.active = 0
-    return workbook
+    with book(path, facts["checked_at_utc"]) as workbook:
+        rows = sqlfiles.query(con, "claims", "report_findings", params)
+        table_sheet(workbook, "Findings", FINDING_COLUMNS, map(with_limit_label, rows),
+                    f"Claim pre-check: {facts['file_name']}")
+        write_summary(workbook, con, facts, params)
+    return path
 
 
-def label_other_quarter_limits(sheet: Worksheet, rows: Sequence[Mapping[str, Any]]) -> None:
-    """'$1,234.50 (2025Q4 limit)' where the limit is not the date of service's quarter's."""
-    column = [c.key for c in FINDING_COLUMNS].index("amount_at_risk") + 1
-    for offset, row in enumerate(rows, start=2):
-        if row["amount_at_risk"] is not None and row["limit_quarter"] != row["dos_quarter"]:
-            sheet.cell(row=offset, column=column).number_format = (
-                f'{AMOUNT_FORMAT}" ({row["limit_quarter"]} limit)"')
+def with_limit_label(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The row with the number format of its amount: '$1,234.50 (2025Q4 limit)' where the
+    limit is not the date of service's quarter's, so the cell stays a number that sums."""
+    other = row["amount_at_risk"] is not None and row["limit_quarter"] != row["dos_quarter"]
+    return {**row, "amount_format": (f'{AMOUNT_FORMAT}" ({row["limit_quarter"]} limit)"'
+                                     if other else None)}
 
 
-def write_summary(sheet: Worksheet, con: duckdb.DuckDBPyConnection, facts: Mapping[str, Any],
+def write_summary(workbook: Book, con: duckdb.DuckDBPyConnection, facts: Mapping[str, Any],
                   params: Mapping[str, Any]) -> None:
-    sheet.title = "Summary"
-    put(sheet.cell(row=1, column=1), f"Claim pre-check: {facts['file_name']}")
-    sheet.cell(row=1, column=1).font = TITLE_FONT
+    sheet = workbook.sheet("Summary")
+    write_cell(workbook, sheet, 0, 0, f"Claim pre-check: {facts['file_name']}", bold=True,
+               font_size=14)
     counts = sqlfiles.query(con, "claims", "report_counts", params)
     in_error = next(row for row in counts if row["finding"] is None)
-    row = _facts(sheet, 3, [
+    row = _facts(workbook, sheet, 2, [
         ("File", facts["file_name"], "text"), ("SHA-256", facts["sha256"], "code"),
         ("Kind", facts["file_kind"].upper(), "text"),
         ("Checked (UTC)", facts["checked_at_utc"], "text"),
@@ -142,64 +138,62 @@ def write_summary(sheet: Worksheet, con: duckdb.DuckDBPyConnection, facts: Mappi
     legend = [{**count, "meaning": FINDINGS.get(count["finding"], ("", ""))[1]}
               for count in sorted((c for c in counts if c["finding"] is not None),
                                   key=_finding_order)]
-    row = _table(sheet, row + 1, "Findings", COUNT_COLUMNS, legend,
+    row = _table(workbook, sheet, row + 1, "Findings", COUNT_COLUMNS, legend,
                  "No findings: every line passed every check.")
-    row = _table(sheet, row, "CMS releases used", RELEASE_COLUMNS,
+    row = _table(workbook, sheet, row, "CMS releases used", RELEASE_COLUMNS,
                  sqlfiles.query(con, "claims", "report_releases", params), "")
-    row = _table(sheet, row, "CMS files behind them", SOURCE_COLUMNS,
+    row = _table(workbook, sheet, row, "CMS files behind them", SOURCE_COLUMNS,
                  sqlfiles.query(con, "claims", "report_sources", params),
                  "No CMS file is recorded for these releases.")
-    row = _past_due(sheet, row, con, facts, params)
-    row = _section(sheet, row, "How to read this")
+    row = _past_due(workbook, sheet, row, con, facts, params)
+    row = _section(workbook, sheet, row, "How to read this")
     for offset, line in enumerate(HOW_TO_READ):
-        put(sheet.cell(row=row + offset, column=1), f"{offset + 1}. {line}")
-    set_print_layout(sheet)
+        write_cell(workbook, sheet, row + offset, 0, f"{offset + 1}. {line}")
+    set_print_layout(sheet, f"Claim pre-check: {facts['file_name']}")
 
 
-def _facts(sheet: Worksheet, row: int, facts: Sequence[tuple[str, Any, str]]) -> int:
+def _facts(workbook: Book, sheet: Worksheet, row: int,
+           facts: Sequence[tuple[str, Any, str]]) -> int:
     """Label / value pairs from `row` down; returns the row after them."""
     for offset, (label, value, kind) in enumerate(facts):
-        put(sheet.cell(row=row + offset, column=1), label)
-        sheet.cell(row=row + offset, column=1).font = Font(bold=True)
-        cell = sheet.cell(row=row + offset, column=2)
-        put(cell, value, kind)
-        cell.alignment = Alignment(horizontal="left", vertical="top")
-    fit_widths(sheet, [Column("label", "", max_width=34)],
-               [{"label": label} for label, _, _ in facts])
+        write_cell(workbook, sheet, row + offset, 0, label, bold=True)
+        write_cell(workbook, sheet, row + offset, 1, value, kind)
+        workbook.widen(sheet, 0, min(len(label) + 2, LABEL_WIDTH))
     return row + len(facts)
 
 
-def _table(sheet: Worksheet, row: int, title: str, columns: Sequence[Column],
+def _table(workbook: Book, sheet: Worksheet, row: int, title: str, columns: Sequence[Column],
            rows: Sequence[Mapping[str, Any]], empty: str) -> int:
     """A titled table (or the sentence saying why there is none); returns the next free
     row, one blank row below."""
-    row = _section(sheet, row, title)
+    row = _section(workbook, sheet, row, title)
     if not rows:
-        put(sheet.cell(row=row, column=1), empty)
+        write_cell(workbook, sheet, row, 0, empty)
         return row + 2
-    write_table(sheet, columns, rows, first_row=row)
-    return row + len(rows) + 2
+    table = Table(workbook, sheet, columns, first_row=row, bordered=True)
+    for record in rows:
+        table.add(record)
+    return table.row + 1
 
 
-def _past_due(sheet: Worksheet, row: int, con: duckdb.DuckDBPyConnection,
+def _past_due(workbook: Book, sheet: Worksheet, row: int, con: duckdb.DuckDBPyConnection,
               facts: Mapping[str, Any], params: Mapping[str, Any]) -> int:
     title = "Exposure of the practice's PAST_DUE drugs"
     if facts["match_run_id"] is None:
-        row = _section(sheet, row, title)
-        put(sheet.cell(row=row, column=1), "No match run in the warehouse yet: run `crosswalk "
-                                           "match` (or `crosswalk run`) with the practice drug "
-                                           "list to see it.")
+        row = _section(workbook, sheet, row, title)
+        write_cell(workbook, sheet, row, 0, "No match run in the warehouse yet: run `crosswalk "
+                                            "match` (or `crosswalk run`) with the practice "
+                                            "drug list to see it.")
         return row + 2
-    return _table(sheet, row, f"{title} (match run {facts['match_run_id']}, "
-                              f"{facts['match_quarter']} release; NOC lines dated on or after "
-                              "the permanent code's effective date)",
+    return _table(workbook, sheet, row, f"{title} (match run {facts['match_run_id']}, "
+                                        f"{facts['match_quarter']} release; NOC lines dated on "
+                                        "or after the permanent code's effective date)",
                   PAST_DUE_COLUMNS, sqlfiles.query(con, "claims", "report_past_due", params),
                   "The newest match run found no PAST_DUE drug.")
 
 
-def _section(sheet: Worksheet, row: int, title: str) -> int:
-    put(sheet.cell(row=row, column=1), title)
-    sheet.cell(row=row, column=1).font = SECTION_FONT
+def _section(workbook: Book, sheet: Worksheet, row: int, title: str) -> int:
+    write_cell(workbook, sheet, row, 0, title, bold=True, font_size=12)
     return row + 1
 
 

@@ -93,8 +93,8 @@ def main() -> None:
 
 
 wait_option = click.option(
-    "--wait", "wait_seconds", type=click.FloatRange(min=0), default=DEFAULT_WAIT_SECONDS, show_default=True,
-    metavar="SECONDS",
+    "--wait", "wait_seconds", type=click.FloatRange(min=0), default=DEFAULT_WAIT_SECONDS,
+    show_default=True, metavar="SECONDS",
     help="How long to wait for another run holding the data directory before giving up "
          "(exit code 4).")
 
@@ -184,21 +184,26 @@ def match(quarter: Quarter | None, drugs: Path | None, data_dir: Path | None,
               type=click.Choice(["xlsx", "csv", "parquet"]),
               help="xlsx for billing leads; csv or parquet for analysts. Repeatable.")
 @data_dir_option
+@wait_option
 @reports_errors
 def report(quarter: Quarter | None, run_id: int | None, formats: tuple[str, ...],
-           data_dir: Path | None) -> None:
+           data_dir: Path | None, wait_seconds: float) -> None:
     """Rebuild the alerts and crosswalk workbooks from the database alone.
 
-    Writes <data dir>/reports/<quarter>/noc-alerts-<quarter>.xlsx and crosswalk-<quarter>.xlsx
-    from the newest match run of the quarter (or the one --run names), and first prints which
-    run and which drug list (file name, SHA-256, drug count) that is.
+    Writes <data dir>/reports/<quarter>/noc-alerts-<quarter>.xlsx (Summary; Alerts, the
+    worklist that prints one page wide, with the NOC claim narrative, payment per dose and
+    "new in" / "open since" from earlier runs of the same list; Evidence; New drug codes) and
+    crosswalk-<quarter>.xlsx (codes by date-of-service window), from the newest match run of
+    the quarter (or the one --run names), and first prints which run and which drug list
+    (file name, SHA-256, drug count) that is. The same database gives the same bytes.
     """
     from crosswalk import reports
 
     settings = load_settings(data_dir=data_dir)
     run = reports.find_run(settings, quarter, run_id)
     click.echo(run.describe())
-    for path in reports.write_reports(settings, run.quarter, formats, run_id=run.run_id):
+    for path in reports.write_reports(settings, run.quarter, formats, run_id=run.run_id,
+                                      wait_seconds=wait_seconds):
         click.echo(f"wrote {path}")
 
 

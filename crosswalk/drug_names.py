@@ -85,6 +85,8 @@ _TOKEN = re.compile(r"[a-z0-9]+(?:-[a-z]{4}(?![a-z0-9]))?")
 _DASHES = {code: "-" for code in range(sys.maxunicode + 1)
            if unicodedata.category(chr(code)) == "Pd" or code == 0x2212}
 _SOFT_HYPHEN_SUFFIX = re.compile(r"\u00ad(?=\s*[a-z]{4}(?![a-z0-9]))", re.IGNORECASE)
+_STRENGTH_ANY_CASE = re.compile(_STRENGTH.pattern, re.IGNORECASE)
+_MARKS_ANY_CASE = re.compile(_MARKS.pattern, re.IGNORECASE)
 
 
 # The route of a row that only says "injection": any parenteral route fits it, oral does not.
@@ -154,6 +156,15 @@ def plain_text(text: str | None) -> str:
         return _MARKS.sub(" ", text.lower())
     text = _MARKS.sub(" ", _SOFT_HYPHEN_SUFFIX.sub("-", text).replace("\u00ad", ""))
     return unicodedata.normalize("NFKC", text).casefold().translate(_DASHES)
+
+
+def printable_name(text: str | None) -> str:
+    """The name as the list writes it, to print on a claim: its words and their case kept;
+    marks ((R), ®, ™), soft hyphens and width variants gone, every dash a plain '-',
+    strengths and concentrations ('100MCG/0.5ML': the dose is stated apart) removed."""
+    text = _SOFT_HYPHEN_SUFFIX.sub("-", text or "").replace("\u00ad", "")
+    text = unicodedata.normalize("NFKC", _MARKS_ANY_CASE.sub(" ", text)).translate(_DASHES)
+    return " ".join(_STRENGTH_ANY_CASE.sub(" ", text).split())
 
 
 def drug_words(text: str | None, lexicon: Lexicon = NO_LEXICON) -> DrugWords:

@@ -577,7 +577,8 @@ def _review(alert: dict[str, Any], evidence: list[dict[str, Any]], codes: list[s
 def _no_code(alert: dict[str, Any], hints: list[str | None], why: str,
              noc: Mapping[str, Any] | None, quarter: Quarter) -> dict[str, Any]:
     current = alert["current_code"]
-    action = f"Keep billing {current} with the drug name, NDC and dose on the claim."
+    action = (f"Keep billing {current} with the NOC claim narrative (drug name, dose, NDC) "
+              "on the claim.")
     if noc:
         limit = noc["payment_limit"]
         priced = f"{limit} per {noc['dosage']}" if limit is not None else "no limit printed"
@@ -585,7 +586,7 @@ def _no_code(alert: dict[str, Any], hints: list[str | None], why: str,
                "permanent code yet")
         alert.update(noc_payment_limit=limit, noc_dosage=noc["dosage"])
         action = (f"Keep billing {current}: CMS prices it as a NOC drug this quarter "
-                  f"({priced}); put the drug name, NDC and dose on the claim.")
+                  f"({priced}); put the NOC claim narrative on the claim.")
     alert.update(verdict="NO_CODE_YET", dos_rule=f"all DOS: keep {current} (1 unit per line)",
                  billing_unit="1 unit per claim line (NOC)", units_for_dose=1.0,
                  action=action, evidence=why, hints=_joined(hints))

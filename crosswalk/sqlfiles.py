@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import re
+from dataclasses import dataclass
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -64,6 +65,30 @@ def query(con: duckdb.DuckDBPyConnection, folder: str, name: str,
     cursor = run_file(con, folder, name, params)
     columns = [column[0] for column in cursor.description]
     return [dict(zip(columns, values)) for values in cursor.fetchall()]
+
+
+@dataclass(frozen=True)
+class Query:
+    """A one-query file's text (no trailing semicolon) to run or to wrap (COPY, DESCRIBE),
+    and the parameters it names."""
+
+    text: str
+    parameters: frozenset[str]
+
+    def values(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """The parameters this query uses, from `params` (DuckDB refuses extra ones)."""
+        return {key: params[key] for key in self.parameters}
+
+
+def one_query(con: duckdb.DuckDBPyConnection, folder: str, name: str) -> Query:
+    """sql/<folder>/<name>.sql, which must hold exactly one statement."""
+    where = f"sql/{folder}/{name}.sql"
+    text = sql_text(folder, name)
+    _require_registered(con, text, where)
+    statements = con.extract_statements(text)
+    if len(statements) != 1:
+        raise ValueError(f"{where} holds {len(statements)} statements; one query expected")
+    return Query(statements[0].query, frozenset(statements[0].named_parameters))
 
 
 def relation(con: duckdb.DuckDBPyConnection, folder: str, name: str) -> duckdb.DuckDBPyRelation:

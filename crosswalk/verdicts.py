@@ -56,7 +56,8 @@ VERDICTS: tuple[Verdict, ...] = (
             "E2EFDA", False, True, False),
     Verdict("NO_CODE_YET", "no permanent code: keep the NOC code",
             "No permanent code yet.",
-            "Keep billing the NOC code with the drug name, NDC and dose on the claim.",
+            "Keep billing the NOC code with its NOC claim narrative (drug name, dose, NDC) on "
+            "the claim line.",
             "E7E6E6", False, False, False),
 )
 BY_NAME = {verdict.name: verdict for verdict in VERDICTS}

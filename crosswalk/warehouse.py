@@ -104,27 +104,6 @@ class LoadSummary:
         return "\n".join(lines + [file.describe() for file in self.files])
 
 
-@dataclass(frozen=True)
-class ArchiveLoad:
-    """What `crosswalk load --all` did: each release loaded, and each refused with the
-    reason (file, line or cell named; the refusal is recorded in load_runs too)."""
-
-    loaded: tuple[LoadSummary, ...]
-    refused: tuple[tuple[Quarter, BadInput], ...] = ()
-
-    def describe(self) -> str:
-        return "\n".join([summary.describe() for summary in self.loaded]
-                         + [f"{quarter}: refused: {error}" for quarter, error in self.refused])
-
-    def refusal(self) -> BadInput | None:
-        """One error naming every refused release, for the exit code; None when none was."""
-        if not self.refused:
-            return None
-        quarters = ", ".join(str(quarter) for quarter, _ in self.refused)
-        return BadInput(f"{len(self.refused)} release(s) refused ({quarters}), each named above "
-                        f"and recorded in load_runs; {len(self.loaded)} other(s) loaded")
-
-
 def connect(settings_or_path: Settings | Path | str, *,
             read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open (or create) the warehouse and bring its tables and views up to date.

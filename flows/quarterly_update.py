@@ -31,14 +31,12 @@ from crosswalk.errors import CrosswalkError
 from crosswalk.fetch import parse_overrides
 from crosswalk.quarters import Quarter
 from crosswalk.redaction import reveal, withhold
+from crosswalk.reports import ALERTS_SHEET
 from crosswalk.settings import DEFAULT_WAIT_SECONDS, Settings, load_settings
 from flows.tasks import task_steps
 
 flows.redact_prefect_logs()  # Prefect configured its logging when imported above
 
-# The alert columns a billing lead scans in the Prefect UI (the workbook has them all).
-ALERT_COLUMNS = ("drug_name", "brand_name", "ndc11", "current_code", "verdict", "new_code",
-                 "effective_date", "dos_rule", "action", "confidence")
 API_ERRORS = (httpx.HTTPError, PrefectHTTPStatusError)
 ARTIFACT_CHECK_SECONDS = 2.0
 # Runs this process finished, by data directory: what run_with_prefect still reports when the
@@ -134,7 +132,8 @@ def _create_artifacts(settings: Settings, summary: pipeline.RunSummary) -> None:
         description=f"HCPCS crosswalk run for {summary.quarter} in {settings.data_dir}: "
                     "verdicts and source files")
     rows = summary.alert_rows()
-    shown = [column for column in ALERT_COLUMNS if rows and column in rows[0]]
+    # what the workbook's Alerts sheet shows (declared there once), as far as the run's rows hold it
+    shown = [column.key for column in ALERTS_SHEET if rows and column.key in rows[0]]
     create_table_artifact(
         key=artifact_key(settings, summary.quarter, "alerts"),
         table=[{column: row[column] for column in shown} for row in rows] if shown else rows,

@@ -95,5 +95,5 @@ def task_steps(settings: Settings) -> pipeline.Steps:
 
 
 def submit_task(step: Task[Any, Any], *args: Any) -> Any:
-    """pipeline.backfill's `submit`: run the task on the flow's task runner (threads)."""
+    """pipeline.load_releases' `submit`: run the task on the flow's task runner (threads)."""
     return step.submit(*args)

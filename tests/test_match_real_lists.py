@@ -496,7 +496,7 @@ def test_the_drug_column_keeps_the_list_spelling(csv_run: dict[int, dict[str, An
 def needing_action(settings: Settings, path: Path) -> int:
     """The Summary sheet's "Drugs needing action" after matching `path`."""
     match.match_practice(settings, Quarter.parse("2025Q4"), path)
-    alerts_path = reports.write_reports(settings, "2025Q4")[0]
+    alerts_path = reports.write_reports(settings, Quarter.parse("2025Q4"))[0]
     summary = load_workbook(alerts_path)["Summary"]
     values = {row[0]: row[1] for row in summary.iter_rows(values_only=True) if row[0]}
     return values["Drugs needing action"]

@@ -26,7 +26,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from crosswalk import match, reports, warehouse
+from crosswalk import match, reports, sqlfiles, warehouse
 from crosswalk.cli import main
 from crosswalk.errors import BadInput
 from crosswalk.ndc import normalize_ndc
@@ -82,14 +82,17 @@ DRUG_LIST = [
     "linvoseltamab-gcpt,Lynozyfic,,J9999,,Medicare,office,,no",
 ]
 ALERT_HEADERS = [
-    "Verdict", "Drug", "Brand", "NDC", "Setting", "Current code", "New code",
-    "New code descriptor", "Effective date", "DOS rule", "Action", "Billing unit",
-    "Units per package", "Units for dose", "ASP payment limit", "Match basis", "Confidence",
-    "Evidence", "Code ends", "Successor code", "Candidate codes", "Notes", "Row in your list"]
+    "Verdict", "Drug", "NDC", "Current code", "New code", "Effective date", "Action",
+    "Units for dose", "Payment per dose", "NOC claim narrative", "Notes", "Since"]
+EVIDENCE_HEADERS = [
+    "Verdict", "Drug", "Brand", "Setting", "Route", "Dose (your list)", "New code descriptor",
+    "DOS rule", "Billing unit", "Units per package", "Units worked out", "ASP payment limit",
+    "NOC payment limit", "NOC limit per", "Match basis", "Confidence", "Evidence",
+    "Candidate codes", "Code ends", "Successor code", "Narrative goes in", "Row in your list"]
 CROSSWALK_HEADERS = [
     "Drug", "Brand", "NDC", "NDC 11 (claim)", "Setting", "HCPCS code", "DOS from",
-    "DOS through", "Billing unit", "Units per package", "Units for dose", "Verdict", "Notes",
-    "Row in your list"]
+    "DOS through", "Billing unit", "Units per package", "Units for dose", "NOC claim narrative",
+    "Verdict", "Notes", "Row in your list"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -175,7 +178,7 @@ def matched(template: Settings, settings: Settings) -> Settings:
 @pytest.fixture(scope="module")
 def workbooks(template: Settings) -> dict[str, Path]:
     """The template's workbooks, written once and only read by the tests that share them."""
-    alerts, crosswalk = reports.write_reports(template, "2025Q4")
+    alerts, crosswalk = reports.write_reports(template, Quarter.parse("2025Q4"))
     return {"alerts": alerts, "crosswalk": crosswalk}
 
 
@@ -186,15 +189,41 @@ def run_started_at(settings: Settings) -> datetime:
     return started
 
 
+def is_heading(row: tuple[Any, ...]) -> bool:
+    """A group heading: text in the first cell only."""
+    return row[0] is not None and all(value is None for value in row[1:])
+
+
 def rows_of(sheet: Any) -> list[dict[str, Any]]:
-    """Data rows as dicts keyed by header."""
+    """Data rows as dicts keyed by header (group headings left out)."""
     header = [cell.value for cell in sheet[1]]
-    return [dict(zip(header, row)) for row in sheet.iter_rows(min_row=2, values_only=True)]
+    return [dict(zip(header, row)) for row in sheet.iter_rows(min_row=2, values_only=True)
+            if not is_heading(row)]
+
+
+def headings_of(sheet: Any) -> list[tuple[int, str]]:
+    """(row number, text) of each group heading."""
+    return [(number, row[0]) for number, row in enumerate(
+        sheet.iter_rows(min_row=2, values_only=True), start=2) if is_heading(row)]
 
 
 def cells_by_header(sheet: Any, header: str) -> list[Any]:
+    """The data cells of one column (group headings left out)."""
     column = [cell.value for cell in sheet[1]].index(header) + 1
-    return [sheet.cell(row=r, column=column) for r in range(2, sheet.max_row + 1)]
+    headings = {number for number, _ in headings_of(sheet)}
+    return [sheet.cell(row=r, column=column) for r in range(2, sheet.max_row + 1)
+            if r not in headings]
+
+
+def column_width(sheet: Any, header: str) -> float:
+    """A column's width; XlsxWriter writes neighbours of equal width as one <col> range."""
+    index = [cell.value for cell in sheet[1]].index(header) + 1
+    return next(dimension.width for dimension in sheet.column_dimensions.values()
+                if dimension.min <= index <= dimension.max)
+
+
+def fill_of(cell: Any) -> str:
+    return cell.fill.fgColor.rgb[-6:]
 
 
 # --------------------------------------------------------------------------------------------
@@ -207,11 +236,12 @@ def test_alerts_workbook_sheets_and_alert_rows(workbooks: dict[str, Path],
     path = workbooks["alerts"]
     assert path == template.reports_dir / "2025Q4" / "noc-alerts-2025Q4.xlsx"
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames == ["Summary", "Alerts", "New drug codes"]
+    assert book.sheetnames == ["Summary", "Alerts", "Evidence", "New drug codes"]
     alerts = book["Alerts"]
     assert [cell.value for cell in alerts[1]] == ALERT_HEADERS
+    assert headings_of(alerts) == [(2, "Needs action (5 drugs)")]
     rows = rows_of(alerts)
-    # most urgent first, then by drug name; NO_CODE_YET stays off this sheet
+    # most urgent first, then by drug name; NO_CODE_YET without a hint stays off this sheet
     assert [(r["Verdict"], r["Drug"]) for r in rows] == [
         ("PAST_DUE", HYPERLINK), ("PAST_DUE", "ublituximab-xiiy"),
         ("NEW_CODE", "tocilizumab-anoh"), ("CODE_ENDED", "Neulasta"), ("REVIEW", "Argatroban")]
@@ -219,19 +249,51 @@ def test_alerts_workbook_sheets_and_alert_rows(workbooks: dict[str, Path],
     assert (briumvi["NDC"], briumvi["Current code"], briumvi["New code"]) == (
         "73150-0150-06", "J3590", "J2329")
     assert briumvi["Effective date"] == datetime(2023, 7, 1)
-    assert (briumvi["Units per package"], briumvi["Units for dose"],
-            briumvi["ASP payment limit"]) == (150, 450, 70.753)
+    assert (briumvi["Units for dose"], briumvi["Payment per dose"]) == (450, 31838.85)
+    assert briumvi["Action"].startswith("Switch to J2329 now")
+    assert briumvi["NOC claim narrative"] is None  # its NOC dates of service are long past
+    assert briumvi["Since"] == "new in 2025Q4"  # the first run of this list
+    tocilizumab = rows[2]  # NEW_CODE: J3590 until 2025-09-30, so the narrative is there
+    assert tocilizumab["NOC claim narrative"] == "tocilizumab-anoh (Avtozma) <dose>"
+    assert tocilizumab["Payment per dose"] is None
+    assert ("payment per dose blank: dose is per kg: units depend on the patient"
+            in tocilizumab["Notes"])
+    review = rows[4]  # keeps J3490 until the code is confirmed: a narrative, with its NDC
+    assert review["NOC claim narrative"] == "Argatroban <dose> N400143937701 <unit><qty>"
+    assert review["NDC"] == "00143-9377-01"
+
+
+def test_evidence_has_the_same_rows_in_the_same_order(workbooks: dict[str, Path]) -> None:
+    book = openpyxl.load_workbook(workbooks["alerts"])
+    alerts, evidence = book["Alerts"], book["Evidence"]
+    assert [cell.value for cell in evidence[1]] == EVIDENCE_HEADERS
+    assert evidence.max_row == alerts.max_row
+    for number in range(2, alerts.max_row + 1):  # row N of one sheet is row N of the other
+        assert (alerts.cell(number, 1).value, alerts.cell(number, 2).value) == (
+            evidence.cell(number, 1).value, evidence.cell(number, 2).value)
+    assert headings_of(evidence) == headings_of(alerts)
+    rows = {row["Drug"]: row for row in rows_of(evidence)}
+    briumvi = rows["ublituximab-xiiy"]
+    assert (briumvi["Brand"], briumvi["Setting"], briumvi["Dose (your list)"]) == (
+        "Briumvi", "office", "450 mg")
+    assert (briumvi["Billing unit"], briumvi["Units per package"],
+            briumvi["ASP payment limit"]) == ("1mg", 150, 70.753)
+    assert briumvi["Units worked out"] == "450 mg / 1mg = 450 units"
     assert briumvi["DOS rule"] == ("DOS before 2023-07-01: keep J3590; on or after 2023-07-01: "
                                    "bill J2329")
-    assert briumvi["Evidence"] and briumvi["Action"].startswith("Switch to J2329 now")
-    ended = rows[3]
-    assert (ended["New code"], ended["Code ends"], ended["Successor code"]) == (
-        "J2505", datetime(2021, 12, 31), "J2506")
-    assert rows[4]["Candidate codes"] == "J0883, J0884" and rows[4]["NDC"] == "00143-9377-01"
+    assert briumvi["Evidence"].startswith("brand_name: asp_ndc_crosswalk.drug_name 'Briumvi'")
+    assert (briumvi["Match basis"], briumvi["Confidence"], briumvi["Row in your list"]) == (
+        "brand_name+generic_name+ndc", "high", 3)
+    assert briumvi["Narrative goes in"] is None
+    assert rows["tocilizumab-anoh"]["Narrative goes in"] == "SV101-7 (33 of 80 characters)"
+    ended = rows["Neulasta"]
+    assert (ended["Code ends"], ended["Successor code"]) == (datetime(2021, 12, 31), "J2506")
+    assert rows["Argatroban"]["Candidate codes"] == "J0883, J0884"
 
 
 def test_alert_cells_are_typed_for_excel(workbooks: dict[str, Path]) -> None:
-    alerts = openpyxl.load_workbook(workbooks["alerts"])["Alerts"]
+    book = openpyxl.load_workbook(workbooks["alerts"])
+    alerts, evidence = book["Alerts"], book["Evidence"]
     ndcs = [cell for cell in cells_by_header(alerts, "NDC") if cell.value is not None]
     assert len(ndcs) == 4
     assert all(cell.data_type == "s" and cell.number_format == "@" for cell in ndcs)
@@ -239,49 +301,101 @@ def test_alert_cells_are_typed_for_excel(workbooks: dict[str, Path]) -> None:
     effective = [c for c in cells_by_header(alerts, "Effective date") if c.value is not None]
     assert effective and all(isinstance(c.value, datetime) and c.is_date for c in effective)
     assert {c.number_format for c in effective} == {"yyyy-mm-dd"}
-    money = [c for c in cells_by_header(alerts, "ASP payment limit") if c.value is not None]
+    paid = [c for c in cells_by_header(alerts, "Payment per dose") if c.value is not None]
+    assert len(paid) == 2 and {c.number_format for c in paid} == {'"$"#,##0.00'}
+    assert all(c.data_type == "n" for c in paid)
+    money = [c for c in cells_by_header(evidence, "ASP payment limit") if c.value is not None]
     assert money and {c.number_format for c in money} == {'"$"#,##0.000'}
-    assert all(c.data_type == "n" for c in money)
-    evidence = cells_by_header(alerts, "Evidence")
-    assert all(c.alignment.wrap_text for c in evidence)
+    for sheet, header in ((alerts, "NOC claim narrative"), (alerts, "Action"),
+                          (evidence, "Evidence")):
+        written = [c for c in cells_by_header(sheet, header) if c.value is not None]
+        assert written and all(c.alignment.wrap_text for c in written)
 
 
 def test_each_verdict_has_its_fill_and_the_summary_legend_matches(
         workbooks: dict[str, Path]) -> None:
     book = openpyxl.load_workbook(workbooks["alerts"])
-    for cell in cells_by_header(book["Alerts"], "Verdict"):
-        assert cell.fill.fgColor.rgb == "00" + VERDICT_FILLS[cell.value]
-    legend = {cell.value: cell.fill.fgColor.rgb for row in book["Summary"].iter_rows()
+    for sheet in (book["Alerts"], book["Evidence"]):
+        cells = cells_by_header(sheet, "Verdict")
+        assert cells and all(fill_of(cell) == VERDICT_FILLS[cell.value] and cell.font.b
+                             for cell in cells)
+    legend = {cell.value: fill_of(cell) for row in book["Summary"].iter_rows()
               for cell in row if cell.value in VERDICT_FILLS}
-    assert legend == {verdict: "00" + colour for verdict, colour in VERDICT_FILLS.items()}
+    assert legend == VERDICT_FILLS
 
 
-def test_table_sheets_freeze_filter_and_print(workbooks: dict[str, Path]) -> None:
+def test_alerts_print_one_page_wide_with_titles_and_page_numbers(
+        workbooks: dict[str, Path]) -> None:
+    """The worklist prints: landscape, one page wide, at most 12 columns, the header on
+    every page, page numbers; narrow enough for legible type (docs/alerts-sheet-example.md
+    states the size on Letter and A4)."""
+    alerts = openpyxl.load_workbook(workbooks["alerts"])["Alerts"]
+    assert alerts.max_column == len(ALERT_HEADERS) <= 12
+    assert alerts.page_setup.orientation == "landscape"
+    assert alerts.sheet_properties.pageSetUpPr.fitToPage
+    assert alerts.page_setup.fitToWidth in (None, 1)  # 1 is the default XlsxWriter omits
+    assert alerts.page_setup.fitToHeight == 0  # as many pages tall as needed
+    assert alerts.print_title_rows == "$1:$1"
+    assert alerts.oddFooter.center.text == "Page &P of &N"
+    assert alerts.oddHeader.left.text == "NOC drug code alerts, 2025Q4 HCPCS release"
+    assert (alerts.page_margins.left, alerts.page_margins.right) == (0.25, 0.25)
+    widths = [column_width(alerts, header) for header in ALERT_HEADERS]
+    assert sum(widths) <= 180  # characters: about 8.5 pt type fitted to Letter, 9 pt to A4
+    assert column_width(alerts, "NDC") == pytest.approx(len("00143-9377-01") + 2, abs=1)
+    cap = next(column.max_width for column in reports.ALERTS_SHEET if column.key == "action")
+    assert column_width(alerts, "Action") == pytest.approx(cap, abs=1)  # capped, wrapped
+    heights = [alerts.row_dimensions[row].height for row in range(3, alerts.max_row + 1)]
+    assert all(height and height >= 30 for height in heights)  # room for the wrapped lines
+
+
+def test_other_table_sheets_freeze_filter_and_print(workbooks: dict[str, Path]) -> None:
     book = openpyxl.load_workbook(workbooks["alerts"])
     crosswalk = openpyxl.load_workbook(workbooks["crosswalk"])["Crosswalk"]
-    for sheet, last_column in ((book["Alerts"], "W"), (book["New drug codes"], "K"),
-                               (crosswalk, "N")):
+    for sheet, last_column in ((book["Alerts"], "L"), (book["New drug codes"], "K"),
+                               (crosswalk, "O")):
         assert sheet.freeze_panes == "A2"
         assert sheet.auto_filter.ref == f"A1:{last_column}{sheet.max_row}"
         assert sheet.print_title_rows == "$1:$1"
         assert sheet.page_setup.orientation == "landscape"
-        assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 0)
         assert sheet.sheet_properties.pageSetUpPr.fitToPage
-    alerts = book["Alerts"]
-    widths = {cell.value: alerts.column_dimensions[cell.column_letter].width
-              for cell in alerts[1]}
-    assert widths["NDC"] == len("00143-9377-01") + 2  # fitted to content
-    assert widths["Evidence"] == 50 and widths["Action"] == 48  # long text: capped, wrapped
-    heights = [alerts.row_dimensions[row].height for row in range(2, alerts.max_row + 1)]
-    assert all(height and height >= 30 for height in heights)  # room for the wrapped lines
-    assert all(width >= 6 for width in widths.values())
+        assert sheet.page_setup.fitToHeight == 0
+    evidence = book["Evidence"]  # wide: printed over several pages, Verdict and Drug on each
+    assert evidence.freeze_panes == "C2"
+    assert (evidence.print_title_rows, evidence.print_title_cols) == ("$1:$1", "$A:$B")
+    assert evidence.auto_filter.ref == f"A1:V{evidence.max_row}"
+    assert not (evidence.sheet_properties.pageSetUpPr and
+                evidence.sheet_properties.pageSetUpPr.fitToPage)
+    assert all(column_width(evidence, header) >= 6 for header in EVIDENCE_HEADERS)
+    assert column_width(evidence, "Evidence") == pytest.approx(50, abs=1)
+
+
+@pytest.mark.parametrize(("name", "columns"), [
+    ("20_alerts", reports.ALERTS_SHEET + reports.EVIDENCE_SHEET),
+    ("30_crosswalk_windows", reports.CROSSWALK_COLUMNS),
+    ("40_new_drug_codes", reports.NEW_CODE_COLUMNS),
+    ("50_verdict_counts", reports.COUNT_COLUMNS),
+    ("60_source_files", reports.SOURCE_COLUMNS)])
+def test_each_sheet_column_is_declared_once_over_its_query(
+        matched: Settings, name: str, columns: tuple[Any, ...]) -> None:
+    """A sheet column is one Column naming a column of its sql/reports query: no second list
+    of keys to keep in step, and the Alerts sheet prints at most 12."""
+    with warehouse.open_writer(matched) as con:
+        reports.prepare(con)
+        run = reports.chosen_run(con, Quarter.parse("2025Q4"))
+        returned = {column for column, _ in reports.columns_of(
+            con, sqlfiles.one_query(con, "reports", name), run.params)}
+    assert {column.key for column in columns} <= returned
+    assert len(reports.ALERTS_SHEET) <= 12
+    shared = {column.key for column in reports.ALERTS_SHEET} & {
+        column.key for column in reports.EVIDENCE_SHEET}
+    assert shared == {"verdict", "drug_name"}  # the row's name on both sheets, nothing else
 
 
 def test_formula_looking_text_arrives_as_a_string(workbooks: dict[str, Path]) -> None:
     book = openpyxl.load_workbook(workbooks["alerts"])
     alerts = book["Alerts"]
     drug = cells_by_header(alerts, "Drug")[0]
-    brand = cells_by_header(alerts, "Brand")[0]
+    brand = cells_by_header(book["Evidence"], "Brand")[0]
     assert (drug.value, drug.data_type, drug.quotePrefix) == (HYPERLINK, "s", True)
     assert (brand.value, brand.data_type, brand.quotePrefix) == (PHONE, "s", True)
     cms_names = [c for c in cells_by_header(book["New drug codes"], "Drug names (CMS crosswalk)")
@@ -316,6 +430,12 @@ def test_summary_names_run_counts_and_source_files(workbooks: dict[str, Path],
     counts = {verdict: values[verdict][0] for verdict in VERDICT_FILLS}
     assert counts == {"PAST_DUE": 2, "NEW_CODE": 1, "CODE_ENDED": 1, "REVIEW": 1,
                       "KEEP_PAYER_RULE": 0, "NO_CODE_YET": 0}
+    # the first run of this list: every alert is new; payment per dose totalled per verdict
+    assert values["On Alerts, new this quarter"][0] == 5
+    assert values["On Alerts, still open from an earlier quarter"][0] == 0
+    assert values["Earlier runs of this list compared"][0].startswith("none")
+    assert values["PAST_DUE"][1:4] == (2, 0, pytest.approx(1855.63 + 31838.85))
+    assert values["NEW_CODE"][1:4] == (1, 0, None)  # Q5156 has no ASP limit yet
     hcpcs = values["hcpcs"]
     assert hcpcs[:3] == (10, "October 2025 Alpha-Numeric HCPCS File (ZIP)",
                          "october-2025-alpha-numeric-hcpcs-file.zip")
@@ -331,11 +451,67 @@ def test_summary_names_run_counts_and_source_files(workbooks: dict[str, Path],
 def test_summary_warns_when_the_release_was_reloaded_after_the_run(matched: Settings) -> None:
     with warehouse.open_writer(matched) as con:
         record_sources(con, "2025Q4", loaded_at=datetime.now(timezone.utc))
-    alerts, _ = reports.write_reports(matched, "2025Q4")
+    alerts, _ = reports.write_reports(matched, Quarter.parse("2025Q4"))
     first_column = [row[0] for row in openpyxl.load_workbook(alerts)["Summary"].iter_rows(
         values_only=True)]
     assert any(str(text).startswith("Warning: the release was loaded again after match run")
                for text in first_column)
+
+
+def since_by_drug(path: Path) -> dict[str, str]:
+    return {row["Drug"]: row["Since"] for row in rows_of(openpyxl.load_workbook(path)["Alerts"])}
+
+
+def test_since_across_two_runs_of_the_same_list(matched: Settings, tmp_path: Path) -> None:
+    """The list matched last quarter too: what was on Alerts then is 'open since 2025Q3';
+    tocilizumab-anoh had no code in 2025Q3 (NO_CODE_YET, off Alerts), so it is new."""
+    earlier = tmp_path / "last-quarter"
+    earlier.mkdir()
+    q3 = match.match_practice(matched, Quarter.parse("2025Q3"), drug_list(earlier))  # same name and bytes
+    alerts, _ = reports.write_reports(matched, Quarter.parse("2025Q4"))
+    assert since_by_drug(alerts) == {
+        HYPERLINK: "open since 2025Q3", "ublituximab-xiiy": "open since 2025Q3",
+        "tocilizumab-anoh": "new in 2025Q4", "Neulasta": "open since 2025Q3",
+        "Argatroban": "open since 2025Q3"}
+    summary = {row[0]: row[1:] for row in openpyxl.load_workbook(alerts)["Summary"].iter_rows(
+        values_only=True) if row[0]}
+    assert summary["On Alerts, new this quarter"][0] == 1
+    assert summary["On Alerts, still open from an earlier quarter"][0] == 4
+    assert summary["Earlier runs of this list compared"][0] == f"2025Q3 (run {q3.run_id})"
+    assert summary["PAST_DUE"][:3] == (2, 0, 2) and summary["NEW_CODE"][:3] == (1, 1, 0)
+    # the export says the same
+    reports.write_reports(matched, Quarter.parse("2025Q4"), ("parquet",))
+    with duckdb.connect() as con:
+        exported = dict(con.execute(
+            "SELECT drug_name, since FROM read_parquet($p)",
+            {"p": str(matched.reports_dir / "2025Q4" / "alerts-2025Q4.parquet")}).fetchall())
+    assert exported == since_by_drug(alerts)
+
+
+def test_since_finds_a_renamed_list_by_its_contents_and_restarts_after_a_gap(
+        matched: Settings, tmp_path: Path) -> None:
+    """Runs: 2025Q2 the whole list (another file name, same bytes as the 2025Q4 list: found
+    by SHA-256); 2025Q3 a list of the same name as 2025Q4's without ublituximab-xiiy (found
+    by name). ublituximab-xiiy left Alerts in 2025Q3, so it is new again; the others have
+    been on Alerts in every run since 2025Q2. A list of another name and contents is not
+    compared."""
+    with warehouse.open_writer(matched) as con:
+        load_release(con, "2025Q2")
+    renamed = tmp_path / "renamed.csv"
+    renamed.write_text("\n".join(DRUG_LIST) + "\n", encoding="utf-8")
+    match.match_practice(matched, Quarter.parse("2025Q2"), renamed)
+    shorter = tmp_path / "shorter"
+    shorter.mkdir()
+    match.match_practice(matched, Quarter.parse("2025Q3"), drug_list(shorter, [
+        row for row in DRUG_LIST if not row.startswith("ublituximab")]))
+    other = tmp_path / "other.csv"
+    other.write_text("drug_name,current_code\nNeulasta,J3590\n", encoding="utf-8")
+    match.match_practice(matched, Quarter.parse("2025Q3"), other)  # neither the name nor the bytes
+    alerts, _ = reports.write_reports(matched, Quarter.parse("2025Q4"))
+    assert since_by_drug(alerts) == {
+        HYPERLINK: "open since 2025Q2", "ublituximab-xiiy": "new in 2025Q4",
+        "tocilizumab-anoh": "new in 2025Q4", "Neulasta": "open since 2025Q2",
+        "Argatroban": "open since 2025Q2"}
 
 
 # --------------------------------------------------------------------------------------------
@@ -371,6 +547,13 @@ def test_crosswalk_has_one_row_per_date_of_service_window(workbooks: dict[str, P
         "73150-0150-06", "73150015006", "1mg", 450, "PAST_DUE")
     inactive = [r for r in rows if r["Drug"] == "linvoseltamab-gcpt"][0]
     assert "inactive on your list" in inactive["Notes"]
+    # the NOC claim narrative on every window billed under the NOC code, and only there
+    narratives = {(r["Drug"], r["HCPCS code"]): r["NOC claim narrative"] for r in rows}
+    assert narratives[("ublituximab-xiiy", "J3590")] == (
+        "ublituximab-xiiy (Briumvi) 450 mg N473150015006 <unit><qty>")
+    assert narratives[("ublituximab-xiiy", "J2329")] is None
+    assert narratives[("linvoseltamab-gcpt", "J9999")] == "linvoseltamab-gcpt (Lynozyfic) <dose>"
+    assert narratives[("Neulasta", "J2505")] is None and narratives[("Neulasta", "J2506")] is None
     review = [r for r in rows if r["Drug"] == "Argatroban"][0]
     assert "candidates: J0883, J0884" in review["Notes"]
     codes = cells_by_header(sheet, "NDC 11 (claim)")
@@ -378,7 +561,7 @@ def test_crosswalk_has_one_row_per_date_of_service_window(workbooks: dict[str, P
     dates = [c for c in cells_by_header(sheet, "DOS from") if c.value is not None]
     assert all(c.is_date and c.number_format == "yyyy-mm-dd" for c in dates)
     for cell in cells_by_header(sheet, "Verdict"):
-        assert cell.fill.fgColor.rgb == "00" + VERDICT_FILLS[cell.value]
+        assert fill_of(cell) == VERDICT_FILLS[cell.value]
 
 
 # --------------------------------------------------------------------------------------------
@@ -387,7 +570,7 @@ def test_crosswalk_has_one_row_per_date_of_service_window(workbooks: dict[str, P
 
 
 def test_rebuilding_gives_byte_identical_workbooks(matched: Settings) -> None:
-    paths = reports.write_reports(matched, "2025Q4")
+    paths = reports.write_reports(matched, Quarter.parse("2025Q4"))
     first = [path.read_bytes() for path in paths]
     # a second build in another process: another hash seed, time zone and clock reading
     done = subprocess.run(
@@ -398,11 +581,13 @@ def test_rebuilding_gives_byte_identical_workbooks(matched: Settings) -> None:
     assert done.returncode == 0, done.stderr
     assert [path.read_bytes() for path in paths] == first
     started = run_started_at(matched)
-    with zipfile.ZipFile(paths[0]) as archive:
-        stamps = {info.date_time for info in archive.infolist()}
-        core = archive.read("docProps/core.xml").decode()
-    assert stamps == {started.timetuple()[:5] + (started.second // 2 * 2,)}  # zip: 2 s steps
-    assert core.count(started.strftime("%Y-%m-%dT%H:%M:%SZ")) == 2  # created, modified
+    for path in paths:
+        with zipfile.ZipFile(path) as archive:
+            stamps = {info.date_time for info in archive.infolist()}
+            core = archive.read("docProps/core.xml").decode()
+        assert stamps == {(1980, 1, 31, 0, 0, 0)}  # XlsxWriter's fixed member date, no clock
+        assert core.count(started.strftime("%Y-%m-%dT%H:%M:%SZ")) == 2  # created, modified
+    assert not list(paths[0].parent.glob(".*.partial"))
 
 
 def test_newest_run_of_the_newest_quarter_by_default(matched: Settings, tmp_path: Path) -> None:
@@ -421,7 +606,7 @@ def test_newest_run_of_the_newest_quarter_by_default(matched: Settings, tmp_path
 
 def test_csv_and_parquet_exports_hold_the_same_tables(workbooks: dict[str, Path],
                                                       matched: Settings) -> None:
-    paths = reports.write_reports(matched, "2025Q4", ("csv", "parquet"))
+    paths = reports.write_reports(matched, Quarter.parse("2025Q4"), ("csv", "parquet"))
     folder = matched.reports_dir / "2025Q4"
     stems = ["alerts", "crosswalk", "new-drug-codes", "verdict-counts", "source-files"]
     assert paths == [folder / f"{stem}-2025Q4.{fmt}" for fmt in ("csv", "parquet")
@@ -461,9 +646,9 @@ def test_missing_database_run_or_format_is_a_clear_error(settings: Settings,
         reports.write_reports(empty, None)
     assert not empty.db_path.exists()
     with pytest.raises(BadInput, match=r"no match run for 2024Q1 \(matched: 2025Q4\)"):
-        reports.write_reports(matched, "2024Q1")
+        reports.write_reports(matched, Quarter.parse("2024Q1"))
     with pytest.raises(BadInput, match="unknown report format"):
-        reports.write_reports(matched, "2025Q4", ("pdf",))
+        reports.write_reports(matched, Quarter.parse("2025Q4"), ("pdf",))
 
 
 # --------------------------------------------------------------------------------------------
@@ -585,30 +770,30 @@ def test_libreoffice_renders_the_alerts_workbook(workbooks: dict[str, Path],
 # --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.real_samples
-def test_real_release_report_for_the_example_list(cms_samples: Path, tmp_path: Path) -> None:
-    import cms_builders as cms
-    from conftest import REAL_FILES, archive_and_load
-
+@pytest.fixture(scope="module")
+def real_workbooks(real_2025q4: Settings) -> dict[str, Path]:
+    """The example list matched against the real Oct 2025 files, and its two workbooks."""
     from crosswalk.settings import EXAMPLE_DRUGS
 
-    settings = Settings(data_dir=tmp_path / "data")
-    archive_and_load(settings, {
-        quarter: {kind: cms.build_zip({name: (cms_samples / folder / name).read_bytes()})
-                  for kind, (folder, name) in kinds.items()}
-        for quarter, kinds in REAL_FILES.items()})
-    match.match_practice(settings, None, EXAMPLE_DRUGS)
-    alerts_path, crosswalk_path = reports.write_reports(settings, None)
+    match.match_practice(real_2025q4, None, EXAMPLE_DRUGS)
+    alerts, crosswalk = reports.write_reports(real_2025q4, None)
+    return {"alerts": alerts, "crosswalk": crosswalk}
 
-    book = openpyxl.load_workbook(alerts_path)
+
+@pytest.mark.real_samples
+def test_real_release_report_for_the_example_list(real_workbooks: dict[str, Path],
+                                                  real_2025q4: Settings) -> None:
+    from crosswalk.settings import EXAMPLE_DRUGS
+
+    book = openpyxl.load_workbook(real_workbooks["alerts"])
     alerts = {row["Drug"]: row for row in rows_of(book["Alerts"])}
     briumvi = alerts["ublituximab-xiiy"]
     assert (briumvi["Verdict"], briumvi["New code"], briumvi["NDC"]) == (
         "PAST_DUE", "J2329", "73150-0150-06")
-    assert briumvi["Effective date"] == datetime(2023, 7, 1) and briumvi["ASP payment limit"]
-    assert "linvoseltamab-gcpt" not in alerts  # NO_CODE_YET: crosswalk only
+    assert briumvi["Effective date"] == datetime(2023, 7, 1) and briumvi["Payment per dose"]
+    assert "linvoseltamab-gcpt" not in alerts  # NO_CODE_YET without a hint: crosswalk only
     new_codes = {row["Code"]: row for row in rows_of(book["New drug codes"])}
-    with warehouse.open_writer(settings) as con:
+    with warehouse.open_writer(real_2025q4) as con:
         (expected,), = con.execute(
             "SELECT count(*) FROM drug_codes_new WHERE quarter = '2025Q4'").fetchall()
     assert len(new_codes) == expected > 20  # the whole release, not just the list's drugs
@@ -617,37 +802,115 @@ def test_real_release_report_for_the_example_list(cms_samples: Path, tmp_path: P
     kinds = {row[0]: row for row in book["Summary"].iter_rows(values_only=True)
              if row[0] in ("hcpcs", "asp_pricing", "asp_crosswalk")}
     assert sorted(kinds) == ["asp_crosswalk", "asp_pricing", "hcpcs"]
-    assert kinds["hcpcs"][4] == "HCPC2025_OCT_ANWEB.xlsx"  # the member read
-    listed = {row["Drug"] for row in rows_of(openpyxl.load_workbook(crosswalk_path)["Crosswalk"])}
+    assert kinds["hcpcs"][4] == "HCPC2025_OCT_ANWEB_v3.xlsx"  # the member read
+    listed = {row["Drug"] for row in rows_of(
+        openpyxl.load_workbook(real_workbooks["crosswalk"])["Crosswalk"])}
     drugs = pd.read_csv(EXAMPLE_DRUGS)["drug_name"]
     assert listed == set(drugs)
 
 
+@pytest.mark.real_samples
+def test_real_release_noc_claim_narratives(real_workbooks: dict[str, Path]) -> None:
+    """The narrative for known drugs of the Oct 2025 release, from the example list's own
+    cells: new codes before their date, the payer rule, the C-code hint row; and on the
+    crosswalk's NOC windows."""
+    alerts = {row["Drug"]: row for row in rows_of(
+        openpyxl.load_workbook(real_workbooks["alerts"])["Alerts"])}
+    narratives = {drug: (row["Verdict"], row["NOC claim narrative"])
+                  for drug, row in alerts.items() if row["NOC claim narrative"]}
+    assert narratives == {
+        "datopotamab deruxtecan-dlnk": (  # J9011 from 2025-10-01; hospital outpatient C9399
+            "NEW_CODE",
+            "datopotamab deruxtecan-dlnk (Datroway) 360 mg IV N465597080101 ME360"),
+        "denosumab-bmwo": ("NEW_CODE", "denosumab-bmwo (Stoboclo) 60 mg SC"),
+        "aflibercept-jbvf": ("NEW_CODE", "aflibercept-jbvf (Yesafili) 2 mg intravitreal"),
+        "tocilizumab-anoh": ("NEW_CODE", "tocilizumab-anoh (Avtozma) <dose> IV"),  # 8 mg/kg
+        "telisotuzumab vedotin-tllv": ("NEW_CODE", "telisotuzumab vedotin-tllv (Emrelis) "
+                                                   "<dose> IV"),
+        "treosulfan": ("NEW_CODE", "treosulfan (Grafapex) <dose> IV N459137033501 <unit><qty>"),
+        "bevacizumab": ("KEEP_PAYER_RULE", "bevacizumab (Avastin) 1.25 mg intravitreal"),
+        "nipocalimab-aahu": ("NO_CODE_YET", "nipocalimab-aahu (Imaavy) <dose> IV"),
+    }
+    assert ("C9305 is for hospital outpatient claims only; office claims keep J3590 until a "
+            "J/Q code is assigned") in alerts["nipocalimab-aahu"]["Notes"]
+    assert all(len(text) <= 80 for _, text in narratives.values())
+    windows = {(row["Drug"], row["HCPCS code"]): row["NOC claim narrative"] for row in rows_of(
+        openpyxl.load_workbook(real_workbooks["crosswalk"])["Crosswalk"])}
+    assert windows[("ublituximab-xiiy", "J3590")] == (
+        "ublituximab-xiiy (Briumvi) 450 mg IV N473150015006 ML18")
+    assert windows[("rituximab-arrx", "J9999")] == (
+        "rituximab-arrx (Riabni) 700 mg IV N455513022401 ML70")
+    assert windows[("linvoseltamab-gcpt", "J9999")] == "linvoseltamab-gcpt (Lynozyfic) <dose> IV"
+    assert windows[("ublituximab-xiiy", "J2329")] is None
+
+
+@pytest.mark.real_samples
+def test_real_release_payment_per_dose_is_limit_times_units(
+        real_workbooks: dict[str, Path], real_2025q4: Settings) -> None:
+    book = openpyxl.load_workbook(real_workbooks["alerts"])
+    alerts, evidence = rows_of(book["Alerts"]), rows_of(book["Evidence"])
+    with warehouse.open_writer(real_2025q4) as con:
+        limits = dict(con.execute("SELECT hcpcs_code, payment_limit FROM asp_payment_limits "
+                                  "WHERE quarter = '2025Q4'").fetchall())
+    paid = 0
+    for shown, behind in zip(alerts, evidence, strict=True):
+        assert shown["Drug"] == behind["Drug"]
+        limit, units = behind["ASP payment limit"], shown["Units for dose"]
+        if limit is not None and units is not None:
+            assert limit == pytest.approx(float(limits[shown["New code"]]))
+            assert shown["Payment per dose"] == pytest.approx(round(limit * units, 2))
+            paid += 1
+        else:
+            assert shown["Payment per dose"] is None
+            if shown["New code"] and units is None:  # the reason is on the row
+                assert "payment per dose blank" in shown["Notes"]
+    assert paid >= 5
+    briumvi = next(row for row in alerts if row["Drug"] == "ublituximab-xiiy")
+    assert briumvi["Payment per dose"] == pytest.approx(round(float(limits["J2329"]) * 450, 2))
+
+
 def test_c_code_hint_payer_rule_and_inactive_drugs_on_their_sheets(matched: Settings,
                                                                    tmp_path: Path) -> None:
-    """An office drug whose only code is an OPPS C-code is on Alerts with the hint in Notes;
-    a payer-rule row is on Alerts, not counted; an inactive drug is on its own sheet."""
+    """An office drug whose only code is an OPPS C-code is on Alerts with the hint in Notes
+    and its NOC claim narrative; a payer-rule row is in its own group, not counted; an
+    inactive drug is on its own sheet."""
     with warehouse.open_writer(matched) as con:
         insert(con, "hcpcs_codes", [
             {"quarter": "2025Q4", "code": "C9305", "is_modifier": False,
              "long_description": "Injection, nipocalimab-aahu, 3 mg",
              "add_date": D(2025, 10, 1), "action_eff_date": D(2025, 10, 1)}])
     path = tmp_path / "list.csv"
-    path.write_text("drug_name,current_code,setting,payer,notes,keep_code,active\n"
-                    "nipocalimab-aahu,J3590,office,,,,yes\n"
-                    "ublituximab-xiiy,J3590,office,BCBS,payer requires J3590,yes,yes\n"
-                    "rituximab-arrx,J9999,office,,,,no\n", encoding="utf-8")
+    path.write_text("drug_name,brand_name,ndc,dose,route,ndc_unit,ndc_quantity,current_code,"
+                    "setting,payer,notes,keep_code,active\n"
+                    "nipocalimab-aahu,Imaavy,,30 mg/kg,IV,,,J3590,office,,,,yes\n"
+                    "ublituximab-xiiy,Briumvi,73150-0150-06,450 mg,IV,ML,18,J3590,office,BCBS,"
+                    "payer requires J3590,yes,yes\n"
+                    "rituximab-arrx,,,,,,,J9999,office,,,,no\n", encoding="utf-8")
     match.match_practice(matched, Quarter.parse("2025Q4"), path)
-    alerts_path, _ = reports.write_reports(matched, "2025Q4")
+    alerts_path, _ = reports.write_reports(matched, Quarter.parse("2025Q4"))
     book = openpyxl.load_workbook(alerts_path)
-    assert book.sheetnames == ["Summary", "Alerts", "New drug codes", "Inactive drugs"]
-    rows = {r["Drug"]: r for r in rows_of(book["Alerts"])}
+    assert book.sheetnames == ["Summary", "Alerts", "Evidence", "New drug codes",
+                               "Inactive drugs"]
+    alerts = book["Alerts"]
+    headings = headings_of(alerts)
+    assert [number for number, _ in headings] == [2, 4]  # one group each, in urgency order
+    assert headings[0][1] == ("KEEP_PAYER_RULE (1 drug), not counted as needing action: Keep "
+                              "billing the NOC code for that payer as the rule says; other "
+                              "payers follow the permanent code shown.")
+    assert headings[1][1].startswith("NO_CODE_YET (1 drug), not counted as needing action: ")
+    assert headings_of(book["Evidence"]) == headings
+    rows = {r["Drug"]: r for r in rows_of(alerts)}
     assert list(rows) == ["ublituximab-xiiy", "nipocalimab-aahu"]  # by urgency
-    assert rows["nipocalimab-aahu"]["Verdict"] == "NO_CODE_YET"
+    hinted = rows["nipocalimab-aahu"]
+    assert (hinted["Verdict"], hinted["New code"], hinted["Since"]) == (
+        "NO_CODE_YET", None, "new in 2025Q4")
     assert ("C9305 is for hospital outpatient claims only; office claims keep J3590 until a "
-            "J/Q code is assigned") in rows["nipocalimab-aahu"]["Notes"]
-    assert (rows["ublituximab-xiiy"]["Verdict"], rows["ublituximab-xiiy"]["New code"]) == (
-        "KEEP_PAYER_RULE", "J2329")
+            "J/Q code is assigned") in hinted["Notes"]
+    assert hinted["NOC claim narrative"] == "nipocalimab-aahu (Imaavy) <dose> IV"
+    kept = rows["ublituximab-xiiy"]
+    assert (kept["Verdict"], kept["New code"]) == ("KEEP_PAYER_RULE", "J2329")
+    assert kept["NOC claim narrative"] == "ublituximab-xiiy (Briumvi) 450 mg IV N473150015006 ML18"
+    assert kept["Payment per dose"] == pytest.approx(70.753 * 450, abs=0.005)
     inactive = rows_of(book["Inactive drugs"])
     assert [(r["Verdict"], r["Drug"], r["New code"]) for r in inactive] == [
         ("PAST_DUE", "rituximab-arrx", "Q5123")]

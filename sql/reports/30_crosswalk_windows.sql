@@ -6,17 +6,21 @@
 --     code when CMS lists none);
 --   every other verdict (NO_CODE_YET, REVIEW, KEEP_PAYER_RULE): one open window with the NOC
 --     code on the list.
--- Produces: drug_name, brand_name, ndc (5-4-2), ndc11, setting, hcpcs_code, dos_from,
---   dos_through (NULL = open), billing_unit, units_per_package, units_for_dose, verdict,
---   notes, list_row, window_no, quarter, run_id; ordered by drug then window.
--- From: practice_drugs, practice_alerts, verdicts; ndc_542 from 00_report_macros.sql.
+-- Produces: drug_name, brand_name, ndc (5-4-2), ndc11 (as matched: an NDC Excel shortened
+--   is restored), setting, hcpcs_code, dos_from, dos_through (NULL = open), billing_unit,
+--   units_per_package, units_for_dose, noc_claim_narrative (on every window billed under the
+--   NOC code: the text for CMS-1500 item 19 / 837P SV101-7), verdict, notes, list_row,
+--   window_no, quarter, run_id; ordered by drug then window.
+-- From: practice_drugs, practice_alerts, verdicts; ndc_542 from 00_report_macros.sql and the
+--   noc_narrative function crosswalk.reports registers.
 -- Example: which code does each drug take on 2025-10-15?
 --   SELECT drug_name, hcpcs_code FROM (<this query>)
 --   WHERE coalesce(dos_from, DATE '1900-01-01') <= DATE '2025-10-15'
 --     AND coalesce(dos_through, DATE '9999-12-31') >= DATE '2025-10-15';
 
 WITH listed AS (
-    SELECT d.row_no, d.drug_name, d.brand_name, d.ndc11, d.setting, d.current_code, d.active,
+    SELECT d.row_no, d.drug_name, d.brand_name, a.ndc11, d.setting, d.current_code, d.active,
+        d.dose, d.route, d.ndc_unit, d.ndc_quantity,
         a.quarter, a.run_id, a.verdict, a.new_code, a.effective_date, a.term_date,
         a.successor_code, a.billing_unit, a.units_per_package, a.units_for_dose,
         a.candidate_codes, a.units_note
@@ -35,7 +39,7 @@ windows AS (
         CAST(effective_date - 1 AS DATE) AS dos_through,
         '1 unit per claim line (NOC)' AS billing_unit, NULL::DOUBLE AS units_per_package,
         1.0::DOUBLE AS units_for_dose,
-        concat('NOC: drug name, NDC and dose on the claim; ', new_code, ' from ',
+        concat('NOC: the NOC claim narrative on the claim; ', new_code, ' from ',
                strftime(effective_date, '%Y-%m-%d')) AS window_note
     FROM coded
     UNION ALL
@@ -68,7 +72,11 @@ windows AS (
 )
 SELECT l.drug_name, l.brand_name, ndc_542(l.ndc11) AS ndc, l.ndc11,
     replace(l.setting, '_', ' ') AS setting, w.hcpcs_code, w.dos_from, w.dos_through,
-    w.billing_unit, w.units_per_package, w.units_for_dose, l.verdict,
+    w.billing_unit, w.units_per_package, w.units_for_dose,
+    CASE WHEN w.hcpcs_code = l.current_code
+         THEN noc_narrative(l.drug_name, l.brand_name, l.dose, l.route, l.ndc11, l.ndc_unit,
+                            l.ndc_quantity).text END AS noc_claim_narrative,
+    l.verdict,
     nullif(concat_ws('; ', w.window_note,
                      CASE WHEN l.active = false THEN 'inactive on your list' END), '') AS notes,
     l.row_no AS list_row, w.window_no, l.quarter, l.run_id
