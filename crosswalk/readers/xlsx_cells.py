@@ -37,7 +37,6 @@ from pathlib import Path
 from typing import Any
 from xml.parsers import expat
 
-
 from crosswalk.archive import check_ratio
 from crosswalk.errors import BadInput
 
