@@ -64,13 +64,11 @@ def run_lock(settings: Settings, wait_seconds: float = DEFAULT_WAIT_SECONDS) -> 
     stale lock behind; the file's text (pid, start time) only serves the Busy message. A
     killed download does leave its partial file: those are removed once the lock is held.
     """
-    from crosswalk import fetch
-
     path = datadir.prepare(settings) / LOCK_FILE_NAME
     with open(path, "a+", encoding="utf-8") as handle:
         _acquire(handle, path, wait_seconds)
         try:
-            for partial in fetch.remove_stale_partials(settings):
+            for partial in manifest.remove_stale_partials(settings):
                 log.info("removed %s, left by a download that was killed", partial)
             handle.truncate(0)
             handle.write(f"pid {os.getpid()} since {datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} UTC\n")
