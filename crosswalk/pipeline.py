@@ -125,8 +125,12 @@ def download(settings: Settings, quarter: Quarter,
 
 def loaded_versions(settings: Settings, quarter: Quarter,
                     wait_seconds: float = DEFAULT_WAIT_SECONDS) -> dict[str, str]:
-    """kind -> sha256 already in the database for the release (what parsing may skip)."""
+    """kind -> sha256 already in the database for the release (what parsing may skip);
+    nothing when there is no database yet (not created just to be asked)."""
     from crosswalk import warehouse
+
+    if not settings.db_path.is_file():
+        return {}
 
     with warehouse.open_writer(settings, wait_seconds) as con:
         return warehouse.loaded_versions(con, quarter)
