@@ -39,11 +39,13 @@ def columns(table: str) -> tuple[str, ...]:
     return described[table]
 
 
+@functools.cache
 def read_columns(table: str) -> tuple[str, ...]:
     """A release table's columns a reader produces: all but the loader's provenance."""
     return tuple(column for column in columns(table) if column not in PROVENANCE)
 
 
+@functools.cache
 def run_columns(table: str) -> tuple[str, ...]:
     """A match run's table columns as the matcher builds its rows: all but run_id, which the
     run is given when it is saved."""
