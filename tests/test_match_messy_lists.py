@@ -419,28 +419,26 @@ def row_problems(alert: dict[str, Any] | str | None, row: Row, csv_file: bool) -
     return wrong
 
 
-def by_row(outcome: match.MatchOutcome) -> dict[int, dict[str, Any] | str]:
-    return alerts_by_row(outcome)
-
-
-@pytest.mark.parametrize("row", ROWS, ids=[row.id for row in ROWS])
-def test_messy_row_from_csv(row: Row, csv_outcome: match.MatchOutcome) -> None:
-    alert = by_row(csv_outcome).get(layout()[1][row.id])
-    assert not row_problems(alert, row, True), (row.drug, row_problems(alert, row, True))
-
-
-@pytest.mark.parametrize("row", ROWS, ids=[row.id for row in ROWS])
-def test_messy_row_from_xlsx(row: Row, xlsx_outcome: match.MatchOutcome) -> None:
-    alert = by_row(xlsx_outcome).get(layout()[1][row.id])
-    assert not row_problems(alert, row, False), (row.drug, row_problems(alert, row, False))
+@pytest.fixture(scope="module")
+def outcomes(csv_outcome: match.MatchOutcome, xlsx_outcome: match.MatchOutcome
+             ) -> dict[str, match.MatchOutcome]:
+    return {"csv": csv_outcome, "xlsx": xlsx_outcome}
 
 
 @pytest.mark.parametrize("kind", ["csv", "xlsx"])
-def test_no_wrong_switch_on_the_whole_list(kind: str, csv_outcome: match.MatchOutcome,
-                                           xlsx_outcome: match.MatchOutcome) -> None:
+@pytest.mark.parametrize("row", ROWS, ids=[row.id for row in ROWS])
+def test_messy_row(row: Row, kind: str, outcomes: dict[str, match.MatchOutcome]) -> None:
+    alert = alerts_by_row(outcomes[kind]).get(layout()[1][row.id])
+    wrong = row_problems(alert, row, kind == "csv")
+    assert not wrong, (row.drug, wrong)
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_no_wrong_switch_on_the_whole_list(kind: str,
+                                           outcomes: dict[str, match.MatchOutcome]) -> None:
     """The first promise in one place: every switch names a code the row's answers allow."""
-    outcome = csv_outcome if kind == "csv" else xlsx_outcome
-    alerts, at = by_row(outcome), layout()[1]
+    outcome = outcomes[kind]
+    alerts, at = alerts_by_row(outcome), layout()[1]
     wrong = []
     for row in ROWS:
         alert = alerts.get(at[row.id])
@@ -453,10 +451,10 @@ def test_no_wrong_switch_on_the_whole_list(kind: str, csv_outcome: match.MatchOu
 
 
 @pytest.mark.parametrize("kind", ["csv", "xlsx"])
-def test_duplicates_are_refused_by_row(kind: str, csv_outcome: match.MatchOutcome,
-                                       xlsx_outcome: match.MatchOutcome) -> None:
+def test_duplicates_are_refused_by_row(kind: str,
+                                       outcomes: dict[str, match.MatchOutcome]) -> None:
     """A line entered twice (once in other case) is named as a duplicate of the first."""
-    outcome = csv_outcome if kind == "csv" else xlsx_outcome
+    outcome = outcomes[kind]
     _, at, duplicates, _ = layout()
     refused = {problem.row: str(problem) for problem in outcome.problems}
     for row_no in duplicates:
@@ -464,13 +462,13 @@ def test_duplicates_are_refused_by_row(kind: str, csv_outcome: match.MatchOutcom
 
 
 @pytest.mark.parametrize("kind", ["csv", "xlsx"])
-def test_notes_under_the_list_are_not_drugs(kind: str, csv_outcome: match.MatchOutcome,
-                                            xlsx_outcome: match.MatchOutcome) -> None:
+def test_notes_under_the_list_are_not_drugs(kind: str,
+                                            outcomes: dict[str, match.MatchOutcome]) -> None:
     """"Total: 63 medications", "Prepared by ..." and "CONFIDENTIAL" under the list are
     no drugs: no verdict, no refused row, one warning naming the lines left out."""
-    outcome = csv_outcome if kind == "csv" else xlsx_outcome
+    outcome = outcomes[kind]
     footer = layout()[3]
-    assert not set(footer) & set(by_row(outcome))
+    assert not set(footer) & set(alerts_by_row(outcome))
     said = " ".join(outcome.warnings)
     assert all(f"row {row_no}" in said or f"rows {footer[0]}" in said for row_no in footer), \
         outcome.warnings
