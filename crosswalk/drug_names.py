@@ -71,9 +71,11 @@ NOT_SUFFIXES = frozenset("""
     dose high free only with unit form base plus more less half full like oral type kit
     pack vial beta alfa zinc iron acid gold test rate time once dual long term
 """.split())
-# Units a strength or concentration is written in ("100MCG/0.5ML", "1,000 units", "2 mg/kg").
+# Units a strength or concentration is written in ("100MCG/0.5ML", "1,000 units", "2 mg/kg",
+# a cell therapy's "2.5 million cells/mL").
 _UNITS = (r"(?:mg|mgs|milligrams?|mcg|µg|μg|ug|micrograms?|g|gm|grams?|ml|millilit(?:er|re)s?|"
           r"l|cc|(?:million\s+|usp\s+)?units?|u|iu|i\.u\.|international\s+units?|meq|mmol|"
+          r"(?:(?:million|billion)\s+)?(?:viable\s+)?cells?|"
           r"mci|uci|millicuries?|microcuries?|%|kg|m2|hr|h|day|actuation|spray)")
 _STRENGTH = re.compile(
     r"(?<![a-z0-9])\d+(?:[.,]\d+)*\s*" + _UNITS +

@@ -116,7 +116,6 @@ class MatchOutcome:
                      f"(match run {self.run_id}, {self.comparisons:,} candidate comparisons): "
                      + ", ".join(f"{counts.get(v, 0)} {v}" for v in VERDICTS if counts.get(v))
                      + (f"; {inactive} inactive on your list (not counted)" if inactive else ""))
-        lines += self.warnings
         if self.problems:
             lines.append(f"{len(self.problems)} problem(s) in {self.drugs_file.name}; those "
                          "rows were not matched:")
@@ -149,7 +148,8 @@ def match_practice(settings: Settings, quarter: Quarter | None, drugs_path: Path
         run_id = save_run(con, result, drug_list, started)
     alerts = result.alerts.assign(run_id=run_id)
     return MatchOutcome(run_id, run_quarter, alerts, result.comparisons, drugs_path,
-                        drug_list.problems, drug_list.warnings + practice.ndc_warnings(drug_list))
+                        drug_list.problems,
+                        drug_list.warnings + practice.ndc_warnings(result.drugs))
 
 
 def release_quarter(con: duckdb.DuckDBPyConnection, quarter: Quarter | None,

@@ -10,9 +10,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_HYPHENATED = re.compile(r"^(\d{4,5})-(\d{3,4})-(\d{1,2})$")
+# segments joined by hyphens, by any dash a copy from a web page or Word brings, or by dots
+_HYPHENATED = re.compile(r"^(\d{4,5})[-.\u2010-\u2015\u2212](\d{3,4})[-.\u2010-\u2015\u2212]"
+                         r"(\d{1,2})$")
 _SEPARATORS = re.compile(r"[\s\u00a0]+")
 _LABELS = re.compile(r"^(?:ndc|n4)[:#]?|\.0$", re.IGNORECASE)
+# marks an export or a typist puts around a number: '*55513-0710-01*', '"00003-3772-11"'
+_DECORATION = "*#'\"()[]{}<>"
+# Excel's display of a long number in a General column: the last digits are gone
+_SCIENTIFIC = re.compile(r"^\d(?:\.\d+)?e\+?\d+$", re.IGNORECASE)
 # several NDCs typed into one cell: '61314-0866-01; 61314-0866-02'
 _LIST_SEPARATORS = re.compile(r"[;,/|\n]+")
 _TARGET = (5, 4, 2)
@@ -44,16 +50,25 @@ def normalize_ndc(raw: object) -> NdcResult:
     Labels a cell may carry around the number are dropped: 'NDC 55513-0224-01', the claim
     qualifier 'N4', and the '.0' a database or pandas appends to a number (61314086601.0).
     """
-    text = "" if raw is None else _SEPARATORS.sub("", str(raw))
-    text = _LABELS.sub("", text)
+    text = _cleaned(raw)
     if not text:
         return NdcResult(str(raw or ""), None, "empty")
     if text.isdigit():
         return _from_digits(str(raw), text)
+    if _SCIENTIFIC.match(text):
+        return NdcResult(str(raw), None, "shown in Excel's scientific notation, its last "
+                                         "digits lost: format the NDC column as Text and "
+                                         "type the NDC again")
     found = _HYPHENATED.match(text)
     if not found:
         return NdcResult(str(raw), None, "not an NDC: expected 5-4-2, 4-4-2, 5-3-2, 5-4-1 or 11 digits")
     return _from_segments(str(raw), found.groups())
+
+
+def _cleaned(raw: object) -> str:
+    """The cell without spaces, the marks around it and its labels ('NDC', 'N4', '.0')."""
+    text = _SEPARATORS.sub("", "" if raw is None else str(raw)).strip(_DECORATION)
+    return _LABELS.sub("", text).strip(_DECORATION)
 
 
 def _from_digits(raw: str, digits: str) -> NdcResult:
@@ -79,14 +94,15 @@ def readings(raw: object) -> list[str]:
     """Every 11-digit NDC an unusable cell could have been, before Excel or a typist cut it.
 
     Excel stores an NDC typed as a number without its leading zeros (00143937701 ->
-    143937701), and a bare 10-digit label NDC could be 4-4-2, 5-3-2 or 5-4-1. So a digit
-    string of 8 to 10 digits reads as: the 11-digit form with its leading zeros restored, and
-    each 10-digit label form (leading zeros restored to 10 first) with its short segment
-    padded. Only the CMS crosswalk can tell which reading is real (the matcher restores an NDC
-    when exactly one reading is there); this never guesses.
+    143937701; a labeler such as 00003 or 00006 loses four: 00003-3772-11 -> 3377211), and a
+    bare 10-digit label NDC could be 4-4-2, 5-3-2 or 5-4-1. So a digit string of 7 to 10
+    digits (the shortest a real labeler leaves) reads as: the 11-digit form with its leading
+    zeros restored, and each 10-digit label form (leading zeros restored to 10 first) with
+    its short segment padded. Only the CMS crosswalk can tell which reading is real (the
+    matcher restores an NDC when exactly one reading is there); this never guesses.
     """
-    digits = _SEPARATORS.sub("", "" if raw is None else str(raw)).replace("-", "")
-    if not digits.isdigit() or not 8 <= len(digits) <= 10:
+    digits = _cleaned(raw).replace("-", "")
+    if not digits.isdigit() or not 7 <= len(digits) <= 10:
         return []
     ten = digits.zfill(10)
     found = [digits.zfill(11), "0" + ten, ten[:5] + "0" + ten[5:], ten[:9] + "0" + ten[9:]]

@@ -34,7 +34,8 @@ DEFAULT_CODE = "J3590"
 # Accepted header spellings, compared after lower-casing and folding punctuation to spaces.
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "drug_name": ("drug name", "drug", "generic name", "generic", "drug generic name",
-                  "medication", "medication name", "name", "nonproprietary name"),
+                  "medication", "medication name", "name", "nonproprietary name",
+                  "drug description", "medication description", "drug desc"),
     "brand_name": ("brand name", "brand", "trade name", "proprietary name", "product name",
                    "product"),
     "ndc": ("ndc", "ndc11", "ndc 11", "ndc code", "ndc number", "national drug code", "ndc2"),
@@ -59,13 +60,32 @@ SETTING_VALUES: dict[str, str] = {
     "outpatient hospital": "hospital_outpatient", "hospital": "hospital_outpatient",
     "pos 22": "hospital_outpatient", "22": "hospital_outpatient", "19": "hospital_outpatient",
 }
-ACTIVE_VALUES: dict[str, bool] = {
-    "yes": True, "y": True, "true": True, "1": True, "active": True, "current": True,
-    "in use": True,
-    "no": False, "n": False, "false": False, "0": False, "inactive": False,
-    "discontinued": False, "dc": False, "d c": False, "retired": False, "stopped": False,
-    "not in use": False, "no longer used": False, "on hold": False, "hold": False,
+# A yes/no cell (keep_code): words, TRUE/FALSE as Excel shows them, and the x a ticked box gets
+YES_NO_VALUES: dict[str, bool] = {
+    "yes": True, "y": True, "true": True, "1": True, "x": True,
+    "no": False, "n": False, "false": False, "0": False,
 }
+CHECK_MARKS = frozenset("\u2713\u2714\u2611\u2705")  # a ticked box pasted as a character
+# A status cell (active): yes/no, or the status words and letters PM systems print (A/I)
+ACTIVE_VALUES: dict[str, bool] = YES_NO_VALUES | {
+    "active": True, "current": True, "in use": True, "a": True,
+    "inactive": False, "i": False, "discontinued": False, "dc": False, "d c": False,
+    "retired": False, "stopped": False, "not in use": False, "no longer used": False,
+    "on hold": False, "hold": False,
+}
+# 'Yes - BCBSMI requires J3590', 'Inactive (since 2024)': the answer, then its reason
+_ANSWER_THEN_REASON = re.compile(r"^\s*([^-\u2013\u2014(:;,]+?)\s*[-\u2013\u2014(:;,]")
+# Lines an export or a spreadsheet keeps under (or between) the drugs: 'Total: 63
+# medications', 'Prepared by ...', 'Page 1 of 2', 'CONFIDENTIAL'. Never a drug name ('Total
+# parenteral nutrition' is one), and only when no other cell of the row says more.
+_NOTE_LINE = re.compile(
+    r"^\s*(?:(?:grand\s+|sub\s*)?total(?!\s+parenteral)\b\s*(?:[:#=(-]|\d|$|(?:drugs?|"
+    r"medications?|items?|rows?|count|records?|products?)\b)|prepared\s+by\b|"
+    r"(?:printed|generated|exported|updated|created|reviewed)\s+(?:by|on|from)\b|"
+    r"report\s+(?:generated|printed|run|date)\b|run\s+date\b|last\s+updated\b|"
+    r"page\s+\d+\s+of\s+\d+|confidential\b|source\s*:|end\s+of\s+(?:report|list)\b)",
+    re.IGNORECASE)
+_NUMBERS_ONLY = re.compile(r"^[\d\s$.,%]*$")
 # 'Office (POS 11)', 'Hospital outpatient - POS 22': a site cell as PM systems print it
 _OFFICE = re.compile(r"\b(office|clinic|pos 11)\b")
 _HOSPITAL = re.compile(r"\b(hospital|hopd|opps|outpatient|pos 22|pos 19)\b")
@@ -126,15 +146,17 @@ class CheckResult:
                  f"{found.bad_rows} bad row(s), {found.blank_rows:,} blank row(s) skipped"]
         lines += [f"warning: {warning}" for warning in found.warnings]
         lines += [str(problem) for problem in found.problems]
-        lines += ndc_warnings(found)
+        lines += [f"{found.path.name}, {warning}" for warning in ndc_warnings(found.drugs)]
         return "\n".join(lines)
 
 
-def ndc_warnings(drug_list: "DrugList") -> list[str]:
-    """One line per drug whose NDC cell is unusable: kept, matched by name, NDC named."""
-    notes = drug_list.drugs.dropna(subset=["ndc_note"])
-    return [f"{drug_list.path.name}, row {row_no}, field 'ndc': {note}; the drug is matched "
-            "by name" for row_no, note in zip(notes["row_no"], notes["ndc_note"])]
+def ndc_warnings(drugs: pd.DataFrame) -> list[str]:
+    """One line per drug whose NDC cell is unusable, 'row N, field 'ndc': why': the drug is
+    kept and matched by name (or by the NDC the matcher restored, which its note says)."""
+    notes = drugs.dropna(subset=["ndc_note"])
+    return [f"row {row_no}, field 'ndc': {note}"
+            + ("" if " restored as " in note else "; the drug is matched by name")
+            for row_no, note in zip(notes["row_no"], notes["ndc_note"])]
 
 
 def check_file(path: Path | str) -> CheckResult:
@@ -154,10 +176,13 @@ def read_drug_list(path: Path | str) -> DrugList:
     refused, so the SHA-256 a match run records is always that of the rows it matched."""
     path = Path(path)
     before = file_sha256(path) if path.is_file() else None
-    drugs, problems = [], []
+    drugs, problems, notes = [], [], []
     seen: dict[tuple[str, ...], int] = {}
     with tabular.open_table(path, COLUMN_ALIASES, required=("drug_name",)) as table:
         for row_no, values in table.rows():
+            if is_note_line(values):
+                notes.append(row_no)
+                continue
             drug, row_problems = _checked_row(values, path.name, row_no, seen)
             problems.extend(row_problems)
             if not row_problems:
@@ -167,8 +192,20 @@ def read_drug_list(path: Path | str) -> DrugList:
                        "again", file=str(path))
     problems = sorted(table.problems + problems, key=lambda problem: problem.row or 0)
     frame = pd.DataFrame(drugs, columns=drug_columns())
+    warnings = table.warnings + ([
+        f"row{'s' if len(notes) > 1 else ''} {', '.join(map(str, notes))} left out: a note "
+        "on the list (Total, Prepared by, Page 1 of 2, Confidential...), not a drug"]
+        if notes else [])
     return DrugList(path, frame, before, problems, table.blank_rows, table.header_row,
-                    table.warnings, table.sheet)
+                    warnings, table.sheet)
+
+
+def is_note_line(values: dict[str, str]) -> bool:
+    """A total, a 'Prepared by' or a 'Confidential' line in the drug column, with nothing
+    but numbers in the row's other columns: a note the export or the spreadsheet keeps
+    beside the drugs, not a drug to match."""
+    return bool(_NOTE_LINE.match(values.get("drug_name", ""))) and all(
+        _NUMBERS_ONLY.match(text) for name, text in values.items() if name != "drug_name")
 
 
 def _checked_row(values: dict[str, str], file: str, row_no: int,
@@ -215,8 +252,8 @@ def parse_row(values: dict[str, str], file: str, row_no: int
     if setting is None:
         bad("setting", f"{values['setting']!r}: use office or hospital outpatient "
                        "(HOPD, OPPS)")
-    active = _yes_no(values, "active", True, bad)
-    keep = _yes_no(values, "keep_code", False, bad)
+    active = _yes_no(values, "active", True, bad, ACTIVE_VALUES)
+    keep = _yes_no(values, "keep_code", False, bad, YES_NO_VALUES)
     unit = values.get("ndc_unit", "").upper().replace(" ", "") or None
     if unit is not None and unit not in NDC_UNITS:
         bad("ndc_unit", f"{values['ndc_unit']!r}: use one of {', '.join(NDC_UNITS)}")
@@ -257,11 +294,20 @@ def _ndc_note(raw: str, ndc: NdcResult | None, others: list[str]) -> str | None:
     return "; ".join(notes) or None
 
 
-def _yes_no(values: dict[str, str], name: str, default: bool, bad: Any) -> bool:
-    text = values.get(name, "").strip().lower()
-    answer = ACTIVE_VALUES.get(_folded(text)) if text else default
+def _yes_no(values: dict[str, str], name: str, default: bool, bad: Any,
+            words: dict[str, bool]) -> bool:
+    """A yes/no cell as offices fill them in: a word of `words`, a tick (x, a check mark),
+    or the answer with its reason after it ('Yes - BCBSMI requires J3590')."""
+    text = values.get(name, "").strip()
+    if not text:
+        return default
+    reasoned = _ANSWER_THEN_REASON.match(text)
+    answer = True if text in CHECK_MARKS else words.get(_folded(text))
+    if answer is None and reasoned:
+        answer = words.get(_folded(reasoned[1]))
     if answer is None:
-        bad(name, f"{values[name]!r}: use yes/no, true/false, 1/0 or y/n")
+        bad(name, f"{values[name]!r}: use yes/no, true/false, 1/0, y/n or x"
+                  + (", active/inactive or A/I" if words is ACTIVE_VALUES else ""))
         return default
     return answer
 

@@ -13,8 +13,10 @@ they are and says what it did:
   (128 KiB). The lines after that row are read again on their own, so nothing below is lost.
 - XLSX/XLSM: the first visible sheet whose header has the required columns, read through the
   streaming reader (readers/xlsx_cells.py), so a stray value at XFD1048576 costs one cell.
-- The header is the first non-empty row; header spellings are matched after folding case and
-  punctuation; every column left unused is a warning with the nearest accepted name.
+- The header is the first row naming the required columns among the first
+  `HEADER_SEARCH_ROWS` non-empty rows (an export's title, date or practice name above it is
+  skipped with a warning); header spellings are matched after folding case and punctuation;
+  every column left unused is a warning with the nearest accepted name.
 - Cells are taken literally: a cell starting with =, +, - or @ stays text; an XLSX formula
   comes in as its formula text, never evaluated. Blank rows are skipped and counted.
 - Bytes neither UTF-8 nor Windows-1252 are named by row and column, never quoted: notes can
@@ -52,6 +54,9 @@ ENCODING_NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 (with BOM)", "utf-16": "
 # A quote that never closes makes csv re-read the rest of the file for each one; past this
 # many broken rows the file is not a table worth guessing at.
 MAX_BROKEN_ROWS = 100
+# PM exports and kept spreadsheets put a title, a date line or the practice's name above
+# the header; past this many non-empty rows the file has no header worth guessing at.
+HEADER_SEARCH_ROWS = 20
 _HEAD_CHARS = 1 << 16
 _CHUNK = 1 << 20
 
@@ -226,6 +231,27 @@ class _Columns:
         return best
 
 
+def _find_header(rows: Iterator[tuple[int, dict[int, str], int]], columns: _Columns
+                 ) -> tuple[int, dict[int, str], int, int]:
+    """(row number, header cells, cell count, non-empty rows above it) of the first of the
+    first HEADER_SEARCH_ROWS non-empty rows that names the required columns; else of the
+    first non-empty row, whose refusal then says what it lacks. Reads no further than the
+    header, so the rows below are still there to read."""
+    first = None
+    for above, (row_no, header, width) in enumerate(rows):
+        first = first or (row_no, header, width, 0)
+        if not columns.missing(columns.match(header)[0]):
+            return row_no, header, width, above
+        if above + 1 >= HEADER_SEARCH_ROWS:
+            break
+    return first or (1, {}, 0, 0)
+
+
+def _above_header(header_row: int, above: int) -> str:
+    return (f"header on row {header_row}: the {above} row(s) above it (a title?) are not "
+            "read as drugs")
+
+
 # ---- XLSX ---------------------------------------------------------------------------------------
 
 def _open_xlsx(path: Path, columns: _Columns) -> TableFile:
@@ -238,11 +264,13 @@ def _open_xlsx(path: Path, columns: _Columns) -> TableFile:
                 looked.append(f"{info.name!r} ({info.state}, skipped)")
                 continue
             rows = book.rows(info)
-            header_row, header = _xlsx_header(rows)
+            header_row, header, _, above = _find_header(_xlsx_header_rows(rows), columns)
             if header and first_header is None:
                 first_header = header, header_row, info.name
             mapped, warnings = columns.match(header)
             if header and not columns.missing(mapped):
+                if above:
+                    warnings.insert(0, _above_header(header_row, above))
                 if position > 0:
                     warnings.insert(0, f"read sheet {info.name!r}; passed over "
                                        + ", ".join(looked))
@@ -267,14 +295,14 @@ def _open_xlsx(path: Path, columns: _Columns) -> TableFile:
         raise
 
 
-def _xlsx_header(rows: Iterator[tuple[int, dict[int, Any]]]) -> tuple[int, dict[int, str]]:
-    """The first row with text in it, as {0-based position: text}."""
+def _xlsx_header_rows(rows: Iterator[tuple[int, dict[int, Any]]]
+                      ) -> Iterator[tuple[int, dict[int, str], int]]:
+    """Each row with text in it, as (row number, {0-based position: text}, cell count)."""
     for row_no, cells in rows:
-        header = {column - 1: _xlsx_text(value) for column, value in cells.items()
+        header = {column - 1: _xlsx_text(value).strip() for column, value in cells.items()
                   if _xlsx_text(value).strip()}
         if header:
-            return row_no, {at: text.strip() for at, text in header.items()}
-    return 1, {}
+            yield row_no, header, len(cells)
 
 
 def _xlsx_text(value: Any) -> str:
@@ -301,9 +329,10 @@ def _open_csv(path: Path, columns: _Columns) -> TableFile:
     if not re.search(r'[^\s,;|"]', head):  # nothing but blanks, delimiters and quotes
         raise BadInput(f"the file is empty: expected a header row with "
                        f"{', '.join(columns.required)}", file=path.name)
-    readings = {delimiter: _csv_header(head, delimiter) for delimiter in DELIMITERS}
+    readings = {delimiter: _find_header(_csv_header_rows(head, delimiter), columns)
+                for delimiter in DELIMITERS}
     delimiter = max(DELIMITERS, key=lambda d: columns.score(readings[d][1]))
-    header_row, header, width = readings[delimiter]
+    header_row, header, width, above = readings[delimiter]
     mapped, warnings = columns.match(header)
     if columns.missing(mapped):
         raise columns.refusal(header, header_row, path.name,
@@ -311,6 +340,8 @@ def _open_csv(path: Path, columns: _Columns) -> TableFile:
                               "delimiters , ; TAB |")
     unusual = [ENCODING_NAMES[encoding]] if encoding.startswith("utf-16") else []
     unusual += [f"{DELIMITERS[delimiter]}-delimited"] if delimiter != "," else []
+    if above:
+        warnings.insert(0, _above_header(header_row, above))
     if unusual:
         warnings.insert(0, f"read as {', '.join(unusual)}")
     records = _csv_records(path, encoding, delimiter, header_row, width)
@@ -320,18 +351,17 @@ def _open_csv(path: Path, columns: _Columns) -> TableFile:
                      _close=records.close)
 
 
-def _csv_header(head: str, delimiter: str) -> tuple[int, dict[int, str], int]:
-    """(row number, non-blank header cells, cell count) of the first non-empty row of the
-    file's start, read leniently with one candidate delimiter."""
+def _csv_header_rows(head: str, delimiter: str) -> Iterator[tuple[int, dict[int, str], int]]:
+    """(row number, non-blank cells, cell count) of each non-empty row of the file's start,
+    read leniently with one candidate delimiter."""
     reader = csv.reader(io.StringIO(head, newline=""), delimiter=delimiter)
     try:
         for row_no, cells in enumerate(reader, start=1):
             header = {at: cell.strip() for at, cell in enumerate(cells) if cell.strip()}
             if header:
-                return row_no, header, len(cells)
+                yield row_no, header, len(cells)
     except csv.Error:
-        pass
-    return 1, {}, 0
+        return
 
 
 def _csv_picker(columns: dict[str, int]) -> Callable[[list[str]], Sequence[str]]:

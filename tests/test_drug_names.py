@@ -20,7 +20,8 @@ suffixes = st.text(LETTERS, min_size=4, max_size=4).filter(
 DASHES = sorted({chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) == "Pd"}
                 | {"\u2212", "\u00ad"})
 SPACES = ["", " ", "  ", "\u00a0"]
-NOISE = st.sampled_from(["", "100MCG/0.5ML", "30mg/3ml", "450 mg", "1,000 units", "10 MG/ML"])
+NOISE = st.sampled_from(["", "100MCG/0.5ML", "30mg/3ml", "450 mg", "1,000 units", "10 MG/ML",
+                         "2.5 million cells/mL"])
 PACKAGES = st.sampled_from(["", "vial", "SDV", "MDV", "PF", "kit", "pen", "syringe",
                             "single-dose vial"])
 PREFIXES = st.sampled_from(["", "INJ, ", "inj. ", "Injection ", "INJECTION, "])
@@ -87,6 +88,8 @@ def test_different_suffixes_stay_different(stem, first, second) -> None:
     ("Fluzone High-Dose", "fluzone high"),  # a 4-letter word is not a suffix
     ("argatroban hydrochloride", "argatroban hydrochloride"),  # salts kept: they can tell
     ("Injection, nivolumab, 2 mg and hyaluronidase-nvhy", "nivolumab hyaluronidase-nvhy"),
+    # a cell therapy's strength is counted in cells
+    ("Ryoncil (remestemcel-L) 2.5 million cells/mL", "ryoncil remestemcel l"),
 ])
 def test_known_names(text: str, expected: str) -> None:
     assert str(drug_words(text)) == expected

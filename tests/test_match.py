@@ -374,7 +374,11 @@ def test_an_unusable_ndc_never_loses_the_drug(warehouse_2025q4: Settings,
     assert "NDC '1234567890' not used: ambiguous 10-digit NDC" in avtozma["hints"]
     assert (leqembi["verdict"], leqembi["new_code"], leqembi["ndc11"]) == ("PAST_DUE", "J0174",
                                                                            None)
-    assert "field 'ndc': NDC '12-34' not used" in outcome.table()
+    printed = outcome.table()
+    assert "field 'ndc': NDC '12-34' not used" in printed
+    # the printed warning says what the match did with the NDC, not what the reader saw
+    assert ("warning: drugs.csv: row 2, field 'ndc': NDC '143937701' restored as 00143-9377-01"
+            in printed) and "'143937701' not used" not in printed
 
 
 def test_an_ignored_column_is_printed_with_the_verdicts(warehouse_2025q4: Settings,
@@ -385,6 +389,7 @@ def test_an_ignored_column_is_printed_with_the_verdicts(warehouse_2025q4: Settin
     assert outcome.warnings == ["column 'NCD' ignored: not a column this table uses "
                                 "(did you mean ndc?)"]
     assert outcome.table().splitlines()[-1] == f"warning: drugs.csv: {outcome.warnings[0]}"
+    assert outcome.table().count(outcome.warnings[0]) == 1  # printed once
 
 
 def test_no_release_loaded_or_quarter_missing(settings: Settings, tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crosswalk.ndc import normalize_ndc
+from crosswalk.ndc import normalize_ndc, readings
 
 
 @pytest.mark.parametrize("raw, ndc11", [
@@ -16,6 +16,11 @@ from crosswalk.ndc import normalize_ndc
     ("50242-0051-21", "50242005121"),     # 5-4-2 already
     ("50242005121", "50242005121"),       # 11 bare digits
     (" 50242-0051-21\u00a0", "50242005121"),  # crosswalk cells carry NBSP and spaces
+    ("*55513-0710-01*", "55513071001"),   # marks an export puts around it
+    ('"0003-3772-11"', "00003377211"),    # quoted 4-4-2
+    ("55513.0710.01", "55513071001"),     # dots for hyphens
+    ("55513\u20130710\u201301", "55513071001"),  # en dashes pasted from a web page
+    ("NDC# 50242-0060-01", "50242006001"),
 ])
 def test_billing_form(raw: str, ndc11: str) -> None:
     result = normalize_ndc(raw)
@@ -33,6 +38,9 @@ def test_billing_form(raw: str, ndc11: str) -> None:
     ("1234-567-89", "segments 4-3-2"),
     ("", "empty"),
     (None, "empty"),
+    ("***", "empty"),
+    ("5.02421E+10", "scientific notation"),   # Excel's display: digits lost
+    ("3377211", "7 digits"),                  # leading zeros dropped: only readings() helps
 ])
 def test_refused_with_a_reason(raw: object, reason: str) -> None:
     result = normalize_ndc(raw)
@@ -62,3 +70,20 @@ def test_ten_digit_forms_gain_one_zero_in_the_short_segment(segments: tuple[str,
 def test_eleven_digit_forms_are_kept(labeler: str, product: str, package: str) -> None:
     assert normalize_ndc(f"{labeler}-{product}-{package}").ndc11 == labeler + product + package
     assert normalize_ndc(labeler + product + package).ndc11 == labeler + product + package
+
+
+@pytest.mark.parametrize("raw, reading", [
+    ("3377211", "00003377211"),       # 00003-3772-11 typed as a number: four zeros dropped
+    ("3377211.0", "00003377211"),     # the same through pandas
+    ("143937701", "00143937701"),
+    ("6175500501", "61755000501"),    # 10 digits: 5-3-2 ...
+    ("6175500501", "61755005001"),    # ... or 5-4-1
+])
+def test_readings_of_a_shortened_ndc(raw: str, reading: str) -> None:
+    assert reading in readings(raw)
+
+
+@pytest.mark.parametrize("raw", ["337721", "50242006001", "5.02421E+10", "GG100", ""])
+def test_no_readings_where_no_zeros_can_be_missing(raw: str) -> None:
+    """Six digits are shorter than any labeler leaves; 11 digits need nothing restored."""
+    assert readings(raw) == []

@@ -176,6 +176,53 @@ def test_file_level_faults(tmp_path: Path) -> None:
         practice.read_drug_list(write_csv(tmp_path, [HEADER], name="drugs.json"))
 
 
+@pytest.mark.parametrize(("cell", "active"), [
+    ("Active", True), ("A", True), ("x", True), ("\u2713", True), ("TRUE", True),
+    ("I", False), ("Inactive (since 2024)", False), ("D/C", False), ("No - switched", False),
+    ("FALSE", False), ("0", False)])
+def test_status_cells_as_pm_systems_print_them(tmp_path: Path, cell: str, active: bool) -> None:
+    path = write_csv(tmp_path, ["Medication,Status", f"rituximab-arrx,{cell}"])
+    listed = practice.read_drug_list(path)
+    assert not listed.problems and list(listed.drugs["active"]) == [active]
+
+
+@pytest.mark.parametrize(("cell", "keep"), [
+    ("Yes - BCBSMI requires J3590", True), ("X", True), ("\u2714", True), ("Y", True),
+    ("TRUE", True), ("no", False), ("N (payer dropped the rule)", False), ("", False)])
+def test_payer_rule_cells_with_a_tick_or_a_reason(tmp_path: Path, cell: str, keep: bool) -> None:
+    path = write_csv(tmp_path, ["Drug Description,Keep NOC", f"Avastin,{cell}"])
+    listed = practice.read_drug_list(path)
+    assert not listed.problems and list(listed.drugs["keep_code"]) == [keep]
+
+
+@pytest.mark.parametrize(("column", "cell"), [("Status", "N/A"), ("Status", "maybe"),
+                                              ("Keep NOC", "A"), ("Keep NOC", "I")])
+def test_an_unreadable_yes_no_cell_is_a_bad_row(tmp_path: Path, column: str, cell: str) -> None:
+    """'N/A' is not 'N'; a status letter means nothing in a payer-rule column."""
+    path = write_csv(tmp_path, [f"Medication,{column}", f"rituximab-arrx,{cell}"])
+    problems = practice.read_drug_list(path).problems
+    assert [(p.row, p.field) for p in problems] == [
+        (2, "active" if column == "Status" else "keep_code")]
+
+
+def test_notes_on_the_list_are_left_out_with_a_warning(tmp_path: Path) -> None:
+    """A total, a 'Prepared by' or a page line in the drug column is no drug; a drug whose
+    name starts with such a word, or a note row with a code, is still a row."""
+    path = write_csv(tmp_path, [
+        "Medication,NDC,HCPCS,Qty On Hand",
+        "rituximab-arrx,55513-0224-01,J3590,4",          # 2
+        "Total: 2 medications,,,6",                      # 3 note
+        "Total parenteral nutrition,,J3490,",            # 4 a drug
+        "Subtotal,,,12",                                 # 5 note
+        "Prepared by: M. Lopez  10/02/2025,,,",          # 6 note
+        "Page 1 of 1,,,",                                # 7 note
+        "Total,,J9999,",                                 # 8 a code beside it: a row
+    ])
+    listed = practice.read_drug_list(path)
+    assert list(listed.drugs["row_no"]) == [2, 4, 8]
+    assert "rows 3, 5, 6, 7 left out: a note on the list" in listed.warnings[-1]
+
+
 @pytest.mark.parametrize(("text", "expected"), [
     ("450 mg", (450.0, "mg")), ("450mg", (450.0, "mg")), ("0.5 mL", (0.5, "ml")),
     ("1,000 units", (1000.0, "units")), ("6 mg/kg", (6.0, "mg/kg")), ("60", (60.0, None)),

@@ -211,6 +211,37 @@ def test_xlsx_header_below_blank_rows_gaps_count_as_blank_rows(tmp_path: Path) -
                               "(first in row 8)"]
 
 
+def test_a_title_above_the_header_is_skipped_and_said(tmp_path: Path) -> None:
+    """PM exports and kept spreadsheets put a title and a date above the header."""
+    path = write(tmp_path, "Riverside Oncology - NOC drug master,,\r\nexported 10/01/2025,,\r\n"
+                           ",,\r\nDrug Name,NDC11,Dosage\r\nrituximab-arrx,55513-0224-01,700 mg\r\n",
+                 "cp1252")
+    table, rows = read(path)
+    assert (table.header_row, table.columns) == (4, {"drug_name": 0, "ndc": 1, "dose": 2})
+    assert rows == [(5, {"drug_name": "rituximab-arrx", "ndc": "55513-0224-01",
+                         "dose": "700 mg"})]
+    assert table.warnings == ["header on row 4: the 2 row(s) above it (a title?) are not read "
+                              "as drugs"]
+    book = xlsx_file(tmp_path, [SheetPart("Drugs", cells_xml({
+        1: {"A": "NOC drug master"}, 3: {"A": "Drug Name", "B": "NDC"},
+        4: {"A": "rituximab-arrx", "B": 55513022401}}))])
+    table, rows = read(book)
+    assert (table.header_row, rows) == (3, [(4, {"drug_name": "rituximab-arrx",
+                                                 "ndc": "55513022401"})])
+    assert table.warnings == ["header on row 3: the 1 row(s) above it (a title?) are not read "
+                              "as drugs"]
+
+
+def test_a_header_past_the_search_rows_is_refused_at_the_first_row(tmp_path: Path) -> None:
+    """Only the first HEADER_SEARCH_ROWS non-empty rows can be the header: a list whose drug
+    column is further down (or missing) is refused, the first row named."""
+    notes = "".join(f"note {n}\n" for n in range(tabular.HEADER_SEARCH_ROWS))
+    path = write(tmp_path, notes + "drug_name\nrituximab-arrx\n")
+    with pytest.raises(BadInput) as caught:
+        tabular.open_table(path, ALIASES, REQUIRED)
+    assert (caught.value.row, caught.value.field) == (1, "drug_name")
+
+
 def test_a_stray_cell_at_xfd1048576_costs_one_cell(tmp_path: Path) -> None:
     rows = [["drug_name", "ndc"]] + [[f"drug-{n}", f"{n:011d}"] for n in range(300)]
     path = xlsx_file(tmp_path, [SheetPart("Drugs", table_rows(rows) + cells_xml(
