@@ -265,6 +265,22 @@ NOC_CLAIMS = [
     # (the guide's "wrong NOC code selected": J3590 for a conventional small-molecule drug).
     with_admin("FAMOTIDINE-J3590-MAR", cb.ServiceLine("J3590", 1, D(2025, 3, 15), ("JZ",),
                                                       "famotidine 20 mg IV"), "96374"),
+    # Product names with digits in them name a drug: 'Kenalog-40' (the ASP crosswalk's drug
+    # name for J3301 NDCs such as 50090236000), 'Visco-3' (in J7321's own descriptor:
+    # 'hyalgan, supartz or visco-3'), 'B12' (cyanocobalamin, J3420), '5-FU' (fluorouracil,
+    # J9190). None of these lines lacks a drug name.
+    with_admin("KENALOG-40", cb.ServiceLine("J3490", 1, OCT15, ("JZ",), "Kenalog-40 40 mg"),
+               "20610"),
+    with_admin("VISCO-3", cb.ServiceLine("J3490", 1, OCT15, ("JZ",), "Visco-3 1 dose"),
+               "20610"),
+    with_admin("B12", cb.ServiceLine("J3490", 1, OCT15, (), "B12 1000 mcg IM"), "96372"),
+    with_admin("5-FU", cb.ServiceLine("J9999", 1, OCT15, (), "5-FU 500 mg"), "96409"),
+    # Narratives billers write that name no drug at all (the guide's top denial reason):
+    # each must be NOC_NARRATIVE_MISSING, as 'inj 1 vial' is.
+    *[with_admin(f"NO-DRUG-{number}", cb.ServiceLine("J3590", 1, OCT15, ("JZ",), text))
+      for number, text in enumerate(["see attached invoice", "inj 1 vial IV push",
+                                     "injection right knee", "NDC on file",
+                                     "medication given in office"], start=1)],
     # --- passing cases -----------------------------------------------------------------
     # Keytruda Qlex (pembrolizumab and berahyaluronidase alfa-pmph, SC) has no code in Oct
     # 2025; J9271 is IV pembrolizumab: no code may be suggested.
@@ -360,6 +376,22 @@ def test_the_wrong_noc_family_is_named_both_ways(noc, claim_id, right_noc):
     found = of_claim(noc, claim_id)
     assert "NOC_FAMILY" in found, sorted(found)
     assert found["NOC_FAMILY"]["correct_code"] == right_noc
+
+
+@pytest.mark.parametrize("claim_id", ["KENALOG-40", "VISCO-3", "B12", "5-FU"])
+def test_a_product_name_with_digits_names_a_drug(noc, claim_id):
+    """Found: NOC_NARRATIVE_MISSING (error: "has a description ('Kenalog-40 40 mg') that names
+    no drug ... payers return it as unprocessable"): every word with a digit in it is dropped
+    as a code, NDC or amount, and these names go with it."""
+    assert "NOC_NARRATIVE_MISSING" not in of_claim(noc, claim_id)
+
+
+@pytest.mark.parametrize("number", range(1, 6))
+def test_a_narrative_of_invoice_route_and_site_words_names_no_drug(noc, number):
+    """Found: no NOC_NARRATIVE_MISSING (and no other drug finding): any word outside the
+    filler lists counts as a drug name ('invoice', 'push', 'right knee', 'file', 'office'),
+    and the matcher, finding no such drug, says nothing."""
+    assert "NOC_NARRATIVE_MISSING" in of_claim(noc, f"NO-DRUG-{number}")
 
 
 def test_products_without_their_own_code_yet_get_no_code(noc):
@@ -884,3 +916,28 @@ def test_segments_split_across_read_chunks_are_whole(tmp_path):
     assert list(x12.open_segments(path, chunk_bytes=7)[1]) == whole
     assert [s[0] for s in whole].count("CLM") == 20
     assert all("\r" not in "".join(s) and "\n" not in "".join(s) for s in whole)
+
+
+def test_a_file_wrapped_at_80_columns_is_read_as_one_stream(real_2025q4, tmp_path):
+    """Passing: older transmissions wrap the X12 stream at 80 characters a line, CRLF in the
+    middle of segments (the ISA too). pyx12 validates the unwrapped interchange; it does not
+    read wrapped files at all. The check reads it whole."""
+    flat = cb.x12_837p([briumvi_claim("WRAP")], delimiters=cb.Delimiters(newline=""))
+    path = tmp_path / "wrapped.837"
+    path.write_bytes(b"\r\n".join(flat[at:at + 80] for at in range(0, len(flat), 80)) + b"\r\n")
+    assert summary(real_2025q4, path) == (1, {"WRAP": {"NOC_AFTER_EFFECTIVE"}})
+
+
+@pytest.mark.parametrize("ndc", ["73150-0150-06", "73150 0150 06"])
+def test_an_ndc_with_hyphens_or_spaces_in_lin03_is_invalid(real_2025q4, tmp_path, ndc):
+    """LIN03 carries the NDC as 11 digits, 5-4-2, with no hyphens or spaces (the MACs' and
+    Medicaid programs' NDC billing instructions); pyx12 lets the characters through, the
+    payer does not. Expected: NDC_INVALID naming 73150015006. Found: nothing (the digits are
+    counted, not the characters sent)."""
+    claim = with_admin("HYPHENS", cb.ServiceLine("J2329", 450, OCT15, ("JZ",), "Briumvi 450 mg",
+                                                 ndc=ndc, ndc_quantity=3, ndc_unit="UN"))
+    path = tmp_path / "ndc-hyphens.837"
+    path.write_bytes(cb.x12_837p([claim]))
+    checked = claim_checks.check_file(real_2025q4, path)
+    found = of_claim(stored_findings(real_2025q4, checked.file_id), "HYPHENS")
+    assert "NDC_INVALID" in found and "73150015006" in found["NDC_INVALID"]["message"]
