@@ -88,7 +88,9 @@ def one_query(con: duckdb.DuckDBPyConnection, folder: str, name: str) -> Query:
     statements = con.extract_statements(text)
     if len(statements) != 1:
         raise ValueError(f"{where} holds {len(statements)} statements; one query expected")
-    return Query(statements[0].query, frozenset(statements[0].named_parameters))
+    # no semicolon, and a line break last, so a wrapping ")" never lands in a trailing comment
+    text = statements[0].query.rstrip().removesuffix(";") + "\n"
+    return Query(text, frozenset(statements[0].named_parameters))
 
 
 def relation(con: duckdb.DuckDBPyConnection, folder: str, name: str) -> duckdb.DuckDBPyRelation:

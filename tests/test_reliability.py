@@ -537,8 +537,9 @@ def test_a_backfill_killed_with_sigkill_mid_write_leaves_whole_releases(mirror_s
 
 
 def test_a_load_and_a_run_at_the_same_time_both_finish(first_run, cms_mirror):
-    """`crosswalk load` takes no run lock: it and a scheduled run meet at DuckDB's file lock,
-    which open_writer waits for. Both finish and every release stays whole."""
+    """`crosswalk load --all` and `crosswalk run` load through the same path under the same
+    run lock: whichever comes second waits for it (--wait). Both finish and every release
+    stays whole."""
     settings, paths = first_run
     cms_mirror.publish_quarter(Quarter(2025, 3))
     pipeline.download(settings, Quarter(2025, 3))

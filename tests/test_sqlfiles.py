@@ -38,3 +38,62 @@ def test_a_parameterless_query_streams_as_a_relation():
     batches = list(sqlfiles.relation(con, "claims", "export_lines").to_arrow_reader(10))
     [line] = batches[0].to_pylist()
     assert (line["hcpcs"], line["modifiers"], line["problems"]) == ("J2329", "JZ,59", None)
+
+
+def demo_file(tmp_path, monkeypatch, name: str, text: str) -> None:
+    (tmp_path / "demo").mkdir(exist_ok=True)
+    (tmp_path / "demo" / f"{name}.sql").write_text(text)
+    monkeypatch.setattr(sqlfiles, "SQL_DIR", tmp_path)
+    sqlfiles.sql_text.cache_clear()
+
+
+def test_a_file_refuses_to_run_without_the_relations_it_declares(tmp_path, monkeypatch):
+    import pandas as pd
+
+    demo_file(tmp_path, monkeypatch, "reads", "-- Registered: drugs_in, codes_in\n"
+              "SELECT count(*) AS n FROM drugs_in, codes_in;\n")
+    con = duckdb.connect()
+    with pytest.raises(ValueError, match="reads drugs_in, codes_in, which Python must "
+                                         "register first"):
+        sqlfiles.run_file(con, "demo", "reads")
+    with sqlfiles.registered(con, {"drugs_in": pd.DataFrame({"a": [1, 2]}),
+                                   "codes_in": pd.DataFrame({"b": [1]})}):
+        assert sqlfiles.query(con, "demo", "reads") == [{"n": 2}]
+    assert con.execute("SELECT count(*) FROM duckdb_views() WHERE temporary AND view_name "
+                       "IN ('drugs_in', 'codes_in')").fetchone()[0] == 0  # let go after
+
+
+def test_a_table_is_spliced_in_only_when_the_database_has_it(tmp_path, monkeypatch):
+    demo_file(tmp_path, monkeypatch, "count", "SELECT count(*) AS n FROM {table};\n")
+    con = duckdb.connect()
+    con.execute("CREATE TABLE hcpcs_codes AS SELECT 1 AS code")
+    assert sqlfiles.run_file(con, "demo", "count", table="hcpcs_codes").fetchall() == [(1,)]
+    with pytest.raises(ValueError, match="not a table of the database: 'x; DROP TABLE y'"):
+        sqlfiles.run_file(con, "demo", "count", table="x; DROP TABLE y")
+    with pytest.raises(ValueError, match="is written for a table: name it"):
+        sqlfiles.run_file(con, "demo", "count")
+
+
+def test_registrations_survive_a_failed_transaction_without_hiding_its_error(tmp_path,
+                                                                            monkeypatch):
+    import pandas as pd
+
+    con = duckdb.connect()
+    con.execute("BEGIN TRANSACTION")
+    with pytest.raises(duckdb.CatalogException, match="no_such_table"):
+        with sqlfiles.registered(con, {"rows_in": pd.DataFrame({"a": [1]})}):
+            con.execute("SELECT * FROM no_such_table")
+    con.execute("ROLLBACK")
+    assert con.execute("SELECT 1").fetchone() == (1,)
+
+
+def test_one_query_is_the_statement_to_wrap_with_its_parameters(tmp_path, monkeypatch):
+    demo_file(tmp_path, monkeypatch, "one", "-- one query\nSELECT $a AS a, $b AS b;\n")
+    demo_file(tmp_path, monkeypatch, "two", "SELECT 1; SELECT 2;\n")
+    con = duckdb.connect()
+    query = sqlfiles.one_query(con, "demo", "one")
+    assert query.parameters == {"a", "b"} and not query.text.rstrip().endswith(";")
+    assert con.execute(f"SELECT * FROM ({query.text})",
+                       query.values({"a": 1, "b": 2, "c": 3})).fetchall() == [(1, 2)]
+    with pytest.raises(ValueError, match="holds 2 statements; one query expected"):
+        sqlfiles.one_query(con, "demo", "two")

@@ -1,0 +1,83 @@
+"""crosswalk.readers.sheets and layouts: CSV or workbook bytes to a located table of text."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from crosswalk.errors import BadInput
+from crosswalk.readers.layouts import Column, Layout, header_key
+from crosswalk.readers.sheets import (cell_text, csv_grid, decode_text, effective_window,
+                                      locate, parse_number, parse_yyyymmdd, refuse_duplicates)
+
+LAYOUT = Layout("demo", (Column("code", r"HCPCS( CODE)?", required=True),
+                         Column("limit", r"PAYMENT LIMIT", required=True),
+                         Column("notes", r"NOTES?")))
+
+
+def table(text: str):
+    return locate(csv_grid(text.encode("cp1252"), "demo.csv"), LAYOUT)
+
+
+def test_header_keys_fold_case_underscores_and_spaces():
+    assert header_key("  Act_Eff\u00a0 Dt ") == "ACT EFF DT" == header_key("ACT EFF DT")
+    assert header_key(None) == ""
+
+
+def test_the_header_is_found_below_a_preamble_and_lines_are_kept():
+    located = table("Title\n\"Effective October 1, 2025 through December 31, 2025\"\n\n"
+                    "HCPCS Code,Payment Limit\nJ9312,1.5\n\nJ2329,66.512\n")
+    assert located.header_line == 4 and located.missing == ["notes"]
+    assert located.frame["code"].tolist() == ["J9312", "J2329"]
+    assert located.lines.tolist() == [5, 7]  # the blank line 6 dropped, its number not reused
+    assert effective_window(located.preamble, "demo.csv") == (date(2025, 10, 1),
+                                                              date(2025, 12, 31))
+
+
+def test_a_renamed_required_column_is_named_with_its_line():
+    """A row holding most required columns is the header that drifted: the lost one is named."""
+    layout = Layout("demo", (*LAYOUT.columns, Column("dosage", r"DOSAGE", required=True)))
+    grid = csv_grid(b"x\nHCPCS Code,Allowed Amount,Dosage\nJ9312,1,1 MG\n", "demo.csv")
+    with pytest.raises(BadInput, match="no column for limit") as raised:
+        locate(grid, layout)
+    assert (raised.value.file, raised.value.row, raised.value.field) == ("demo.csv", 2, "limit")
+
+
+def test_no_header_at_all_is_the_wrong_file():
+    with pytest.raises(BadInput, match="no demo header row in the first 40 lines"):
+        table("just,some\nother,file\n")
+
+
+def test_numbers_name_the_line_of_the_first_bad_value_and_note_lost_characters():
+    located = table("HCPCS,Payment Limit\nA,\"1,234.500\"\nB,N/A\nC,21.3125?\n")
+    values = parse_number(located, "limit", ("N/A",))
+    assert values.tolist()[0] == 1234.5 and pd.isna(values.tolist()[1])
+    assert values.tolist()[2] == 21.3125 and "line 4 '21.3125?'" in located.notes[0]
+    with pytest.raises(BadInput, match="'abc' is not a number") as raised:
+        parse_number(table("HCPCS,Payment Limit\nA,1\nB,abc\n"), "limit")
+    assert (raised.value.row, raised.value.field) == (3, "limit")
+
+
+def test_dates_are_yyyymmdd_and_implausible_years_refused():
+    located = table("HCPCS,Payment Limit\n20250101,1\n00000000,1\n")
+    parsed = parse_yyyymmdd(located, "code")
+    assert parsed.iloc[0] == pd.Timestamp("2025-01-01") and pd.isna(parsed.iloc[1])
+    with pytest.raises(BadInput, match="out of range") as raised:
+        parse_yyyymmdd(table("HCPCS,Payment Limit\n99991231,1\n"), "code")
+    assert raised.value.row == 2
+
+
+def test_a_key_printed_twice_names_both_lines():
+    located = table("HCPCS,Payment Limit\nJ9312,1\nJ2329,2\nJ9312,3\n")
+    with pytest.raises(BadInput, match=r"J9312 appears twice \(lines 2 and 4\)") as raised:
+        refuse_duplicates(located, located.frame[["code"]])
+    assert raised.value.row == 4
+
+
+def test_windows_1252_text_and_cells_as_cms_meant_them():
+    assert decode_text("Briumvi\u00ae\u00a0".encode("cp1252"), "x.csv") == "Briumvi\u00ae\u00a0"
+    assert decode_text("caf\u00e9".encode("utf-8"), "x.csv") == "caf\u00e9"
+    assert cell_text(20250930.0) == "20250930" and cell_text(155.89499999999998) == "155.895"
+    assert cell_text(None) == "" and cell_text(date(2025, 1, 2)) == "20250102"
