@@ -32,6 +32,7 @@ from crosswalk.quarters import Quarter
 from crosswalk.settings import DEFAULT_WAIT_SECONDS, PROJECT_ROOT, Settings
 
 ADMIN_CODES = PROJECT_ROOT / "data" / "admin-codes.csv"
+MESSAGE_RANGES = 3  # administration ranges a finding's message names; the rest are counted
 SEVERITIES = ("error", "warning", "info")
 # finding -> (severity, what it means); NDC_MISSING is an error on NOC lines only
 FINDINGS: dict[str, tuple[str, str]] = {
@@ -219,21 +220,28 @@ def admin_codes(path: Path = ADMIN_CODES) -> pd.DataFrame:
         rows = [row for row in csv.reader(stream) if row and not row[0].startswith("#")]
     header, body = rows[0], rows[1:]
     frame = pd.DataFrame(body, columns=header)
-    bad = frame[~(frame["code_from"].str.fullmatch(r"\d{4}[0-9A-Z]")
-                  & frame["code_to"].str.fullmatch(r"\d{4}[0-9A-Z]")
+    shape = r"\d{4}[0-9A-Z]|[A-Z]\d{4}"  # CPT (96372, 0001A) or HCPCS Level II (G0008)
+    bad = frame[~(frame["code_from"].str.fullmatch(shape) & frame["code_to"].str.fullmatch(shape)
+                  & (frame["code_from"].str[0].str.isdigit()
+                     == frame["code_to"].str[0].str.isdigit())
                   & (frame["code_from"] <= frame["code_to"]))]
     if len(bad):
-        raise BadInput("administration code ranges must be two 5-character CPT codes, "
-                       "lowest first", file=str(path), row=int(bad.index[0]) + 1,
-                       field="code_from")
+        raise BadInput("administration code ranges must be two 5-character CPT codes (or "
+                       "two HCPCS codes such as G0008), lowest first", file=str(path),
+                       row=int(bad.index[0]) + 1, field="code_from")
     return frame
 
 
 def admin_text(admin: pd.DataFrame) -> str:
-    """'96360-96379, 96401-96549 or 67028': the ranges as a message names them."""
+    """'96360-96379, 96401-96549 or 67028, nor any of the 12 other procedures in
+    data/admin-codes.csv': the file's first three ranges (injection and infusion,
+    chemotherapy, intravitreal), and how many more it lists, as a message names them."""
     ranges = [row.code_from if row.code_from == row.code_to else f"{row.code_from}-{row.code_to}"
               for row in admin.itertuples()]
-    return ranges[0] if len(ranges) == 1 else f"{', '.join(ranges[:-1])} or {ranges[-1]}"
+    named, more = ranges[:MESSAGE_RANGES], len(ranges) - MESSAGE_RANGES
+    text = named[0] if len(named) == 1 else f"{', '.join(named[:-1])} or {named[-1]}"
+    return text + (f", nor any of the {more} other procedures in {ADMIN_CODES.parent.name}/"
+                   f"{ADMIN_CODES.name}" if more > 0 else "")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -261,7 +269,7 @@ def _store_and_check(con: duckdb.DuckDBPyConnection, claim_file: claims.ClaimFil
     sqlfiles.run_file(con, "claims", "03_number_lines", {"file_id": file_id})
     _refuse_repeated_lines(con, claim_file, file_id)
     params = {"file_id": file_id, "admin_text": admin_text(admin),
-              "releases_text": _releases_text(con)}
+              "releases_text": _releases_text(con), "file_kind": claim_file.kind}
     with sqlfiles.registered(con, {"ndc_forms": _ndc_forms(con, file_id, release),
                                    "admin_codes": admin}):
         sqlfiles.run_file(con, "claims", "05_ndc11", params)

@@ -43,6 +43,14 @@ EXPORT_COLUMNS = ("claim_id", "line", "date_of_service", "place_of_service", "hc
                   "modifiers", "units", "narrative", "ndc", "ndc_quantity", "ndc_unit",
                   "prior_auth", "payer")
 REQUIRED = ("claim_id", "date_of_service", "hcpcs", "units")
+# What an export's header may call each column (compared case- and punctuation-blind). Three
+# of EXPORT_COLUMNS may come from several columns, joined as the 837P joins them: modifiers
+# from one modifiers cell and/or one column per modifier (Mod 1..Mod 4, as most practice
+# systems export them); the narrative from the line's description and a drug-description
+# column (a fee schedule's 'UNCLASSIFIED BIOLOGICS' beside the biller's 'NOC Description',
+# as SV101-7 and NTE*ADD). The narrative is read only from columns that describe the drug
+# (a description, a NOC or drug description, Box 19): never from a free-text notes column,
+# which can hold anything about a patient.
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "claim_id": ("claim", "claim id", "claim number", "claim no", "patient account",
                  "patient account number", "account number", "account", "encounter",
@@ -51,21 +59,29 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "date_of_service": ("dos", "date of service", "service date", "from date", "dos from",
                         "date"),
     "place_of_service": ("pos", "place of service", "place of service code", "site of service"),
-    "hcpcs": ("hcpcs", "hcpcs code", "cpt", "cpt hcpcs", "procedure", "procedure code", "code",
+    "hcpcs": ("hcpcs", "hcpcs code", "cpt", "cpt code", "cpt hcpcs", "hcpcs cpt",
+              "cpt hcpcs code", "hcpcs cpt code", "procedure", "procedure code", "code",
               "billed code"),
     "modifiers": ("modifier", "modifiers", "mod", "mods"),
-    "units": ("units", "unit", "billed units", "service units", "qty", "quantity", "sv104"),
-    "narrative": ("narrative", "description", "drug description", "noc description",
-                  "line note", "note", "notes", "box 19", "item 19", "additional information"),
+    **{f"modifier_{n}": (f"mod {n}", f"mod{n}", f"modifier {n}", f"modifier{n}", f"m{n}")
+       for n in range(1, 5)},
+    "units": ("units", "unit", "billed units", "service units", "qty", "quantity", "sv104",
+              "days units", "days or units"),
+    "narrative": ("narrative", "description", "line description", "service description",
+                  "procedure description", "sv101 7"),
+    "drug_description": ("drug description", "noc description", "noc drug description",
+                         "noc narrative", "drug narrative", "box 19", "item 19"),
     "ndc": ("ndc", "ndc11", "ndc 11", "ndc code", "ndc number", "national drug code"),
     "ndc_quantity": ("ndc quantity", "ndc qty", "ndc units", "drug quantity"),
     "ndc_unit": ("ndc unit", "ndc unit qualifier", "unit qualifier", "ndc uom",
-                 "unit of measure"),
+                 "unit of measure", "ndc unit of measure", "ndc units of measure",
+                 "ndc measure", "ndc unit type"),
     "prior_auth": ("prior auth", "prior authorization", "prior authorisation",
                    "prior authorization number", "authorization", "auth", "auth number",
                    "pa number", "pa"),
     "payer": ("payer", "payor", "insurance", "plan", "payer name", "primary payer"),
 }
+SOURCE_COLUMNS = tuple(COLUMN_ALIASES)  # what export_rows holds, before export_lines.sql
 MAX_LISTED = 20
 SCAN_BYTES = 1 << 20
 Problem = tuple[int, str, str]  # (spreadsheet row, field or '', reason)
@@ -77,7 +93,7 @@ def read_export(path: Path, kind: str, batch_lines: int) -> ClaimFile:
     """Open the export (header, encoding, delimiter or sheet decided now: a file without the
     required columns is refused at once); its rows are read, checked and typed as the
     batches are taken, and a file with bad rows is refused once all of them are seen."""
-    table = tabular.open_table(path, COLUMN_ALIASES, REQUIRED)
+    table = tabular.open_table(path, COLUMN_ALIASES, REQUIRED, refuse_overflow=True)
     con = duckdb.connect()
     try:
         con.execute("SET enable_progress_bar = false")
@@ -177,9 +193,9 @@ def _duckdb_batches(con: duckdb.DuckDBPyConnection, table: tabular.TableFile, wi
                 f"THEN trim({spaced}) ELSE trim({value}) END, '') AS {name}")
 
     con.execute(f"CREATE OR REPLACE TEMP VIEW export_rows AS SELECT *, coalesce("
-                f"{', '.join(EXPORT_COLUMNS)}) IS NULL AS blank FROM (SELECT ordinal, "
-                f"ordinal + {int(table.header_row)} AS row_no, "
-                f"{', '.join(cell(name) for name in EXPORT_COLUMNS)} FROM {source})")
+                f"{', '.join(SOURCE_COLUMNS)}) IS NULL AS blank FROM (SELECT ordinal, "
+                f"ordinal + {int(table.header_row)} AS row_no, {_decimal_comma(table)}, "
+                f"{', '.join(cell(name) for name in SOURCE_COLUMNS)} FROM {source})")
     yield from sqlfiles.relation(con, "claims", "export_lines").to_arrow_reader(batch_lines)
 
 
@@ -193,15 +209,22 @@ def _tabular_batches(con: duckdb.DuckDBPyConnection, table: tabular.TableFile, s
     rows = itertools.islice(table.rows(), skip, None)
     ordinal = skip
     schema = pa.schema([("ordinal", pa.int64()), ("row_no", pa.int64()),
-                        *[(name, pa.string()) for name in EXPORT_COLUMNS]])
+                        *[(name, pa.string()) for name in SOURCE_COLUMNS]])
     while chunk := list(itertools.islice(rows, batch_lines)):
         columns = {name: [values.get(name) or None for _, values in chunk]
-                   for name in EXPORT_COLUMNS}
+                   for name in SOURCE_COLUMNS}
         frame = pa.table({"ordinal": range(ordinal + 1, ordinal + len(chunk) + 1),
                           "row_no": [row_no for row_no, _ in chunk], **columns}, schema=schema)
         ordinal += len(chunk)
         with sqlfiles.registered(con, {"tabular_rows": frame}):
             con.execute("CREATE OR REPLACE TEMP VIEW export_rows AS "
-                        "SELECT *, false AS blank FROM tabular_rows")
+                        f"SELECT *, {_decimal_comma(table)}, false AS blank FROM tabular_rows")
             yield from sqlfiles.relation(con, "claims", "export_lines").to_arrow_reader(
                 batch_lines)
+
+
+def _decimal_comma(table: tabular.TableFile) -> str:
+    """The export_rows column saying how a comma in a number reads: a semicolon-delimited
+    file is what Excel writes where the comma is the decimal mark ('2,5' units), any other
+    file groups thousands with it ('1,000')."""
+    return f"{'true' if table.delimiter == ';' else 'false'} AS decimal_comma"

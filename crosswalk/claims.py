@@ -146,7 +146,9 @@ class _Walk837:
     # -- the segments ---------------------------------------------------------------------
 
     def _isa(self, number: int, elements: list[str]) -> None:
+        # each interchange declares its own delimiters (x12 re-splits on them): ISA16
         self.interchanges += 1
+        self.component = _element(elements, 16)[:1] or self.component
 
     def _iea(self, number: int, elements: list[str]) -> None:
         self.closed += 1
@@ -328,8 +330,9 @@ def _number(text: str, name: str, number: int, tag: str, field_name: str) -> flo
 
 
 def _d8(text: str, name: str, number: int, tag: str, field_name: str) -> date:
-    """CCYYMMDD -> date, without strptime (a 100,000-line file has 100,000 of them)."""
-    if len(text) == 8 and text.isdigit():
+    """CCYYMMDD -> date, without strptime (a 100,000-line file has 100,000 of them). A
+    year before 1900 (a century left out: 00251015) is refused, not read as the year 25."""
+    if len(text) == 8 and text.isdigit() and text[:2] in ("19", "20"):
         try:
             return date(int(text[:4]), int(text[4:6]), int(text[6:]))
         except ValueError:

@@ -416,7 +416,7 @@ def _supported(row: DrugWords, entry: Entry) -> set[str]:
 def supports(catalog: Catalog, row: DrugWords, code: str) -> bool:
     """True when some name of `code` uses one of the row's drug words: an NDC's code must
     fit the name beside it (the reference's NDC beside an uncoded biosimilar's name does not)."""
-    named = {w.text for w in row.words if _looks_like_drug(catalog, w)}
+    named = {w.text for w in row.words if looks_like_drug(catalog, w)}
     return any(_supported(row, entry) & named for entry in catalog.by_code.get(code, ()))
 
 
@@ -563,22 +563,25 @@ def _unexplained(catalog: Catalog, row: DrugWords, result: Identification,
              for w in entry.words.words}
     left = [word for word in row.words if word.text not in explained]
     return [str(word) for word in left
-            if (_looks_like_drug(catalog, word) or (result.how == "brand"
-                                                    and _unknown_name(catalog, word)))
+            if (looks_like_drug(catalog, word) or (result.how == "brand"
+                                                    and unknown_to_cms(catalog, word)))
             and catalog.spelled_like(word.text) not in named]
 
 
-def _unknown_name(catalog: Catalog, word: Word) -> bool:
+def unknown_to_cms(catalog: Catalog, word: Word) -> bool:
+    """A word of four letters or more in no CMS name and no CMS text: a product name CMS has
+    not coded yet ('Qlex', 'Imaavy'), or a word of the row's own."""
     return (len(word.text) >= 4 and word.text.isalpha() and word.text not in catalog.index
             and word.text not in catalog.lexicon.words and not _CODE_LIKE.match(word.text))
 
 
 def _drug_like(catalog: Catalog, row: DrugWords, explained: set[str]) -> list[str]:
     return [str(word) for word in row.words
-            if word.text not in explained and _looks_like_drug(catalog, word)]
+            if word.text not in explained and looks_like_drug(catalog, word)]
 
 
-def _looks_like_drug(catalog: Catalog, word: Word) -> bool:
+def looks_like_drug(catalog: Catalog, word: Word) -> bool:
+    """A word of a CMS drug code's generic name, a suffixed word or one with an INN stem."""
     if word.text in SALT_WORDS or word.text in OPTIONAL_WORDS or len(word.text) < 4:
         return False
     return bool(word.text in catalog.vocabulary or word.suffix

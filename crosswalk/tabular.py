@@ -82,6 +82,9 @@ class TableFile:
     _records: Iterator[tuple[int, Any] | BadInput] = field(default=iter(()), repr=False)
     _pick: Callable[[Any], Sequence[str]] = field(default=lambda cells: (), repr=False)
     _unnamed: Callable[[Any], bool] = field(default=lambda cells: False, repr=False)
+    # cells a CSV row holds past the header's last cell (0 when none): a shifted row
+    _overflow: Callable[[Any], int] = field(default=lambda cells: 0, repr=False)
+    refuse_overflow: bool = False
     _garbled: bool = field(default=False, repr=False)  # the decoding replaced some bytes
     _close: Callable[[], None] = field(default=lambda: None, repr=False)
 
@@ -99,6 +102,7 @@ class TableFile:
         str.strip, one join to look for NBSP and replaced bytes)."""
         names, last, headless = list(self.columns), self.header_row, 0
         pick, unnamed, strip, header_row = self._pick, self._unnamed, str.strip, self.header_row
+        overflow = self._overflow if self.refuse_overflow else None
         try:
             for record in self._records:
                 if record.__class__ is BadInput:
@@ -111,6 +115,9 @@ class TableFile:
                 if row_no > last + 1:
                     self.blank_rows += row_no - last - 1  # rows a workbook leaves out
                 last = row_no
+                if overflow is not None and (extra := overflow(cells)):
+                    self.problems.append(self._shifted(row_no, extra))
+                    continue
                 texts = tuple(map(strip, pick(cells)))
                 if not headless and unnamed(cells):
                     headless = row_no
@@ -131,6 +138,14 @@ class TableFile:
             self.warnings.append(f"values in columns without a header name are ignored "
                                  f"(first in row {headless})")
 
+    def _shifted(self, row_no: int, cells: int) -> BadInput:
+        # no cell of the row is quoted: shifted, any of them may be a patient's name or id
+        return BadInput(f"the row has {cells} cells where the header has fewer: a value "
+                        "holding the delimiter without quotes (a name written LAST, FIRST?) "
+                        "moves every value after it under the wrong column, so the row is "
+                        "not read (its values are not shown: they may be a patient's)",
+                        file=self.path.name, row=row_no)
+
     def _undecodable(self, row_no: int, name: str, text: str) -> BadInput:
         # name the cell by row and column, never quote it: notes can hold patient details
         return BadInput(f"undecodable byte(s) (neither UTF-8 nor Windows-1252) at character "
@@ -139,13 +154,15 @@ class TableFile:
 
 
 def open_table(path: Path | str, aliases: Mapping[str, Sequence[str]],
-               required: Sequence[str] = ()) -> TableFile:
+               required: Sequence[str] = (), *, refuse_overflow: bool = False) -> TableFile:
     """Open a CSV or XLSX table whose header names the `required` canonical columns.
 
     `aliases` maps each canonical column to the header spellings accepted for it (compared
     after `folded`). Raises BadInput for what makes the whole file unreadable: no such file,
     an unsupported type, an empty file, no header with the required columns (naming the
-    encoding and delimiters tried, or the sheets looked at)."""
+    encoding and delimiters tried, or the sheets looked at). With `refuse_overflow`, a CSV
+    row with values past the header's last cell is a problem of its row (named, never
+    quoted) instead of a warning: its values may sit under the wrong columns."""
     path = Path(path)
     if not path.is_file():
         raise BadInput("no such file", file=str(path))
@@ -158,9 +175,9 @@ def open_table(path: Path | str, aliases: Mapping[str, Sequence[str]],
     if magic.startswith(b"\xd0\xcf\x11\xe0") or (suffix == ".xls" and not zipped):
         raise BadInput("a legacy Excel .xls workbook: save it as .xlsx or CSV", file=path.name)
     columns = _Columns(aliases, tuple(required))
-    if zipped:
-        return _open_xlsx(path, columns)
-    return _open_csv(path, columns)
+    table = _open_xlsx(path, columns) if zipped else _open_csv(path, columns)
+    table.refuse_overflow = refuse_overflow
+    return table
 
 
 def folded(text: str) -> str:
@@ -208,8 +225,12 @@ class _Columns:
         lost = self.missing(columns)
         spelled = "; ".join(f"{name}: " + ", ".join(f'"{alias}"' for alias in
                                                    self.aliases[name][:3]) for name in lost)
-        close = self._closest_cell(header, lost)
-        hint = f"; column {close!r} is close: rename it" if close else ""
+        if not columns and any(char.isdigit() for cell in header.values() for char in cell):
+            # no column name at all, and values: a data row, so none of its cells is quoted
+            hint = "; the first row holds values, not column names: is the header row missing?"
+        else:
+            close = self._closest_cell(header, lost)
+            hint = f"; column {close!r} is close: rename it" if close else ""
         return BadInput(f"no {' or '.join(lost)} column in the header (accepted: {spelled}"
                         f"){hint}; {tried}", file=where, row=header_row, field=lost[0],
                         sheet=sheet)
@@ -347,7 +368,8 @@ def _open_csv(path: Path, columns: _Columns) -> TableFile:
     records = _csv_records(path, encoding, delimiter, header_row, width)
     return TableFile(path, mapped, header, header_row, encoding=encoding, delimiter=delimiter,
                      warnings=warnings, _records=records, _pick=_csv_picker(mapped),
-                     _unnamed=_csv_unnamed(header), _garbled=replaced > 0,
+                     _unnamed=_csv_unnamed(header), _overflow=_csv_overflow(width),
+                     _garbled=replaced > 0,
                      _close=records.close)
 
 
@@ -391,6 +413,15 @@ def _csv_unnamed(header: dict[int, str]) -> Callable[[list[str]], bool]:
         return len(cells) > width and any(map(str.strip, cells[width:]))
 
     return unnamed if blank else beyond
+
+
+def _csv_overflow(width: int) -> Callable[[list[str]], int]:
+    """The cell count of a row holding values past the header's `width` cells, else 0."""
+
+    def overflow(cells: list[str]) -> int:
+        return len(cells) if len(cells) > width and any(map(str.strip, cells[width:])) else 0
+
+    return overflow
 
 
 def detect_encoding(path: Path) -> tuple[str, int]:

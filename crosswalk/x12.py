@@ -94,25 +94,61 @@ def open_segments(path: Path, chunk_bytes: int = CHUNK_BYTES
 
 def _split(stream: BinaryIO, decoder: codecs.IncrementalDecoder, head: str,
            delimiters: Delimiters, name: str, chunk_bytes: int) -> Iterator[list[str]]:
+    """The segments, split a chunk at a time. A later interchange may declare other
+    delimiters than the first (two practice systems' files joined into one upload): at each
+    later ISA the declared delimiters are read, and the rest is split on them."""
     terminator, separator = delimiters.segment, delimiters.element
     clean = _line_break_remover(terminator)
     rest = clean(head.lstrip(_BOM + " \t\r\n"))
     number = 0
     with stream:
-        while True:
+        final = False
+        while not final:
             chunk = stream.read(chunk_bytes)
             final = not chunk
             rest += clean(decoder.decode(chunk, final=final))
-            pieces = rest.split(terminator)
-            rest = pieces.pop()
-            number += len(pieces)
-            for piece in pieces:
-                yield piece.split(separator)
-            if final:
-                break
-    if rest.strip():
+            while True:
+                later_isa = "ISA" in rest
+                pieces = rest.split(terminator)
+                rest = pieces.pop()
+                at, declared = (_next_interchange(pieces, number, terminator, separator, rest,
+                                                  final, name) if later_isa else (None, None))
+                for piece in pieces[:at]:
+                    yield piece.split(separator)
+                if at is None:
+                    number += len(pieces)
+                    break
+                number += at
+                rest = terminator.join(pieces[at:]) + terminator + rest
+                if declared is None:
+                    break  # the ISA is read whole once the next chunk is in
+                terminator, separator = declared.segment, declared.element
+    if rest.strip(" \t\r\n\x1a"):  # DOS-era systems end a file with Ctrl-Z (0x1A)
         raise BadInput(f"the file ends in the middle of a segment ({rest[:3]!r}...): was it "
                        "cut short in transfer?", file=f"{name} segment {number + 1}")
+
+
+def _next_interchange(pieces: list[str], number: int, terminator: str, separator: str,
+                      rest: str, final: bool, name: str) -> tuple[int | None, Delimiters | None]:
+    """(position among `pieces`, its delimiters) of the first later ISA declaring other
+    delimiters than those in use; (position, None) when its text is not all read yet;
+    (None, None) when there is none. A terminator that changes between a line break and a
+    character is refused: line breaks were already dropped, or kept, as the first said."""
+    for at, piece in enumerate(pieces):
+        if piece[:3] != "ISA" or not (number or at):
+            continue
+        text = terminator.join(pieces[at:]) + terminator + rest
+        if len(text) < HEAD_BYTES and not final:
+            return at, None
+        where = f"{name} segment {number + at + 1}"
+        declared = read_delimiters(text, where)
+        if (declared.segment in "\r\n") != (terminator in "\r\n"):
+            raise BadInput("this interchange ends its segments differently from the first "
+                           "one (a line break against a character): check its file on its own",
+                           file=f"{where} (ISA)", field="ISA16")
+        if (declared.segment, declared.element) != (terminator, separator):
+            return at, declared
+    return None, None
 
 
 def _line_break_remover(terminator: str) -> Callable[[str], str]:

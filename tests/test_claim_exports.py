@@ -160,9 +160,30 @@ def test_every_bad_row_is_named_and_the_file_refused_whole(tmp_path):
         "  bad.csv, row 5, field 'modifiers': 'J' are not modifiers (2 letters or digits each, "
         "separated by commas or spaces)",
         "  bad.csv, row 5, field 'ndc_quantity': '-2' is not a quantity",
-        "  bad.csv, row 5, field 'place_of_service': 'office' is not a place of service code "
-        "(2 digits)",
-        "  bad.csv, row 5, field 'units': 'lots' is not a number of units"]
+        "  bad.csv, row 5, field 'place_of_service': the value (not shown: it does not look "
+        "like one, and may be a patient's) is not a place of service code (2 digits)",
+        "  bad.csv, row 5, field 'units': the value (not shown: it does not look like one, and "
+        "may be a patient's) is not a number of units"]
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("date_of_service", "ZZQUIXOTE"), ("date_of_service", "XQZ998877A"),
+    ("hcpcs", "CODY"), ("hcpcs", "XQZ998877A"), ("units", "MARGARETHA"),
+    ("modifiers", "ANNE"), ("line", "ZZQUIXOTE"), ("place_of_service", "IL"),
+    ("ndc_quantity", "PLOVERVILLE")])
+def test_a_value_that_does_not_look_like_its_field_is_never_quoted(tmp_path, field, value):
+    """A refusal quotes a value only when it has the shape of its field's values ('10/45/2025',
+    'J23', '-2'): a name, member id or town in the wrong column (a file saved with its columns
+    out of order, a row shifted by a missing cell) reaches no terminal, log or flow run."""
+    row = {"claim_id": "A1", "line": "1", "date_of_service": "2025-10-15", "hcpcs": "J2329",
+           "units": "450", "modifiers": "JZ", "place_of_service": "11", "ndc_quantity": "3"}
+    row[field] = value
+    path = tmp_path / "misplaced.csv"
+    path.write_text(",".join(row) + "\n" + ",".join(row.values()) + "\n")
+    with pytest.raises(BadInput) as error:
+        lines_of(path)
+    assert f"row 2, field '{field}': the value (not shown" in str(error.value)
+    assert value not in str(error.value)
 
 
 def test_a_long_list_of_bad_rows_is_cut_short(tmp_path):
@@ -176,10 +197,12 @@ def test_a_long_list_of_bad_rows_is_cut_short(tmp_path):
     assert message.endswith("... and 5 more")
 
 
-def test_broken_quoting_is_named_without_the_rows_text_and_extra_cells_are_ignored(tmp_path):
+def test_broken_quoting_and_extra_cells_refuse_the_row_named_not_quoted(tmp_path):
     """tabular's rules, as for the drug list: a quote that never closes refuses its row (and
-    here the file), named by row and never quoted; cells beyond the header are ignored with a
-    warning, their values never read."""
+    here the file), named by row and never quoted. Unlike the drug list, a row with values
+    beyond the header refuses the file too: its values may sit under the wrong columns (an
+    unquoted 'LAST, FIRST' name pushes the first name under the next header), so none of the
+    row is read or quoted."""
     secret = cb.Patient().last
     quote = tmp_path / "quote.csv"
     quote.write_text("claim_id,date_of_service,hcpcs,units\nA1,2025-10-15,J2329,450\n"
@@ -190,11 +213,10 @@ def test_broken_quoting_is_named_without_the_rows_text_and_extra_cells_are_ignor
     assert secret not in str(error.value)
     extra = tmp_path / "extra.csv"
     extra.write_text(f"claim_id,date_of_service,hcpcs,units\nA1,2025-10-15,J2329,450,{secret}\n")
-    claim_file = claims.read_claim_file(extra)
-    lines = pa.Table.from_batches(list(claim_file.batches)).to_pylist()
-    assert [line["hcpcs"] for line in lines] == ["J2329"] and secret not in repr(lines)
-    assert claim_file.notes == ["values in columns without a header name are ignored (first "
-                                "in row 2)"]
+    with pytest.raises(BadInput, match=r"extra.csv, row 2: the row has 5 cells where the header "
+                                       r"has fewer") as error:
+        lines_of(extra)
+    assert secret not in str(error.value)
 
 
 def test_undecodable_bytes_are_named_by_row_and_field_not_quoted(tmp_path):

@@ -8,7 +8,7 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import assume, given, settings, strategies as st
 from openpyxl import Workbook
 
 from crosswalk import tabular
@@ -288,6 +288,13 @@ CELL = st.text(st.characters(blacklist_categories=("Cs", "Cc"), blacklist_charac
                max_size=12)
 
 
+def _utf8_reading(data: bytes) -> str | None:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
 @settings(max_examples=120, deadline=None)
 @given(delimiter=st.sampled_from(list(tabular.DELIMITERS)),
        encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "cp1252"]),
@@ -301,8 +308,13 @@ def test_any_table_written_by_csv_reads_back_cell_for_cell(
                 for row in rows]
     buffer = io.StringIO(newline="")
     csv.writer(buffer, delimiter=delimiter).writerows([header, *rows])
+    data = buffer.getvalue().encode(encoding)
+    if encoding == "cp1252":
+        # bytes that are also valid UTF-8 ('Â\xa0' is C2 A0, UTF-8's NBSP) are read as UTF-8,
+        # as detect_encoding documents: no reader can tell such a file from a UTF-8 one
+        assume(_utf8_reading(data) in (None, buffer.getvalue()))
     path = tmp_path_factory.mktemp("csv") / "list.csv"
-    path.write_bytes(buffer.getvalue().encode(encoding))
+    path.write_bytes(data)
     table, read_rows = read(path)
     assert table.delimiter == delimiter and table.problems == []
     names = {"Drug Name": "drug_name", "NDC": "ndc", "Comments": "notes"}

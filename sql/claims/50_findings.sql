@@ -2,7 +2,9 @@
 -- per finding, each with its severity and a message that says why in plain words.
 -- Produces: rows in claim_findings (amounts at risk are added by 60_amounts.sql).
 -- From: line_facts, noc_lines, line_units; $admin_text names the administration codes
---   (data/admin-codes.csv), $releases_text the loaded HCPCS releases.
+--   (data/admin-codes.csv), $releases_text the loaded HCPCS releases, $file_kind the file's
+--   kind (an 837P's LIN03 is the NDC as sent: 11 digits, nothing else; an export may show
+--   it hyphenated, as practice systems display it).
 -- Example: SELECT finding, severity, count(*) FROM claim_findings WHERE file_id = 1
 --          GROUP BY ALL ORDER BY 3 DESC;
 
@@ -103,6 +105,9 @@ found AS (
                  THEN printf('%d digits, but a claim carries the 11-digit 5-4-2 form%s',
                              length(ndc_digits),
                              CASE WHEN ndc11 IS NOT NULL THEN ' (' || ndc11 || ')' ELSE '' END)
+                 WHEN $file_kind = '837p' AND ndc_raw <> ndc_digits
+                 THEN printf('LIN03 carries the 11 digits alone, without hyphens or spaces '
+                             '(%s)', ndc_digits)
             END,
             CASE WHEN coalesce(ndc_qualifier, 'N4') <> 'N4'
                  THEN printf('qualifier %s, but NDCs are reported with N4 (LIN02)',
@@ -115,7 +120,8 @@ found AS (
         NULL, NULL, NULL
     FROM lines
     WHERE ndc_raw IS NOT NULL
-      AND (length(ndc_digits) <> 11 OR coalesce(ndc_qualifier, 'N4') <> 'N4'
+      AND (length(ndc_digits) <> 11 OR ($file_kind = '837p' AND ndc_raw <> ndc_digits)
+           OR coalesce(ndc_qualifier, 'N4') <> 'N4'
            OR ndc_unit IS NULL OR ndc_unit NOT IN ('F2', 'GR', 'ME', 'ML', 'UN')
            OR coalesce(ndc_quantity, 0) <= 0)
     UNION ALL

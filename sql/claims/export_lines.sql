@@ -1,44 +1,58 @@
 -- export_lines: the claim lines of a claim-line export (export_rows, staged by
 -- crosswalk.claim_exports), typed as claim_lines minus file_id and ndc11, each with the
 -- problems of its row: one read of the file, row by row, so DuckDB streams it in batches
--- and the reader refuses the file (every bad row named) once it has seen them all. Values
--- of structured fields are quoted in a problem to help fix them; the narrative never is.
+-- and the reader refuses the file (every bad row named) once it has seen them all. A
+-- problem quotes a value only when it has the shape of its field's values (shown(): a date
+-- that does not exist, units with a letter); anything else may be a patient's detail in the
+-- wrong column and is never quoted; the narrative never is.
+-- Columns joined as the 837P joins them: modifiers from the modifiers cell and the Mod 1..4
+-- columns; the narrative from the description and the drug description ('; ').
 -- line_seq is the row's order among the file's rows; claim_seq (and line_no when the
 -- export has no line column) are numbered once the lines are stored
 -- (sql/claims/03_number_lines.sql), as is a line number repeated within a claim
--- (04_repeated_lines.sql). An NDC is reported with N4.
+-- (04_repeated_lines.sql). An NDC is reported with N4. A date of service before 2000 is no
+-- claim's (a birth date in the wrong column, or a year read as 0025): refused.
 -- Produces: line_seq, claim_seq, claim_id, line_no, source_line, transaction_id,
 --   date_of_service, dos_through, place_of_service, hcpcs, modifiers, units, narrative,
 --   ndc_raw, ndc_qualifier, ndc_quantity, ndc_unit, prior_auth, payer, problems ('field<TAB>
 --   reason' lines; NULL for a good row). Modifiers travel comma-separated, as in LINE_SCHEMA.
--- From: export_rows; export_date() from export_macros.sql.
+-- From: export_rows; export_date(), export_number(), shown() from export_macros.sql.
 -- Registered: export_rows
 -- Example: SELECT source_line, problems FROM (<this query>) WHERE len(problems) > 0;
 
-WITH typed AS (
+WITH joined AS (
     SELECT *,
-        export_date(date_of_service) AS dos,
-        try_cast(replace(units, ',', '') AS DOUBLE) AS units_number,
-        try_cast(line AS INTEGER) AS line_number,
-        try_cast(replace(ndc_quantity, ',', '') AS DOUBLE) AS quantity
+        nullif(concat_ws(',', modifiers, modifier_1, modifier_2, modifier_3, modifier_4), '')
+            AS all_modifiers,
+        CASE WHEN narrative = drug_description THEN narrative
+             ELSE nullif(concat_ws('; ', narrative, drug_description), '') END AS text
     FROM export_rows
     WHERE NOT blank
+),
+typed AS (
+    SELECT *,
+        export_date(date_of_service) AS dos,
+        export_number(units, decimal_comma) AS units_number,
+        try_cast(line AS INTEGER) AS line_number,
+        export_number(ndc_quantity, decimal_comma) AS quantity
+    FROM joined
 ),
 checked AS (
     SELECT *,
         claim_id IS NOT NULL AS claim_ok,
-        dos IS NOT NULL AS date_ok,
+        coalesce(dos >= DATE '2000-01-01', false) AS date_ok,
         coalesce(length(hcpcs) = 5 AND NOT regexp_matches(hcpcs, '[^A-Za-z0-9]'), false)
             AS code_ok,
-        coalesce(units_number >= 0, false) AS units_ok,
+        coalesce(isfinite(units_number) AND units_number >= 0, false) AS units_ok,
         line IS NULL OR coalesce(line_number > 0, false) AS line_ok,
         place_of_service IS NULL OR (length(place_of_service) <= 2
                                      AND NOT regexp_matches(place_of_service, '[^0-9]'))
             AS pos_ok,
-        modifiers IS NULL
-            OR regexp_full_match(upper(modifiers), '[A-Z0-9]{2}([ ,;:]+[A-Z0-9]{2})*')
+        all_modifiers IS NULL
+            OR regexp_full_match(upper(all_modifiers), '[A-Z0-9]{2}([ ,;:]+[A-Z0-9]{2})*')
             AS modifiers_ok,
-        ndc_quantity IS NULL OR coalesce(quantity >= 0, false) AS quantity_ok
+        ndc_quantity IS NULL OR coalesce(isfinite(quantity) AND quantity >= 0, false)
+            AS quantity_ok
     FROM typed
 )
 SELECT
@@ -52,9 +66,9 @@ SELECT
     CAST(NULL AS DATE) AS dos_through,
     lpad(place_of_service, 2, '0') AS place_of_service,
     upper(hcpcs) AS hcpcs,
-    regexp_replace(upper(modifiers), '[ ,;:]+', ',', 'g') AS modifiers,
+    regexp_replace(upper(all_modifiers), '[ ,;:]+', ',', 'g') AS modifiers,
     units_number AS units,
-    narrative,
+    text AS narrative,
     ndc AS ndc_raw,
     CASE WHEN ndc IS NOT NULL THEN 'N4' END AS ndc_qualifier,
     quantity AS ndc_quantity,
@@ -65,24 +79,37 @@ SELECT
                    AND modifiers_ok AND quantity_ok)
     THEN array_to_string(list_filter([
         CASE WHEN NOT claim_ok THEN 'claim_id' || chr(9) || 'no claim id' END,
-        CASE WHEN NOT date_ok
-             THEN 'date_of_service' || chr(9) || coalesce('''' || date_of_service || '''',
-                  'empty') || ' is not a date (use YYYY-MM-DD or MM/DD/YYYY)' END,
+        CASE WHEN NOT date_ok AND dos IS NOT NULL
+             THEN 'date_of_service' || chr(9) || 'the date is before 2000: not a date of '
+                  || 'service (a birth date in the wrong column, or a year written short?)'
+             WHEN NOT date_ok
+             THEN 'date_of_service' || chr(9) || shown(date_of_service, '[0-9/. -]+', 10)
+                  || ' is not a date (use YYYY-MM-DD or MM/DD/YYYY)' END,
         CASE WHEN NOT code_ok
-             THEN 'hcpcs' || chr(9) || coalesce('''' || hcpcs || '''', 'empty')
+             THEN 'hcpcs' || chr(9)
+                  || shown(hcpcs, '[A-Za-z]{0,6}[0-9][A-Za-z0-9.-]*', 7)
                   || ' is not a HCPCS/CPT code (5 letters or digits)' END,
         CASE WHEN NOT units_ok
-             THEN 'units' || chr(9) || coalesce('''' || units || '''', 'empty')
-                  || ' is not a number of units' END,
+             THEN 'units' || chr(9) || shown(units, '[0-9.,+ -]+', 12)
+                  || ' is not a number of units'
+                  || CASE WHEN contains(units, ',') THEN ' (a comma groups thousands, or is '
+                          || 'the decimal mark in a semicolon-delimited file: write 1000 or '
+                          || '2.5 without grouping)' ELSE '' END END,
         CASE WHEN NOT line_ok
-             THEN 'line' || chr(9) || '''' || line || ''' is not a line number' END,
+             THEN 'line' || chr(9) || shown(line, '[0-9.,+ -]+', 8)
+                  || ' is not a line number' END,
         CASE WHEN NOT pos_ok
-             THEN 'place_of_service' || chr(9) || '''' || place_of_service
-                  || ''' is not a place of service code (2 digits)' END,
+             THEN 'place_of_service' || chr(9)
+                  || shown(place_of_service, '[A-Za-z]{0,3}[0-9][A-Za-z0-9]*', 4)
+                  || ' is not a place of service code (2 digits)' END,
         CASE WHEN NOT modifiers_ok
-             THEN 'modifiers' || chr(9) || '''' || modifiers || ''' are not modifiers (2 '
-                  || 'letters or digits each, separated by commas or spaces)' END,
+             THEN 'modifiers' || chr(9)
+                  || shown(all_modifiers, '([A-Za-z0-9]{1,2}|[A-Za-z]?[0-9][A-Za-z0-9]?)'
+                           || '([ ,;:]+([A-Za-z0-9]{1,2}|[A-Za-z]?[0-9][A-Za-z0-9]?))*', 20)
+                  || ' are not modifiers (2 letters or digits each, separated by commas or '
+                  || 'spaces)' END,
         CASE WHEN NOT quantity_ok
-             THEN 'ndc_quantity' || chr(9) || '''' || ndc_quantity || ''' is not a quantity' END
+             THEN 'ndc_quantity' || chr(9) || shown(ndc_quantity, '[0-9.,+ -]+', 12)
+                  || ' is not a quantity' END
     ], lambda p: p IS NOT NULL), chr(10)) END AS problems
 FROM checked;

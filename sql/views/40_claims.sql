@@ -9,7 +9,10 @@
 --   it to take a date of service's own CMS file, else the newest earlier one, else the
 --   oldest later one), crosswalk_quarter_for(q) (the loaded NDC-HCPCS crosswalk quarter a
 --   date of service in quarter q is checked against: q's own, else the nearest),
---   units_text(x) (450.0 -> '450', 0.5 -> '0.5');
+--   units_text(x) (450.0 -> '450', 0.5 -> '0.5'), same_product(a, b) (two HCPCS descriptors
+--   naming one product, whatever their billing units: 'Injection, eculizumab, 10 mg' and
+--   'Injection, eculizumab, 2 mg'; never 'Injection, nivolumab, 1 mg' and 'Injection,
+--   nivolumab, 2 mg and hyaluronidase-nvhy');
 --   views claim_findings_by_quarter (lines, claims and amount at risk per date-of-service
 --   quarter, finding and severity) and noc_lines_after_effective (every NOC line billed on or
 --   after the date a permanent code applied to its drug, with the code, units and amount).
@@ -44,6 +47,17 @@ CREATE OR REPLACE MACRO quarter_distance(q, target) AS
 CREATE OR REPLACE MACRO crosswalk_quarter_for(target) AS (
     SELECT quarter FROM (SELECT DISTINCT quarter FROM asp_ndc_crosswalk)
     ORDER BY quarter_distance(quarter, target) LIMIT 1);
+
+-- A descriptor with each amount ('10 mg', 'per 0.5 ml', 'up to 1,000 units') replaced by
+-- one mark: what is left names the product, its form and its qualifiers, word for word.
+CREATE OR REPLACE MACRO product_words(long_description) AS
+    trim(regexp_replace(regexp_replace(lower(long_description),
+        '(per |up to )?[0-9][0-9.,]*\s*(mg|mcg|micrograms?|milligrams?|grams?|gm|g|ml|cc|'
+        || 'units?|iu|i\.u\.|meq|mmol|mci|uci|millicuries?|microcuries?)\b', '#', 'g'),
+        '[\s,]+', ' ', 'g'));
+
+CREATE OR REPLACE MACRO same_product(a, b) AS
+    coalesce(product_words(a) = product_words(b) AND contains(product_words(a), '#'), false);
 
 CREATE OR REPLACE MACRO units_text(x) AS
     regexp_replace(printf('%.4f', x), '\.?0+$', '');
