@@ -144,13 +144,15 @@ def test_a_download_killed_mid_transfer_leaves_a_partial_file_the_next_run_remov
         mirror_settings, cms_mirror):
     paths = cms_mirror.publish_quarter(Q4, zips={"asp_pricing": padded(
         standard_zip("asp_pricing", Q4))})
-    cms_mirror.fault(paths["asp_pricing"], "stall", times=1, delay=60)
+    # a child process starts slowly on a busy 2-core machine: long stall, generous wait
+    cms_mirror.fault(paths["asp_pricing"], "stall", times=1, delay=180)
     child = subprocess.Popen(
         [str(CROSSWALK), "download", "--quarter", "2025Q4", "--cms-url", cms_mirror.base_url,
          "--data-dir", str(mirror_settings.data_dir)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_for(lambda: any(p.stat().st_size for p in partial_files(mirror_settings)))
+        wait_for(lambda: any(p.stat().st_size for p in partial_files(mirror_settings)),
+                 seconds=150)
     finally:
         child.kill()  # SIGKILL: no finally block of ours runs
         child.wait(10)
