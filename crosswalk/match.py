@@ -97,6 +97,17 @@ class MatchOutcome:
     drugs_file: Path
     problems: list[BadInput] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # how the list was read (practice.py)
+    today: date | None = None  # the day the list was matched as of
+
+    def early_warning(self) -> str | None:
+        """Matched before the release takes effect (CMS posts the HCPCS file weeks ahead):
+        when its new codes start; None once the release is in force."""
+        first = self.quarter.first_day
+        if self.today is None or self.today >= first:
+            return None
+        return (f"Early warning: the {self.quarter} release takes effect on {first}: bill the "
+                f"new code for dates of service from then; keep the NOC code through "
+                f"{first - timedelta(days=1)}")
 
     def table(self) -> str:
         """A short terminal table: drug, verdict, new code, effective date; then bad rows."""
@@ -116,6 +127,8 @@ class MatchOutcome:
                      f"(match run {self.run_id}, {self.comparisons:,} candidate comparisons): "
                      + ", ".join(f"{counts.get(v, 0)} {v}" for v in VERDICTS if counts.get(v))
                      + (f"; {inactive} inactive on your list (not counted)" if inactive else ""))
+        if warning := self.early_warning():
+            lines.append(warning)
         lines += self.warnings
         if self.problems:
             lines.append(f"{len(self.problems)} problem(s) in {self.drugs_file.name}; those "
@@ -143,13 +156,15 @@ def match_practice(settings: Settings, quarter: Quarter | None, drugs_path: Path
         raise BadInput(f"no usable drug rows{': ' + detail if detail else ''}",
                        file=str(drugs_path))
     started = datetime.now(timezone.utc)
+    as_of = today or date.today()
     with warehouse.open_writer(settings, wait_seconds) as con:
         run_quarter = release_quarter(con, quarter, warehouse.load_command(settings, quarter))
-        result = match_drugs(con, run_quarter, drug_list.drugs, today)
+        result = match_drugs(con, run_quarter, drug_list.drugs, as_of)
         run_id = save_run(con, result, drug_list, started)
     alerts = result.alerts.assign(run_id=run_id)
     return MatchOutcome(run_id, run_quarter, alerts, result.comparisons, drugs_path,
-                        drug_list.problems, drug_list.warnings + practice.ndc_warnings(drug_list))
+                        drug_list.problems, drug_list.warnings + practice.ndc_warnings(drug_list),
+                        as_of)
 
 
 def release_quarter(con: duckdb.DuckDBPyConnection, quarter: Quarter | None,

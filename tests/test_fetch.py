@@ -16,7 +16,8 @@ import pytest
 from crosswalk import fetch, kinds, manifest
 from crosswalk.errors import BadInput, SourceUnavailable
 from crosswalk.quarters import Quarter
-from crosswalk.settings import SQL_DIR, Settings
+from crosswalk.local_files import gather
+from crosswalk.settings import DEFAULT_USER_AGENT, SQL_DIR, Settings
 from mirror import CmsMirror, standard_zip
 
 Q4 = Quarter(2025, 4)
@@ -68,7 +69,7 @@ def test_downloads_three_kinds_into_the_archive_with_provenance(cms_mirror, mirr
     assert manifest.archived_files(mirror_settings, Q4) == {k: r.entry for k, r in landed.items()}
     assert manifest.archived_quarters(mirror_settings) == [Q4]
     # a CMS CDN refuses default client agents
-    assert {h.headers["User-Agent"] for h in cms_mirror.requests_log} == {fetch.USER_AGENT}
+    assert {h.headers["User-Agent"] for h in cms_mirror.requests_log} == {DEFAULT_USER_AGENT}
     assert {h.headers["Accept-Encoding"] for h in cms_mirror.requests_log if h.path.startswith("/files/")} == {"identity"}
 
 
@@ -311,7 +312,7 @@ def test_explicit_url_on_another_host_is_followed(mirror_settings, published) ->
     with CmsMirror() as proxy:
         proxy.put("/mirror/hcpcs-oct-2025.zip", body)
         overrides = fetch.parse_overrides((f"hcpcs={proxy.url('/mirror/hcpcs-oct-2025.zip')}",))
-        result = fetch.download_quarter(Q4, mirror_settings, overrides=overrides)[0]
+        result = fetch.download_quarter(Q4, mirror_settings, gather(mirror_settings, overrides))[0]
         assert proxy.downloads(prefix="/") == ["/mirror/hcpcs-oct-2025.zip"]
     assert result.entry.url == proxy.url("/mirror/hcpcs-oct-2025.zip") and result.entry.link_text is None
     assert result.entry.path.read_bytes() == body
@@ -321,36 +322,41 @@ def test_local_file_override_is_archived_and_then_unchanged(cms_mirror, mirror_s
     cms_mirror.publish_quarter("2025Q4", kinds=("asp_pricing", "asp_crosswalk"))  # no HCPCS posted
     local = tmp_path / "HCPC2025_OCT.zip"
     local.write_bytes(standard_zip("hcpcs", Q4))
-    overrides = fetch.parse_overrides((f"hcpcs={local}",))
-    first = fetch.download_quarter(Q4, mirror_settings, overrides=overrides)[0]
+    given = gather(mirror_settings, fetch.parse_overrides((f"hcpcs={local}",)))
+    first = fetch.download_quarter(Q4, mirror_settings, given)[0]
     assert (first.status, first.entry.url, first.entry.file_name) == ("new", None, "HCPC2025_OCT.zip")
     assert first.entry.path.read_bytes() == local.read_bytes()
-    again = fetch.download_quarter(Q4, mirror_settings, overrides=overrides)[0]
+    again = fetch.download_quarter(Q4, mirror_settings, given)[0]
     assert again.status == "unchanged" and again.entry == first.entry
     assert len(manifest.read_manifest(mirror_settings)) == 3
     assert not any(h.path.endswith("hcpcs-file.zip") for h in cms_mirror.requests_log)
 
 
-def test_missing_local_file_is_bad_input(mirror_settings, tmp_path) -> None:
-    with pytest.raises(BadInput, match="no such file"):
-        fetch.download_quarter(Q4, mirror_settings, overrides={
-            kind: str(tmp_path / f"{kind}.zip") for kind in ("hcpcs", "asp_pricing", "asp_crosswalk")})
+def test_a_missing_local_file_is_refused_before_cms_is_asked(cms_mirror, tmp_path) -> None:
+    cms_mirror.publish_quarter("2025Q4")
+    with pytest.raises(BadInput, match="no such file") as raised:
+        fetch.parse_overrides([f"asp_pricing={tmp_path / 'october-2025-asp-pricing-file.zip'}"])
+    assert raised.value.field == "--url asp_pricing"
+    assert cms_mirror.requests_log == []
 
 
 @pytest.mark.parametrize("values, complaint", [
     (("hcpcs",), "expected KIND=URL"),
     (("hcpcs=",), "expected KIND=URL"),
     (("asp=https://x/y.zip",), "unknown file kind 'asp'"),
-    (("hcpcs=a.zip", "hcpcs=b.zip"), "given twice"),
+    (("hcpcs=https://x/a.zip", "hcpcs=https://x/b.zip"), "given twice"),
+    (("hcpcs=no-such-folder/a.zip",), "no such file"),
 ])
 def test_parse_overrides_refuses_bad_values(values: tuple[str, ...], complaint: str) -> None:
     with pytest.raises(BadInput, match=complaint):
         fetch.parse_overrides(values)
 
 
-def test_parse_overrides() -> None:
-    assert fetch.parse_overrides(("hcpcs = https://x/a.zip", "noc_pricing=/tmp/n.zip")) == {
-        "hcpcs": "https://x/a.zip", "noc_pricing": "/tmp/n.zip"}
+def test_parse_overrides(tmp_path) -> None:
+    local = tmp_path / "n.zip"
+    local.write_bytes(b"")
+    assert fetch.parse_overrides(("hcpcs = https://x/a.zip", f"noc_pricing={local}")) == {
+        "hcpcs": "https://x/a.zip", "noc_pricing": str(local)}
 
 
 def test_optional_noc_files_are_fetched_when_posted(cms_mirror, mirror_settings) -> None:
