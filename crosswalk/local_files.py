@@ -75,11 +75,13 @@ class LocalFile:
         return {statement.quarter for statement in self.statements}
 
     def says(self) -> str:
-        return "; ".join(map(str, self.statements)) or "it states no release"
+        """'release 2025Q4 by its name, 2025Q4 by its newest ADD DT 2025-10-01'"""
+        return ("release " + ", ".join(map(str, self.statements)) if self.statements
+                else "it states no release")
 
     def describe(self) -> str:
         """The line listing it: kind and release, with the reasons."""
-        return f"{self.path.name}: {self.kind} ({self.how}); {self.says()}"
+        return f"{self.path.name}: {self.how}; {self.says()}"
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,7 @@ class Given:
         stated = {quarter for _, _, statements in self._stated() for quarter in
                   (s.quarter for s in statements)}
         if len(stated) > 1:
-            listed = "; ".join(f"{name}: {', '.join(map(str, statements))}"
+            listed = "; ".join(f"{Path(name).name}: {', '.join(map(str, statements))}"
                                for name, _, statements in self._stated() if statements)
             raise BadInput(f"the files given state different releases ({listed}): give the "
                            "files of one release, or --quarter", field="--quarter")
@@ -131,7 +133,7 @@ class Given:
             if other:
                 theirs = ", ".join(map(str, other))
                 raise BadInput(
-                    f"this is the {theirs} release ({'; '.join(map(str, statements))}), not "
+                    f"this is the {theirs} release ({', '.join(map(str, statements))}), not "
                     f"{quarter}: give the {quarter} file, or --quarter {other[0]}; "
                     f"--force-quarter loads it as {quarter} anyway", file=name, field=kind)
 
@@ -222,9 +224,10 @@ def recognise(path: Path, settings: Settings, kind: str | None = None,
     named = kinds_named(path.name)
     if kind is not None:
         read = _read_as(path, settings, kind, named)
-        how = f"given as {kind}" + (", as its name says" if kind in named else "")
+        how = f"{kind} as given" + (" and as its name says" if kind in named else "")
     else:
         kind, read, how = _identify(path, settings, named)
+        how = f"{kind} by {how}"
     return LocalFile(path, kind, how, _statements(path, settings, kinds.get(kind), read),
                      given_with)
 

@@ -33,6 +33,7 @@ from crosswalk.quarters import Quarter
 from crosswalk.settings import EXAMPLE_DRUGS, Settings
 from flows import deployment
 from flows.quarterly_update import artifact_key, quarterly_update
+from conftest import free_port
 from mirror import CmsMirror
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -550,11 +551,7 @@ class SilentServer:
 
 
 def closed_port_url() -> str:
-    import socket
-
-    with socket.create_server(("127.0.0.1", 0)) as probe:
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}/api"  # nothing listens there any more
+    return f"http://127.0.0.1:{free_port()}/api"  # nothing listens there any more
 
 
 @pytest.mark.parametrize(("command", "server"), [
@@ -768,3 +765,49 @@ def test_a_prefect_server_killed_mid_run_costs_a_warning_not_the_finished_run(pr
     with duckdb.connect(str(data_dir / "crosswalk.duckdb"), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM practice_alerts").fetchone()[0] == len(
             pd.read_csv(EXAMPLE_DRUGS))  # every drug of the example list, matched once
+
+
+# ---------------------------------------------------------------------------------------------
+# CMS out of reach, or a file of another release: one line, with or without Prefect
+
+
+def test_crosswalk_run_without_network_fails_in_seconds_before_prefect_starts(tmp_path):
+    """It took 93 s of retries and two ~30-line Prefect tracebacks. Now the CMS host is
+    asked once before Prefect's temporary API starts (10-20 s), and the answer is one line
+    with what to do. The subprocess timeout bounds the time loosely; what is asserted is
+    that Prefect's API never started."""
+    data_dir = tmp_path / "data"
+    result = subprocess.run(
+        [str(CROSSWALK), "run", "--cms-url", f"http://127.0.0.1:{free_port()}", "--data-dir",
+         str(data_dir)], capture_output=True, text=True, timeout=60, cwd=tmp_path,
+        env=clean_environment(tmp_path))
+    assert result.returncode == 3
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in result.stderr
+    assert lines[0].startswith("error: cannot reach http://127.0.0.1:")
+    assert "(connection refused). Behind a proxy: set HTTPS_PROXY" in lines[0]
+    assert "--from DIR or --url KIND=PATH" in lines[0]
+    assert not (data_dir / "prefect" / "prefect.db").exists()  # Prefect's API never started
+
+
+@pytest.mark.prefect
+def test_a_refused_file_inside_the_flow_is_one_line_on_the_terminal(tmp_path):
+    """The check of a file's release runs inside the flow: Prefect logs the failure with its
+    traceback to its own database, the terminal gets the one line that says what to do."""
+    from test_local_files import hand_downloaded
+
+    hand_downloaded(tmp_path / "cms")
+    data_dir = tmp_path / "data"
+    result = subprocess.run(
+        [str(CROSSWALK), "run", "--quarter", "2026Q1", "--from", str(tmp_path / "cms"),
+         "--data-dir", str(data_dir), "--cms-url", f"http://127.0.0.1:{free_port()}"],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+        env=clean_environment(tmp_path))
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr + result.stdout
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and "this is the 2025Q4 release" in errors[0]
+    assert "not 2026Q1" in errors[0]
+    with sqlite3.connect(data_dir / "prefect" / "prefect.db") as con:
+        logged = "\n".join(message for (message,) in con.execute("SELECT message FROM log"))
+    assert "Traceback" in logged and "this is the 2025Q4 release" in logged
