@@ -13,7 +13,7 @@ measures, each in a fresh process so peak memory is its own:
 and prints seconds, peak RSS (resource.getrusage: the whole process, and its growth during
 the measured step; imports happen before timing in both) and the ratio project / floor.
 
-Run: .venv/bin/python benchmarks/load_benchmark.py [--with-xlsx] [--codes 9000]
+Run: .venv/bin/python benchmarks/load_benchmark.py [--generated] [--with-xlsx] [--codes 9000]
 (--with-xlsx adds the ANWEB workbook twin to the HCPCS zip, as CMS ships it; the TXT is
 authoritative and the workbook is only cross-checked, but reading it costs time.)
 
@@ -22,6 +22,24 @@ authoritative and the workbook is only cross-checked, but reading it costs time.
 baseline: what the reader did before its sheet guard), readers.hcpcs.read_hcpcs_xlsx (guard
 included, with the guard's own share), and the same workbook with one value added at
 XFD1048576, which calamine alone would answer with a 512 GiB allocation and an abort.
+
+When ../shared/data/cms-samples is present (and no generated-quarter option is given) it
+measures the real October 2025 release instead: the whole ANWEB workbook and the Oct 2025 ASP
+pricing and NDC-HCPCS crosswalk CSVs, each zipped under its CMS member name and archived as
+tests/conftest.py does (`REAL_FILES`), then three whole processes, interleaved, `--repeat`
+times each (5 by default), wall and CPU time (user + system, from the kernel's child rusage,
+so a busy machine shows as wall >> CPU):
+
+- ours:   `crosswalk load --quarter 2025Q4` on a fresh database (readers, every check,
+          provenance, expected facts, one transaction), interpreter start and imports included
+- floor:  calamine reading the workbook's first sheet + DuckDB read_csv of the two CSV
+          members into a fresh database file (bytes read from the same zips; DuckDB reads no
+          Windows-1252, so the CSV bytes are transcoded to UTF-8 first)
+- pandas: pandas.read_excel of the workbook + pandas.read_csv of the two CSVs (the obvious
+          way, no checks, nothing stored)
+
+and prints best and median of each, the ratios, PASS/MISS against "ours < 2x the floor" and
+the load average before and after. `--profile` adds a cProfile of our load (in process).
 """
 
 from __future__ import annotations
@@ -29,8 +47,10 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -46,7 +66,7 @@ sys.path[:0] = [str(REPO), str(REPO / "tests")]
 import cms_builders as cms  # noqa: E402
 import duckdb  # noqa: E402
 
-from crosswalk import fetch, warehouse  # noqa: E402
+from crosswalk import fetch, pipeline, warehouse  # noqa: E402
 import crosswalk.readers.asp  # noqa: E402,F401  (readers imported before timing)
 import crosswalk.readers.hcpcs  # noqa: E402,F401
 from crosswalk.quarters import Quarter  # noqa: E402
@@ -109,7 +129,7 @@ def measure_project(data_dir: Path) -> dict[str, float]:
     """parse_quarter, then write_release under the writer lock."""
     settings = Settings(data_dir=data_dir)
     started = time.perf_counter()
-    parsed = warehouse.parse_quarter(settings, QUARTER)
+    parsed = warehouse.parse_quarter(settings, Quarter.parse(QUARTER))
     parsed_at = time.perf_counter()
     with warehouse.open_writer(settings) as con:
         warehouse.write_release(con, parsed)
@@ -219,12 +239,175 @@ def child(which: str, target: Path) -> dict[str, Any]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+# ---- the real October 2025 release ---------------------------------------------------------
+
+CMS_SAMPLES = REPO.parent / "shared" / "data" / "cms-samples"
+# kind -> (folder under cms-samples, file, the member name CMS ships it under)
+REAL_RELEASE = {
+    "hcpcs": ("hcpcs", "HCPC2025_OCT_ANWEB.xlsx", "HCPC2025_OCT_ANWEB_v3.xlsx"),
+    "asp_pricing": ("asp/pricing", "section 508 version of Oct 2025 ASP Pricing File 091725.csv",
+                    None),
+    "asp_crosswalk": ("asp/crosswalk",
+                      "section 508 version of October 2025 ASP NDC-HCPCS Crosswalk 090525.csv",
+                      None),
+}
+TARGET_RATIO = 2.0
+
+# Each a whole process: `python -c SCRIPT ARGS`. Ours is the command a user types.
+OURS = ("import sys; from crosswalk.cli import main; "
+        "main(['load', '--quarter', sys.argv[1], '--data-dir', sys.argv[2]])")
+# What `crosswalk load` imports before it reads a byte: the part of ours no work can shrink.
+OUR_IMPORTS = ("import crosswalk.cli, crosswalk.warehouse, crosswalk.readers.hcpcs, "
+               "crosswalk.readers.asp")
+FLOOR_REAL = """
+import io, sys, tempfile, zipfile
+import duckdb
+from python_calamine import CalamineWorkbook
+con = duckdb.connect(sys.argv[1])
+for number, path in enumerate(sys.argv[2:]):
+    with zipfile.ZipFile(path) as archive:
+        member = archive.namelist()[0]
+        data = archive.read(member)
+    if member.endswith(".xlsx"):
+        CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python(
+            skip_empty_area=False)
+        continue
+    with tempfile.NamedTemporaryFile(suffix=".csv") as text:
+        text.write(data.decode("cp1252").encode())
+        text.flush()
+        con.execute(f"CREATE TABLE t{number} AS SELECT * FROM read_csv(?, header=false, "
+                    "all_varchar=true, null_padding=true, parallel=false, strict_mode=false)",
+                    [text.name])
+con.close()
+"""
+PANDAS_REAL = """
+import io, sys, zipfile
+import pandas as pd
+for path in sys.argv[1:]:
+    with zipfile.ZipFile(path) as archive:
+        member = archive.namelist()[0]
+        data = archive.read(member)
+    if member.endswith(".xlsx"):
+        pd.read_excel(io.BytesIO(data), sheet_name=0, dtype=str)
+    else:
+        pd.read_csv(io.BytesIO(data), skiprows=8, encoding="cp1252", dtype=str)
+"""
+
+
+def archive_real_release(data_dir: Path) -> dict[str, Path]:
+    """Zip the real files under their CMS names into the raw archive with manifest lines, as
+    tests/conftest.py's real_2025q4 does; returns kind -> archived zip."""
+    from test_warehouse import archive
+
+    settings = Settings(data_dir=data_dir)
+    zips = {}
+    for kind, (folder, name, member) in REAL_RELEASE.items():
+        payload = cms.build_zip({member or name: (CMS_SAMPLES / folder / name).read_bytes()})
+        entry = archive(settings, kind, QUARTER, f"october-2025-{kind.replace('_', '-')}.zip",
+                        payload)
+        zips[kind] = Path(entry.archive_path)
+    return zips
+
+
+def timed(command: list[str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds: user + system) of one whole child process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, cwd=REPO)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise SystemExit(f"{command[2][:40]!r}... failed:\n{done.stderr}")
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def real_report(repeat: int, profile: bool) -> None:
+    """Ours, the floor and pandas on the real Oct 2025 release, interleaved, best and median."""
+    with tempfile.TemporaryDirectory() as folder:
+        data_dir = Path(folder) / "data"
+        zips = archive_real_release(data_dir)
+        paths = [str(zips[kind]) for kind in REAL_RELEASE]
+        database = data_dir / "crosswalk.duckdb"
+        floor_db = Path(folder) / "floor.duckdb"
+        commands = {
+            "ours": [sys.executable, "-c", OURS, QUARTER, str(data_dir)],
+            "floor": [sys.executable, "-c", FLOOR_REAL, str(floor_db), *paths],
+            "pandas": [sys.executable, "-c", PANDAS_REAL, *paths],
+            "imports": [sys.executable, "-c", OUR_IMPORTS],
+        }
+        sizes = ", ".join(f"{kind} {Path(path).stat().st_size / 1e6:.2f} MB"
+                          for kind, path in zip(REAL_RELEASE, paths))
+        print(f"real {QUARTER} release ({sizes} zipped); {repeat} runs each, interleaved",
+              flush=True)
+        load_before = os.getloadavg()
+        runs: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+        for _ in range(repeat):
+            for name, command in commands.items():
+                for stale in (database, database.with_suffix(".duckdb.wal"), floor_db):
+                    stale.unlink(missing_ok=True)  # a fresh database every run
+                runs[name].append(timed(command))
+        load_after = os.getloadavg()
+        if profile:
+            database.unlink(missing_ok=True)
+            profile_load(data_dir)
+    print_real_figures(runs)
+    print(f"load average before {_load_text(load_before)}, after {_load_text(load_after)} "
+          f"(2 cores shared: read CPU seconds when wall >> CPU)")
+
+
+def print_real_figures(runs: dict[str, list[tuple[float, float]]]) -> None:
+    """best/median wall and CPU per command, ratios to the floor, PASS/MISS on the target."""
+    labels = {"ours": "ours: crosswalk load (fresh database)",
+              "imports": "  of which its imports alone",
+              "floor": "floor: calamine + DuckDB read_csv",
+              "pandas": "pandas: read_excel + read_csv"}
+    best = {name: (min(w for w, _ in found), min(c for _, c in found))
+            for name, found in runs.items()}
+    median = {name: (statistics.median(w for w, _ in found),
+                     statistics.median(c for _, c in found)) for name, found in runs.items()}
+    print(f"{'':<40}{'wall best':>10}{'median':>8}{'CPU best':>10}{'median':>8}"
+          f"{'x floor (wall/CPU)':>20}")
+    for name, label in labels.items():
+        ratio = f"{best[name][0] / best['floor'][0]:.2f} / {best[name][1] / best['floor'][1]:.2f}"
+        print(f"{label:<40}{best[name][0]:>10.2f}{median[name][0]:>8.2f}{best[name][1]:>10.2f}"
+              f"{median[name][1]:>8.2f}{ratio:>20}")
+    for metric, at in (("wall", 0), ("CPU", 1)):
+        ratio = best["ours"][at] / best["floor"][at]
+        print(f"{'PASS' if ratio < TARGET_RATIO else 'MISS'} ours < {TARGET_RATIO:g}x the floor "
+              f"({metric}, best of each): {ratio:.2f}x; median {median['ours'][at]:.2f} s vs "
+              f"{median['floor'][at]:.2f} s = {median['ours'][at] / median['floor'][at]:.2f}x")
+    print(f"ours is {best['pandas'][0] / best['ours'][0]:.1f}x faster than pandas (wall, best; "
+          f"CPU {best['pandas'][1] / best['ours'][1]:.1f}x)")
+
+
+def profile_load(data_dir: Path, top: int = 25) -> None:
+    """cProfile of pipeline.load_release in this process (imports already done), by own time."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.runcall(pipeline.load_release, Settings(data_dir=data_dir), Quarter.parse(QUARTER))
+    stats = pstats.Stats(profiler, stream=sys.stdout)
+    stats.sort_stats("cumulative").print_stats(top)
+    stats.sort_stats("tottime").print_stats(top)
+
+
+def _load_text(load: tuple[float, float, float]) -> str:
+    return " ".join(f"{figure:.2f}" for figure in load)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--codes", type=int, default=9000)
     parser.add_argument("--with-xlsx", action="store_true")
     parser.add_argument("--workbook", type=Path, metavar="PATH",
                         help="measure one real ANWEB workbook instead of a generated quarter")
+    parser.add_argument("--generated", action="store_true",
+                        help="measure a generated quarter even when ../shared is present")
+    parser.add_argument("--repeat", type=int, default=5,
+                        help="runs of each process on the real release (default 5)")
+    parser.add_argument("--profile", action="store_true",
+                        help="also cProfile our load of the real release")
     parser.add_argument("--measure", nargs=2, metavar=("WHICH", "TARGET"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -233,6 +416,10 @@ def main() -> None:
         return
     if args.workbook:
         workbook_report(args.workbook)
+        return
+    generated = args.generated or args.with_xlsx or args.codes != parser.get_default("codes")
+    if CMS_SAMPLES.is_dir() and not generated:
+        real_report(args.repeat, args.profile)
         return
     with tempfile.TemporaryDirectory() as folder:
         data_dir = Path(folder) / "data"

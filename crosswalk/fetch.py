@@ -4,7 +4,7 @@ A file lands in `<data dir>/raw/<kind>/<quarter>/<original name>` only after it 
 completely (length checked against Content-Length), hashed, and passed the zip checks; until
 then it is a hidden temporary file in the same directory, so the rename is atomic and a failed
 or truncated download leaves nothing behind (a download killed outright leaves its temporary
-file, which the next run removes: `remove_stale_partials`). CMS re-posts new bytes under old
+file, which the next run removes: `manifest.remove_stale_partials`). CMS re-posts new bytes under old
 names: a second version is kept beside the first as `<stem>.<sha256[:12]><suffix>`, never over
 it.
 
@@ -17,7 +17,6 @@ relative to the data directory, so the directory can be moved.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import re
@@ -28,7 +27,7 @@ import zipfile
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, BinaryIO, Iterator, Mapping
+from typing import BinaryIO, Iterator, Mapping
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -47,19 +46,13 @@ from crosswalk.quarters import Quarter
 from crosswalk.redaction import redact, redact_library_logs
 from crosswalk.settings import Settings
 
-try:
-    import fcntl
-except ImportError:  # Windows: no advisory locks, runs must not overlap
-    fcntl = None  # type: ignore[assignment]
-
 __all__ = ["FetchResult", "archive_name", "check_reachable", "download_quarter",
            "make_session", "newest_posted_quarter", "parse_overrides", "read_member",
-           "redirect_allowed", "remove_stale_partials", "zip_members"]
+           "redirect_allowed", "zip_members"]
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 MAX_RETRY_AFTER = 120.0  # seconds: a Retry-After of an hour would stall a scheduled run
 CHUNK = 64 * 1024
-PARTIAL_PREFIX, PARTIAL_SUFFIX = ".partial-", ".tmp"
 MAX_NAME_BYTES = 240  # a file system's 255, less room for a second version's .<sha[:12]>
 
 
@@ -341,7 +334,7 @@ def _fetch_once(posting: sources.Posting, settings: Settings, session: requests.
         origin = _Origin(posting.kind, posting.quarter, posting.file_name, posting.url,
                          posting.link_text, posting.reason, posting.notes)
         if response.status_code == 304 and known is not None:
-            with _archive_lock(settings):
+            with manifest.archive_lock(settings):
                 return _not_modified(known, origin, response.headers, settings)
         if response.status_code == 403:
             raise sources.refused_by_cdn(posting.url)
@@ -410,15 +403,15 @@ def _land(origin: _Origin, chunks: Iterator[bytes], expected: int | None,
           headers: Mapping[str, str], settings: Settings, show: bool) -> FetchResult:
     """Stream into a temp file beside the target, check it, then rename it into place.
 
-    The temp file stays open and flock-ed until it is placed, so `remove_stale_partials`
+    The temp file stays open and flock-ed until it is placed, so `manifest.remove_stale_partials`
     never takes the file of a download still running.
     """
     folder = settings.raw_dir / origin.kind / str(origin.quarter)
     folder.mkdir(parents=True, exist_ok=True)
-    with _archive_lock(settings):  # created and locked before a cleaner can see it
-        handle = tempfile.NamedTemporaryFile(dir=folder, prefix=PARTIAL_PREFIX,
-                                             suffix=PARTIAL_SUFFIX, delete=False)
-        _lock(handle)
+    with manifest.archive_lock(settings):  # created and locked before a cleaner can see it
+        handle = tempfile.NamedTemporaryFile(dir=folder, prefix=manifest.PARTIAL_PREFIX,
+                                             suffix=manifest.PARTIAL_SUFFIX, delete=False)
+        manifest.lock_file(handle)
     temp = Path(handle.name)
     try:
         with handle:
@@ -428,45 +421,10 @@ def _land(origin: _Origin, chunks: Iterator[bytes], expected: int | None,
             handle.flush()
             _check_complete(size, expected, origin.file_name)
             _check_landed(temp, origin, headers.get("Content-Type", ""), settings)
-            with _archive_lock(settings):
+            with manifest.archive_lock(settings):
                 return _place(temp, digest, size, origin, headers, settings)
     finally:
         temp.unlink(missing_ok=True)
-
-
-def _lock(handle: Any, wait: bool = True) -> bool:
-    """flock a file exclusively; without `wait`, False when another open file holds it."""
-    if fcntl is None:
-        return True
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-    except BlockingIOError:
-        return False
-    return True
-
-
-def remove_stale_partials(settings: Settings) -> list[Path]:
-    """Delete the temporary files of downloads that died (SIGKILL, power loss): no live
-    download holds their lock. Called when a run takes the data directory; returns them."""
-    if not settings.raw_dir.is_dir():
-        return []
-    removed = []
-    with _archive_lock(settings):
-        for path in settings.raw_dir.glob(f"*/*/{PARTIAL_PREFIX}*{PARTIAL_SUFFIX}"):
-            with path.open("rb") as handle:
-                if _lock(handle, wait=False):
-                    path.unlink(missing_ok=True)
-                    removed.append(path)
-    return removed
-
-
-@contextlib.contextmanager
-def _archive_lock(settings: Settings) -> Iterator[None]:
-    """One writer at a time places files and appends to the manifest, so two overlapping
-    runs cannot record the same version twice (no lock where fcntl is missing: Windows)."""
-    with settings.manifest_path.with_suffix(".lock").open("a") as handle:
-        _lock(handle)
-        yield
 
 
 def _copy(chunks: Iterator[bytes], target: BinaryIO, bar: tqdm, settings: Settings,

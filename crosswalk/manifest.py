@@ -9,13 +9,17 @@ to the data directory, so the directory can be moved; lines written before that 
 paths, still read.
 
 The downloader writes the manifest; the warehouse and the pipeline only read it, so neither
-needs the downloader (requests, urllib3, tqdm) to load a release.
+needs the downloader (requests, urllib3, tqdm) to load a release. The raw archive's locks live
+here too: one writer at a time places files and appends events (`archive_lock`), and a
+download's partial file stays locked while it lives, so a run that takes the data directory
+can remove the partial files of downloads that died (`remove_stale_partials`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -24,6 +28,13 @@ from crosswalk import kinds
 from crosswalk.errors import BadInput
 from crosswalk.quarters import Quarter
 from crosswalk.settings import Settings
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks, runs must not overlap
+    fcntl = None  # type: ignore[assignment]
+
+PARTIAL_PREFIX, PARTIAL_SUFFIX = ".partial-", ".tmp"
 
 
 @dataclass(frozen=True)
@@ -130,3 +141,38 @@ def archived_files(settings: Settings, quarter: Quarter) -> dict[str, ManifestEn
 def archived_quarters(settings: Settings) -> list[Quarter]:
     """Every release with at least one archived file, oldest first."""
     return sorted({Quarter.parse(entry.quarter) for entry in read_manifest(settings)})
+
+
+def lock_file(handle: Any, wait: bool = True) -> bool:
+    """flock a file exclusively; without `wait`, False when another open file holds it."""
+    if fcntl is None:
+        return True
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+    except BlockingIOError:
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def archive_lock(settings: Settings) -> Iterator[None]:
+    """One writer at a time places files and appends to the manifest, so two overlapping
+    runs cannot record the same version twice (no lock where fcntl is missing: Windows)."""
+    with settings.manifest_path.with_suffix(".lock").open("a") as handle:
+        lock_file(handle)
+        yield
+
+
+def remove_stale_partials(settings: Settings) -> list[Path]:
+    """Delete the temporary files of downloads that died (SIGKILL, power loss): no live
+    download holds their lock. Called when a run takes the data directory; returns them."""
+    if not settings.raw_dir.is_dir():
+        return []
+    removed = []
+    with archive_lock(settings):
+        for path in settings.raw_dir.glob(f"*/*/{PARTIAL_PREFIX}*{PARTIAL_SUFFIX}"):
+            with path.open("rb") as handle:
+                if lock_file(handle, wait=False):
+                    path.unlink(missing_ok=True)
+                    removed.append(path)
+    return removed

@@ -65,13 +65,11 @@ def run_lock(settings: Settings, wait_seconds: float = DEFAULT_WAIT_SECONDS) -> 
     stale lock behind; the file's text (pid, start time) only serves the Busy message. A
     killed download does leave its partial file: those are removed once the lock is held.
     """
-    from crosswalk import fetch
-
     path = datadir.prepare(settings) / LOCK_FILE_NAME
     with open(path, "a+", encoding="utf-8") as handle:
         _acquire(handle, path, wait_seconds)
         try:
-            for partial in fetch.remove_stale_partials(settings):
+            for partial in manifest.remove_stale_partials(settings):
                 log.info("removed %s, left by a download that was killed", partial)
             handle.truncate(0)
             handle.write(f"pid {os.getpid()} since {datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} UTC\n")
@@ -129,8 +127,12 @@ def download(settings: Settings, quarter: Quarter,
 
 def loaded_versions(settings: Settings, quarter: Quarter,
                     wait_seconds: float = DEFAULT_WAIT_SECONDS) -> dict[str, str]:
-    """kind -> sha256 already in the database for the release (what parsing may skip)."""
+    """kind -> sha256 already in the database for the release (what parsing may skip);
+    nothing when there is no database yet (not created just to be asked)."""
     from crosswalk import warehouse
+
+    if not settings.db_path.is_file():
+        return {}
 
     with warehouse.open_writer(settings, wait_seconds) as con:
         return warehouse.loaded_versions(con, quarter)

@@ -2,7 +2,8 @@
 
 The DDL is the one place a table's columns are declared. Readers shape their frames to it,
 the matcher builds its rows from it, and a column added to a CREATE TABLE reaches them all.
-The scripts are run once per process on an in-memory DuckDB and each table DESCRIBEd.
+The scripts are run once per process on an in-memory DuckDB (about 0.03 s) and the columns
+read from its catalog.
 """
 
 from __future__ import annotations
@@ -23,10 +24,9 @@ def _described() -> dict[str, tuple[str, ...]]:
     try:
         for script in sorted((SQL_DIR / "schema").glob("*.sql")):
             con.execute(script.read_text(encoding="utf-8"))
-        tables = [name for (name,) in con.execute(
-            "SELECT table_name FROM duckdb_tables() ORDER BY table_name").fetchall()]
-        return {table: tuple(row[0] for row in con.execute(f'DESCRIBE "{table}"').fetchall())
-                for table in tables}
+        return {table: tuple(names) for table, names in con.execute(
+            "SELECT table_name, list(column_name ORDER BY column_index) FROM duckdb_columns() "
+            "WHERE NOT internal GROUP BY table_name").fetchall()}
     finally:
         con.close()
 
@@ -39,11 +39,13 @@ def columns(table: str) -> tuple[str, ...]:
     return described[table]
 
 
+@functools.cache
 def read_columns(table: str) -> tuple[str, ...]:
     """A release table's columns a reader produces: all but the loader's provenance."""
     return tuple(column for column in columns(table) if column not in PROVENANCE)
 
 
+@functools.cache
 def run_columns(table: str) -> tuple[str, ...]:
     """A match run's table columns as the matcher builds its rows: all but run_id, which the
     run is given when it is saved."""

@@ -71,12 +71,17 @@ def test_no_manifest_means_nothing_archived(settings):
     assert manifest.read_manifest(settings) == [] and manifest.archived_quarters(settings) == []
 
 
-def test_reading_the_archive_does_not_import_the_downloader():
-    """The warehouse, the matcher and the reports read the manifest; requests, urllib3 and tqdm
-    belong to the downloader alone."""
-    script = ("import sys; from crosswalk import manifest, warehouse, match, reports, pipeline; "
+def test_reading_the_archive_does_not_import_the_downloader(tmp_path):
+    """The warehouse, the matcher and the reports read the manifest, and a run takes the data
+    directory (removing stale partial downloads) without the downloader: requests, urllib3 and
+    tqdm belong to it alone."""
+    script = ("import sys; from pathlib import Path; "
+              "from crosswalk import manifest, warehouse, match, reports, pipeline; "
+              "from crosswalk.settings import Settings; "
+              "lock = pipeline.run_lock(Settings(data_dir=Path(sys.argv[1]))); "
+              "lock.__enter__(); lock.__exit__(None, None, None); "
               "print(sorted(m for m in ('requests', 'urllib3', 'tqdm', 'crosswalk.fetch') "
               "if m in sys.modules))")
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          check=True)
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "data")],
+                          capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"

@@ -153,6 +153,22 @@ def test_a_bad_limit_names_line_and_field():
     assert (caught.value.row, caught.value.field) == (19, "payment_limit_raw")
 
 
+@pytest.mark.parametrize("encoding", ["cp1252", "utf-8"])
+def test_only_cr_and_lf_end_a_line(encoding):
+    """As in a file opened with newline="": a form feed or record separator (and in UTF-8,
+    NEL or a line separator) inside a field is text, and the line numbers stay right."""
+    odd = "\x0c\x1e" + ("\x85\u2028" if encoding == "utf-8" else "")
+    rows = [AspPrice("J9312", "Rituximab~inj", "10 MG", "1.000", notes="see~note"),
+            *RELEASE.pricing[:2], AspPrice("J9999", "Chemo", "1 MG", "12,5x")]
+    data = asp_pricing_csv("2025Q4", rows).decode("cp1252").replace("~", odd).encode(encoding)
+    frame = read_payment_limits(data.replace(b"12,5x", b"12.5"), "p.csv")
+    assert len(frame) == 4 and frame["notes"][0] == f"see{odd}note"
+    assert frame["short_description"][0] == f"Rituximab{odd}inj"
+    with pytest.raises(BadInput) as caught:
+        read_payment_limits(data, "p.csv")
+    assert (caught.value.row, caught.value.field) == (14, "payment_limit_raw")
+
+
 def test_a_code_listed_twice_names_both_lines():
     rows = list(RELEASE.pricing[:3]) + [RELEASE.pricing[0]]
     with pytest.raises(BadInput) as caught:

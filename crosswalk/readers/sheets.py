@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from operator import itemgetter
 
 import pandas as pd
 from python_calamine import CalamineError, CalamineWorkbook
@@ -170,27 +171,34 @@ def locate(grid: Grid, layout: Layout) -> Table:
     header = [header_key(cell_text(cell)) for cell in grid.rows[index]]
     positions = {column.name: _position(header, column) for column in layout.columns}
     missing = [name for name, at in positions.items() if at is None]
-    raw = _needed_columns(grid.rows[index + 1:], positions.values())
-    frame = pd.DataFrame({name: raw[at].map(cell_text)
-                          if at is not None else pd.Series("", index=raw.index, dtype=object)
-                          for name, at in positions.items()})
-    lines = pd.Series(grid.lines[index + 1:], index=raw.index, dtype="int64")
+    body = grid.rows[index + 1:]
+    texts = _needed_columns(body, positions.values())
+    numbered = pd.RangeIndex(len(body))
+    frame = pd.DataFrame({name: pd.Series(texts[at], index=numbered) if at is not None
+                          else pd.Series("", index=numbered, dtype=object)
+                          for name, at in positions.items()}, index=numbered)
+    lines = pd.Series(grid.lines[index + 1:], index=numbered, dtype="int64")
     preamble = [" ".join(cell_text(c) for c in row if cell_text(c).strip())
                 for row in grid.rows[:index]]
     table = Table(grid.where, frame, lines, grid.lines[index], preamble, grid.unit, missing)
     return drop_blank_rows(table)
 
 
-def _needed_columns(body: list[list[object]], positions: Iterable[int | None]) -> pd.DataFrame:
-    """The body's cells in the layout's columns only, as objects, keyed by grid position.
+def _needed_columns(body: list[list[object]], positions: Iterable[int | None]
+                    ) -> dict[int, list[str]]:
+    """The body's cells in the layout's columns only, as text (`cell_text`), keyed by grid
+    position.
 
     A padded CMS grid is far wider than its table (250 columns for about ten in the
-    crosswalk), and an object frame of every cell took half of `locate`'s time. Short rows
-    read as blank cells."""
+    crosswalk), and nearly every cell is already text (the ANWEB workbook: 7 numbers in
+    425,000 cells), so a column is taken whole with itemgetter and only its non-text cells
+    go through cell_text: a per-cell call or an object frame of every cell cost most of
+    `locate`'s time. Short rows read as blank cells."""
     needed = sorted({at for at in positions if at is not None})
-    cells = [[row[at] if at < len(row) else None for at in needed] for row in body]
-    return pd.DataFrame(cells, columns=needed, dtype=object) if cells else pd.DataFrame(
-        columns=needed, dtype=object)
+    width = needed[-1] + 1 if needed else 0
+    rows = [row if len(row) >= width else [*row, *[""] * (width - len(row))] for row in body]
+    return {at: [cell if cell.__class__ is str else cell_text(cell)
+                 for cell in map(itemgetter(at), rows)] for at in needed}
 
 
 def _header_index(grid: Grid, layout: Layout) -> int:
@@ -199,14 +207,14 @@ def _header_index(grid: Grid, layout: Layout) -> int:
     named."""
     best, best_found = None, 0
     for index, row in enumerate(grid.rows[:layout.max_header_row]):
-        keys = [header_key(cell_text(cell)) for cell in row]
+        keys = _header_keys(row)
         found = [column for column in layout.required if any(map(column.matches, keys))]
         if len(found) == len(layout.required):
             return index
         if len(found) > best_found:
             best, best_found = index, len(found)
     if best is not None and best_found >= min(2, len(layout.required)):
-        keys = [header_key(cell_text(cell)) for cell in grid.rows[best]]
+        keys = _header_keys(grid.rows[best])
         lost = [column for column in layout.required if not any(map(column.matches, keys))]
         raise BadInput(f"header {grid.unit} has no column for "
                        f"{', '.join(f'{c.name} ({c.aliases})' for c in lost)}: renamed or "
@@ -214,6 +222,12 @@ def _header_index(grid: Grid, layout: Layout) -> int:
     raise BadInput(f"no {layout.table} header row in the first {layout.max_header_row} "
                    f"{grid.unit}s: layout changed or wrong file", file=grid.where,
                    field="header")
+
+
+def _header_keys(row: list[object]) -> set[str]:
+    """The distinct keys of a row's cells, each cell value keyed once: a padded CSV row
+    repeats one blank 240 times."""
+    return {header_key(cell_text(cell)) for cell in dict.fromkeys(row)}
 
 
 def _position(header: list[str], column: Column) -> int | None:

@@ -37,12 +37,6 @@ from pathlib import Path
 from typing import Any
 from xml.parsers import expat
 
-from openpyxl.formula.tokenizer import TokenizerError
-from openpyxl.formula.translate import Translator
-from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
-from openpyxl.utils.cell import column_index_from_string, get_column_letter
-from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH, from_excel
-
 from crosswalk.archive import check_ratio
 from crosswalk.errors import BadInput
 
@@ -109,7 +103,23 @@ class Extent:
 
 def cell_ref(row: int, column: int) -> str:
     """(1048576, 16384) -> 'XFD1048576'."""
-    return f"{get_column_letter(column)}{row}"
+    letters = ""
+    while column > 0:
+        column, place = divmod(column - 1, 26)
+        letters = chr(65 + place) + letters
+    return f"{letters}{row}"
+
+
+def _column_number(letters: str) -> int:
+    """'A' -> 1, 'XFD' -> 16384, for the 1-3 capitals the cell patterns allow.
+
+    This and cell_ref stand in for openpyxl.utils.cell: importing any part of openpyxl loads
+    the whole package (0.09 s), which every `crosswalk load` of a workbook would pay for two
+    letter conversions. openpyxl is imported where it does real work (dates, formulas)."""
+    number = 0
+    for letter in letters:
+        number = number * 26 + ord(letter) - 64
+    return number
 
 
 class XlsxBook:
@@ -217,7 +227,7 @@ class XlsxBook:
             return None
         last_row = max(map(int, rows))
         last_letters = max(letters, key=lambda found: (len(found), found)).decode()
-        last_column = column_index_from_string(last_letters)
+        last_column = _column_number(last_letters)
         if last_row > MAX_ROW or last_column > MAX_COLUMN:
             return None
         if _cell_outside(last_row, last_letters).search(data):
@@ -346,6 +356,9 @@ class XlsxBook:
         """Style indexes (the cell's s attribute) whose number format shows a date or time, and
         those showing a duration ([h]:mm)."""
         if self._date_styles is None:
+            from openpyxl.styles.numbers import (BUILTIN_FORMATS, is_date_format,
+                                                 is_timedelta_format)
+
             part = self._target(self._book_part, "styles", "xl/styles.xml")
             tags = self._tags(part) if part else []
             codes = {int(attrs["numFmtId"]): attrs.get("formatCode", "")
@@ -377,6 +390,8 @@ class XlsxBook:
 
     def _resolver(self, info: SheetInfo) -> Callable[[_RawCell], Any]:
         """A function giving each raw cell its value, None when it holds no data."""
+        from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH, from_excel
+
         dates, durations = self._styles()
         epoch = MAC_EPOCH if self._date1904 else WINDOWS_EPOCH
         masters: dict[str, tuple[str, str]] = {}
@@ -553,7 +568,7 @@ class _CellReader(_Handlers):
         reference = attrs.get("r")
         if reference:
             found = _REF.fullmatch(reference)
-            column = column_index_from_string(found[1]) if found else 0
+            column = _column_number(found[1]) if found else 0
             if not found or column > MAX_COLUMN or int(found[2]) > MAX_ROW:
                 raise self.fail(f"cell reference {reference[:20]!r} is outside Excel's grid "
                                 "(A1:XFD1048576)")
@@ -610,6 +625,9 @@ def _formula(raw: _RawCell, masters: dict[str, tuple[str, str]]) -> str:
         return text
     if group not in masters:
         return ""
+    from openpyxl.formula.tokenizer import TokenizerError
+    from openpyxl.formula.translate import Translator
+
     master, origin = masters[group]
     try:
         return Translator(f"={master}", origin=origin).translate_formula(here)[1:]
