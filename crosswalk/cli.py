@@ -428,9 +428,6 @@ def run(quarter: Quarter | None, drugs: Path | None, urls: tuple[str, ...],
     """
     from crosswalk import fetch, local_files, pipeline
 
-    if force_quarter and quarter is None:
-        raise click.UsageError("--force-quarter needs --quarter: the release to load the "
-                               "files as")
     settings = load_settings(data_dir=data_dir, cms_url=cms_url, user_agent=user_agent)
     overrides = fetch.parse_overrides(urls)
     if no_prefect:
@@ -439,6 +436,9 @@ def run(quarter: Quarter | None, drugs: Path | None, urls: tuple[str, ...],
                                        wait_seconds=wait_seconds, claims=claims_dir)
         click.echo(summary.describe())
     else:
+        # files given by hand are recognised and checked against --quarter before Prefect's
+        # start-up (10-20 s), as without Prefect; the flow recognises them again for itself
+        local_files.gather(settings, overrides, from_dir, force_quarter).release(quarter)
         _prefect_ready(settings, wait_seconds)
         if local_files.needs_network(overrides, from_dir):
             fetch.check_reachable(settings)  # said in seconds, before Prefect's API starts

@@ -790,10 +790,9 @@ def test_crosswalk_run_without_network_fails_in_seconds_before_prefect_starts(tm
     assert not (data_dir / "prefect" / "prefect.db").exists()  # Prefect's API never started
 
 
-@pytest.mark.prefect
-def test_a_refused_file_inside_the_flow_is_one_line_on_the_terminal(tmp_path):
-    """The check of a file's release runs inside the flow: Prefect logs the failure with its
-    traceback to its own database, the terminal gets the one line that says what to do."""
+def test_a_file_of_another_release_is_refused_before_prefect_starts(tmp_path):
+    """Files given by hand are recognised, and checked against --quarter, before Prefect's
+    temporary API starts (10-20 s) and before CMS is asked anything: one line, exit 2."""
     from test_local_files import hand_downloaded
 
     hand_downloaded(tmp_path / "cms")
@@ -801,13 +800,32 @@ def test_a_refused_file_inside_the_flow_is_one_line_on_the_terminal(tmp_path):
     result = subprocess.run(
         [str(CROSSWALK), "run", "--quarter", "2026Q1", "--from", str(tmp_path / "cms"),
          "--data-dir", str(data_dir), "--cms-url", f"http://127.0.0.1:{free_port()}"],
-        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
         env=clean_environment(tmp_path))
+    assert result.returncode == 2, result.stderr[-2000:]
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in result.stderr + result.stdout
+    assert "this is the 2025Q4 release" in lines[0] and "not 2026Q1" in lines[0]
+    assert "--force-quarter loads it as 2026Q1" in lines[0]
+    assert not (data_dir / "prefect" / "prefect.db").exists()  # Prefect's API never started
+
+
+@pytest.mark.prefect
+def test_a_refused_file_inside_the_flow_is_one_line_on_the_terminal(tmp_path):
+    """A failure only the flow can meet (CMS serves a broken zip): Prefect logs it with its
+    traceback to its own database, the terminal gets the one line that says what failed."""
+    data_dir = tmp_path / "data"
+    with CmsMirror() as mirror:
+        paths = mirror.publish_quarter(Q4)
+        mirror.fault(paths["hcpcs"], "corrupt")
+        result = subprocess.run(
+            [str(CROSSWALK), "run", "--quarter", "2025Q4", "--data-dir", str(data_dir),
+             "--cms-url", mirror.base_url], capture_output=True, text=True, timeout=300,
+            cwd=tmp_path, env=clean_environment(tmp_path))
     assert result.returncode == 2, result.stderr[-2000:]
     assert "Traceback" not in result.stderr + result.stdout
     errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
-    assert len(errors) == 1 and "this is the 2025Q4 release" in errors[0]
-    assert "not 2026Q1" in errors[0]
+    assert len(errors) == 1 and "not a readable zip" in errors[0]
     with sqlite3.connect(data_dir / "prefect" / "prefect.db") as con:
         logged = "\n".join(message for (message,) in con.execute("SELECT message FROM log"))
-    assert "Traceback" in logged and "this is the 2025Q4 release" in logged
+    assert "Traceback" in logged and "not a readable zip" in logged
