@@ -290,8 +290,8 @@ def _refuse_without_release(results: list[FetchResult], quarter: Quarter) -> Non
         return
     kept = [f"{r.kind} ({r.entry.file_name})" for r in results if r.entry is not None]
     raise SourceUnavailable(
-        f"{quarter}: {missing.reason}: the release cannot be loaded without its "
-        f"{kinds.get(kinds.RELEASE).title}"
+        f"{quarter}: {missing.reason}: no release to match without its "
+        f"{kinds.get(kinds.RELEASE).title}: run again once CMS posts it"
         + (f"; kept in the raw archive meanwhile: {', '.join(kept)}" if kept else ""))
 
 

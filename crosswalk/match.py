@@ -179,9 +179,20 @@ def release_quarter(con: duckdb.DuckDBPyConnection, quarter: Quarter | None,
     if quarter is None:
         return loaded[-1]
     if quarter not in loaded:
+        if _loaded_without_hcpcs(con, quarter):  # CMS posted its ASP files first
+            raise BadInput(f"the {quarter} release is loaded without its HCPCS file (not "
+                           f"posted, or not downloaded yet): run `crosswalk download --quarter "
+                           f"{quarter}` once CMS posts it, then `{load_command}`; the newest "
+                           f"release with HCPCS codes is {loaded[-1]}", field="quarter")
         raise BadInput(f"the {quarter} HCPCS release is not loaded (loaded: "
                        f"{', '.join(map(str, loaded))}): run `{load_command}`", field="quarter")
     return quarter
+
+
+def _loaded_without_hcpcs(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> bool:
+    """Some of the release's files (its ASP files) are loaded, its HCPCS file is not."""
+    return con.execute("SELECT count(*) > 0 FROM release_files WHERE quarter = ?",
+                       [str(quarter)]).fetchone()[0]
 
 
 def match_drugs(con: duckdb.DuckDBPyConnection, quarter: Quarter,

@@ -192,6 +192,28 @@ def test_a_2026q1_download_with_only_the_asp_files_posted(cms_mirror, cms_sample
                                                              "hcpcs"]
 
 
+def test_asp_files_posted_first_load_and_matching_says_the_hcpcs_file_is_missing(cms_mirror,
+                                                                                 tmp_path):
+    """The ASP files kept by a download that exited 3 load (their crosswalk serves NDC
+    look-ups); matching that quarter says its HCPCS file is what is missing, not a load."""
+    cms_mirror.publish_quarter(Q4)
+    cms_mirror.publish_quarter("2026Q1", kinds=("asp_pricing", "asp_crosswalk"))
+    assert download(cms_mirror.base_url, tmp_path, "--quarter", "2025Q4").exit_code == 0
+    assert download(cms_mirror.base_url, tmp_path, "--quarter", "2026Q1").exit_code == 3
+    loaded = CliRunner().invoke(main, ["load", "--all", "--data-dir", str(tmp_path)])
+    assert loaded.exit_code == 0, loaded.output
+    assert "2026Q1: loaded" in loaded.output
+    matched = CliRunner().invoke(main, ["match", "--quarter", "2026Q1", "--data-dir",
+                                        str(tmp_path)])
+    assert matched.exit_code == 2
+    assert ("the 2026Q1 release is loaded without its HCPCS file (not posted, or not "
+            "downloaded yet): run `crosswalk download --quarter 2026Q1` once CMS posts it"
+            ) in matched.output
+    assert "the newest release with HCPCS codes is 2025Q4" in matched.output
+    newest = CliRunner().invoke(main, ["match", "--data-dir", str(tmp_path)])
+    assert newest.exit_code == 0 and "against the 2025Q4 release" in newest.output
+
+
 def test_a_release_with_its_hcpcs_file_alone_downloads_naming_the_asp_files(cms_mirror,
                                                                           tmp_path):
     cms_mirror.publish_quarter("2026Q1", kinds=("hcpcs",))

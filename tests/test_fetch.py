@@ -553,8 +553,8 @@ def test_a_release_without_its_hcpcs_file_keeps_what_is_posted_and_fails(cms_mir
         fetch.download_quarter(q1, mirror_settings)
     message = str(refused.value)
     assert message.startswith("2026Q1: no HCPCS alpha-numeric file [hcpcs] link for 2026Q1")
-    assert ("the release cannot be loaded without its HCPCS alpha-numeric file; kept in the "
-            "raw archive meanwhile: asp_pricing (january-2026-asp-pricing-file.zip), "
+    assert ("no release to match without its HCPCS alpha-numeric file: run again once CMS "
+            "posts it; kept in the raw archive meanwhile: asp_pricing (january-2026-asp-pricing-file.zip), "
             "asp_crosswalk (january-2026-asp-ndc-hcpcs-crosswalk.zip)") in message
     assert sorted(manifest.archived_files(mirror_settings, q1)) == ["asp_crosswalk", "asp_pricing"]
     assert sorted(cms_mirror.downloads()) == sorted(paths.values())
