@@ -40,7 +40,7 @@ from crosswalk.ndc import readings
 from crosswalk.quarters import Quarter
 from crosswalk.settings import DEFAULT_WAIT_SECONDS, Settings
 from crosswalk.text_table import shorten
-from crosswalk.verdicts import NAMES as VERDICTS
+from crosswalk.verdicts import NAMES as VERDICTS, early_warning
 
 _UNIT = re.compile(r"(?:per\s+|up\s+to\s+)?(\d+(?:\.\d+)?)?\s*([a-z]+)")
 # dose units that convert into one another, to a base unit of their dimension
@@ -100,14 +100,10 @@ class MatchOutcome:
     today: date | None = None  # the day the list was matched as of
 
     def early_warning(self) -> str | None:
-        """Matched before the release takes effect (CMS posts the HCPCS file weeks ahead):
-        when its new codes start; None once the release is in force."""
-        first = self.quarter.first_day
-        if self.today is None or self.today >= first:
-            return None
-        return (f"Early warning: the {self.quarter} release takes effect on {first}: bill the "
-                f"new code for dates of service from then; keep the NOC code through "
-                f"{first - timedelta(days=1)}")
+        """Matched before the release takes effect: when its new codes start; None once the
+        release is in force."""
+        ahead = None if self.today is None else early_warning(self.quarter.first_day, self.today)
+        return f"Early warning: the {self.quarter} release {ahead}" if ahead else None
 
     def table(self) -> str:
         """A short terminal table: drug, verdict, new code, effective date; then bad rows."""

@@ -264,7 +264,8 @@ class RunSummary:
         return "\n".join([
             f"# HCPCS crosswalk, release {self.quarter}", "",
             f"Practice list `{self.drugs}`: {sum(counts.values())} drug(s) matched; "
-            f"load {self.load.status} (run {self.load.run_id}).", "", *skipped,
+            f"load {self.load.status} (run {self.load.run_id}).", "",
+            *([warning, ""] if (warning := self.outcome.early_warning()) else []), *skipped,
             "| Verdict | Drugs |", "|---|---:|", *rows, "",
             "## Files loaded", "", "| Kind | File | sha256 | Bytes |", "|---|---|---|---:|",
             *files, "", "## Download", "", *fetched, "",

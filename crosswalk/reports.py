@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path, PurePath
 from typing import Any
 
@@ -37,6 +37,7 @@ from crosswalk import noc_narrative, sqlfiles, warehouse
 from crosswalk.errors import BadInput
 from crosswalk.quarters import Quarter
 from crosswalk.settings import DEFAULT_WAIT_SECONDS, Settings
+from crosswalk.verdicts import early_warning
 from crosswalk.xlsx_style import (Book, Column, Table, book, finish_table_sheet,
                                   set_print_layout, write_cell)
 
@@ -436,12 +437,8 @@ def _release_state(run: MatchRun, sources: Sequence[Mapping[str, Any]]
     (CMS posts the HCPCS file weeks ahead: the early warning), or loaded before CMS posted
     its ASP files (payment limits, payment per dose and NDC evidence come with them)."""
     facts = []
-    first = run.quarter.first_day
-    if run.started_at.date() < first:
-        facts.append(("Early warning", (
-            f"the {run.quarter} release takes effect on {first}: bill the new code for dates "
-            f"of service from then; keep the NOC code through {first - timedelta(days=1)}"),
-            "text"))
+    if ahead := early_warning(run.quarter.first_day, run.started_at.date()):
+        facts.append(("Early warning", f"the {run.quarter} release {ahead}", "text"))
     missing = [row["source_kind"] for row in sources if not row["loaded"]]
     if missing and len(missing) < len(sources):  # files recorded, but not every required kind
         facts.append(("ASP payment limits and NDC crosswalk", (

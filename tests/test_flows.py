@@ -829,3 +829,29 @@ def test_a_refused_file_inside_the_flow_is_one_line_on_the_terminal(tmp_path):
     with sqlite3.connect(data_dir / "prefect" / "prefect.db") as con:
         logged = "\n".join(message for (message,) in con.execute("SELECT message FROM log"))
     assert "Traceback" in logged and "not a readable zip" in logged
+
+
+@pytest.mark.prefect
+def test_the_early_warning_with_prefect_on_the_terminal_and_in_the_summary_artifact(tmp_path):
+    """The pre-release check is a Prefect run without a quarter: it takes the next quarter's
+    HCPCS file, says on the terminal when the release takes effect and that the ASP files
+    are not posted yet, and the run's summary artifact carries the same early warning."""
+    from test_pipeline import publish_next_quarter
+
+    data_dir = tmp_path / "data"
+    with CmsMirror() as mirror:
+        upcoming, drugs = publish_next_quarter(mirror, tmp_path)
+        result = subprocess.run(
+            [str(CROSSWALK), "run", "--drugs", str(drugs), "--data-dir", str(data_dir),
+             "--cms-url", mirror.base_url], capture_output=True, text=True, timeout=300,
+            cwd=tmp_path, env=clean_environment(tmp_path))
+    assert result.returncode == 0, result.stderr[-3000:]
+    warning = (f"Early warning: the {upcoming} release takes effect on {upcoming.first_day}: "
+               "bill the new code for dates of service from then")
+    assert result.stdout.count(warning) == 1
+    assert "asp_pricing   not posted" in result.stdout
+    assert "Traceback" not in result.stderr
+    with sqlite3.connect(data_dir / "prefect" / "prefect.db") as con:
+        (summary,), = con.execute("SELECT data FROM artifact WHERE key = ?", [
+            artifact_key(Settings(data_dir=data_dir), upcoming, "summary")]).fetchall()
+    assert warning in summary and "not posted" in summary

@@ -526,28 +526,39 @@ def test_the_2016_annual_release_loads_and_matches_from_its_hcpcs_file_alone(cms
                                            None)
 
 
-def test_the_early_warning_run_on_the_next_quarters_hcpcs_file(cms_mirror, tmp_path):
-    """CMS posts the next quarter's HCPCS file weeks before it takes effect, the ASP files
-    later. `crosswalk run` without --quarter takes that release at once: a NEW_CODE says the
-    date its code starts, the terminal and the workbook say when the release takes effect."""
+def publish_next_quarter(mirror, folder: Path) -> tuple[Quarter, Path]:
+    """CMS weeks before a quarter starts: this quarter's files, and the next quarter's HCPCS
+    file alone (built in the real layout) with J0183 starting on its first day. Returns
+    that quarter and a drug list waiting for J0183."""
     import cms_builders as cms
-    from datetime import date, timedelta
+    from datetime import date
 
     current = Quarter.containing(date.today())
     upcoming = current.next()
     starts = upcoming.first_day
-    cms_mirror.publish_quarter(current)
+    mirror.publish_quarter(current)
     new_code = cms.HcpcsCode("J0183", "Injection, garadacimab-gxii, 1 mg",
                              "Inj garadacimab-gxii 1 mg", prices=("51",), multi_pi="A",
                              betos="O1E", tos=("1", "P"), add_date=starts,
                              action_eff_date=starts, action_cd="A")  # test data: a future code
     codes = cms.sample_release(upcoming).codes + [new_code]
-    cms_mirror.publish_quarter(upcoming, kinds=("hcpcs",),
-                               zips={"hcpcs": cms.build_hcpcs_zip(upcoming, codes)})
-    drugs = tmp_path / "drugs.csv"
+    mirror.publish_quarter(upcoming, kinds=("hcpcs",),
+                           zips={"hcpcs": cms.build_hcpcs_zip(upcoming, codes)})
+    drugs = folder / "drugs.csv"
     drugs.write_text("drug_name,brand_name,current_code,dose,route\n"
                      "garadacimab-gxii,Andembry,J3590,200 mg,SC\n"
                      "ublituximab-xiiy,Briumvi,J3590,450 mg,IV\n", encoding="utf-8")
+    return upcoming, drugs
+
+
+def test_the_early_warning_run_on_the_next_quarters_hcpcs_file(cms_mirror, tmp_path):
+    """CMS posts the next quarter's HCPCS file weeks before it takes effect, the ASP files
+    later. `crosswalk run` without --quarter takes that release at once: a NEW_CODE says the
+    date its code starts, the terminal and the workbook say when the release takes effect."""
+    from datetime import timedelta
+
+    upcoming, drugs = publish_next_quarter(cms_mirror, tmp_path)
+    starts = upcoming.first_day
     data_dir = tmp_path / "data"
     result = CliRunner().invoke(main, ["run", "--no-prefect", "--cms-url", cms_mirror.base_url,
                                        "--drugs", str(drugs), "--data-dir", str(data_dir)])
