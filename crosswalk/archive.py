@@ -23,6 +23,7 @@ from crosswalk.settings import Settings
 MAX_RATIO = 200
 RATIO_FLOOR_BYTES = 1024 * 1024  # tiny members may compress well without being a threat
 _DRIVE = re.compile(r"^[A-Za-z]:")
+_ZIP_MAGIC = b"PK\x03\x04"
 
 
 def file_sha256(path: Path) -> str:
@@ -52,6 +53,39 @@ def zip_members(path: Path, settings: Settings) -> list[zipfile.ZipInfo]:
                        f"{settings.max_unzipped_bytes:,}-byte cap (possible zip bomb)",
                        file=path.name)
     return members
+
+
+def is_single_file(path: Path, name: str | None = None) -> bool:
+    """Is this a file saved from inside a CMS zip (the TXT, CSV, XLSX or XLS a browser keeps)
+    rather than the zip? A name ending in .zip is always a zip, so a corrupt zip is never
+    taken for text; otherwise anything that is not a zip, or is a workbook (an XLSX is a zip
+    of xl/ parts), is one file. `name` is the file's name when `path` is a temporary copy."""
+    if (name or Path(path).name).lower().endswith(".zip"):
+        return False
+    with open(path, "rb") as stream:
+        if stream.read(len(_ZIP_MAGIC)) != _ZIP_MAGIC:
+            return True
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+    except (zipfile.BadZipFile, OSError, EOFError):
+        return False  # a broken zip: zip_members names the fault
+    return "[Content_Types].xml" in names and "xl/workbook.xml" in names
+
+
+def check_single_file(path: Path, settings: Settings, name: str | None = None) -> None:
+    """The checks that apply to one file: the unzipped-size cap, and for a workbook (itself a
+    zip) the zip-bomb and corrupt-zip checks of its parts."""
+    where = name or Path(path).name
+    size = Path(path).stat().st_size
+    if size > settings.max_unzipped_bytes:
+        raise BadInput(f"{size:,} bytes, over the {settings.max_unzipped_bytes:,}-byte cap for "
+                       "one file", file=where)
+    if zipfile.is_zipfile(path):
+        try:
+            verify_zip(path, settings)
+        except BadInput as error:
+            raise BadInput(error.reason, file=where, field=error.field) from error
 
 
 def verify_zip(path: Path, settings: Settings) -> list[zipfile.ZipInfo]:

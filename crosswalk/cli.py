@@ -22,6 +22,7 @@ EPILOG = """\b
 Typical quarter (January, April, July, October):
   crosswalk run                         download, load, match, report (newest release)
   crosswalk run --quarter 2025Q4 --drugs my-drugs.xlsx
+  crosswalk run --from ~/Downloads/cms  files downloaded by hand (no internet needed)
 \b
 Step by step:
   crosswalk download --quarter 2025Q4   fetch CMS files into <data dir>/raw
@@ -60,7 +61,23 @@ url_option = click.option(
     "--url", "urls", multiple=True, metavar="KIND=URL|PATH",
     help="Skip discovery for one file kind (hcpcs, asp_pricing, asp_crosswalk, noc_pricing, "
          "noc_crosswalk): an explicit URL (e.g. through a proxy) or a file already "
-         "downloaded. Repeatable.")
+         "downloaded: the zip, or the TXT, CSV, XLSX or XLS inside it, under any name. "
+         "Repeatable.")
+from_option = click.option(
+    "--from", "from_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="A folder of CMS files downloaded by hand (zips, or the files inside them): each "
+         "file's kind and release are told from its name and content and listed; nothing is "
+         "fetched, --quarter may be left out. Two files of one kind, or a file no kind reads, "
+         "are refused by name.")
+force_quarter_option = click.option(
+    "--force-quarter", is_flag=True,
+    help="Load the files given as --quarter even when they state another release (refused "
+         "otherwise, exit 2); recorded in the manifest.")
+user_agent_option = click.option(
+    "--user-agent", metavar="TEXT",
+    help="User-Agent sent to CMS, for a proxy or a CMS web front that refuses this tool's "
+         "own [env CROSSWALK_USER_AGENT].")
 drugs_option = click.option(
     "--drugs", type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Practice drug list, CSV or XLSX (see `crosswalk drugs check --help`).")
@@ -98,26 +115,38 @@ wait_option = click.option(
     help="How long to wait for another run holding the data directory before giving up "
          "(exit code 4).")
 
-@main.command()
+@main.command(epilog="""\b
+Without internet access (files downloaded by hand in a browser):
+  crosswalk download --from ~/Downloads/cms-2025q4
+  crosswalk download --quarter 2025Q4 --url hcpcs=HCPC2025_OCT_ANWEB.xlsx \\
+      --url asp_pricing="section 508 version of Oct 2025 ASP Pricing File 091725.csv" \\
+      --url asp_crosswalk=october-2025-asp-ndc-hcpcs-crosswalk.zip""")
 @quarter_option
 @url_option
+@from_option
+@force_quarter_option
 @cms_url_option
+@user_agent_option
 @data_dir_option
 @reports_errors
-def download(quarter: Quarter | None, urls: tuple[str, ...], cms_url: str | None,
+def download(quarter: Quarter | None, urls: tuple[str, ...], from_dir: Path | None,
+             force_quarter: bool, cms_url: str | None, user_agent: str | None,
              data_dir: Path | None) -> None:
     """Fetch one release's CMS files into the raw archive (every version kept).
 
     Reads the CMS HCPCS quarterly-update and ASP pricing pages, picks the newest posting
-    of each file kind for the quarter and says why, and downloads only what changed.
+    of each file kind for the quarter and says why, and downloads only what changed. A kind
+    CMS has not posted yet is named (the ASP files come weeks after the HCPCS file); without
+    the HCPCS file the command exits 3, keeping what it fetched. Files given with --url or
+    --from are archived as given; when they are local nothing is asked of CMS.
     """
-    from crosswalk import fetch
+    from crosswalk import fetch, local_files
 
-    settings = load_settings(data_dir=data_dir, cms_url=cms_url)
+    settings = load_settings(data_dir=data_dir, cms_url=cms_url, user_agent=user_agent)
     datadir.prepare(settings)  # before CMS is asked anything
-    quarter = quarter or fetch.newest_posted_quarter(settings)
-    results = fetch.download_quarter(quarter, settings, overrides=fetch.parse_overrides(urls))
-    for result in results:
+    given = local_files.gather(settings, fetch.parse_overrides(urls), from_dir, force_quarter)
+    quarter = given.release(quarter) or fetch.newest_posted_quarter(settings)
+    for result in fetch.download_quarter(quarter, settings, given):
         click.echo(result.describe())
 
 
@@ -360,25 +389,34 @@ def _prefect_ready(settings: Any, wait_seconds: float | None = None,
 @quarter_option
 @drugs_option
 @url_option
+@from_option
+@force_quarter_option
 @click.option("--claims", "claims_dir",
               type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="A folder of claim files (837P, CSV or XLSX exports) to check against the "
                    "release once it is loaded; each file is checked once (by SHA-256), so a "
                    "folder the practice keeps adding to can be given every quarter.")
 @cms_url_option
+@user_agent_option
 @data_dir_option
 @wait_option
 @no_prefect_option
 @reports_errors
 def run(quarter: Quarter | None, drugs: Path | None, urls: tuple[str, ...],
-        claims_dir: Path | None, cms_url: str | None, data_dir: Path | None,
+        from_dir: Path | None, force_quarter: bool, claims_dir: Path | None,
+        cms_url: str | None, user_agent: str | None, data_dir: Path | None,
         wait_seconds: float, no_prefect: bool) -> None:
     """Download, load, match and report one release end to end.
 
     \b
-    Default quarter: the newest release CMS lists. Default drug list: the example list
-    data/example-practice-drugs.csv. Writes the DuckDB file and the workbooks under the data
-    directory, prints where the workbooks are and each drug's verdict.
+    Default quarter: the release the files given state, else the newest HCPCS release CMS
+    lists, even before it takes effect (the early warning: new codes are announced with the
+    date they start). Default drug list: the example list data/example-practice-drugs.csv.
+    Writes the DuckDB file and the workbooks under the data directory, prints where the
+    workbooks are and each drug's verdict.
+    \b
+    Without internet access: --from DIR (files downloaded by hand) or --url KIND=PATH; a
+    machine that cannot reach CMS is told so in seconds (exit 3) with what to do.
     \b
     Runs as the Prefect flow `quarterly-update` (retries, cached parses, run history and
     artifacts) on Prefect's temporary local API unless PREFECT_API_URL names a server; no
@@ -388,22 +426,26 @@ def run(quarter: Quarter | None, drugs: Path | None, urls: tuple[str, ...],
     `claims-check` flow, as in `crosswalk claims check`); a claim file that cannot be read is
     reported and the run exits with code 2 once everything else is done.
     """
-    from crosswalk import pipeline
+    from crosswalk import fetch, local_files, pipeline
 
-    from crosswalk.fetch import parse_overrides
-
-    settings = load_settings(data_dir=data_dir, cms_url=cms_url)
-    overrides = parse_overrides(urls)
+    settings = load_settings(data_dir=data_dir, cms_url=cms_url, user_agent=user_agent)
+    overrides = fetch.parse_overrides(urls)
     if no_prefect:
         summary = pipeline.run_quarter(settings, quarter, drugs, overrides=overrides,
+                                       folder=from_dir, force_quarter=force_quarter,
                                        wait_seconds=wait_seconds, claims=claims_dir)
         click.echo(summary.describe())
     else:
+        # files given by hand are recognised and checked against --quarter before Prefect's
+        # start-up (10-20 s), as without Prefect; the flow recognises them again for itself
+        local_files.gather(settings, overrides, from_dir, force_quarter).release(quarter)
         _prefect_ready(settings, wait_seconds)
+        if local_files.needs_network(overrides, from_dir):
+            fetch.check_reachable(settings)  # said in seconds, before Prefect's API starts
         from flows.quarterly_update import run_with_prefect
 
-        summary = run_with_prefect(settings, quarter, drugs, urls, wait_seconds,
-                                   claims_dir)  # prints as it goes
+        summary = run_with_prefect(settings, quarter, drugs, urls, wait_seconds, claims_dir,
+                                   from_dir, force_quarter)  # prints as it goes
     if summary.claims is not None and summary.claims.refused:
         sys.exit(summary.claims.refused[0].exit_code)
 
@@ -454,20 +496,27 @@ prefect.yaml describes the same deployment for a work pool (`prefect deploy`).""
 @click.option("--recheck-cron", metavar="CRON",
               help="Mid-quarter re-check for CMS re-posts [env CROSSWALK_RECHECK_CRON; default "
                    "'0 6 15 1,4,7,10 *': 06:00 on the 15th of those months].")
+@click.option("--prerelease-cron", metavar="CRON",
+              help="Pre-release check for the next quarter's HCPCS file, posted weeks before "
+                   "it takes effect [env CROSSWALK_PRERELEASE_CRON; default '0 6 15 2,5,8,11 "
+                   "*': 06:00 on February, May, August and November 15].")
 @click.option("--timezone", metavar="TZ",
-              help="IANA time zone of both schedules [env CROSSWALK_TZ; default "
+              help="IANA time zone of the schedules [env CROSSWALK_TZ; default "
                    "America/New_York].")
 @drugs_option
 @cms_url_option
 @data_dir_option
 @reports_errors
-def serve(cron: str | None, recheck_cron: str | None, timezone: str | None,
-          drugs: Path | None, cms_url: str | None, data_dir: Path | None) -> None:
+def serve(cron: str | None, recheck_cron: str | None, prerelease_cron: str | None,
+          timezone: str | None, drugs: Path | None, cms_url: str | None,
+          data_dir: Path | None) -> None:
     """Serve the quarterly flow on its January/April/July/October schedule.
 
     Registers the deployment `quarterly-update/quarterly` with the Prefect server named by
     PREFECT_API_URL and runs its scheduled runs in this process until stopped (Ctrl-C),
-    one at a time, with the drug list and data directory given here.
+    one at a time, with the drug list and data directory given here. Three schedules: the
+    quarter's release, a mid-quarter re-check for CMS re-posts, and a pre-release check that
+    runs on the next quarter's HCPCS file as soon as CMS posts it (the early warning).
     """
     from crosswalk.redaction import withhold
 
@@ -478,7 +527,8 @@ def serve(cron: str | None, recheck_cron: str | None, timezone: str | None,
     parameters = {"data_dir": str(settings.data_dir.resolve()),
                   "cms_url": withhold(settings.cms_url),  # served runs inherit the credential
                   "drugs": str((drugs or EXAMPLE_DRUGS).resolve())}
-    deployment.serve(deployment.build_deployment(cron, recheck_cron, timezone, parameters))
+    deployment.serve(deployment.build_deployment(cron, recheck_cron, timezone, parameters,
+                                                 prerelease_cron=prerelease_cron))
 
 
 if __name__ == "__main__":

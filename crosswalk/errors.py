@@ -48,6 +48,23 @@ class SourceUnavailable(CrosswalkError):
     exit_code = 3
 
 
+class Unreachable(SourceUnavailable):
+    """CMS cannot be reached from this machine: a DNS lookup that fails, a refused connection,
+    a proxy that does not answer, or CMS's web front refusing the machine (HTTP 403).
+
+    Retrying does not help (the same host refuses the same way seconds later), so it is tried
+    once per host and never retried by the flows; the message says what to do instead.
+    """
+
+    ADVICE = ("Behind a proxy: set HTTPS_PROXY (e.g. export HTTPS_PROXY=http://proxy.example:8080)"
+              " or point --cms-url (CROSSWALK_CMS_URL) at a mirror; without internet access: "
+              "give the files downloaded by hand with --from DIR or --url KIND=PATH (README, "
+              "'Without internet access')")
+
+    def __init__(self, problem: str, hint: str = "") -> None:
+        super().__init__(f"{problem}. {self.ADVICE}{hint}")
+
+
 class Busy(CrosswalkError):
     """Another run holds the database; we wait or step aside rather than corrupt it."""
 

@@ -35,18 +35,21 @@ from requests.adapters import HTTPAdapter
 from tqdm import tqdm
 from urllib3.util.retry import Retry
 
-from crosswalk import __version__, datadir, kinds, manifest, sources
-from crosswalk.archive import file_sha256, read_member, verify_zip, zip_members
-from crosswalk.errors import BadInput, SourceUnavailable
+from urllib3.exceptions import NameResolutionError, NewConnectionError
+
+from crosswalk import datadir, kinds, local_files, manifest, sources
+from crosswalk.archive import (check_single_file, file_sha256, is_single_file, read_member,
+                               verify_zip, zip_members)
+from crosswalk.errors import BadInput, SourceUnavailable, Unreachable
+from crosswalk.local_files import Given
 from crosswalk.quarters import Quarter
 from crosswalk.redaction import redact, redact_library_logs
 from crosswalk.settings import Settings
 
-__all__ = ["FetchResult", "archive_name", "download_quarter", "make_session",
-           "newest_posted_quarter", "parse_overrides", "read_member", "redirect_allowed",
-           "zip_members"]
+__all__ = ["FetchResult", "archive_name", "check_reachable", "download_quarter",
+           "make_session", "newest_posted_quarter", "parse_overrides", "read_member",
+           "redirect_allowed", "zip_members"]
 
-USER_AGENT = f"hcpcs-crosswalk/{__version__} (quarterly CMS HCPCS/ASP file download)"
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 MAX_RETRY_AFTER = 120.0  # seconds: a Retry-After of an hour would stall a scheduled run
 CHUNK = 64 * 1024
@@ -106,7 +109,33 @@ def redirect_allowed(start: str, target: str) -> bool:
 
 class _SameOriginSession(requests.Session):
     """Follows a redirect only on the origin it was sent to (see redirect_allowed): a listed
-    CMS file must come from the configured site, never from wherever a redirect points."""
+    CMS file must come from the configured site, never from wherever a redirect points.
+
+    A host that cannot be reached (DNS, a refused connection, no answer to connect, a proxy
+    that does not answer) is tried once: the session remembers it and every later request
+    to it fails at once with the same Unreachable, so a run without network ends in seconds
+    (it used to retry 12 times over 93 s)."""
+
+    def __init__(self, connect_timeout: float) -> None:
+        super().__init__()
+        self.connect_timeout = connect_timeout
+        self.unreachable: dict[tuple[str, str, int | None], Unreachable] = {}
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        origin = _origin(url)
+        if origin in self.unreachable:
+            raise self.unreachable[origin]
+        try:
+            return super().request(method, url, *args, **kwargs)
+        except requests.ConnectionError as error:
+            problem = _connection_problem(error, self.connect_timeout)
+            if problem is None:
+                raise
+            scheme, host, port = origin
+            where = f"{scheme}://{host}" + (f":{port}" if port != DEFAULT_PORTS.get(scheme) else "")
+            self.unreachable[origin] = failure = Unreachable(
+                f"cannot reach {where} ({problem}{_proxy_in_use(url)})")
+            raise failure from error
 
     def get_redirect_target(self, resp: requests.Response) -> str | None:
         target = super().get_redirect_target(resp)
@@ -122,19 +151,55 @@ class _SameOriginSession(requests.Session):
         return target
 
 
+def _connection_problem(error: requests.ConnectionError, connect_timeout: float) -> str | None:
+    """Why a request never reached the server, or None when it did (a connection dropped
+    mid-answer is retried like a 503, not taken for an unreachable host)."""
+    if isinstance(error, requests.exceptions.ProxyError):
+        return "the proxy does not answer"
+    if isinstance(error, requests.exceptions.ConnectTimeout):
+        return f"no answer to the connection within {connect_timeout:g} s"
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    if isinstance(reason, NameResolutionError):
+        return "DNS lookup failed: the name does not resolve from this machine"
+    if isinstance(reason, NewConnectionError):
+        return ("connection refused" if "refused" in str(reason).lower()
+                else "no connection could be made")
+    return None
+
+
+def _proxy_in_use(url: str) -> str:
+    proxy = requests.utils.get_environ_proxies(url).get(urlsplit(url).scheme)
+    return f", through the proxy {redact(proxy)} from the environment" if proxy else ""
+
+
 def make_session(settings: Settings) -> requests.Session:
-    """A session that retries 429/5xx and connection errors with backoff and Retry-After."""
-    retry = _CappedRetry(total=settings.retries, connect=settings.retries,
+    """A session that retries 429/5xx and read errors with backoff and Retry-After, and tries
+    each host's connection once (a DNS failure or a refused connection does not heal in the
+    seconds a retry waits)."""
+    retry = _CappedRetry(total=settings.retries, connect=0,
                          read=settings.retries, status=settings.retries,
                          backoff_factor=settings.backoff_factor, status_forcelist=RETRY_STATUSES,
                          allowed_methods=frozenset({"GET"}), respect_retry_after_header=True,
                          raise_on_status=False)
-    session = _SameOriginSession()
-    session.headers["User-Agent"] = USER_AGENT  # a CMS CDN refuses default agents
+    session = _SameOriginSession(settings.connect_timeout)
+    session.headers["User-Agent"] = settings.user_agent  # a CMS CDN refuses some agents
     adapter = HTTPAdapter(max_retries=retry)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
+
+
+def check_reachable(settings: Settings) -> None:
+    """Ask CMS's HCPCS listing page once, without retries: Unreachable (exit 3, what to do)
+    when this machine cannot reach CMS or its web front refuses it. `crosswalk run` asks
+    before Prefect's start-up (10-20 s), so a machine without network hears it in seconds.
+    Any other answer counts as reachable: the run itself deals with it."""
+    url = settings.cms_url.rstrip("/") + kinds.get(kinds.RELEASE).listing_paths[0]
+    with make_session(replace(settings, retries=0)) as session:
+        with session.get(url, stream=True,
+                         timeout=(settings.connect_timeout, settings.read_timeout)) as response:
+            if response.status_code == 403:
+                raise sources.refused_by_cdn(url)
 
 
 def newest_posted_quarter(settings: Settings) -> Quarter:
@@ -144,7 +209,8 @@ def newest_posted_quarter(settings: Settings) -> Quarter:
 
 
 def parse_overrides(values: tuple[str, ...] | list[str]) -> dict[str, str]:
-    """`("hcpcs=URL_or_path", ...)` -> {kind: URL or path}; unknown kinds are refused."""
+    """`("hcpcs=URL_or_path", ...)` -> {kind: URL or path}; unknown kinds are refused, and so
+    is a path that is not a file (checked here, before anything is asked of CMS)."""
     overrides: dict[str, str] = {}
     for value in values:
         kind, sep, target = value.partition("=")
@@ -156,54 +222,81 @@ def parse_overrides(values: tuple[str, ...] | list[str]) -> dict[str, str]:
                            field="--url")
         if kind in overrides:
             raise BadInput(f"{kind} given twice", field="--url")
+        if not local_files.is_url(target) and not Path(target).expanduser().is_file():
+            raise BadInput("no such file", file=target, field=f"--url {kind}")
         overrides[kind] = target
     return overrides
 
 
-def download_quarter(quarter: Quarter, settings: Settings, overrides: dict[str, str] | None = None,
+def download_quarter(quarter: Quarter, settings: Settings, given: Given | None = None,
                      progress: bool | None = None) -> list[FetchResult]:
-    """Fetch every kind for one release: discovered links, or the URLs/paths in `overrides`.
+    """Fetch every kind of one release that is there: the files and URLs `given` by hand,
+    and the postings discovery finds for the rest (none when the files are local).
 
-    `progress=None` shows a bar only on a terminal outside CI.
+    A release is often half-posted: CMS posts the HCPCS file weeks before the ASP files, and
+    the ASP files may come first for a quarter whose HCPCS file is late. Each kind that is not
+    there is a result naming why; without the HCPCS file the release is unavailable
+    (SourceUnavailable, exit 3) once the other kinds are archived. `progress=None` shows a
+    bar only on a terminal outside CI.
     """
     datadir.prepare(settings)  # refused before anything is asked of CMS
-    overrides = overrides or {}
+    given = given or Given()
+    given.check(quarter)
     show = _wants_progress() if progress is None else progress
+    wanted = () if given.offline else tuple(
+        kind for kind in kinds.NAMES if kind not in given.files and kind not in given.urls)
     with make_session(settings) as session:
-        discovered = {posting.kind: posting for posting in sources.discover(
-            quarter, settings, session, tuple(k for k in kinds.NAMES if k not in overrides))}
-        results = []
-        for kind in kinds.NAMES:
-            if kind in overrides:
-                results.append(_fetch_override(kind, quarter, overrides[kind], settings,
-                                               session, show))
-            elif kind in discovered:
-                results.append(_fetch_posting(discovered[kind], settings, session, show))
-            else:
-                results.append(FetchResult(kind, quarter, "not posted", reason=(
-                    f"optional: no {kinds.get(kind).title} link for {quarter}")))
+        found = (sources.discover(quarter, settings, session, wanted) if wanted
+                 else sources.Discovery({}, {}))
+        results = [_fetch_kind(kind, quarter, given, found, settings, session, show)
+                   for kind in kinds.NAMES]
+    _refuse_without_release(results, quarter)
     return results
+
+
+def _fetch_kind(kind: str, quarter: Quarter, given: Given, found: sources.Discovery,
+                settings: Settings, session: requests.Session, show: bool) -> FetchResult:
+    """One kind: the file given by hand, the URL given, the posting found, or why not."""
+    if kind in given.files:
+        local = given.files[kind]
+        origin = _Origin(kind, quarter, local.path.name, None, None,
+                         given.picked_reason(kind, quarter))
+        with local.path.open("rb") as stream:
+            return _land(origin, _chunks(stream), local.path.stat().st_size, {}, settings, show)
+    if kind in given.urls:
+        url = given.urls[kind]
+        name = sources.Link("", url).file_name or f"{kind}-{quarter}.zip"
+        return _fetch_posting(sources.Posting(kind, quarter, url, None, name,
+                                              f"picked {url}: URL given with --url"),
+                              settings, session, show)
+    if kind in found.postings:
+        return _fetch_posting(found.postings[kind], settings, session, show)
+    spec = kinds.get(kind)
+    if given.offline:
+        return FetchResult(kind, quarter, "not given", reason=given.not_given(kind))
+    if spec.required and kind != kinds.RELEASE:
+        why = (f"not posted yet: {found.missing[kind]} (CMS posts the ASP files after the "
+               "HCPCS file; until they are loaded, matching and the workbook say 'ASP files "
+               "not posted yet')")
+    else:
+        why = found.missing[kind] if spec.required else f"optional: {found.missing[kind]}"
+    return FetchResult(kind, quarter, "not posted", reason=why)
+
+
+def _refuse_without_release(results: list[FetchResult], quarter: Quarter) -> None:
+    """No HCPCS file, no release: SourceUnavailable naming why, and what was kept."""
+    missing = next((r for r in results if r.kind == kinds.RELEASE and r.entry is None), None)
+    if missing is None:
+        return
+    kept = [f"{r.kind} ({r.entry.file_name})" for r in results if r.entry is not None]
+    raise SourceUnavailable(
+        f"{quarter}: {missing.reason}: no release to match without its "
+        f"{kinds.get(kinds.RELEASE).title}: run again once CMS posts it"
+        + (f"; kept in the raw archive meanwhile: {', '.join(kept)}" if kept else ""))
 
 
 def _wants_progress() -> bool:
     return sys.stderr.isatty() and not os.environ.get("CI")
-
-
-def _fetch_override(kind: str, quarter: Quarter, target: str, settings: Settings,
-                    session: requests.Session, show: bool) -> FetchResult:
-    """An explicit URL (any host: the user asked for it) or a local file, archived alike."""
-    if target.startswith(("http://", "https://")):
-        name = sources.Link("", target).file_name or f"{kind}-{quarter}.zip"
-        posting = sources.Posting(kind, quarter, target, None, name,
-                                  f"picked {target}: URL given with --url")
-        return _fetch_posting(posting, settings, session, show)
-    path = Path(target).expanduser()
-    if not path.is_file():
-        raise BadInput("no such file", file=str(path), field=kind)
-    origin = _Origin(kind, quarter, path.name, None, None,
-                     f"picked {path.resolve()}: local file given with --url")
-    with path.open("rb") as stream:
-        return _land(origin, _chunks(stream), path.stat().st_size, {}, settings, show)
 
 
 class _BrokenOff(SourceUnavailable):
@@ -243,6 +336,8 @@ def _fetch_once(posting: sources.Posting, settings: Settings, session: requests.
         if response.status_code == 304 and known is not None:
             with manifest.archive_lock(settings):
                 return _not_modified(known, origin, response.headers, settings)
+        if response.status_code == 403:
+            raise sources.refused_by_cdn(posting.url)
         if response.status_code != 200:
             raise SourceUnavailable(f"{label} ({posting.quarter.month_name} "
                                     f"{posting.quarter.year}): HTTP {response.status_code} "
@@ -325,7 +420,7 @@ def _land(origin: _Origin, chunks: Iterator[bytes], expected: int | None,
                 digest, size = _copy(chunks, handle, bar, settings, origin.file_name)
             handle.flush()
             _check_complete(size, expected, origin.file_name)
-            _check_zip(temp, origin.file_name, headers.get("Content-Type", ""), settings)
+            _check_landed(temp, origin, headers.get("Content-Type", ""), settings)
             with manifest.archive_lock(settings):
                 return _place(temp, digest, size, origin, headers, settings)
     finally:
@@ -350,19 +445,28 @@ def _check_complete(size: int, expected: int | None, file_name: str) -> None:
         raise _BrokenOff(f"{file_name}: truncated download, got {size:,} of {expected:,} bytes")
 
 
-def _check_zip(temp: Path, file_name: str, content_type: str, settings: Settings) -> None:
-    """CMS posts zips: an HTML page (error, login or licence page) is refused, not archived."""
-    if not zipfile.is_zipfile(temp):
+def _check_landed(temp: Path, origin: _Origin, content_type: str, settings: Settings) -> None:
+    """CMS posts zips; a file saved from inside one (the TXT, CSV or workbook itself) is
+    taken as it is, when its name does not say zip. An HTML page (an error, login or
+    licence page) is refused, never archived."""
+    single = is_single_file(temp, origin.file_name)
+    if single or not zipfile.is_zipfile(temp):
         with temp.open("rb") as stream:
             head = stream.read(512).lstrip().lower()
         if "html" in content_type.lower() or head.startswith((b"<!doctype", b"<html")):
-            raise SourceUnavailable(f"{file_name}: the server sent an HTML page where a zip "
-                                    "was expected (an error or licence-agreement page?); "
-                                    "nothing was archived")
+            if origin.url is None:
+                raise BadInput("an HTML page (a saved error or login page?), not a CMS file; "
+                               "nothing was archived", file=origin.file_name)
+            raise SourceUnavailable(f"{origin.file_name}: the server sent an HTML page where "
+                                    "a zip was expected (an error or licence-agreement "
+                                    "page?); nothing was archived")
     try:
-        verify_zip(temp, settings)
+        if single:
+            check_single_file(temp, settings, origin.file_name)
+        else:
+            verify_zip(temp, settings)
     except BadInput as error:  # name the posted file, not our temporary one
-        raise BadInput(f"{error.reason}; nothing was archived", file=file_name,
+        raise BadInput(f"{error.reason}; nothing was archived", file=origin.file_name,
                        field=error.field) from error
 
 

@@ -40,7 +40,7 @@ from crosswalk.ndc import readings
 from crosswalk.quarters import Quarter
 from crosswalk.settings import DEFAULT_WAIT_SECONDS, Settings
 from crosswalk.text_table import shorten
-from crosswalk.verdicts import NAMES as VERDICTS
+from crosswalk.verdicts import NAMES as VERDICTS, early_warning
 
 _UNIT = re.compile(r"(?:per\s+|up\s+to\s+)?(\d+(?:\.\d+)?)?\s*([a-z]+)")
 # dose units that convert into one another, to a base unit of their dimension
@@ -97,6 +97,13 @@ class MatchOutcome:
     drugs_file: Path
     problems: list[BadInput] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # how the list was read (practice.py)
+    today: date | None = None  # the day the list was matched as of
+
+    def early_warning(self) -> str | None:
+        """Matched before the release takes effect: when its new codes start; None once the
+        release is in force."""
+        ahead = None if self.today is None else early_warning(self.quarter.first_day, self.today)
+        return f"Early warning: the {self.quarter} release {ahead}" if ahead else None
 
     def table(self) -> str:
         """A short terminal table: drug, verdict, new code, effective date; then bad rows."""
@@ -116,6 +123,8 @@ class MatchOutcome:
                      f"(match run {self.run_id}, {self.comparisons:,} candidate comparisons): "
                      + ", ".join(f"{counts.get(v, 0)} {v}" for v in VERDICTS if counts.get(v))
                      + (f"; {inactive} inactive on your list (not counted)" if inactive else ""))
+        if warning := self.early_warning():
+            lines.append(warning)
         if self.problems:
             lines.append(f"{len(self.problems)} problem(s) in {self.drugs_file.name}; those "
                          "rows were not matched:")
@@ -142,14 +151,15 @@ def match_practice(settings: Settings, quarter: Quarter | None, drugs_path: Path
         raise BadInput(f"no usable drug rows{': ' + detail if detail else ''}",
                        file=str(drugs_path))
     started = datetime.now(timezone.utc)
+    as_of = today or date.today()
     with warehouse.open_writer(settings, wait_seconds) as con:
         run_quarter = release_quarter(con, quarter, warehouse.load_command(settings, quarter))
-        result = match_drugs(con, run_quarter, drug_list.drugs, today)
+        result = match_drugs(con, run_quarter, drug_list.drugs, as_of)
         run_id = save_run(con, result, drug_list, started)
     alerts = result.alerts.assign(run_id=run_id)
     return MatchOutcome(run_id, run_quarter, alerts, result.comparisons, drugs_path,
                         drug_list.problems,
-                        drug_list.warnings + practice.ndc_warnings(result.drugs))
+                        drug_list.warnings + practice.ndc_warnings(result.drugs), as_of)
 
 
 def release_quarter(con: duckdb.DuckDBPyConnection, quarter: Quarter | None,
@@ -164,9 +174,20 @@ def release_quarter(con: duckdb.DuckDBPyConnection, quarter: Quarter | None,
     if quarter is None:
         return loaded[-1]
     if quarter not in loaded:
+        if _loaded_without_hcpcs(con, quarter):  # CMS posted its ASP files first
+            raise BadInput(f"the {quarter} release is loaded without its HCPCS file (not "
+                           f"posted, or not downloaded yet): run `crosswalk download --quarter "
+                           f"{quarter}` once CMS posts it, then `{load_command}`; the newest "
+                           f"release with HCPCS codes is {loaded[-1]}", field="quarter")
         raise BadInput(f"the {quarter} HCPCS release is not loaded (loaded: "
                        f"{', '.join(map(str, loaded))}): run `{load_command}`", field="quarter")
     return quarter
+
+
+def _loaded_without_hcpcs(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> bool:
+    """Some of the release's files (its ASP files) are loaded, its HCPCS file is not."""
+    return con.execute("SELECT count(*) > 0 FROM release_files WHERE quarter = ?",
+                       [str(quarter)]).fetchone()[0]
 
 
 def match_drugs(con: duckdb.DuckDBPyConnection, quarter: Quarter,

@@ -42,6 +42,7 @@ from crosswalk.verdicts import NAMES as VERDICTS
 if TYPE_CHECKING:
     from crosswalk.claim_checks import ClaimsOutcome
     from crosswalk.fetch import FetchResult
+    from crosswalk.local_files import Given
     from crosswalk.match import MatchOutcome
     from crosswalk.warehouse import LoadSummary, ParsedRelease
 
@@ -116,11 +117,12 @@ def newest_quarter(settings: Settings) -> Quarter:
 
 
 def download(settings: Settings, quarter: Quarter,
-             overrides: Mapping[str, str] | None = None) -> list["FetchResult"]:
-    """Fetch the release's files into the raw archive; unchanged files are not re-downloaded."""
+             given: "Given | None" = None) -> list["FetchResult"]:
+    """Fetch the release's files into the raw archive (the files given by hand, the rest
+    from CMS unless the files are local); unchanged files are not re-downloaded."""
     from crosswalk import fetch
 
-    return fetch.download_quarter(quarter, settings, dict(overrides or {}))
+    return fetch.download_quarter(quarter, settings, given)
 
 
 def loaded_versions(settings: Settings, quarter: Quarter,
@@ -231,8 +233,9 @@ class RunSummary:
 
     def describe(self) -> str:
         """What `crosswalk run` prints: where the workbooks are, then the verdict table."""
-        lines = [f"{self.quarter}: {self.load.status} (load run {self.load.run_id}); "
-                 f"matched {self.drugs}"]
+        lines = [result.describe() for result in self.fetched]
+        lines += [f"{self.quarter}: {self.load.status} (load run {self.load.run_id}); "
+                  f"matched {self.drugs}"]
         lines += [f"wrote {path}" for path in self.workbooks]
         lines += ["", self.outcome.table()]
         if self.claims is not None:
@@ -261,7 +264,8 @@ class RunSummary:
         return "\n".join([
             f"# HCPCS crosswalk, release {self.quarter}", "",
             f"Practice list `{self.drugs}`: {sum(counts.values())} drug(s) matched; "
-            f"load {self.load.status} (run {self.load.run_id}).", "", *skipped,
+            f"load {self.load.status} (run {self.load.run_id}).", "",
+            *([warning, ""] if (warning := self.outcome.early_warning()) else []), *skipped,
             "| Verdict | Drugs |", "|---|---:|", *rows, "",
             "## Files loaded", "", "| Kind | File | sha256 | Bytes |", "|---|---|---|---:|",
             *files, "", "## Download", "", *fetched, "",
@@ -291,6 +295,7 @@ def _plain(value: Any) -> Any:
 def run_quarter(settings: Settings, quarter: Quarter | None = None,
                 drugs: Path | None = None, *,
                 overrides: Mapping[str, str] | None = None,
+                folder: Path | None = None, force_quarter: bool = False,
                 formats: Sequence[str] = DEFAULT_FORMATS,
                 wait_seconds: float = DEFAULT_WAIT_SECONDS,
                 steps: Steps = PLAIN_STEPS,
@@ -298,16 +303,22 @@ def run_quarter(settings: Settings, quarter: Quarter | None = None,
     """Download, load, match and report one release, holding the run lock throughout; then
     check the claim files of the `claims` folder not checked before.
 
-    `quarter=None` means the newest release CMS lists; `drugs=None` the example practice list.
+    `overrides` are `--url KIND=URL|PATH` values, `folder` a `--from` folder of files
+    downloaded by hand (recognised, and checked against the release, before anything is
+    asked of CMS). `quarter=None` means the release the files state, else the newest CMS
+    lists; `drugs=None` the example practice list.
     """
+    from crosswalk import local_files
+
     drugs_path = drugs or EXAMPLE_DRUGS
     if not drugs_path.is_file():
         raise BadInput("practice drug list not found", file=str(drugs_path), field="--drugs")
     if claims is not None and not claims.is_dir():
         raise BadInput("claims folder not found", file=str(claims), field="--claims")
+    given = local_files.gather(settings, overrides or {}, folder, force_quarter)
     with run_lock(settings, wait_seconds):
-        chosen = quarter or steps.newest_quarter(settings)
-        fetched = steps.download(settings, chosen, overrides)
+        chosen = given.release(quarter) or steps.newest_quarter(settings)
+        fetched = steps.download(settings, chosen, given)
         load = _load_locked(settings, [chosen], steps, wait_seconds).only()
         outcome = steps.match_drugs(settings, chosen, drugs_path, wait_seconds)
         workbooks = steps.write_workbooks(settings, chosen, tuple(formats))

@@ -37,6 +37,7 @@ from crosswalk import noc_narrative, sqlfiles, warehouse
 from crosswalk.errors import BadInput
 from crosswalk.quarters import Quarter
 from crosswalk.settings import DEFAULT_WAIT_SECONDS, Settings
+from crosswalk.verdicts import early_warning
 from crosswalk.xlsx_style import (Book, Column, Table, book, finish_table_sheet,
                                   set_print_layout, write_cell)
 
@@ -394,6 +395,7 @@ def write_summary(workbook: Book, run: MatchRun, counts: Sequence[Mapping[str, A
     facts = [
         ("Release quarter", str(run.quarter), "code"),
         ("Release starts (first date of service)", run.quarter.first_day, "date"),
+        *_release_state(run, sources),
         ("Match run", run.run_id, "number"),
         ("Match runs of this release", (
             f"{run.runs_of_quarter}: `crosswalk runs --quarter {run.quarter}` lists them, "
@@ -429,6 +431,23 @@ def write_summary(workbook: Book, run: MatchRun, counts: Sequence[Mapping[str, A
     set_print_layout(sheet, f"NOC drug code alerts, {run.quarter} HCPCS release")
 
 
+def _release_state(run: MatchRun, sources: Sequence[Mapping[str, Any]]
+                   ) -> list[tuple[str, str, str]]:
+    """Facts about a release not complete or not in force yet: run before its first day
+    (CMS posts the HCPCS file weeks ahead: the early warning), or loaded before CMS posted
+    its ASP files (payment limits, payment per dose and NDC evidence come with them)."""
+    facts = []
+    if ahead := early_warning(run.quarter.first_day, run.started_at.date()):
+        facts.append(("Early warning", f"the {run.quarter} release {ahead}", "text"))
+    missing = [row["source_kind"] for row in sources if not row["loaded"]]
+    if missing and len(missing) < len(sources):  # files recorded, but not every required kind
+        facts.append(("ASP payment limits and NDC crosswalk", (
+            f"ASP files not posted yet: {', '.join(missing)} not loaded for {run.quarter}; "
+            "payment limits, payment per dose and NDC evidence come when CMS posts them: run "
+            "`crosswalk run` again then"), "text"))
+    return facts
+
+
 def _earlier_runs(earlier: Sequence[Mapping[str, Any]]) -> str:
     if not earlier:
         return "none (the first run of this list): every alert is new"
@@ -453,7 +472,7 @@ def _small_table(workbook: Book, sheet: Any, row: int, columns: Sequence[Column]
 def _source_files(workbook: Book, sheet: Any, row: int, run: MatchRun,
                   sources: Sequence[Mapping[str, Any]]) -> int:
     """The source-file table (or why there is none); returns the first free row after it."""
-    if not sources:
+    if not any(source["loaded"] for source in sources):
         write_cell(workbook, sheet, row, 0, "No CMS files are recorded as loaded for this "
                                             "release.")
         return row + 2

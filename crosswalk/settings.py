@@ -6,11 +6,16 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from crosswalk import __version__
+
 DEFAULT_CMS_URL = "https://www.cms.gov"
 DEFAULT_DATA_DIR = "crosswalk-data"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SQL_DIR = PROJECT_ROOT / "sql"
 EXAMPLE_DRUGS = PROJECT_ROOT / "data" / "example-practice-drugs.csv"
+# What the downloader calls itself; a proxy or CMS's web front may expect a browser's agent
+# (--user-agent, CROSSWALK_USER_AGENT).
+DEFAULT_USER_AGENT = f"hcpcs-crosswalk/{__version__} (quarterly CMS HCPCS/ASP file download)"
 # How long a command waits for another run to let go of the data directory or the database.
 DEFAULT_WAIT_SECONDS = 30.0
 
@@ -21,6 +26,7 @@ class Settings:
 
     data_dir: Path = Path(DEFAULT_DATA_DIR)
     cms_url: str = DEFAULT_CMS_URL
+    user_agent: str = DEFAULT_USER_AGENT
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
     retries: int = 4
@@ -62,11 +68,13 @@ class Settings:
 
 
 def load_settings(**flags: object) -> Settings:
-    """Defaults, overridden by CROSSWALK_DATA_DIR / CROSSWALK_CMS_URL / CROSSWALK_DB, then flags."""
+    """Defaults, overridden by CROSSWALK_DATA_DIR / CROSSWALK_CMS_URL / CROSSWALK_DB /
+    CROSSWALK_USER_AGENT, then flags."""
     env = {
         "data_dir": os.environ.get("CROSSWALK_DATA_DIR"),
         "cms_url": os.environ.get("CROSSWALK_CMS_URL"),
         "db_file": os.environ.get("CROSSWALK_DB"),
+        "user_agent": os.environ.get("CROSSWALK_USER_AGENT") or None,
     }
     settings = Settings().with_overrides(**env).with_overrides(**flags)
     return replace(settings, cms_url=settings.cms_url.rstrip("/"))

@@ -69,6 +69,9 @@ class SourceKind:
     which turns its located table into rows.
     Loading: `tables` are the warehouse tables it fills, its main table first (row counts and
     the member recorded in release_files are the main table's).
+    Completeness: a `required` kind is posted for every release, and named when it is not
+    there yet; the one kind that `makes_release` (HCPCS) is the release itself: without it a
+    quarter neither downloads (exit 3) nor loads, while the others may come weeks later.
     """
 
     name: str
@@ -81,6 +84,7 @@ class SourceKind:
     tables: tuple[str, ...]
     read: Reader
     required: bool = True
+    makes_release: bool = False
     layouts: Mapping[str, "Layout"] = field(default_factory=dict)    # table -> header
     parse: "Callable[[Table], pd.DataFrame] | None" = None           # located table -> rows
 

@@ -22,7 +22,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 import requests
 
 from crosswalk import kinds
-from crosswalk.errors import BadInput, SourceUnavailable
+from crosswalk.errors import BadInput, SourceUnavailable, Unreachable
 from crosswalk.quarters import Quarter
 from crosswalk.settings import Settings
 from crosswalk.source_kind import SourceKind
@@ -31,6 +31,8 @@ _RELEASE_MONTH = r"(january|jan|april|apr|july|jul|october|oct)"
 _MONTH_YEAR = re.compile(rf"\b{_RELEASE_MONTH}\s*((?:19|20)\d{{2}})\b")
 _YEAR_MONTH = re.compile(rf"\b((?:19|20)\d{{2}})\s*{_RELEASE_MONTH}\b")
 _ANNUAL = re.compile(r"\b((?:19|20)\d{2}) (?:annual )?alpha ?numeric\b")
+# ANWEB file and sheet names: HCPC2025_OCT_ANWEB_v3, HCPC2016_CONTR_ANWEB (annual: January)
+_ANWEB = re.compile(r"\bhcpcs?((?:19|20)\d{2}) (?:(jan|apr|jul|oct) )?(?:[a-z]+ )*?anweb\b")
 _ANY_MONTH = re.compile(r"\b(feb|mar|may|jun|aug|sep|nov|dec)[a-z]*\s*\d{4}\b")
 _STAGES = (("preliminary", re.compile(r"\bprelim(inary)?\b")), ("final", re.compile(r"\bfinal\b")))
 _VERSION = re.compile(r"\b(?:v|ver|version|verision)\s*(\d{1,2})\b")
@@ -48,8 +50,14 @@ def normalise(text: str) -> str:
 
 
 def quarter_named(text: str) -> Quarter | None:
-    """The release a link names by month word and year, or None; digits alone never count."""
+    """The release a link or file names by month word and year, or None; digits alone never
+    count. ANWEB names count too: HCPC2025_OCT_ANWEB is October 2025, HCPC2016_CONTR_ANWEB
+    the 2016 annual (January) release."""
     words = normalise(text)
+    anweb = _ANWEB.search(words)
+    if anweb:
+        month = ("jan", "apr", "jul", "oct").index(anweb.group(2) or "jan") * 3 + 1
+        return Quarter.from_month(int(anweb.group(1)), month)
     for pattern, year_group in ((_MONTH_YEAR, 2), (_YEAR_MONTH, 1)):
         found = pattern.search(words)
         if found:
@@ -233,6 +241,8 @@ def read_listing(path: str, settings: Settings,
         response = session.get(url, timeout=(settings.connect_timeout, settings.read_timeout),
                                stream=True)
         with response:
+            if response.status_code == 403:
+                raise refused_by_cdn(url)
             if response.status_code != 200:
                 raise SourceUnavailable(f"CMS listing page {url} answered HTTP "
                                         f"{response.status_code}")
@@ -243,6 +253,16 @@ def read_listing(path: str, settings: Settings,
     charset = (response.encoding if "charset" in response.headers.get("Content-Type", "").lower()
                else "utf-8")
     return url, page_links(body.decode(charset or "utf-8", errors="replace"), url)
+
+
+def refused_by_cdn(url: str) -> Unreachable:
+    """A 403: CMS's web front (a CDN) refuses some networks and non-browser user agents, as
+    public scrapers of cms.gov report; asking again will not change its mind."""
+    return Unreachable(
+        f"{url} answered HTTP 403 Forbidden: CMS's web front (its CDN) refuses some networks "
+        "and non-browser user agents",
+        hint="; if it wants a browser's user agent: --user-agent 'Mozilla/5.0 ...' "
+             "(CROSSWALK_USER_AGENT)")
 
 
 def _capped_body(response: requests.Response, cap: int, url: str) -> bytes:
@@ -279,6 +299,8 @@ def _listing(spec: SourceKind, settings: Settings, session: requests.Session,
         if path not in pages:
             try:
                 pages[path] = read_listing(path, settings, session)
+            except Unreachable:
+                raise  # the host, not the page: another page of it will not answer either
             except SourceUnavailable as error:
                 pages[path] = error
         if not isinstance(pages[path], SourceUnavailable):
@@ -287,27 +309,36 @@ def _listing(spec: SourceKind, settings: Settings, session: requests.Session,
     raise SourceUnavailable(f"{spec.label}: no listing page answered: {failures}")
 
 
-def discover(quarter: Quarter, settings: Settings, session: requests.Session,
-             wanted: tuple[str, ...] = kinds.NAMES) -> list[Posting]:
-    """The newest posting of each kind for `quarter`; a required kind missing is an error.
+@dataclass(frozen=True)
+class Discovery:
+    """What the listing pages hold for a quarter: the posting chosen for each kind found, and
+    for each kind not found, why (CMS posts the ASP files weeks after the HCPCS file)."""
 
-    Optional kinds (NOC pricing and crosswalk) missing from the page are simply left out.
+    postings: dict[str, Posting]
+    missing: dict[str, str]
+
+
+def discover(quarter: Quarter, settings: Settings, session: requests.Session,
+             wanted: tuple[str, ...] = kinds.NAMES) -> Discovery:
+    """The newest posting of each wanted kind for `quarter`, and why each other is missing.
+
+    A listing page that does not answer is an error; a kind the page does not list yet is
+    not: the caller decides what a release needs (crosswalk.fetch.download_quarter).
     """
     pages: Pages = {}
-    postings = []
+    postings, missing = {}, {}
     for name in wanted:
         spec = kinds.get(name)
         page_url, links = _listing(spec, settings, session, pages)
         posting = choose(spec, quarter, links, settings.cms_url)
-        if posting is None and spec.required:
-            off_host = [link.url for link in matching_links(spec, quarter, links)]
-            ignored = f"; ignored links to another host: {', '.join(off_host)}" if off_host else ""
-            raise SourceUnavailable(
-                f"no {spec.label} link for {quarter} ({quarter.month_name} {quarter.year}) "
-                f"on {page_url}{ignored}")
         if posting is not None:
-            postings.append(posting)
-    return postings
+            postings[name] = posting
+            continue
+        off_host = [link.url for link in matching_links(spec, quarter, links)]
+        ignored = f"; ignored links to another host: {', '.join(off_host)}" if off_host else ""
+        missing[name] = (f"no {spec.label} link for {quarter} ({quarter.month_name} "
+                         f"{quarter.year}) on {page_url}{ignored}")
+    return Discovery(postings, missing)
 
 
 def newest_posted_quarter(settings: Settings, session: requests.Session) -> Quarter:

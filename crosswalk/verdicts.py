@@ -10,6 +10,7 @@ open, and every report lists it.
 from __future__ import annotations
 
 from dataclasses import astuple, dataclass, fields
+from datetime import date, timedelta
 
 
 @dataclass(frozen=True)
@@ -78,3 +79,13 @@ def help_lines() -> str:
 
 def needing_action(names: list[str] | tuple[str, ...]) -> list[str]:
     return [name for name in names if BY_NAME[name].needs_action]
+
+
+def early_warning(first_day: date, today: date) -> str | None:
+    """What a run before a release takes effect tells the billing lead (CMS posts the HCPCS
+    file weeks ahead): the day its new codes start; None once it is in force. The terminal,
+    the Summary sheet and Prefect's summary say the same words."""
+    if today >= first_day:
+        return None
+    return (f"takes effect on {first_day}: bill the new code for dates of service from then; "
+            f"keep the NOC code through {first_day - timedelta(days=1)}")

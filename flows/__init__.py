@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 from crosswalk.errors import CrosswalkError
 
 if TYPE_CHECKING:
+    import logging
+
     from crosswalk.settings import Settings
 
 # What a 2-core machine with no Prefect server and no internet needs. The same values sit in
@@ -120,6 +122,31 @@ def redact_prefect_logs() -> None:
         for handler in logging.getLogger(name).handlers:
             if not any(isinstance(f, RedactingFilter) for f in handler.filters):
                 handler.addFilter(RedactingFilter())
+
+
+class QuietExpectedFailures:
+    """A filter for Prefect's terminal handler: a failed task or flow logs its traceback
+    there, and for an expected failure (a CrosswalkError: bad input, a CMS source unavailable
+    or unreachable, a busy data directory) the command prints the one line that says what to
+    do. Prefect's API log handlers sit on the flow and task run loggers and see each record
+    first, so Prefect's own logs keep the traceback."""
+
+    def filter(self, record: "logging.LogRecord") -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, CrosswalkError)
+
+
+def quiet_expected_failures() -> None:
+    """Put QuietExpectedFailures on Prefect's terminal handler (configured when Prefect was
+    imported)."""
+    import logging
+
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, PrefectConsoleHandler) and not any(
+                isinstance(f, QuietExpectedFailures) for f in handler.filters):
+            handler.addFilter(QuietExpectedFailures())
 
 
 def artifact_key(settings: "Settings", what: str) -> str:

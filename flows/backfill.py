@@ -17,6 +17,7 @@ from crosswalk.settings import DEFAULT_WAIT_SECONDS, load_settings
 from flows.tasks import submit_task, task_steps
 
 flows.redact_prefect_logs()  # Prefect configured its logging when imported above
+flows.quiet_expected_failures()
 
 
 @flow(name="backfill", persist_result=False,

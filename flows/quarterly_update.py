@@ -36,6 +36,7 @@ from crosswalk.settings import DEFAULT_WAIT_SECONDS, Settings, load_settings
 from flows.tasks import task_steps
 
 flows.redact_prefect_logs()  # Prefect configured its logging when imported above
+flows.quiet_expected_failures()
 
 API_ERRORS = (httpx.HTTPError, PrefectHTTPStatusError)
 ARTIFACT_CHECK_SECONDS = 2.0
@@ -49,21 +50,28 @@ def quarterly_update(quarter: str | None = None, drugs: str | None = None,
                      cms_url: str | None = None, data_dir: str | None = None,
                      urls: list[str] | None = None, formats: list[str] | None = None,
                      wait_seconds: float = DEFAULT_WAIT_SECONDS,
-                     claims: str | None = None) -> pipeline.RunSummary:
+                     claims: str | None = None, from_dir: str | None = None,
+                     force_quarter: bool = False,
+                     user_agent: str | None = None) -> pipeline.RunSummary:
     """Bring one release (default: the newest CMS lists) into the warehouse and report on it.
 
     quarter: e.g. 2025Q4; drugs: practice list (default: the example list); cms_url, data_dir:
     as `crosswalk run` (default: CROSSWALK_* environment, then cms.gov and ./crosswalk-data);
-    urls: KIND=URL overrides; formats: xlsx, csv, parquet; wait_seconds: how long to wait for
-    another run holding the data directory; claims: a folder of claim files to check after the
-    release is loaded (each file once, by SHA-256; the claims-check flow as a subflow). A URL
-    with a redacted credential (`***`) is restored from the environment (CROSSWALK_CMS_URL, or
-    what `crosswalk run` withheld).
+    urls: KIND=URL or KIND=PATH overrides; formats: xlsx, csv, parquet; wait_seconds: how long
+    to wait for another run holding the data directory; claims: a folder of claim files to
+    check after the release is loaded (each file once, by SHA-256; the claims-check flow as a
+    subflow); from_dir: a folder of CMS files downloaded by hand (nothing is fetched);
+    force_quarter: load the files given as `quarter` even when they state another release;
+    user_agent: the User-Agent sent to CMS (default: CROSSWALK_USER_AGENT, then the tool's
+    own). A URL with a redacted credential (`***`) is restored from the environment
+    (CROSSWALK_CMS_URL, or what `crosswalk run` withheld).
     """
-    settings = load_settings(data_dir=data_dir, cms_url=reveal(cms_url) if cms_url else None)
+    settings = load_settings(data_dir=data_dir, cms_url=reveal(cms_url) if cms_url else None,
+                             user_agent=user_agent)
     summary = pipeline.run_quarter(
         settings, Quarter.parse(quarter) if quarter else None, Path(drugs) if drugs else None,
         overrides=parse_overrides([reveal(url) for url in urls or ()]),
+        folder=Path(from_dir) if from_dir else None, force_quarter=force_quarter,
         formats=formats or pipeline.DEFAULT_FORMATS, wait_seconds=wait_seconds,
         steps=task_steps(settings), claims=Path(claims) if claims else None)
     announce(settings, summary)
@@ -74,7 +82,8 @@ def quarterly_update(quarter: str | None = None, drugs: str | None = None,
 
 def run_with_prefect(settings: Settings, quarter: Quarter | None, drugs: Path | None,
                      urls: tuple[str, ...], wait_seconds: float,
-                     claims: Path | None = None) -> pipeline.RunSummary:
+                     claims: Path | None = None, folder: Path | None = None,
+                     force_quarter: bool = False) -> pipeline.RunSummary:
     """`crosswalk run` as the flow: parameters carry redacted URLs only; the flow prints the
     verdicts itself; a Prefect API that stops answering once the work is done is a warning."""
     key = str(settings.data_dir.resolve())
@@ -84,7 +93,8 @@ def run_with_prefect(settings: Settings, quarter: Quarter | None, drugs: Path | 
             quarter=str(quarter) if quarter else None, drugs=str(drugs) if drugs else None,
             cms_url=withhold(settings.cms_url), data_dir=str(settings.data_dir),
             urls=[withhold(url) for url in urls], wait_seconds=wait_seconds,
-            claims=str(claims) if claims else None)
+            claims=str(claims) if claims else None, from_dir=str(folder) if folder else None,
+            force_quarter=force_quarter, user_agent=settings.user_agent)
     except API_ERRORS as error:
         summary = _finished.pop(key, None)
         problem = f"{type(error).__name__}: {error}"

@@ -23,7 +23,7 @@ from prefect.states import State
 from prefect.tasks import exponential_backoff
 
 from crosswalk import claim_checks, pipeline
-from crosswalk.errors import SourceUnavailable
+from crosswalk.errors import SourceUnavailable, Unreachable
 from crosswalk.settings import Settings
 
 DOWNLOAD_RETRIES = 2
@@ -45,8 +45,12 @@ PARSE_SERIALIZER = ZlibPickleSerializer()
 
 
 def cms_was_unavailable(_task: Task[Any, Any], _run: TaskRun, state: State[Any]) -> bool:
-    """Retry only when a CMS source was unavailable; bad input will not fix itself."""
-    return isinstance(state.result(raise_on_failure=False), SourceUnavailable)
+    """Retry only when a CMS source was unavailable (a 503 that outlasted the HTTP retries,
+    no link for the quarter yet). Bad input will not fix itself, nor will a CMS this machine
+    cannot reach (DNS, a refused connection, a 403 from CMS's web front): those fail at once
+    with what to do."""
+    error = state.result(raise_on_failure=False)
+    return isinstance(error, SourceUnavailable) and not isinstance(error, Unreachable)
 
 
 def _parse_key(_context: Any, parameters: dict[str, Any]) -> str:

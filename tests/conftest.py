@@ -85,6 +85,31 @@ SQL_STEP_HOOK = textwrap.dedent("""
 """)
 
 
+def free_port() -> int:
+    """A port of 127.0.0.1 nothing listens on any more: a connection there is refused."""
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def connection_attempts(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
+    """Every TCP connection the downloader tries, (host, port), in order: urllib3's own
+    create_connection, counted and then called as it is."""
+    import urllib3.util.connection as connection
+
+    attempts: list[tuple[str, int]] = []
+    real = connection.create_connection
+
+    def counted(address: tuple[str, int], *args: Any, **kwargs: Any) -> Any:
+        attempts.append(address)
+        return real(address, *args, **kwargs)
+
+    monkeypatch.setattr(connection, "create_connection", counted)
+    return attempts
+
+
 @pytest.fixture
 def cms_samples() -> Path:
     """The real CMS files in ../shared/data/cms-samples; the test is skipped when absent."""

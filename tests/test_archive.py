@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from crosswalk.archive import file_sha256, read_member, verify_zip, zip_members
+from crosswalk.archive import (check_single_file, file_sha256, is_single_file, read_member,
+                               verify_zip, zip_members)
 from crosswalk.errors import BadInput
 from crosswalk.settings import Settings
 
@@ -99,3 +100,42 @@ def test_an_in_memory_zip_is_never_extracted_to_disk(tmp_path):
     before = sorted(tmp_path.iterdir())
     assert read_member(path, "data.csv", SETTINGS) == b"a,b\n"
     assert sorted(tmp_path.iterdir()) == before
+
+
+@pytest.mark.parametrize("name, content, single", [
+    ("HCPC2025_OCT_ANWEB.txt", b"J3590" + b" " * 315, True),
+    ("download", b"HCPCS Code,Short Description\r\n", True),           # no extension at all
+    ("pricing.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500), True),  # legacy workbook
+    ("october-2025-asp-pricing-file.zip", b"HCPCS Code,Short Description\r\n", False),
+    ("saved.bin", b"PK\x03\x04 a zip cut short", False),               # a broken zip stays one
+])
+def test_a_single_file_is_told_from_a_zip_by_content_and_a_zip_name(tmp_path, name, content,
+                                                                    single):
+    """What a browser saves from inside a CMS zip is one file; a name ending in .zip, or zip
+    bytes, are a zip (a corrupt one is named as such, never read as text)."""
+    path = tmp_path / name
+    path.write_bytes(content)
+    assert is_single_file(path) is single
+
+
+def test_a_workbook_is_a_single_file_though_it_is_a_zip(tmp_path):
+    import cms_builders as cms
+
+    workbook = tmp_path / "HCPC2025_OCT_ANWEB.xlsx"
+    workbook.write_bytes(cms.hcpcs_xlsx(cms.sample_release("2025Q4").codes))
+    zipped = write_zip(tmp_path / "hcpcs", {"HCPC2025_OCT_ANWEB.xlsx": workbook.read_bytes()})
+    assert is_single_file(workbook) and not is_single_file(zipped)
+    assert is_single_file(zipped, name="HCPC2025_OCT_ANWEB.xlsx") is False  # zip content
+
+
+def test_a_single_file_passes_the_checks_that_apply_to_one_file(tmp_path):
+    text = tmp_path / "a.csv"
+    text.write_bytes(b"x" * 5_000)
+    check_single_file(text, SETTINGS)
+    with pytest.raises(BadInput, match="5,000 bytes, over the 4,000-byte cap") as refused:
+        check_single_file(text, replace(SETTINGS, max_unzipped_bytes=4_000), name="saved.csv")
+    assert refused.value.file == "saved.csv"
+    bomb = write_zip(tmp_path / "bomb.xlsx", {"xl/worksheets/sheet1.xml": bytes(8 << 20)})
+    with pytest.raises(BadInput, match="zip bomb") as refused:  # a workbook's parts
+        check_single_file(bomb, SETTINGS)
+    assert refused.value.file == "bomb.xlsx"

@@ -154,3 +154,91 @@ def test_real_cms_files_through_the_mirror(cms_mirror, cms_samples, tmp_path) ->
     october = manifest.archived_files(settings, Quarter(2025, 4))["asp_crosswalk"]
     assert [m.filename for m in fetch.zip_members(october.path, settings)] == [
         "section 508 version of October 2025 ASP NDC-HCPCS Crosswalk 090525.csv"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Half-posted releases and files downloaded by hand
+
+
+@pytest.mark.real_samples
+def test_a_2026q1_download_with_only_the_asp_files_posted(cms_mirror, cms_samples, tmp_path):
+    """CMS posted the January 2026 ASP files (here the real October 2025 508 CSVs, zipped
+    under January 2026 names) before the HCPCS file: the ASP files are fetched and kept,
+    the missing HCPCS file is named, exit 3; once it is posted, only it is fetched."""
+    q1 = Quarter(2026, 1)
+    for kind, label, folder, name in (
+            ("asp_pricing", "Medicare Part B Payment Limit Files", "asp/pricing",
+             "section 508 version of Oct 2025 ASP Pricing File 091725.csv"),
+            ("asp_crosswalk", "ASP NDC-HCPCS Crosswalk", "asp/crosswalk",
+             "section 508 version of October 2025 ASP NDC-HCPCS Crosswalk 090525.csv")):
+        cms_mirror.post(kind, f"January 2026 {label} (ZIP)",
+                        f"january-2026-{label.lower().replace(' ', '-')}.zip",
+                        zipped(cms_samples / folder / name))
+    result = download(cms_mirror.base_url, tmp_path, "--quarter", "2026Q1")
+    assert result.exit_code == 3
+    assert "no HCPCS alpha-numeric file [hcpcs] link for 2026Q1 (January 2026)" in result.output
+    assert ("kept in the raw archive meanwhile: asp_pricing (january-2026-medicare-part-b-"
+            "payment-limit-files.zip), asp_crosswalk (january-2026-asp-ndc-hcpcs-crosswalk.zip)"
+            ) in result.output
+    settings = Settings(data_dir=tmp_path)
+    assert sorted(manifest.archived_files(settings, q1)) == ["asp_crosswalk", "asp_pricing"]
+
+    cms_mirror.publish_quarter(q1, kinds=("hcpcs",))
+    cms_mirror.clear_log()
+    again = download(cms_mirror.base_url, tmp_path, "--quarter", "2026Q1")
+    assert again.exit_code == 0, again.output
+    assert cms_mirror.downloads() == ["/files/zip/january-2026-alpha-numeric-hcpcs-file.zip"]
+    assert sorted(manifest.archived_files(settings, q1)) == ["asp_crosswalk", "asp_pricing",
+                                                             "hcpcs"]
+
+
+def test_asp_files_posted_first_load_and_matching_says_the_hcpcs_file_is_missing(cms_mirror,
+                                                                                 tmp_path):
+    """The ASP files kept by a download that exited 3 load (their crosswalk serves NDC
+    look-ups); matching that quarter says its HCPCS file is what is missing, not a load."""
+    cms_mirror.publish_quarter(Q4)
+    cms_mirror.publish_quarter("2026Q1", kinds=("asp_pricing", "asp_crosswalk"))
+    assert download(cms_mirror.base_url, tmp_path, "--quarter", "2025Q4").exit_code == 0
+    assert download(cms_mirror.base_url, tmp_path, "--quarter", "2026Q1").exit_code == 3
+    loaded = CliRunner().invoke(main, ["load", "--all", "--data-dir", str(tmp_path)])
+    assert loaded.exit_code == 0, loaded.output
+    assert "2026Q1: loaded" in loaded.output
+    matched = CliRunner().invoke(main, ["match", "--quarter", "2026Q1", "--data-dir",
+                                        str(tmp_path)])
+    assert matched.exit_code == 2
+    assert ("the 2026Q1 release is loaded without its HCPCS file (not posted, or not "
+            "downloaded yet): run `crosswalk download --quarter 2026Q1` once CMS posts it"
+            ) in matched.output
+    assert "the newest release with HCPCS codes is 2025Q4" in matched.output
+    newest = CliRunner().invoke(main, ["match", "--data-dir", str(tmp_path)])
+    assert newest.exit_code == 0 and "against the 2025Q4 release" in newest.output
+
+
+def test_a_release_with_its_hcpcs_file_alone_downloads_naming_the_asp_files(cms_mirror,
+                                                                          tmp_path):
+    cms_mirror.publish_quarter("2026Q1", kinds=("hcpcs",))
+    result = download(cms_mirror.base_url, tmp_path)  # the newest HCPCS file CMS lists
+    assert result.exit_code == 0, result.output
+    lines = {line.split()[0]: line for line in result.output.splitlines()}
+    assert " new " in lines["hcpcs"]
+    assert "not posted yet: no ASP pricing (payment limit) file [asp_pricing] link for 2026Q1" in (
+        lines["asp_pricing"])
+    assert "'ASP files not posted yet'" in lines["asp_crosswalk"]
+
+
+def test_download_from_a_folder_lists_each_file_and_asks_cms_nothing(tmp_path,
+                                                                    connection_attempts):
+    from conftest import free_port
+    from test_local_files import hand_downloaded
+
+    hand_downloaded(tmp_path / "cms")
+    result = download(f"http://127.0.0.1:{free_port()}", tmp_path / "data", "--from",
+                      str(tmp_path / "cms"))
+    assert result.exit_code == 0, result.output
+    lines = {line.split()[0]: line for line in result.output.splitlines()}
+    assert ("local file given with --from" in lines["hcpcs"]
+            and "hcpcs by its name and content; release 2025Q4 by its name, 2025Q4 by its "
+                "newest ADD DT 2025-10-01" in lines["hcpcs"])
+    assert "asp_pricing by its name and content" in lines["asp_pricing"]
+    assert lines["noc_crosswalk"].split()[1:3] == ["not", "given"]
+    assert connection_attempts == []

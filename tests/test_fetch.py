@@ -14,9 +14,11 @@ from pathlib import Path
 import pytest
 
 from crosswalk import fetch, kinds, manifest
-from crosswalk.errors import BadInput, SourceUnavailable
+from crosswalk.errors import BadInput, SourceUnavailable, Unreachable
 from crosswalk.quarters import Quarter
-from crosswalk.settings import SQL_DIR, Settings
+from crosswalk.local_files import gather
+from crosswalk.settings import DEFAULT_USER_AGENT, SQL_DIR, Settings
+import cms_builders as cms
 from mirror import CmsMirror, standard_zip
 
 Q4 = Quarter(2025, 4)
@@ -68,7 +70,7 @@ def test_downloads_three_kinds_into_the_archive_with_provenance(cms_mirror, mirr
     assert manifest.archived_files(mirror_settings, Q4) == {k: r.entry for k, r in landed.items()}
     assert manifest.archived_quarters(mirror_settings) == [Q4]
     # a CMS CDN refuses default client agents
-    assert {h.headers["User-Agent"] for h in cms_mirror.requests_log} == {fetch.USER_AGENT}
+    assert {h.headers["User-Agent"] for h in cms_mirror.requests_log} == {DEFAULT_USER_AGENT}
     assert {h.headers["Accept-Encoding"] for h in cms_mirror.requests_log if h.path.startswith("/files/")} == {"identity"}
 
 
@@ -311,7 +313,7 @@ def test_explicit_url_on_another_host_is_followed(mirror_settings, published) ->
     with CmsMirror() as proxy:
         proxy.put("/mirror/hcpcs-oct-2025.zip", body)
         overrides = fetch.parse_overrides((f"hcpcs={proxy.url('/mirror/hcpcs-oct-2025.zip')}",))
-        result = fetch.download_quarter(Q4, mirror_settings, overrides=overrides)[0]
+        result = fetch.download_quarter(Q4, mirror_settings, gather(mirror_settings, overrides))[0]
         assert proxy.downloads(prefix="/") == ["/mirror/hcpcs-oct-2025.zip"]
     assert result.entry.url == proxy.url("/mirror/hcpcs-oct-2025.zip") and result.entry.link_text is None
     assert result.entry.path.read_bytes() == body
@@ -321,36 +323,41 @@ def test_local_file_override_is_archived_and_then_unchanged(cms_mirror, mirror_s
     cms_mirror.publish_quarter("2025Q4", kinds=("asp_pricing", "asp_crosswalk"))  # no HCPCS posted
     local = tmp_path / "HCPC2025_OCT.zip"
     local.write_bytes(standard_zip("hcpcs", Q4))
-    overrides = fetch.parse_overrides((f"hcpcs={local}",))
-    first = fetch.download_quarter(Q4, mirror_settings, overrides=overrides)[0]
+    given = gather(mirror_settings, fetch.parse_overrides((f"hcpcs={local}",)))
+    first = fetch.download_quarter(Q4, mirror_settings, given)[0]
     assert (first.status, first.entry.url, first.entry.file_name) == ("new", None, "HCPC2025_OCT.zip")
     assert first.entry.path.read_bytes() == local.read_bytes()
-    again = fetch.download_quarter(Q4, mirror_settings, overrides=overrides)[0]
+    again = fetch.download_quarter(Q4, mirror_settings, given)[0]
     assert again.status == "unchanged" and again.entry == first.entry
     assert len(manifest.read_manifest(mirror_settings)) == 3
     assert not any(h.path.endswith("hcpcs-file.zip") for h in cms_mirror.requests_log)
 
 
-def test_missing_local_file_is_bad_input(mirror_settings, tmp_path) -> None:
-    with pytest.raises(BadInput, match="no such file"):
-        fetch.download_quarter(Q4, mirror_settings, overrides={
-            kind: str(tmp_path / f"{kind}.zip") for kind in ("hcpcs", "asp_pricing", "asp_crosswalk")})
+def test_a_missing_local_file_is_refused_before_cms_is_asked(cms_mirror, tmp_path) -> None:
+    cms_mirror.publish_quarter("2025Q4")
+    with pytest.raises(BadInput, match="no such file") as raised:
+        fetch.parse_overrides([f"asp_pricing={tmp_path / 'october-2025-asp-pricing-file.zip'}"])
+    assert raised.value.field == "--url asp_pricing"
+    assert cms_mirror.requests_log == []
 
 
 @pytest.mark.parametrize("values, complaint", [
     (("hcpcs",), "expected KIND=URL"),
     (("hcpcs=",), "expected KIND=URL"),
     (("asp=https://x/y.zip",), "unknown file kind 'asp'"),
-    (("hcpcs=a.zip", "hcpcs=b.zip"), "given twice"),
+    (("hcpcs=https://x/a.zip", "hcpcs=https://x/b.zip"), "given twice"),
+    (("hcpcs=no-such-folder/a.zip",), "no such file"),
 ])
 def test_parse_overrides_refuses_bad_values(values: tuple[str, ...], complaint: str) -> None:
     with pytest.raises(BadInput, match=complaint):
         fetch.parse_overrides(values)
 
 
-def test_parse_overrides() -> None:
-    assert fetch.parse_overrides(("hcpcs = https://x/a.zip", "noc_pricing=/tmp/n.zip")) == {
-        "hcpcs": "https://x/a.zip", "noc_pricing": "/tmp/n.zip"}
+def test_parse_overrides(tmp_path) -> None:
+    local = tmp_path / "n.zip"
+    local.write_bytes(b"")
+    assert fetch.parse_overrides(("hcpcs = https://x/a.zip", f"noc_pricing={local}")) == {
+        "hcpcs": "https://x/a.zip", "noc_pricing": str(local)}
 
 
 def test_optional_noc_files_are_fetched_when_posted(cms_mirror, mirror_settings) -> None:
@@ -446,3 +453,122 @@ def test_overlapping_runs_record_each_version_once(cms_mirror, mirror_settings, 
     entries = manifest.read_manifest(mirror_settings)
     assert len(entries) == len({e.sha256 for e in entries}) == 3
     assert len(archive_files(mirror_settings)) == 3
+
+
+# ---------------------------------------------------------------------------------------------
+# A CMS this machine cannot reach: once per host, then what to do
+
+
+def test_a_refused_connection_is_tried_once_per_host_and_says_what_to_do(
+        settings, connection_attempts) -> None:
+    """A DNS failure or a refused connection used to be retried like a 503: 12 attempts over
+    93 s. Now one attempt per host for the whole download (both listing pages, every kind)."""
+    from conftest import free_port
+
+    port = free_port()
+    closed = settings.with_overrides(cms_url=f"http://127.0.0.1:{port}")
+    with pytest.raises(Unreachable) as refused:
+        fetch.download_quarter(Q4, closed)
+    assert connection_attempts == [("127.0.0.1", port)]
+    message = str(refused.value)
+    assert message.startswith(f"cannot reach http://127.0.0.1:{port} (connection refused). ")
+    for advice in ("HTTPS_PROXY", "--cms-url", "--from DIR", "--url KIND=PATH"):
+        assert advice in message
+    assert refused.value.exit_code == 3
+    assert archive_files(closed) == []
+
+
+def test_the_session_remembers_an_unreachable_host_and_names_the_proxy(settings, monkeypatch,
+                                                                      connection_attempts):
+    from conftest import free_port
+
+    proxy = f"http://127.0.0.1:{free_port()}"
+    monkeypatch.setenv("HTTP_PROXY", proxy)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    with fetch.make_session(settings) as session:
+        for _ in range(3):
+            with pytest.raises(Unreachable) as refused:
+                session.get("http://cms.example/medicare/x", timeout=(2, 2))
+    assert len(connection_attempts) == 1  # to the proxy, once
+    assert f"the proxy does not answer, through the proxy {proxy} from the environment" in (
+        str(refused.value))
+
+
+def test_check_reachable_passes_any_answer_and_names_a_403(cms_mirror, mirror_settings) -> None:
+    """The check `crosswalk run` makes before Prefect starts: one request, no retries."""
+    fetch.check_reachable(mirror_settings)
+    cms_mirror.fault(kinds.HCPCS_PAGE, "500", times=1, status=503)
+    fetch.check_reachable(mirror_settings)  # CMS answers, if badly: the run deals with it
+    cms_mirror.fault(kinds.HCPCS_PAGE, "500", times=1, status=403)
+    with pytest.raises(Unreachable, match="answered HTTP 403 Forbidden: CMS's web front"):
+        fetch.check_reachable(mirror_settings)
+    assert [hit.status for hit in cms_mirror.requests_log] == [200, 503, 403]
+
+
+def test_a_403_from_cms_s_web_front_says_so_and_offers_a_user_agent(cms_mirror, mirror_settings,
+                                                                     published) -> None:
+    cms_mirror.fault(HCPCS_PATH, "500", status=403)
+    with pytest.raises(Unreachable) as refused:
+        fetch.download_quarter(Q4, mirror_settings)
+    message = str(refused.value)
+    assert "october-2025-alpha-numeric-hcpcs-file.zip answered HTTP 403 Forbidden" in message
+    assert "--user-agent 'Mozilla/5.0 ...' (CROSSWALK_USER_AGENT)" in message
+    assert "HTTPS_PROXY" in message and archive_files(mirror_settings) == []
+
+
+def test_the_user_agent_comes_from_the_settings(cms_mirror, mirror_settings, published,
+                                                monkeypatch) -> None:
+    monkeypatch.setenv("CROSSWALK_USER_AGENT", "Mozilla/5.0 (practice PC)")
+    from crosswalk.settings import load_settings
+
+    agent = load_settings(data_dir=mirror_settings.data_dir, cms_url=cms_mirror.base_url)
+    fetch.download_quarter(Q4, replace(mirror_settings, user_agent=agent.user_agent))
+    assert {h.headers["User-Agent"] for h in cms_mirror.requests_log} == {
+        "Mozilla/5.0 (practice PC)"}
+
+
+# ---------------------------------------------------------------------------------------------
+# A half-posted release
+
+
+def test_a_release_without_its_asp_files_yet_downloads_and_names_them(cms_mirror,
+                                                                     mirror_settings) -> None:
+    cms_mirror.publish_quarter("2026Q1", kinds=("hcpcs",))
+    results = {r.kind: r for r in fetch.download_quarter(Quarter(2026, 1), mirror_settings)}
+    assert results["hcpcs"].status == "new"
+    for kind in ("asp_pricing", "asp_crosswalk"):
+        assert results[kind].status == "not posted" and results[kind].entry is None
+        assert results[kind].reason.startswith(f"not posted yet: no {kinds.get(kind).label} "
+                                               "link for 2026Q1 (January 2026) on http://")
+        assert "the workbook say 'ASP files not posted yet'" in results[kind].describe()
+    assert results["noc_pricing"].reason.startswith("optional: no ASP NOC pricing file")
+
+
+def test_a_release_without_its_hcpcs_file_keeps_what_is_posted_and_fails(cms_mirror,
+                                                                         mirror_settings) -> None:
+    q1 = Quarter(2026, 1)
+    paths = cms_mirror.publish_quarter(q1, kinds=("asp_pricing", "asp_crosswalk"))
+    with pytest.raises(SourceUnavailable) as refused:
+        fetch.download_quarter(q1, mirror_settings)
+    message = str(refused.value)
+    assert message.startswith("2026Q1: no HCPCS alpha-numeric file [hcpcs] link for 2026Q1")
+    assert ("no release to match without its HCPCS alpha-numeric file: run again once CMS "
+            "posts it; kept in the raw archive meanwhile: asp_pricing (january-2026-asp-pricing-file.zip), "
+            "asp_crosswalk (january-2026-asp-ndc-hcpcs-crosswalk.zip)") in message
+    assert sorted(manifest.archived_files(mirror_settings, q1)) == ["asp_crosswalk", "asp_pricing"]
+    assert sorted(cms_mirror.downloads()) == sorted(paths.values())
+
+
+def test_a_bare_csv_given_by_url_is_archived_as_served(cms_mirror, mirror_settings) -> None:
+    """A proxy or mirror may serve the CSV itself: a name that is not .zip may be one file."""
+    from crosswalk.local_files import gather
+
+    cms_mirror.publish_quarter("2025Q4", kinds=("hcpcs", "asp_crosswalk"))
+    name = "section 508 version of October 2025 ASP Pricing File 091725.csv"
+    body = cms.asp_pricing_csv(Q4, cms.sample_release(Q4).pricing)
+    cms_mirror.put(f"/mirror/{name}", body, content_type="text/csv")
+    given = gather(mirror_settings, {"asp_pricing": cms_mirror.url(f"/mirror/{name}")})
+    result = {r.kind: r for r in fetch.download_quarter(Q4, mirror_settings, given)}
+    assert result["asp_pricing"].entry.file_name == name
+    assert result["asp_pricing"].entry.path.read_bytes() == body

@@ -28,11 +28,12 @@ import pytest
 import yaml
 
 from crosswalk import pipeline
-from crosswalk.errors import BadInput, SourceUnavailable
+from crosswalk.errors import BadInput, SourceUnavailable, Unreachable
 from crosswalk.quarters import Quarter
 from crosswalk.settings import EXAMPLE_DRUGS, Settings
 from flows import deployment
 from flows.quarterly_update import artifact_key, quarterly_update
+from conftest import free_port
 from mirror import CmsMirror
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -57,12 +58,14 @@ def schedules_of(built: Any) -> list[tuple[str, str, str]]:
 
 
 def test_the_deployment_runs_early_in_each_release_month_and_rechecks_mid_month(monkeypatch):
-    for name in ("CROSSWALK_CRON", "CROSSWALK_RECHECK_CRON", "CROSSWALK_TZ"):
+    for name in ("CROSSWALK_CRON", "CROSSWALK_RECHECK_CRON", "CROSSWALK_PRERELEASE_CRON",
+                 "CROSSWALK_TZ"):
         monkeypatch.delenv(name, raising=False)
     built = deployment.build_deployment(parameters={"data_dir": "/srv/crosswalk"})
     assert schedules_of(built) == [
         ("quarterly-release", "0 6 2 1,4,7,10 *", "America/New_York"),
-        ("mid-quarter-recheck", "0 6 15 1,4,7,10 *", "America/New_York")]
+        ("mid-quarter-recheck", "0 6 15 1,4,7,10 *", "America/New_York"),
+        ("pre-release-check", "0 6 15 2,5,8,11 *", "America/New_York")]
     assert all(s.active for s in built.schedules)
     assert built.name == "quarterly"
     assert built.entrypoint == "flows.quarterly_update.quarterly_update"  # any folder
@@ -73,19 +76,46 @@ def test_the_deployment_runs_early_in_each_release_month_and_rechecks_mid_month(
 def test_the_schedule_follows_the_environment_and_options_beat_it(monkeypatch):
     monkeypatch.setenv("CROSSWALK_CRON", "30 7 3 1,4,7,10 *")
     monkeypatch.setenv("CROSSWALK_RECHECK_CRON", "30 7 20 1,4,7,10 *")
+    monkeypatch.setenv("CROSSWALK_PRERELEASE_CRON", "30 7 20 2,5,8,11 *")
     monkeypatch.setenv("CROSSWALK_TZ", "America/Chicago")
     assert schedules_of(deployment.build_deployment()) == [
         ("quarterly-release", "30 7 3 1,4,7,10 *", "America/Chicago"),
-        ("mid-quarter-recheck", "30 7 20 1,4,7,10 *", "America/Chicago")]
-    built = deployment.build_deployment(cron="0 5 1 1,4,7,10 *", timezone="UTC")
+        ("mid-quarter-recheck", "30 7 20 1,4,7,10 *", "America/Chicago"),
+        ("pre-release-check", "30 7 20 2,5,8,11 *", "America/Chicago")]
+    built = deployment.build_deployment(cron="0 5 1 1,4,7,10 *", timezone="UTC",
+                                        prerelease_cron="0 5 1 12 *")
     assert schedules_of(built) == [
         ("quarterly-release", "0 5 1 1,4,7,10 *", "UTC"),
-        ("mid-quarter-recheck", "30 7 20 1,4,7,10 *", "UTC")]
+        ("mid-quarter-recheck", "30 7 20 1,4,7,10 *", "UTC"),
+        ("pre-release-check", "0 5 1 12 *", "UTC")]
+
+
+def test_the_pre_release_check_runs_weeks_before_each_quarter_starts(monkeypatch):
+    """CMS posts the next quarter's HCPCS file weeks before it takes effect: the pre-release
+    check falls in the second month of each quarter, between the re-check and the next
+    release, so the early warning comes before the codes start."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from cronsim import CronSim  # Prefect's own cron arithmetic
+
+    monkeypatch.delenv("CROSSWALK_PRERELEASE_CRON", raising=False)
+    built = deployment.build_deployment(timezone="America/New_York")
+    slugs = {s.slug: s.schedule.cron for s in built.schedules}
+    start = datetime(2025, 12, 31, tzinfo=ZoneInfo("America/New_York"))
+    runs = CronSim(slugs["pre-release-check"], start)
+    dates = [next(runs) for _ in range(4)]
+    assert [(d.month, d.day, d.hour) for d in dates] == [(2, 15, 6), (5, 15, 6), (8, 15, 6),
+                                                         (11, 15, 6)]
+    for day in dates:  # each falls 6 to 7 weeks before the next quarter's first day
+        starts = Quarter.containing(day.date()).next().first_day
+        assert 40 <= (starts - day.date()).days <= 50
 
 
 @pytest.mark.parametrize(("options", "field"), [
     ({"cron": "0 6 32 1,4,7,10 *"}, "--cron"),
     ({"recheck_cron": "every quarter"}, "--recheck-cron"),
+    ({"prerelease_cron": "0 6 15 13 *"}, "--prerelease-cron"),
     ({"timezone": "Eastern Standard Time"}, "--timezone"),
 ])
 def test_a_bad_schedule_is_refused_naming_the_option(options, field):
@@ -103,7 +133,10 @@ def test_prefect_yaml_describes_the_same_deployment():
     assert entry["name"] == built.name
     assert [(s["slug"], s["cron"], s["timezone"]) for s in entry["schedules"]] == [
         ("quarterly-release", deployment.DEFAULT_CRON, deployment.DEFAULT_TIMEZONE),
-        ("mid-quarter-recheck", deployment.DEFAULT_RECHECK_CRON, deployment.DEFAULT_TIMEZONE)]
+        ("mid-quarter-recheck", deployment.DEFAULT_RECHECK_CRON, deployment.DEFAULT_TIMEZONE),
+        ("pre-release-check", deployment.DEFAULT_PRERELEASE_CRON, deployment.DEFAULT_TIMEZONE)]
+    assert schedules_of(built) == [(s["slug"], s["cron"], s["timezone"])
+                                   for s in entry["schedules"]]
     assert entry["work_pool"]["name"] and entry["concurrency_limit"] == 1
     assert set(entry["parameters"]) <= set(inspect.signature(quarterly_update.fn).parameters)
     assert entry["parameters"]["wait_seconds"] == built.parameters["wait_seconds"]
@@ -428,42 +461,76 @@ def test_the_verdict_table_is_printed_once(fresh_machine):
     assert "ustekinumab-auub" in result.stdout
 
 
+def prefect_handlers() -> list[Any]:
+    """Prefect's log handlers: the terminal's (root) and the API's (flow and task runs)."""
+    import logging
+
+    return [handler for name in ("", "prefect.flow_runs", "prefect.task_runs")
+            for handler in logging.getLogger(name).handlers
+            if type(handler).__module__.startswith("prefect.")]  # not pytest's own
+
+
+def failure_record(error: BaseException) -> Any:
+    """The record Prefect's flow engine logs for a failed run, with `error`'s traceback."""
+    import logging
+
+    logger = logging.getLogger("prefect.flow_runs")
+    try:
+        raise error
+    except BaseException:
+        exc_info = sys.exc_info()
+    return logger.makeRecord(logger.name, logging.ERROR, __file__, 1,
+                             "Encountered exception during execution", (), exc_info,
+                             extra={"flow_run_name": "quarterly-run", "flow_run_id": None,
+                                    "task_run_name": None, "task_run_id": None})
+
+
 def test_a_failed_downloads_traceback_reaches_prefects_logs_redacted():
     """Prefect logs a failed run's traceback to the terminal and, through its API handler, to
     its database; the chained library error quotes the URL with its token (seen in a real
     failed `crosswalk run`: 8 times on the terminal, once in prefect.db). Each of Prefect's
     handlers now redacts, and formats the traceback itself: what each would write is checked
-    here (a real failed run retries for over a minute)."""
-    import logging
-
+    here (a real failed run retries for over a minute). An unexpected error is shown on the
+    terminal too (expected ones are not: next test)."""
     import requests
 
-    from crosswalk.errors import SourceUnavailable
-
-    handlers = [handler for name in ("", "prefect.flow_runs", "prefect.task_runs")
-                for handler in logging.getLogger(name).handlers
-                if type(handler).__module__.startswith("prefect.")]  # not pytest's own
-    assert len(handlers) == 3
-    logger = logging.getLogger("prefect.flow_runs")
     try:
-        try:
-            raise requests.ConnectionError(f"Max retries exceeded with url: /x.zip?token={TOKEN}"
-                                           f" (from http://analyst:{PASSWORD}@127.0.0.1:9/x.zip)")
-        except requests.ConnectionError as error:
-            raise SourceUnavailable(f"cannot fetch http://127.0.0.1:9/x.zip?token={TOKEN}"
-                                    ) from error
-    except SourceUnavailable:
-        exc_info = sys.exc_info()
+        raise requests.ConnectionError(f"Max retries exceeded with url: /x.zip?token={TOKEN}"
+                                       f" (from http://analyst:{PASSWORD}@127.0.0.1:9/x.zip)")
+    except requests.ConnectionError as cause:
+        error = RuntimeError(f"cannot fetch http://127.0.0.1:9/x.zip?token={TOKEN}")
+        error.__cause__ = cause
+    handlers = prefect_handlers()
+    assert len(handlers) == 3
     for handler in handlers:  # as Prefect's flow engine logs it, through each handler
-        record = logger.makeRecord(logger.name, logging.ERROR, __file__, 1,
-                                   "Encountered exception during execution", (), exc_info,
-                                   extra={"flow_run_name": "quarterly-run", "flow_run_id": None,
-                                          "task_run_name": None, "task_run_id": None})
+        record = failure_record(error)
         assert handler.filter(record)
         shown = handler.format(record)
         assert "Encountered exception during execution" in shown
         assert "Max retries exceeded with url: /x.zip?token=***" in shown  # the chained cause
         assert TOKEN not in shown and PASSWORD not in shown
+
+
+@pytest.mark.parametrize("error", [
+    Unreachable("cannot reach https://www.cms.gov (DNS lookup failed)"),
+    SourceUnavailable("no HCPCS alpha-numeric file [hcpcs] link for 2026Q1"),
+    BadInput("not a readable zip", file="hcpcs.zip")], ids=lambda error: type(error).__name__)
+def test_an_expected_failure_keeps_its_traceback_in_prefects_logs_not_on_the_terminal(error):
+    """A run that could not reach CMS printed two ~30-line Prefect tracebacks and then the
+    error. Expected failures (the CLI prints their one line, with what to do) now leave the
+    terminal alone; Prefect's API handlers, which see each record first, keep the detail."""
+    from prefect.logging.handlers import APILogHandler, PrefectConsoleHandler
+
+    handlers = prefect_handlers()
+    terminal = [h for h in handlers if isinstance(h, PrefectConsoleHandler)]
+    api = [h for h in handlers if isinstance(h, APILogHandler)]
+    assert len(terminal) == 1 and len(api) == 2
+    assert not terminal[0].filter(failure_record(error))
+    for handler in api:
+        record = failure_record(error)
+        assert handler.filter(record)
+        assert "Traceback" in handler.format(record) and type(error).__name__ in (
+            handler.format(record))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -484,11 +551,7 @@ class SilentServer:
 
 
 def closed_port_url() -> str:
-    import socket
-
-    with socket.create_server(("127.0.0.1", 0)) as probe:
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}/api"  # nothing listens there any more
+    return f"http://127.0.0.1:{free_port()}/api"  # nothing listens there any more
 
 
 @pytest.mark.parametrize(("command", "server"), [
@@ -524,10 +587,15 @@ def test_an_unreachable_prefect_server_fails_in_one_line_offering_no_prefect(tmp
 
 @pytest.mark.parametrize(("error", "retried"), [
     (SourceUnavailable("CMS listing page answered 503"), True),
+    (Unreachable("cannot reach https://www.cms.gov (connection refused)"), False),
+    (Unreachable("https://www.cms.gov/x answered HTTP 403 Forbidden"), False),
     (BadInput("cannot read 'Q5' as a quarter", field="quarter"), False),
     (ValueError("a bug"), False),
 ])
-def test_only_an_unreachable_cms_is_retried(error, retried):
+def test_only_a_cms_source_unavailable_for_a_while_is_retried(error, retried):
+    """A 503 or a quarter not listed yet may change in the minutes the retries wait; a host
+    this machine cannot reach (DNS, refused, CMS's web front saying 403) will not: one
+    attempt, then the message with what to do (it took 12 attempts over 93 s)."""
     from prefect.states import Failed
 
     from flows.tasks import cms_was_unavailable, download_release
@@ -697,3 +765,93 @@ def test_a_prefect_server_killed_mid_run_costs_a_warning_not_the_finished_run(pr
     with duckdb.connect(str(data_dir / "crosswalk.duckdb"), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM practice_alerts").fetchone()[0] == len(
             pd.read_csv(EXAMPLE_DRUGS))  # every drug of the example list, matched once
+
+
+# ---------------------------------------------------------------------------------------------
+# CMS out of reach, or a file of another release: one line, with or without Prefect
+
+
+def test_crosswalk_run_without_network_fails_in_seconds_before_prefect_starts(tmp_path):
+    """It took 93 s of retries and two ~30-line Prefect tracebacks. Now the CMS host is
+    asked once before Prefect's temporary API starts (10-20 s), and the answer is one line
+    with what to do. The subprocess timeout bounds the time loosely; what is asserted is
+    that Prefect's API never started."""
+    data_dir = tmp_path / "data"
+    result = subprocess.run(
+        [str(CROSSWALK), "run", "--cms-url", f"http://127.0.0.1:{free_port()}", "--data-dir",
+         str(data_dir)], capture_output=True, text=True, timeout=60, cwd=tmp_path,
+        env=clean_environment(tmp_path))
+    assert result.returncode == 3
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in result.stderr
+    assert lines[0].startswith("error: cannot reach http://127.0.0.1:")
+    assert "(connection refused). Behind a proxy: set HTTPS_PROXY" in lines[0]
+    assert "--from DIR or --url KIND=PATH" in lines[0]
+    assert not (data_dir / "prefect" / "prefect.db").exists()  # Prefect's API never started
+
+
+def test_a_file_of_another_release_is_refused_before_prefect_starts(tmp_path):
+    """Files given by hand are recognised, and checked against --quarter, before Prefect's
+    temporary API starts (10-20 s) and before CMS is asked anything: one line, exit 2."""
+    from test_local_files import hand_downloaded
+
+    hand_downloaded(tmp_path / "cms")
+    data_dir = tmp_path / "data"
+    result = subprocess.run(
+        [str(CROSSWALK), "run", "--quarter", "2026Q1", "--from", str(tmp_path / "cms"),
+         "--data-dir", str(data_dir), "--cms-url", f"http://127.0.0.1:{free_port()}"],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        env=clean_environment(tmp_path))
+    assert result.returncode == 2, result.stderr[-2000:]
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in result.stderr + result.stdout
+    assert "this is the 2025Q4 release" in lines[0] and "not 2026Q1" in lines[0]
+    assert "--force-quarter loads it as 2026Q1" in lines[0]
+    assert not (data_dir / "prefect" / "prefect.db").exists()  # Prefect's API never started
+
+
+@pytest.mark.prefect
+def test_a_refused_file_inside_the_flow_is_one_line_on_the_terminal(tmp_path):
+    """A failure only the flow can meet (CMS serves a broken zip): Prefect logs it with its
+    traceback to its own database, the terminal gets the one line that says what failed."""
+    data_dir = tmp_path / "data"
+    with CmsMirror() as mirror:
+        paths = mirror.publish_quarter(Q4)
+        mirror.fault(paths["hcpcs"], "corrupt")
+        result = subprocess.run(
+            [str(CROSSWALK), "run", "--quarter", "2025Q4", "--data-dir", str(data_dir),
+             "--cms-url", mirror.base_url], capture_output=True, text=True, timeout=300,
+            cwd=tmp_path, env=clean_environment(tmp_path))
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr + result.stdout
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and "not a readable zip" in errors[0]
+    with sqlite3.connect(data_dir / "prefect" / "prefect.db") as con:
+        logged = "\n".join(message for (message,) in con.execute("SELECT message FROM log"))
+    assert "Traceback" in logged and "not a readable zip" in logged
+
+
+@pytest.mark.prefect
+def test_the_early_warning_with_prefect_on_the_terminal_and_in_the_summary_artifact(tmp_path):
+    """The pre-release check is a Prefect run without a quarter: it takes the next quarter's
+    HCPCS file, says on the terminal when the release takes effect and that the ASP files
+    are not posted yet, and the run's summary artifact carries the same early warning."""
+    from test_pipeline import publish_next_quarter
+
+    data_dir = tmp_path / "data"
+    with CmsMirror() as mirror:
+        upcoming, drugs = publish_next_quarter(mirror, tmp_path)
+        result = subprocess.run(
+            [str(CROSSWALK), "run", "--drugs", str(drugs), "--data-dir", str(data_dir),
+             "--cms-url", mirror.base_url], capture_output=True, text=True, timeout=300,
+            cwd=tmp_path, env=clean_environment(tmp_path))
+    assert result.returncode == 0, result.stderr[-3000:]
+    warning = (f"Early warning: the {upcoming} release takes effect on {upcoming.first_day}: "
+               "bill the new code for dates of service from then")
+    assert result.stdout.count(warning) == 1
+    assert "asp_pricing   not posted" in result.stdout
+    assert "Traceback" not in result.stderr
+    with sqlite3.connect(data_dir / "prefect" / "prefect.db") as con:
+        (summary,), = con.execute("SELECT data FROM artifact WHERE key = ?", [
+            artifact_key(Settings(data_dir=data_dir), upcoming, "summary")]).fetchall()
+    assert warning in summary and "not posted" in summary

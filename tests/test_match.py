@@ -632,14 +632,21 @@ def test_a_code_announced_ahead_is_an_early_warning(warehouse_2025q4: Settings,
                                                     tmp_path: Path) -> None:
     """CMS posts the January file in November: run then, a NEW_CODE says when it starts."""
     path = drugs_csv(tmp_path, "tocilizumab-anoh,Avtozma,,J3590,,,,,")
-    ahead = alert(match.match_practice(warehouse_2025q4, Quarter.parse("2025Q4"), path,
-                                       today=D(2025, 9, 15)))
+    early = match.match_practice(warehouse_2025q4, Quarter.parse("2025Q4"), path,
+                                 today=D(2025, 9, 15))
+    assert early.early_warning() == (
+        "Early warning: the 2025Q4 release takes effect on 2025-10-01: bill the new code for "
+        "dates of service from then; keep the NOC code through 2025-09-30")
+    assert early.early_warning() in early.table().splitlines()
+    ahead = alert(early)
     assert (ahead["verdict"], ahead["new_code"]) == ("NEW_CODE", "Q5156")
     assert ahead["action"].startswith("Takes effect on 2025-10-01: bill Q5156 for dates of "
                                       "service from then")
     assert "keep J3590 until 2025-09-30" in ahead["action"]
-    during = alert(match.match_practice(warehouse_2025q4, Quarter.parse("2025Q4"), path, today=D(2025, 10, 2)))
-    assert during["action"].startswith("Switch to Q5156 for dates of service on or after")
+    in_force = match.match_practice(warehouse_2025q4, Quarter.parse("2025Q4"), path,
+                                    today=D(2025, 10, 2))
+    assert in_force.early_warning() is None and "Early warning" not in in_force.table()
+    assert alert(in_force)["action"].startswith("Switch to Q5156 for dates of service on or after")
 
 
 def test_asp_files_not_posted_yet_are_named(settings: Settings, tmp_path: Path) -> None:

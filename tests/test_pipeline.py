@@ -472,3 +472,114 @@ def test_crosswalk_run_with_claims_exits_2_for_an_unreadable_claim_file(cms_mirr
         result.output
     assert "error: broken.csv: 1 bad row(s)" in result.output
     assert (tmp_path / "data" / "reports" / "claims" / "claims-check-week-42.xlsx").is_file()
+
+
+# ---------------------------------------------------------------------------------------------
+# Releases CMS has only half posted, and the early warning
+
+
+def summary_facts(workbook: Path) -> dict[str, object]:
+    """The Summary sheet's label -> value pairs."""
+    sheet = openpyxl.load_workbook(workbook)["Summary"]
+    return {row[0]: row[1] for row in sheet.iter_rows(values_only=True) if row[0]}
+
+
+@pytest.mark.real_samples
+def test_the_2016_annual_release_loads_and_matches_from_its_hcpcs_file_alone(cms_samples,
+                                                                             tmp_path):
+    """An analyst loads an old release for history: the real 2016 distribution, zipped as CMS
+    served it, downloaded by hand. Nothing else of 2016 is there; the release loads, matching
+    runs on names and says the ASP files are missing, and so does the workbook."""
+    folder = tmp_path / "hand"
+    folder.mkdir()
+    with zipfile.ZipFile(folder / "2016-Annual-Alpha-Numeric-HCPCS-File.zip", "w",
+                         zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted((cms_samples / "hcpcs" / "2016-annual").iterdir()):
+            archive.write(path, path.name)
+    drugs = tmp_path / "drugs.csv"
+    drugs.write_text("drug_name,brand_name,current_code,dose\n"
+                     "rituximab,Rituxan,J9999,700 mg\n", encoding="utf-8")
+    data_dir = tmp_path / "data"
+    result = CliRunner().invoke(main, ["run", "--no-prefect", "--from", str(folder), "--drugs",
+                                       str(drugs), "--data-dir", str(data_dir), "--cms-url",
+                                       "http://127.0.0.1:9"])
+    assert result.exit_code == 0, result.output
+    assert "2016Q1: loaded" in result.output
+    assert "asp_pricing   not given" in result.output
+    settings = Settings(data_dir=data_dir)
+    with duckdb.connect(str(settings.db_path), read_only=True) as con:
+        loaded = dict(con.execute("SELECT source_kind, row_count FROM release_files "
+                                  "WHERE quarter = '2016Q1'").fetchall())
+        (prices,), = con.execute("SELECT count(*) FROM asp_payment_limits").fetchall()
+        hint, verdict, code = con.execute("SELECT hints, verdict, new_code FROM practice_alerts"
+                                          ).fetchone()
+    assert loaded == {"hcpcs": 6293} and prices == 0
+    assert (verdict, code) == ("PAST_DUE", "J9310")  # rituximab, 100 mg, in 2016
+    assert "ASP files not posted yet: no 2016Q1 payment limit file is loaded" in hint
+    facts = summary_facts(data_dir / "reports" / "2016Q1" / "noc-alerts-2016Q1.xlsx")
+    assert facts["ASP payment limits and NDC crosswalk"].startswith(
+        "ASP files not posted yet: asp_pricing, asp_crosswalk not loaded for 2016Q1")
+    assert "Early warning" not in facts
+    sources = {row[0]: row for row in openpyxl.load_workbook(
+        data_dir / "reports" / "2016Q1" / "noc-alerts-2016Q1.xlsx")["Summary"].iter_rows(
+        values_only=True) if row[0] in ("hcpcs", "asp_pricing", "asp_crosswalk")}
+    assert sources["hcpcs"][1:4] == (6293, None, "2016-Annual-Alpha-Numeric-HCPCS-File.zip")
+    assert sources["asp_pricing"][1:4] == (None, "not posted yet when the release was loaded",
+                                           None)
+
+
+def publish_next_quarter(mirror, folder: Path) -> tuple[Quarter, Path]:
+    """CMS weeks before a quarter starts: this quarter's files, and the next quarter's HCPCS
+    file alone (built in the real layout) with J0183 starting on its first day. Returns
+    that quarter and a drug list waiting for J0183."""
+    import cms_builders as cms
+    from datetime import date
+
+    current = Quarter.containing(date.today())
+    upcoming = current.next()
+    starts = upcoming.first_day
+    mirror.publish_quarter(current)
+    new_code = cms.HcpcsCode("J0183", "Injection, garadacimab-gxii, 1 mg",
+                             "Inj garadacimab-gxii 1 mg", prices=("51",), multi_pi="A",
+                             betos="O1E", tos=("1", "P"), add_date=starts,
+                             action_eff_date=starts, action_cd="A")  # test data: a future code
+    codes = cms.sample_release(upcoming).codes + [new_code]
+    mirror.publish_quarter(upcoming, kinds=("hcpcs",),
+                           zips={"hcpcs": cms.build_hcpcs_zip(upcoming, codes)})
+    drugs = folder / "drugs.csv"
+    drugs.write_text("drug_name,brand_name,current_code,dose,route\n"
+                     "garadacimab-gxii,Andembry,J3590,200 mg,SC\n"
+                     "ublituximab-xiiy,Briumvi,J3590,450 mg,IV\n", encoding="utf-8")
+    return upcoming, drugs
+
+
+def test_the_early_warning_run_on_the_next_quarters_hcpcs_file(cms_mirror, tmp_path):
+    """CMS posts the next quarter's HCPCS file weeks before it takes effect, the ASP files
+    later. `crosswalk run` without --quarter takes that release at once: a NEW_CODE says the
+    date its code starts, the terminal and the workbook say when the release takes effect."""
+    from datetime import timedelta
+
+    upcoming, drugs = publish_next_quarter(cms_mirror, tmp_path)
+    starts = upcoming.first_day
+    data_dir = tmp_path / "data"
+    result = CliRunner().invoke(main, ["run", "--no-prefect", "--cms-url", cms_mirror.base_url,
+                                       "--drugs", str(drugs), "--data-dir", str(data_dir)])
+    assert result.exit_code == 0, result.output
+    day_before = starts - timedelta(days=1)
+    assert (f"Early warning: the {upcoming} release takes effect on {starts}: bill the new code "
+            f"for dates of service from then; keep the NOC code through {day_before}"
+            ) in result.output
+    assert "asp_pricing   not posted" in result.output
+    alerts = {row[1]: row for row in openpyxl.load_workbook(
+        data_dir / "reports" / str(upcoming) / f"noc-alerts-{upcoming}.xlsx")["Alerts"]
+        .iter_rows(values_only=True) if row[1]}
+    ahead = alerts["garadacimab-gxii"]
+    assert (ahead[0], ahead[4]) == ("NEW_CODE", "J0183")
+    assert ahead[6].startswith(f"Takes effect on {starts}: bill J0183 for dates of service "
+                               "from then")
+    assert alerts["ublituximab-xiiy"][0] == "PAST_DUE"  # in force long since
+    facts = summary_facts(data_dir / "reports" / str(upcoming) / f"noc-alerts-{upcoming}.xlsx")
+    assert facts["Early warning"] == (
+        f"the {upcoming} release takes effect on {starts}: bill the new code for dates of "
+        f"service from then; keep the NOC code through {day_before}")
+    assert facts["ASP payment limits and NDC crosswalk"].startswith("ASP files not posted yet")

@@ -57,3 +57,50 @@ def test_a_zip_without_the_table_lists_what_it_holds(tmp_path):
         require(archive.pick((PRICING,)), PRICING.table, archive, "ASP pricing")
     assert raised.value.file == "p.zip"
     assert archive.where("readme.txt") == "p.zip!readme.txt"
+
+
+# ---------------------------------------------------------------------------------------------
+# A file saved from inside a zip reads as a zip of one member
+
+
+RELEASE = cms.sample_release("2025Q4")
+
+
+def test_a_bare_file_is_a_release_of_one_member_named_as_the_file(tmp_path):
+    path = tmp_path / "section 508 version of October 2025 ASP Pricing File 091725.csv"
+    path.write_bytes(cms.asp_pricing_csv("2025Q4", RELEASE.pricing))
+    archive = ReleaseZip(path, Settings())
+    assert archive.single and archive.names == [path.name]
+    assert archive.read(path.name) == path.read_bytes()
+    assert archive.where(path.name) == path.name  # no zip!member for a file on its own
+    assert archive.pick((PRICING,)) == {PRICING.table: pick_member([path.name], PRICING)}
+
+
+@pytest.mark.parametrize("content, table", [
+    (cms.hcpcs_txt(RELEASE.codes), "hcpcs_txt"),
+    (cms.hcpcs_xlsx(RELEASE.codes), "hcpcs_xlsx"),
+], ids=["text", "workbook"])
+def test_a_renamed_bare_file_is_picked_by_its_form(tmp_path, content, table):
+    path = tmp_path / "download (2)"
+    path.write_bytes(content)
+    picks = ReleaseZip(path, Settings()).pick(kinds.get("hcpcs").members)
+    assert list(picks) == [table]
+    assert picks[table].note == (f"download (2): read as {table} (a file on its own, its name "
+                                 "is not a CMS member name)")
+    read = kinds.get("hcpcs").read_zip(path, Settings())
+    assert len(read.frame("hcpcs_codes")) == len(RELEASE.codes)
+
+
+def test_a_bare_companion_is_not_taken_for_the_release_file(tmp_path):
+    path = tmp_path / "NOC codes_OCT2025.xlsx"
+    path.write_bytes(cms.noc_codes_xlsx("2025Q4", RELEASE.noc_codes))
+    with pytest.raises(BadInput, match="not the ANWEB TXT or XLSX/XLS \\(a file on its own"):
+        kinds.get("hcpcs").read_zip(path, Settings())
+
+
+def test_a_bare_file_is_read_whole_by_the_one_table_reader(tmp_path):
+    path = tmp_path / "crosswalk.csv"
+    path.write_bytes(cms.asp_crosswalk_csv("2025Q4", RELEASE.crosswalk))
+    read = kinds.get("asp_crosswalk").read_zip(path, Settings())
+    assert read.members == {"asp_ndc_crosswalk": "crosswalk.csv"}
+    assert len(read.frame("asp_ndc_crosswalk")) == len(RELEASE.crosswalk)

@@ -35,7 +35,10 @@ def pick(kind: str, quarter: Quarter, *pairs: tuple[str, str]) -> sources.Postin
     ("2020-Alpha-Numeric-HCPCS-File.zip", Quarter(2020, 1)),
     ("section 508 version of January 2025 ASP NDC-HCPCS Crosswalk 122024.csv", Q1_2025),
     ("section 508 verision of JUL 2025 ASP Pricing File 062325.csv", Q3_2025),
-    ("HCPC2025_OCT_ANWEB_v3.txt", None),          # member names carry no month word + year
+    ("HCPC2025_OCT_ANWEB_v3.txt", Q4_2025),       # an ANWEB name: year, then month code
+    ("HCPC2016_CONTR_ANWEB.txt", Quarter(2016, 1)),  # an annual ANWEB file: January
+    ("HCPC2025_JAN_ANWEB_12172024.txt", Q1_2025),  # the date stamp is not the release
+    ("HCPCS2016_recordlayout.txt", None),          # a companion, no ANWEB name
     ("ASP NDC-HCPCS Crosswalk 122024.csv", None),  # a date stamp is not a quarter
     ("Medicare Part B Drug ASP", None),
 ])
@@ -171,31 +174,33 @@ def test_discover_reads_both_listing_pages(cms_mirror, mirror_settings) -> None:
     cms_mirror.publish_quarter("2025Q3")
     paths = cms_mirror.publish_quarter("2025Q4", kinds=kinds.NAMES)
     with requests.Session() as session:
-        postings = sources.discover(Q4_2025, mirror_settings, session)
-    assert {p.kind: p.url for p in postings} == {k: cms_mirror.url(v) for k, v in paths.items()}
-    assert all(p.link_text and "October 2025" in p.link_text for p in postings)
+        found = sources.discover(Q4_2025, mirror_settings, session)
+    assert {k: p.url for k, p in found.postings.items()} == {
+        k: cms_mirror.url(v) for k, v in paths.items()}
+    assert all(p.link_text and "October 2025" in p.link_text for p in found.postings.values())
+    assert found.missing == {}
 
 
-def test_listing_without_the_quarter_names_quarter_and_kind(cms_mirror, mirror_settings) -> None:
+def test_a_kind_not_listed_yet_is_named_with_quarter_and_page(cms_mirror, mirror_settings) -> None:
+    """A half-posted release is not an error here: the downloader decides (the ASP files
+    come weeks after the HCPCS file)."""
     cms_mirror.publish_quarter("2025Q3")
-    with requests.Session() as session, pytest.raises(SourceUnavailable) as raised:
-        sources.discover(Q4_2025, mirror_settings, session)
-    assert "2025Q4" in str(raised.value) and "[hcpcs]" in str(raised.value)
-
-
-def test_missing_optional_kinds_are_left_out(cms_mirror, mirror_settings) -> None:
-    cms_mirror.publish_quarter("2025Q4")
+    cms_mirror.publish_quarter("2025Q4", kinds=("asp_pricing", "asp_crosswalk"))
     with requests.Session() as session:
-        found = [p.kind for p in sources.discover(Q4_2025, mirror_settings, session)]
-    assert found == list(kinds.REQUIRED)
+        found = sources.discover(Q4_2025, mirror_settings, session)
+    assert sorted(found.postings) == ["asp_crosswalk", "asp_pricing"]
+    assert sorted(found.missing) == ["hcpcs", "noc_crosswalk", "noc_pricing"]
+    assert found.missing["hcpcs"].startswith("no HCPCS alpha-numeric file [hcpcs] link for 2025Q4 "
+                                             "(October 2025) on http://127.0.0.1:")
 
 
-def test_off_host_only_link_is_unavailable_and_named(cms_mirror, mirror_settings) -> None:
+def test_an_off_host_only_link_is_missing_and_named(cms_mirror, mirror_settings) -> None:
     cms_mirror.publish_quarter("2025Q4", kinds=("asp_pricing", "asp_crosswalk"))
     cms_mirror.add_link(kinds.HCPCS_PAGE, "October 2025 Alpha-Numeric HCPCS File (ZIP)",
                         "https://www.cms.gov/files/zip/october-2025-alpha-numeric-hcpcs-file.zip")
-    with requests.Session() as session, pytest.raises(SourceUnavailable, match="another host"):
-        sources.discover(Q4_2025, mirror_settings, session)
+    with requests.Session() as session:
+        found = sources.discover(Q4_2025, mirror_settings, session)
+    assert "ignored links to another host: https://www.cms.gov/files/zip/" in found.missing["hcpcs"]
     assert not cms_mirror.downloads()
 
 
@@ -205,8 +210,9 @@ def test_old_asp_page_is_tried_when_the_new_one_is_gone(cms_mirror, mirror_setti
     cms_mirror.set_page(kinds.ASP_PAGE_OLD, '<a href="/files/zip/october-2025-asp-pricing-file.zip">'
                         'October 2025 ASP Pricing File (ZIP)</a>')
     with requests.Session() as session:
-        posting, = sources.discover(Q4_2025, mirror_settings, session, wanted=("asp_pricing",))
-    assert posting.url == cms_mirror.url("/files/zip/october-2025-asp-pricing-file.zip")
+        found = sources.discover(Q4_2025, mirror_settings, session, wanted=("asp_pricing",))
+    assert found.postings["asp_pricing"].url == cms_mirror.url(
+        "/files/zip/october-2025-asp-pricing-file.zip")
 
 
 def test_newest_posted_quarter(cms_mirror, mirror_settings) -> None:

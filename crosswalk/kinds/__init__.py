@@ -19,7 +19,7 @@ from crosswalk.source_kind import (ASP_PAGE, ASP_PAGE_OLD, HCPCS_PAGE, KindRead,
                                   SourceKind, TableRows, words)
 
 __all__ = ["ASP_PAGE", "ASP_PAGE_OLD", "BY_NAME", "HCPCS_PAGE", "KINDS", "KindRead", "NAMES",
-           "REQUIRED", "Reader", "SourceKind", "TABLES", "TableRows", "get", "rows", "words"]
+           "RELEASE", "REQUIRED", "Reader", "SourceKind", "TABLES", "TableRows", "get", "rows", "words"]
 
 def _declared() -> tuple[SourceKind, ...]:
     found = []
@@ -35,6 +35,8 @@ BY_NAME: Mapping[str, SourceKind] = {kind.name: kind for kind in KINDS}
 NAMES: tuple[str, ...] = tuple(BY_NAME)
 REQUIRED: tuple[str, ...] = tuple(kind.name for kind in KINDS if kind.required)
 TABLES: tuple[str, ...] = tuple(table for kind in KINDS for table in kind.tables)
+# The kind that is the release (HCPCS): a quarter downloads and loads only with it.
+(RELEASE,) = (kind.name for kind in KINDS if kind.makes_release)
 
 
 def get(name: str) -> SourceKind:

@@ -50,7 +50,7 @@ TRANSACTIONS = Layout("hcpcs_transactions", (
 _NOT_COMPANIONS = r"trans|correction|layout|proc_?notes|readme"
 
 KIND = SourceKind(
-    name="hcpcs", title="HCPCS alpha-numeric file", position=10,
+    name="hcpcs", title="HCPCS alpha-numeric file", position=10, makes_release=True,
     listing_paths=(HCPCS_PAGE,),
     includes=words(r"\balpha ?numeric hcpcs\b"),
     # a separately posted corrections list is not the release file

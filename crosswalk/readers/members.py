@@ -3,6 +3,11 @@
 Members are picked by each kind's member rules (crosswalk.kinds; CMS renames them every few
 quarters: `_v2`, `_12172024`, `_w_disclaimer`, `CONTR`, "verision"), never by position.
 Every byte goes through `crosswalk.archive` (zip-slip, zip-bomb, corrupt-zip checks).
+
+A file saved from inside a zip (the TXT, CSV or workbook a browser keeps, under any name)
+reads as a zip of one member named as the file: the member rules pick it when its name says
+what it is, else its form does (a workbook is the kind's first workbook table, text its first
+text table), and the checks that apply to one file (size cap; a workbook's parts) still run.
 """
 
 from __future__ import annotations
@@ -11,9 +16,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from crosswalk.archive import read_member, zip_members
+from crosswalk.archive import check_single_file, is_single_file, read_member, zip_members
 from crosswalk.errors import BadInput
 from crosswalk.readers.layouts import SECTION_508, MemberRule
+from crosswalk.readers.sheets import is_workbook
 from crosswalk.settings import Settings
 
 _VERSION = re.compile(r"_v(\d+)", re.IGNORECASE)
@@ -29,20 +35,29 @@ class Pick:
 
 
 class ReleaseZip:
-    """A CMS zip opened for reading: its member names and their bytes, checked first."""
+    """A CMS zip opened for reading: its member names and their bytes, checked first. A file
+    given on its own is a zip of one member, `single` is then True."""
 
     def __init__(self, path: Path | str, settings: Settings) -> None:
         self.path = Path(path)
         self.settings = settings
-        self.names = [info.filename for info in zip_members(self.path, self.settings)
-                      if not info.is_dir()]
+        self.single = is_single_file(self.path)
+        if self.single:
+            check_single_file(self.path, settings)
+            self.names = [self.path.name]
+        else:
+            self.names = [info.filename for info in zip_members(self.path, self.settings)
+                          if not info.is_dir()]
 
     def read(self, member: str) -> bytes:
+        if self.single:
+            return self.path.read_bytes()
         return read_member(self.path, member, self.settings)
 
     def where(self, member: str) -> str:
-        """`zipname!member`, as every error names a file inside a zip."""
-        return f"{self.path.name}!{member}"
+        """`zipname!member`, as every error names a file inside a zip (a file given on its
+        own: its name)."""
+        return self.path.name if self.single else f"{self.path.name}!{member}"
 
     def pick(self, rules: tuple[MemberRule, ...]) -> dict[str, Pick]:
         """rule's table -> chosen member, for every rule (a kind's `members`) the zip meets."""
@@ -51,7 +66,22 @@ class ReleaseZip:
             chosen = pick_member(self.names, rule)
             if chosen is not None:
                 picks[rule.table] = chosen
+        if self.single and not picks:
+            return self._by_form(rules)
         return picks
+
+    def _by_form(self, rules: tuple[MemberRule, ...]) -> dict[str, Pick]:
+        """A file on its own whose name no rule knows (`download.xlsx`, `hcpcs (1).txt`): the
+        first rule whose suffixes fit its content, a workbook or text."""
+        with self.path.open("rb") as stream:
+            workbook = is_workbook(stream.read(8))
+        forms = (".xlsx", ".xls") if workbook else (".txt", ".csv")
+        for rule in rules:
+            if any(suffix in rule.prefer for suffix in forms):
+                return {rule.table: Pick(rule.table, self.path.name,
+                                         f"{self.path.name}: read as {rule.table} (a file on "
+                                         "its own, its name is not a CMS member name)")}
+        return {}
 
 
 def base_name(member: str) -> str:
@@ -88,6 +118,8 @@ def pick_member(names: list[str], rule: MemberRule) -> Pick | None:
 def require(picks: dict[str, Pick], table: str, archive: ReleaseZip, what: str) -> Pick:
     """The pick for `table`, or a BadInput listing what the zip holds instead."""
     if table not in picks:
-        raise BadInput(f"no {what} member found; members are: {', '.join(archive.names)}",
-                       file=archive.path.name)
+        problem = (f"not the {what} (a file on its own: its name and form say otherwise)"
+                   if archive.single
+                   else f"no {what} member found; members are: {', '.join(archive.names)}")
+        raise BadInput(problem, file=archive.path.name)
     return picks[table]
