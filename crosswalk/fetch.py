@@ -27,7 +27,7 @@ import zipfile
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import BinaryIO, Iterator, Mapping
+from typing import Any, BinaryIO, Iterator, Mapping
 from urllib.parse import urljoin, urlsplit
 
 import requests

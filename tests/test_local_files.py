@@ -4,7 +4,6 @@ against the release; and the runs made from them with CMS out of reach."""
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 
 import openpyxl

@@ -36,7 +36,7 @@ from openpyxl import Workbook
 from crosswalk import match
 from crosswalk.quarters import Quarter
 from crosswalk.settings import Settings
-from test_match_real_lists import (KEEP, NO_CODE, PAST, REVIEW, SWITCHES, Answer,
+from test_match_real_lists import (KEEP, NO_CODE, PAST, SWITCHES, Answer,
                                    alerts_by_row, cms_codes, crosswalk_codes_by_ndc,
                                    crosswalk_rows, keep, notes_text, problems_with, review,
                                    switch)
