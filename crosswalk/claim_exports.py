@@ -99,7 +99,6 @@ def read_export(path: Path, kind: str, batch_lines: int) -> ClaimFile:
     try:
         con.execute("SET enable_progress_bar = false")
         sqlfiles.run_file(con, "claims", "export_macros")
-        _header_cells(con, table)
         width = _plain_csv_width(path, table)
     except BaseException:
         con.close()
@@ -159,16 +158,6 @@ def _skipped_note(rows: list[int]) -> str:
     listed = ", ".join(map(str, rows[:MAX_LISTED])) + (" ..." if len(rows) > MAX_LISTED else "")
     return (f"row{'s' if len(rows) > 1 else ''} {listed} left out: a report's title, page, "
             "totals or repeated header line, not a service line")
-
-
-def _header_cells(con: duckdb.DuckDBPyConnection, table: tabular.TableFile) -> None:
-    """The header's claim id, date and code cells, as export_lines.sql compares each row to
-    them: a report printed to a file repeats its header at each page break."""
-    cells = [table.header.get(table.columns[name], "") for name in ("claim_id",
-                                                                       "date_of_service", "hcpcs")]
-    con.execute("CREATE OR REPLACE TEMP TABLE export_header_cells AS SELECT ? AS "
-                "header_claim_id, ? AS header_date_of_service, ? AS header_hcpcs",
-                [text.strip() for text in cells])
 
 
 def _refusal(path: Path, problems: list[Problem]) -> BadInput:
@@ -254,9 +243,18 @@ def _tabular_batches(con: duckdb.DuckDBPyConnection, table: tabular.TableFile, s
 
 
 def _file_flags(table: tabular.TableFile) -> str:
-    """The export_rows columns saying how the file writes numbers and dates: a
+    """The export_rows columns saying how the file writes numbers and dates, and what its
+    header says (header_claim_id, header_date_of_service, header_hcpcs): a
     semicolon-delimited file is what Excel writes where the comma is the decimal mark ('2,5'
     units; any other file groups thousands with it: '1,000'); in a workbook a date cell
     without a date format holds its serial number (45945 = 2025-10-15)."""
     return (f"{'true' if table.delimiter == ';' else 'false'} AS decimal_comma, "
-            f"{'true' if table.sheet is not None else 'false'} AS excel_serials")
+            f"{'true' if table.sheet is not None else 'false'} AS excel_serials, "
+            + ", ".join(f"{_literal(table.header.get(table.columns[name], ''))} AS header_{name}"
+                        for name in ("claim_id", "date_of_service", "hcpcs")))
+
+
+def _literal(text: str) -> str:
+    """A header cell as a SQL string literal (export_lines.sql compares each row with the
+    header's claim id, date and code cells: a report repeats its header at page breaks)."""
+    return "'" + text.strip().replace("'", "''") + "'"

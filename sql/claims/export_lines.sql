@@ -10,13 +10,23 @@
 -- line_seq is the row's order among the file's rows; claim_seq (and line_no when the
 -- export has no line column) are numbered once the lines are stored
 -- (sql/claims/03_number_lines.sql), as is a line number repeated within a claim
--- (04_repeated_lines.sql). An NDC is reported with N4. A date of service before 2000 is no
--- claim's (a birth date in the wrong column, or a year read as 0025): refused.
+-- (04_repeated_lines.sql). An NDC is reported with N4 ('N450242015001', the qualifier
+-- printed before it as on a CMS-1500, is the NDC 50242015001). A date of service before 2000
+-- is no claim's (a birth date in the wrong column, or a year read as 0025): refused. In a
+-- workbook five digits in the date column are an Excel serial (45945 = 2025-10-15). A code
+-- printed with its modifiers ('J3590-JZ', 'J2350 JZ 59', 'J3590JZ') is split into both.
+-- A report's own lines are not service lines (not_a_line: the reader leaves them out with
+-- a note): the header repeated at a page break (claim id, date and code cells equal to the
+-- header's), and a line with no date, no code (or 'Total' there), nothing but numbers in
+-- units and quantities and no other cell, whose claim id cell is empty, a title alone, or
+-- says Total, Page 2, Prepared by, Printed, Confidential, End of report.
 -- Produces: line_seq, claim_seq, claim_id, line_no, source_line, transaction_id,
 --   date_of_service, dos_through, place_of_service, hcpcs, modifiers, units, narrative,
---   ndc_raw, ndc_qualifier, ndc_quantity, ndc_unit, prior_auth, payer, problems ('field<TAB>
---   reason' lines; NULL for a good row). Modifiers travel comma-separated, as in LINE_SCHEMA.
--- From: export_rows; export_date(), export_number(), shown() from export_macros.sql.
+--   ndc_raw, ndc_qualifier, ndc_quantity, ndc_unit, prior_auth, payer, not_a_line,
+--   problems ('field<TAB>reason' lines; NULL for a good row). Modifiers travel comma-separated, as in LINE_SCHEMA.
+-- From: export_rows (with the file's decimal_comma, excel_serials and header_claim_id,
+--   header_date_of_service, header_hcpcs); export_date(), export_number(), shown() from
+--   export_macros.sql.
 -- Registered: export_rows
 -- Example: SELECT source_line, problems FROM (<this query>) WHERE len(problems) > 0;
 
@@ -45,7 +55,7 @@ report_lines AS (
                                    || 'printed|confidential|end of report|^report\b')
                  OR coalesce(units, ndc_quantity, line, hcpcs) IS NULL), false)
             AS not_a_line
-    FROM unglued, export_header_cells
+    FROM unglued
 ),
 joined AS (
     SELECT *,
