@@ -34,6 +34,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from crosswalk import sqlfiles, tabular
 from crosswalk.claims import LINE_SCHEMA, ClaimFile
@@ -111,27 +112,37 @@ def _batches(con: duckdb.DuckDBPyConnection, table: tabular.TableFile, width: in
     """Typed batches while every row so far is good; after a bad row the rest of the file is
     only checked, so the refusal lists every bad row."""
     problems: list[Problem] = []
+    skipped: list[int] = []
     done, finished = 0, False
     with con, table:
         if width is not None:
             try:
                 for batch in _duckdb_batches(con, table, width, batch_lines):
                     done += batch.num_rows
-                    yield from _kept(batch, problems)
+                    yield from _kept(batch, problems, skipped)
                 finished = True
             except _CSV_ERRORS:
                 pass  # tabular reads on from the row DuckDB could not read
         if not finished:
             for batch in _tabular_batches(con, table, done, batch_lines):
-                yield from _kept(batch, problems)
+                yield from _kept(batch, problems, skipped)
     problems += [(p.row or 0, p.field or "", p.reason) for p in table.problems]
+    if skipped:
+        table.warnings.append(_skipped_note(skipped))
     if problems:
         raise _refusal(table.path, sorted(problems))
 
 
-def _kept(batch: pa.RecordBatch, problems: list[Problem]) -> Iterator[pa.RecordBatch]:
+def _kept(batch: pa.RecordBatch, problems: list[Problem], skipped: list[int]
+          ) -> Iterator[pa.RecordBatch]:
     """The batch as LINE_SCHEMA, unless it or an earlier one had a bad row (then its
-    problems are noted and nothing more is handed on)."""
+    problems are noted and nothing more is handed on). A report's title, page, totals and
+    repeated header lines are left out, their rows noted in `skipped`."""
+    if pc.any(batch.column("not_a_line")).as_py():
+        report_line = batch.column("not_a_line")
+        skipped += pc.filter(batch.column("source_line"), report_line).to_pylist()
+        batch = batch.filter(pc.invert(report_line))
+    batch = batch.drop_columns(["not_a_line"])
     if batch.column("problems").null_count < batch.num_rows or problems:
         rows = batch.column("source_line").to_pylist()
         problems += [(row, *problem.split("\t", 1))  # type: ignore[misc]
@@ -139,6 +150,14 @@ def _kept(batch: pa.RecordBatch, problems: list[Problem]) -> Iterator[pa.RecordB
                      for problem in found.split("\n")]
         return
     yield batch.drop_columns(["problems"]).cast(LINE_SCHEMA)
+
+
+def _skipped_note(rows: list[int]) -> str:
+    """The note for a report's own lines left out (the refusal of a file with bad rows
+    would say nothing of them)."""
+    listed = ", ".join(map(str, rows[:MAX_LISTED])) + (" ..." if len(rows) > MAX_LISTED else "")
+    return (f"row{'s' if len(rows) > 1 else ''} {listed} left out: a report's title, page, "
+            "totals or repeated header line, not a service line")
 
 
 def _refusal(path: Path, problems: list[Problem]) -> BadInput:
@@ -194,7 +213,7 @@ def _duckdb_batches(con: duckdb.DuckDBPyConnection, table: tabular.TableFile, wi
 
     con.execute(f"CREATE OR REPLACE TEMP VIEW export_rows AS SELECT *, coalesce("
                 f"{', '.join(SOURCE_COLUMNS)}) IS NULL AS blank FROM (SELECT ordinal, "
-                f"ordinal + {int(table.header_row)} AS row_no, {_decimal_comma(table)}, "
+                f"ordinal + {int(table.header_row)} AS row_no, {_file_flags(table)}, "
                 f"{', '.join(cell(name) for name in SOURCE_COLUMNS)} FROM {source})")
     yield from sqlfiles.relation(con, "claims", "export_lines").to_arrow_reader(batch_lines)
 
@@ -218,13 +237,24 @@ def _tabular_batches(con: duckdb.DuckDBPyConnection, table: tabular.TableFile, s
         ordinal += len(chunk)
         with sqlfiles.registered(con, {"tabular_rows": frame}):
             con.execute("CREATE OR REPLACE TEMP VIEW export_rows AS "
-                        f"SELECT *, {_decimal_comma(table)}, false AS blank FROM tabular_rows")
+                        f"SELECT *, {_file_flags(table)}, false AS blank FROM tabular_rows")
             yield from sqlfiles.relation(con, "claims", "export_lines").to_arrow_reader(
                 batch_lines)
 
 
-def _decimal_comma(table: tabular.TableFile) -> str:
-    """The export_rows column saying how a comma in a number reads: a semicolon-delimited
-    file is what Excel writes where the comma is the decimal mark ('2,5' units), any other
-    file groups thousands with it ('1,000')."""
-    return f"{'true' if table.delimiter == ';' else 'false'} AS decimal_comma"
+def _file_flags(table: tabular.TableFile) -> str:
+    """The export_rows columns saying how the file writes numbers and dates, and what its
+    header says (header_claim_id, header_date_of_service, header_hcpcs): a
+    semicolon-delimited file is what Excel writes where the comma is the decimal mark ('2,5'
+    units; any other file groups thousands with it: '1,000'); in a workbook a date cell
+    without a date format holds its serial number (45945 = 2025-10-15)."""
+    return (f"{'true' if table.delimiter == ';' else 'false'} AS decimal_comma, "
+            f"{'true' if table.sheet is not None else 'false'} AS excel_serials, "
+            + ", ".join(f"{_literal(table.header.get(table.columns[name], ''))} AS header_{name}"
+                        for name in ("claim_id", "date_of_service", "hcpcs")))
+
+
+def _literal(text: str) -> str:
+    """A header cell as a SQL string literal (export_lines.sql compares each row with the
+    header's claim id, date and code cells: a report repeats its header at page breaks)."""
+    return "'" + text.strip().replace("'", "''") + "'"

@@ -34,7 +34,8 @@ def test_a_parameterless_query_streams_as_a_relation():
                 "NULL AS modifier_1, NULL AS modifier_2, NULL AS modifier_3, NULL AS modifier_4, "
                 "NULL AS narrative, NULL AS drug_description, NULL AS ndc, NULL AS ndc_quantity, "
                 "NULL AS ndc_unit, NULL AS prior_auth, NULL AS payer, false AS decimal_comma, "
-                "false AS blank")
+                "false AS excel_serials, 'Claim' AS header_claim_id, "
+                "'DOS' AS header_date_of_service, 'Code' AS header_hcpcs, false AS blank")
     batches = list(sqlfiles.relation(con, "claims", "export_lines").to_arrow_reader(10))
     [line] = batches[0].to_pylist()
     assert (line["hcpcs"], line["modifiers"], line["problems"]) == ("J2329", "JZ,59", None)

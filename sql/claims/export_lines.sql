@@ -10,28 +10,65 @@
 -- line_seq is the row's order among the file's rows; claim_seq (and line_no when the
 -- export has no line column) are numbered once the lines are stored
 -- (sql/claims/03_number_lines.sql), as is a line number repeated within a claim
--- (04_repeated_lines.sql). An NDC is reported with N4. A date of service before 2000 is no
--- claim's (a birth date in the wrong column, or a year read as 0025): refused.
+-- (04_repeated_lines.sql). An NDC is reported with N4 ('N450242015001', the qualifier
+-- printed before it as on a CMS-1500, is the NDC 50242015001). A date of service before 2000
+-- is no claim's (a birth date in the wrong column, or a year read as 0025): refused. In a
+-- workbook five digits in the date column are an Excel serial (45945 = 2025-10-15). A code
+-- printed with its modifiers ('J3590-JZ', 'J2350 JZ 59', 'J3590JZ') is split into both.
+-- A report's own lines are not service lines (not_a_line: the reader leaves them out with
+-- a note): the header repeated at a page break (claim id, date and code cells equal to the
+-- header's), and a line with no date, no code (or 'Total' there), nothing but numbers in
+-- units and quantities and no other cell, whose claim id cell is empty, a title alone, or
+-- says Total, Page 2, Prepared by, Printed, Confidential, End of report.
 -- Produces: line_seq, claim_seq, claim_id, line_no, source_line, transaction_id,
 --   date_of_service, dos_through, place_of_service, hcpcs, modifiers, units, narrative,
---   ndc_raw, ndc_qualifier, ndc_quantity, ndc_unit, prior_auth, payer, problems ('field<TAB>
---   reason' lines; NULL for a good row). Modifiers travel comma-separated, as in LINE_SCHEMA.
--- From: export_rows; export_date(), export_number(), shown() from export_macros.sql.
+--   ndc_raw, ndc_qualifier, ndc_quantity, ndc_unit, prior_auth, payer, not_a_line,
+--   problems ('field<TAB>reason' lines; NULL for a good row). Modifiers travel comma-separated, as in LINE_SCHEMA.
+-- From: export_rows (with the file's decimal_comma, excel_serials and header_claim_id,
+--   header_date_of_service, header_hcpcs); export_date(), export_number(), shown() from
+--   export_macros.sql.
 -- Registered: export_rows
 -- Example: SELECT source_line, problems FROM (<this query>) WHERE len(problems) > 0;
 
-WITH joined AS (
+WITH unglued AS (
+    -- 'J3590-JZ', 'J2350 JZ 59', 'J3590JZ': the code with its modifiers printed on
+    SELECT * REPLACE (
+            CASE WHEN glued THEN left(hcpcs, 5) ELSE hcpcs END AS hcpcs),
+        CASE WHEN glued THEN regexp_replace(trim(substr(hcpcs, 6), ' :-'), '[ :-]+', ',', 'g')
+             END AS glued_modifiers
+    FROM (SELECT *, coalesce(regexp_full_match(hcpcs, '([A-Za-z][0-9]{4}|[0-9]{4}[A-Za-z0-9])'
+                                               || '([ :-]*[A-Za-z0-9]{2}){1,4}'), false) AS glued
+          FROM export_rows)
+),
+report_lines AS (
+    -- a report's title, page, totals or repeated header lines between the service lines
     SELECT *,
-        nullif(concat_ws(',', modifiers, modifier_1, modifier_2, modifier_3, modifier_4), '')
-            AS all_modifiers,
+        coalesce(claim_id = header_claim_id AND date_of_service = header_date_of_service
+                 AND hcpcs = header_hcpcs, false)
+        OR coalesce(date_of_service IS NULL
+            AND (hcpcs IS NULL OR regexp_matches(hcpcs, '(?i)\btotals?\b'))
+            AND coalesce(modifiers, modifier_1, modifier_2, modifier_3, modifier_4,
+                         place_of_service, ndc, ndc_unit, prior_auth, payer) IS NULL
+            AND regexp_full_match(concat(units, ndc_quantity, line), '[0-9 $.,%]*')
+            AND (claim_id IS NULL
+                 OR regexp_matches(claim_id, '(?i)\btotals?\b|^page\s+[0-9]|prepared by|'
+                                   || 'printed|confidential|end of report|^report\b')
+                 OR coalesce(units, ndc_quantity, line, hcpcs) IS NULL), false)
+            AS not_a_line
+    FROM unglued
+),
+joined AS (
+    SELECT *,
+        nullif(concat_ws(',', glued_modifiers, modifiers, modifier_1, modifier_2, modifier_3,
+                         modifier_4), '') AS all_modifiers,
         CASE WHEN narrative = drug_description THEN narrative
              ELSE nullif(concat_ws('; ', narrative, drug_description), '') END AS text
-    FROM export_rows
+    FROM report_lines
     WHERE NOT blank
 ),
 typed AS (
     SELECT *,
-        export_date(date_of_service) AS dos,
+        export_date(date_of_service, excel_serials) AS dos,
         export_number(units, decimal_comma) AS units_number,
         try_cast(line AS INTEGER) AS line_number,
         export_number(ndc_quantity, decimal_comma) AS quantity
@@ -69,13 +106,16 @@ SELECT
     regexp_replace(upper(all_modifiers), '[ ,;:]+', ',', 'g') AS modifiers,
     units_number AS units,
     text AS narrative,
-    ndc AS ndc_raw,
+    -- 'N450242015001': the qualifier printed before the NDC, as on a CMS-1500's item 24
+    CASE WHEN regexp_matches(ndc, '^[Nn]4[ :-]?[0-9]') THEN ltrim(substr(ndc, 3), ' :-')
+         ELSE ndc END AS ndc_raw,
     CASE WHEN ndc IS NOT NULL THEN 'N4' END AS ndc_qualifier,
     quantity AS ndc_quantity,
     upper(ndc_unit) AS ndc_unit,
     prior_auth,
     payer,
-    CASE WHEN NOT (claim_ok AND date_ok AND code_ok AND units_ok AND line_ok AND pos_ok
+    not_a_line,
+    CASE WHEN NOT not_a_line AND NOT (claim_ok AND date_ok AND code_ok AND units_ok AND line_ok AND pos_ok
                    AND modifiers_ok AND quantity_ok)
     THEN array_to_string(list_filter([
         CASE WHEN NOT claim_ok THEN 'claim_id' || chr(9) || 'no claim id' END,

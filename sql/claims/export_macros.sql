@@ -1,7 +1,9 @@
 -- Macros the export SQL shares (TEMP: they live on the reading connection only).
--- Produces: export_date(text) -> DATE: ISO dates fast, then MM/DD/YYYY, MM/DD/YY (a two-digit
---   year as DuckDB's %y reads it: 00-68 -> 2000-2068, 69-99 -> 1969-1999), YYYYMMDD and the
---   'YYYY-MM-DD 00:00:00' an XLSX date cell reads as; NULL when none fits.
+-- Produces: export_date(text, excel_serials) -> DATE: ISO dates fast, then MM/DD/YYYY, MM/DD/YY
+--   (a two-digit year as DuckDB's %y reads it: 00-68 -> 2000-2068, 69-99 -> 1969-1999),
+--   YYYYMMDD and the 'YYYY-MM-DD 00:00:00' an XLSX date cell reads as; with excel_serials (a
+--   workbook, where a date cell without a date format shows its serial number) five digits
+--   are days since 1899-12-30 (45945 = 2025-10-15); NULL when none fits.
 --   export_number(text, decimal_comma) -> DOUBLE: '450', '0.5', '1,000' (a thousands comma),
 --   and with decimal_comma (a semicolon-delimited file, as Excel writes where the comma is
 --   the decimal mark) '2,5' = 2.5; NULL for anything else, '1,000' in such a file included
@@ -11,11 +13,14 @@
 --   quote it: a value that does not fit its column may be a patient's name, id or birth
 --   date from a shifted row, and refusals reach the terminal, logs and Prefect.
 -- From: nothing but their arguments.
--- Example: SELECT export_date('10/15/25'), export_number('2,5', true),
+-- Example: SELECT export_date('10/15/25', false), export_date('45945', true),
+--                 export_number('2,5', true),
 --                 shown('CODY', '[0-9/.-]+', 10);
 
-CREATE OR REPLACE TEMP MACRO export_date(text) AS
-    CASE WHEN regexp_full_match(text, '[0-9]{1,2}/[0-9]{1,2}/[0-9]{2}')
+CREATE OR REPLACE TEMP MACRO export_date(text, excel_serials) AS
+    CASE WHEN excel_serials AND regexp_full_match(text, '[0-9]{5}')
+         THEN DATE '1899-12-30' + CAST(text AS INTEGER)
+         WHEN regexp_full_match(text, '[0-9]{1,2}/[0-9]{1,2}/[0-9]{2}')
          THEN CAST(try_strptime(text, '%m/%d/%y') AS DATE)
          ELSE coalesce(try_cast(text AS DATE),
                        CAST(try_strptime(text, ['%m/%d/%Y', '%Y%m%d', '%Y-%m-%d %H:%M:%S'])
