@@ -210,22 +210,25 @@ class XlsxBook:
     def proven_bound(self, which: SheetInfo | str | int) -> tuple[int, int] | None:
         """(last row, last column) of a box shown to hold every cell of the sheet, or None.
 
-        The box is guessed cheaply: the last <row r="N"> of the sheet, and the widest of its
-        first rows (a table's header is as wide as the table). One regex pass over the sheet
-        then checks every cell tag is the plain `<c r="REF"` form with REF inside the box.
+        The box is guessed cheaply: the number of the last <row r="N"> tag (rows come in
+        order, so it is the highest; read backwards from the end, not by listing every row),
+        and the widest of its first rows (a table's header is as wide as the table). The guess
+        is only a guess: one regex pass over the sheet then checks every cell tag is the plain
+        `<c r="REF"` form with REF inside the box, so rows out of order cost a full `extent`
+        scan, never a missed cell.
         A cell outside, a cell without a reference, a namespace-prefixed tag or a DOCTYPE
         gives None (use `extent`). An upper bound of `extent`, at a tenth of its cost."""
         info = self.sheet(which)
         if info.part is None:
             return 0, 0
         data = self._read_part(info.part)
-        rows = _ROW_NUMBER.findall(data)
+        last_row_tag = _ROW_NUMBER.match(data, max(data.rfind(b'<row r="'), 0))
         letters = _COLUMN_LETTERS.findall(data, 0, _CHUNK)
         root = _FIRST_ELEMENT.search(data)
-        if (not rows or not letters or root is None or b"<!DOCTYPE" in data[:root.start()]
-                or _PREFIXED_CELL.search(data)):
+        if (last_row_tag is None or not letters or root is None
+                or b"<!DOCTYPE" in data[:root.start()] or _PREFIXED_CELL.search(data)):
             return None
-        last_row = max(map(int, rows))
+        last_row = int(last_row_tag[1])
         last_letters = max(letters, key=lambda found: (len(found), found)).decode()
         last_column = _column_number(last_letters)
         if last_row > MAX_ROW or last_column > MAX_COLUMN:
