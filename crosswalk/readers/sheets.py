@@ -251,8 +251,9 @@ def as_text(frame: pd.DataFrame, columns: list[str] | tuple[str, ...]) -> pd.Dat
     """Text columns as Python strings with None for missing, whichever path produced them
     (DuckDB, pandas str, calamine), so frames from a TXT and a workbook compare equal."""
     for column in columns:
-        values = frame[column].astype(object)
-        frame[column] = values.where(frame[column].notna(), None)
+        values = frame[column]  # one pass: each cell to a Python object, missing to None
+        frame[column] = pd.Series(values.to_numpy(dtype=object, na_value=None),
+                                  index=values.index, dtype=object)
     return frame
 
 
