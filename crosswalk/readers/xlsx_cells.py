@@ -14,8 +14,8 @@ in a date or time format as datetime / time / timedelta (1900 or 1904 date syste
 
 `extent` finds how far the cells holding data reach (which cell sets the last row and the last
 column) in one streaming pass, without loading the shared strings; `proven_bound` guesses a
-box from the row numbers and the first rows' width and proves with one regex pass that no cell
-lies outside it, at a tenth of the cost: what a CMS workbook's guard uses first. Neither trusts
+box from the last row number and the first rows' width and proves with one RE2 pass that no
+cell lies outside it, at a tenth of the cost: what a CMS workbook's guard uses first. Neither trusts
 the sheet's declared <dimension>, which a generated or hand-edited file may leave out or get
 wrong.
 
