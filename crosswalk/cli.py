@@ -7,7 +7,12 @@ from __future__ import annotations
 
 import functools
 import gc
+import os
 import sys
+
+# numpy's OpenBLAS starts one spinning thread per core when imported (through pandas), 0.06 s
+# CPU a command on 2 cores, and no command does linear algebra; a user's own setting wins.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 from pathlib import Path
 from typing import Any, Callable
 
