@@ -169,6 +169,7 @@ def measure_workbook(which: str, path: Path) -> dict[str, float]:
     """One workbook read: 'calamine' alone, our 'reader', or the 'hostile' copy (refused)."""
     from python_calamine import CalamineWorkbook
 
+    from crosswalk import kinds
     from crosswalk.errors import BadInput
     from crosswalk.readers.hcpcs import read_hcpcs_xlsx
     from crosswalk.readers.sheets import refuse_sparse_sheet
@@ -180,7 +181,8 @@ def measure_workbook(which: str, path: Path) -> dict[str, float]:
         data = with_stray_cell(data, "XFD1048576")
     steps = {"calamine": lambda: CalamineWorkbook.from_filelike(io.BytesIO(data))
              .get_sheet_by_index(0).to_python(skip_empty_area=False),
-             "reader": lambda: read_hcpcs_xlsx(data, path.name),
+             "reader": lambda: read_hcpcs_xlsx(data, path.name,
+                                               kinds.get("hcpcs").layouts["hcpcs_codes"]),
              "guard": lambda: refuse_sparse_sheet(data, path.name, sheet)}
     figures = {}
     for name in (["guard", "reader"] if which == "reader" else [which]):

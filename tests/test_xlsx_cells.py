@@ -212,6 +212,17 @@ def test_a_box_is_proven_only_when_no_cell_escapes_it() -> None:
     assert bounds == [(20, 3), (1_048_576, 3), None, None, None, (20, 3)]
 
 
+def test_rows_out_of_order_are_never_proven_by_the_last_row_tag() -> None:
+    """The box's height is read from the last <row r> tag; a sheet listing a far row before
+    a near one (no program writes rows out of order, a forger can) is not proven on that
+    guess, so the guard falls back to the full scan and sees the far cell."""
+    rows = ('<row r="1048576"><c r="A1048576"><v>1</v></c></row>'
+            + "".join(f'<row r="{n}"><c r="A{n}"><v>1</v></c></row>' for n in range(1, 21)))
+    with XlsxBook(xlsx_parts([SheetPart("S", rows)]), "b.xlsx") as book:
+        assert book.proven_bound(0) is None
+        assert book.extent(0).last_row == 1_048_576
+
+
 @settings(max_examples=200, deadline=None)
 @given(width=st.integers(1, 16_384), row_tag=st.integers(3000, 1_048_576),
        row=st.integers(1, 1_048_576), column=st.integers(1, 16_384))

@@ -251,8 +251,9 @@ def as_text(frame: pd.DataFrame, columns: list[str] | tuple[str, ...]) -> pd.Dat
     """Text columns as Python strings with None for missing, whichever path produced them
     (DuckDB, pandas str, calamine), so frames from a TXT and a workbook compare equal."""
     for column in columns:
-        values = frame[column].astype(object)
-        frame[column] = values.where(frame[column].notna(), None)
+        values = frame[column]  # one pass: each cell to a Python object, missing to None
+        frame[column] = pd.Series(values.to_numpy(dtype=object, na_value=None),
+                                  index=values.index, dtype=object)
     return frame
 
 
@@ -287,6 +288,9 @@ def parse_number(table: Table, column: str, allowed_text: tuple[str, ...] = ()) 
     2024 crosswalk prints BILLUNITS '21.3125?' where 6 packages make 127.875 units).
     """
     raw = table.frame[column].str.replace("\u00a0", " ", regex=False).str.strip()
+    plain = pd.to_numeric(raw, errors="coerce")
+    if not plain.isna().any():  # every cell a plain number (nearly always): nothing to clean
+        return plain.astype("float64")
     words = raw.str.upper().isin([word.upper() for word in allowed_text]) | raw.eq("")
     lost = raw.str.contains("?", regex=False) & ~words
     numbers = pd.to_numeric(raw.str.replace(r"[$,?]", "", regex=True).where(~words),

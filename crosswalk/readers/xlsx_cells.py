@@ -14,8 +14,8 @@ in a date or time format as datetime / time / timedelta (1900 or 1904 date syste
 
 `extent` finds how far the cells holding data reach (which cell sets the last row and the last
 column) in one streaming pass, without loading the shared strings; `proven_bound` guesses a
-box from the row numbers and the first rows' width and proves with one regex pass that no cell
-lies outside it, at a tenth of the cost: what a CMS workbook's guard uses first. Neither trusts
+box from the last row number and the first rows' width and proves with one RE2 pass that no
+cell lies outside it, at a tenth of the cost: what a CMS workbook's guard uses first. Neither trusts
 the sheet's declared <dimension>, which a generated or hand-edited file may leave out or get
 wrong.
 
@@ -37,6 +37,9 @@ from pathlib import Path
 from typing import Any
 from xml.parsers import expat
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from crosswalk.archive import check_ratio
 from crosswalk.errors import BadInput
 
@@ -51,7 +54,6 @@ _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")  # ST_Xstring: _x000D_ is a carria
 _ROW_NUMBER = re.compile(rb'<row r="([0-9]{1,7})"')
 _COLUMN_LETTERS = re.compile(rb'<c r="([A-Z]{1,3})[0-9]')
 _FIRST_ELEMENT = re.compile(rb"<[A-Za-z_]")  # a DOCTYPE can only come before it
-_PREFIXED_CELL = re.compile(rb":c[\s/>]")  # <x:c ...>: a cell tag the plain-form check misses
 _RELATIONSHIP_TYPES = {"worksheet", "chartsheet", "dialogsheet", "macrosheet",
                        "sharedStrings", "styles", "officeDocument"}
 
@@ -210,27 +212,30 @@ class XlsxBook:
     def proven_bound(self, which: SheetInfo | str | int) -> tuple[int, int] | None:
         """(last row, last column) of a box shown to hold every cell of the sheet, or None.
 
-        The box is guessed cheaply: the last <row r="N"> of the sheet, and the widest of its
-        first rows (a table's header is as wide as the table). One regex pass over the sheet
-        then checks every cell tag is the plain `<c r="REF"` form with REF inside the box.
+        The box is guessed cheaply: the number of the last <row r="N"> tag (rows come in
+        order, so it is the highest; read backwards from the end, not by listing every row),
+        and the widest of its first rows (a table's header is as wide as the table). The guess
+        is only a guess: one RE2 pass over the sheet then checks every cell tag is the plain
+        `<c r="REF"` form with REF inside the box, so rows out of order cost a full `extent`
+        scan, never a missed cell.
         A cell outside, a cell without a reference, a namespace-prefixed tag or a DOCTYPE
         gives None (use `extent`). An upper bound of `extent`, at a tenth of its cost."""
         info = self.sheet(which)
         if info.part is None:
             return 0, 0
         data = self._read_part(info.part)
-        rows = _ROW_NUMBER.findall(data)
+        last_row_tag = _ROW_NUMBER.match(data, max(data.rfind(b'<row r="'), 0))
         letters = _COLUMN_LETTERS.findall(data, 0, _CHUNK)
         root = _FIRST_ELEMENT.search(data)
-        if (not rows or not letters or root is None or b"<!DOCTYPE" in data[:root.start()]
-                or _PREFIXED_CELL.search(data)):
+        if (last_row_tag is None or not letters or root is None
+                or b"<!DOCTYPE" in data[:root.start()]):
             return None
-        last_row = max(map(int, rows))
+        last_row = int(last_row_tag[1])
         last_letters = max(letters, key=lambda found: (len(found), found)).decode()
         last_column = _column_number(last_letters)
         if last_row > MAX_ROW or last_column > MAX_COLUMN:
             return None
-        if _cell_outside(last_row, last_letters).search(data):
+        if _escapes_box(data, last_row, last_letters):
             return None
         return last_row, last_column
 
@@ -589,27 +594,45 @@ class _CellReader(_Handlers):
         return int(text)
 
 
-def _cell_outside(last_row: int, last_column: str) -> re.Pattern[bytes]:
-    """A pattern finding any unprefixed cell tag that is not `<c r="REF"` with REF within A1
-    and (last_row, last_column): a cell outside, or one without a reference. Atomic groups
-    (full-length choices first) spare the regex engine its backtracking: 20% faster."""
-    columns = _at_most(last_column, "A", "Z", "A")
-    rows = _at_most(str(last_row), "0", "9", "1")
-    return re.compile(rf'<c(?=[\s/>])(?! r="(?>{columns})(?>{rows})")'.encode())
+def _escapes_box(data: bytes, last_row: int, last_column: str) -> bool:
+    """Whether any cell tag of the sheet XML is not proven inside A1:(last_column, last_row).
+
+    One linear scan by RE2 (pyarrow.compute, already loaded with pandas), about twice as fast
+    as Python's backtracking engine on the 14 MB ANWEB sheet; the bytes are handed over
+    without a copy. RE2 has no lookahead, so the pattern (`_escape_pattern`) spells out what
+    escapes rather than what is inside."""
+    offsets = pa.array([0, len(data)], pa.int64()).buffers()[1]
+    sheet = pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(data)])
+    return bool(pc.match_substring_regex(sheet, _escape_pattern(last_row, last_column))[0]
+                .as_py())
 
 
-def _at_most(bound: str, low: str, high: str, lead: str) -> str:
-    """A regex for the strings of one alphabet that sort at or before `bound`, shorter ones
-    first (row numbers up to 8847, column letters up to AV): `bound` itself, then digit by
-    digit the same digits and a lower one then anything, then any shorter string."""
-    choices = [bound]
-    for at, digit in enumerate(bound):
-        first = lead if at == 0 else low
-        if digit > first:
+def _escape_pattern(last_row: int, last_column: str) -> str:
+    """A pattern matching every cell tag a box does not prove: a namespace-prefixed cell
+    (<x:c>), a <c> whose first attribute is not r="REF", or a REF that is not 1-3 capitals,
+    a row number without a leading zero and a closing quote, or that lies right of
+    `last_column` or below `last_row`."""
+    ref = '<c r="'
+    return "|".join((
+        r":c[ \t\n\r\f\v/>]",
+        r'<c(?:[\t\n\r\f\v/>]| [^r]| r[^=]| r=[^"]| (?:r=?)?\z)',
+        ref + r"(?:[^A-Z]|\z)",
+        ref + f"(?:{_beyond(last_column, 'A', 'Z')})",
+        ref + r"[A-Z]+(?:[^A-Z0-9]|\z|0)",
+        ref + f"[A-Z]+(?:{_beyond(str(last_row), '0', '9')})",
+        ref + r'[A-Z]+[0-9]+(?:[^0-9"]|\z)',
+    ))
+
+
+def _beyond(bound: str, low: str, high: str) -> str:
+    """A pattern for the strings of one alphabet (the start of a run of them) that sort
+    after `bound`, longer ones after shorter ones (row numbers after 8847, column letters
+    after AV): any longer string, or the same first characters, a higher one, then any."""
+    choices = [f"[{low}-{high}]{{{len(bound) + 1}}}"]
+    for at, char in enumerate(bound):
+        if char < high:
             rest = len(bound) - at - 1
-            choices.append(f"{bound[:at]}[{first}-{chr(ord(digit) - 1)}][{low}-{high}]{{{rest}}}")
-    if len(bound) > 1:  # shorter strings last: the caller's atomic group never backtracks
-        choices.append(f"[{lead}-{high}][{low}-{high}]{{0,{len(bound) - 2}}}")
+            choices.append(f"{bound[:at]}[{chr(ord(char) + 1)}-{high}][{low}-{high}]{{{rest}}}")
     return "|".join(choices)
 
 
