@@ -17,6 +17,7 @@ The list with each decision is in docs/reliability.md, "Hostile and odd CMS file
 
 from __future__ import annotations
 
+import csv
 import io
 import zipfile
 from datetime import date, datetime
@@ -156,7 +157,6 @@ def pricing_grid(rows=None) -> list[list[str]]:
 
 def csv_text(grid: list[list[object]], width: int = 11, line_end: str = "\r\n") -> str:
     out = io.StringIO(newline="")
-    import csv
     writer = csv.writer(out, lineterminator=line_end)
     for row in grid:
         cells = ["" if value is None else str(value) for value in row]
@@ -394,32 +394,34 @@ def test_24_blank_lines_before_the_header_load_the_same_rows(tmp_path, clean):
     loads_same(result, settings, clean, "asp_pricing")
 
 
-def test_25_quoted_limits_with_thousands_commas_and_dollars(tmp_path):
-    rows = [cms.AspPrice(**{**vars(p)}) for p in RELEASE.pricing]
-    rows[0].payment_limit, rows[1].payment_limit = "1,234.500", "$12,345.678"
+def pricing_rows() -> list[cms.AspPrice]:
+    return [cms.AspPrice(**vars(price)) for price in RELEASE.pricing]
+
+
+def limits_loaded_from(tmp_path: Path, printed: tuple[str, str]) -> dict[str, tuple]:
+    """Run with the first two payment limits printed as given: code -> (limit, as printed)."""
+    rows = pricing_rows()
+    rows[0].payment_limit, rows[1].payment_limit = printed
     result, settings = run_given(tmp_path, {"asp_pricing": (
         PRICING_CSV, cms.asp_pricing_csv(Q4, rows))})
     assert result.exit_code == 0, result.output
     with duckdb.connect(str(settings.db_path), read_only=True) as con:
-        limits = dict(con.execute("SELECT hcpcs_code, payment_limit FROM asp_payment_limits "
-                                  "WHERE hcpcs_code IN (?, ?)",
-                                  [rows[0].hcpcs_code, rows[1].hcpcs_code]).fetchall())
-    assert limits == {rows[0].hcpcs_code: Decimal("1234.500"),
-                      rows[1].hcpcs_code: Decimal("12345.678")}
+        got = {code: (limit, raw) for code, limit, raw in con.execute(
+            "SELECT hcpcs_code, payment_limit, payment_limit_raw FROM asp_payment_limits"
+        ).fetchall()}
+    assert len(got) == len(rows)
+    return {"first": got[rows[0].hcpcs_code], "second": got[rows[1].hcpcs_code]}
+
+
+def test_25_quoted_limits_with_thousands_commas_and_dollars(tmp_path):
+    assert limits_loaded_from(tmp_path, ("1,234.500", "$12,345.678")) == {
+        "first": (Decimal("1234.500"), "1,234.500"),
+        "second": (Decimal("12345.678"), "$12,345.678")}
 
 
 def test_26_na_and_blank_payment_limits_load_as_no_limit(tmp_path):
-    rows = [cms.AspPrice(**{**vars(p)}) for p in RELEASE.pricing]
-    rows[0].payment_limit, rows[1].payment_limit = "N/A", ""
-    result, settings = run_given(tmp_path, {"asp_pricing": (
-        PRICING_CSV, cms.asp_pricing_csv(Q4, rows))})
-    assert result.exit_code == 0, result.output
-    with duckdb.connect(str(settings.db_path), read_only=True) as con:
-        got = dict((code, (limit, raw)) for code, limit, raw in con.execute(
-            "SELECT hcpcs_code, payment_limit, payment_limit_raw FROM asp_payment_limits"
-        ).fetchall())
-    assert len(got) == len(rows)
-    assert got[rows[0].hcpcs_code] == (None, "N/A") and got[rows[1].hcpcs_code] == (None, None)
+    assert limits_loaded_from(tmp_path, ("N/A", "")) == {"first": (None, "N/A"),
+                                                         "second": (None, None)}
 
 
 @pytest.mark.parametrize("variant", ["250-columns", "lf", "utf8-bom", "all-three"])
@@ -434,7 +436,7 @@ def test_27_padding_line_ends_and_a_bom_load_the_same_rows(tmp_path, clean, vari
 
 @pytest.mark.parametrize("encoding", ["cp1252", "utf-8"])
 def test_28_registered_marks_and_en_dashes_in_descriptors_read_as_printed(tmp_path, encoding):
-    rows = [cms.AspPrice(**{**vars(p)}) for p in RELEASE.pricing]
+    rows = pricing_rows()
     rows[0].short_description = "Inj Keytruda\u00ae \u2013 1 mg"
     data = csv_text(pricing_grid(rows)).encode(encoding)
     result, settings = run_given(tmp_path, {"asp_pricing": (PRICING_CSV, data)})
@@ -503,7 +505,7 @@ def test_31_the_real_legacy_xls_pricing_file_loads_the_rows_of_its_508_csv_twin(
 
 
 def crosswalk_rows() -> list[cms.CrosswalkRow]:
-    return [cms.CrosswalkRow(**{**vars(r)}) for r in RELEASE.crosswalk]
+    return [cms.CrosswalkRow(**vars(row)) for row in RELEASE.crosswalk]
 
 
 def ndc11_by_raw(settings: Settings) -> dict[str, str | None]:
