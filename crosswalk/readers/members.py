@@ -2,7 +2,8 @@
 
 Members are picked by each kind's member rules (crosswalk.kinds; CMS renames them every few
 quarters: `_v2`, `_12172024`, `_w_disclaimer`, `CONTR`, "verision"), never by position.
-Every byte goes through `crosswalk.archive` (zip-slip, zip-bomb, corrupt-zip checks).
+What a desktop adds when it re-zips a folder (`__MACOSX/._<member>` resource forks named
+like the member, `.DS_Store`) is not a member at all. Every byte goes through `crosswalk.archive` (zip-slip, zip-bomb, corrupt-zip checks).
 
 A file saved from inside a zip (the TXT, CSV or workbook a browser keeps, under any name)
 reads as a zip of one member named as the file: the member rules pick it when its name says
