@@ -236,6 +236,7 @@ class RunSummary:
         lines = [result.describe() for result in self.fetched]
         lines += [f"{self.quarter}: {self.load.status} (load run {self.load.run_id}); "
                   f"matched {self.drugs}"]
+        lines += [f"  note: {note}" for note in self.load.notes]
         lines += [f"wrote {path}" for path in self.workbooks]
         lines += ["", self.outcome.table()]
         if self.claims is not None:

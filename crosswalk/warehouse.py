@@ -50,6 +50,7 @@ class ParsedFile:
     sha256: str
     file_name: str
     tables: dict[str, TableRows]
+    notes: tuple[str, ...] = ()  # what the reader chose or left out (footnotes, a twin)
 
     @property
     def member(self) -> str | None:
@@ -98,10 +99,12 @@ class LoadSummary:
     status: str  # loaded | unchanged
     run_id: int
     files: tuple[FileSummary, ...]
+    notes: tuple[str, ...] = ()
 
     def describe(self) -> str:
         lines = [f"{self.quarter}: {self.status} (load run {self.run_id})"]
-        return "\n".join(lines + [file.describe() for file in self.files])
+        return "\n".join(lines + [file.describe() for file in self.files]
+                         + [f"  note: {note}" for note in self.notes])
 
 
 def connect(settings_or_path: Settings | Path | str, *,
@@ -280,7 +283,8 @@ def parse_file(settings: Settings, entry: manifest.ManifestEntry) -> ParsedFile:
     """Read one archived file version (a manifest entry) with the reader of its kind."""
     _check_sha256(entry.path, entry.sha256)
     read = kinds.get(entry.source_kind).read_zip(entry.path, settings)
-    return ParsedFile(entry.source_kind, entry.sha256, entry.file_name, read.tables)
+    return ParsedFile(entry.source_kind, entry.sha256, entry.file_name, read.tables,
+                      tuple(read.notes))
 
 
 def write_release(con: duckdb.DuckDBPyConnection, parsed: ParsedRelease, *,
@@ -333,11 +337,13 @@ def _write_in_transaction(con: duckdb.DuckDBPyConnection, parsed: ParsedRelease,
     run_id = con.execute("SELECT nextval('load_run_ids')").fetchone()[0]
     rows = sum(_replace_kind(con, quarter, parsed.files[kind], run_id) for kind in changed)
     status = "loaded" if changed else "unchanged"
+    notes = tuple(note for kind in changed for note in parsed.files[kind].notes)
+    message = f"{len(changed)} file(s) loaded" if changed else "same bytes already loaded"
     sqlfiles.run_file(con, "load", "record_load_run", {
         "run_id": run_id, "quarter": quarter, "started_at": started, "status": status,
-        "message": f"{len(changed)} file(s) loaded" if changed else "same bytes already loaded",
-        "rows_loaded": rows})
-    return LoadSummary(parsed.quarter, status, run_id, _file_summaries(con, quarter, changed))
+        "message": "; ".join((message, *notes)), "rows_loaded": rows})
+    return LoadSummary(parsed.quarter, status, run_id, _file_summaries(con, quarter, changed),
+                       notes)
 
 
 def _replace_kind(con: duckdb.DuckDBPyConnection, quarter: str, parsed: ParsedFile,

@@ -24,8 +24,8 @@ from crosswalk.source_kind import KindRead, TableRows
 from crosswalk.ndc import normalize_ndc
 from crosswalk.readers.expected import check_expected
 from crosswalk.readers.members import ReleaseZip, require
-from crosswalk.readers.sheets import (Table, as_text, effective_window, locate, parse_number,
-                                      read_grid)
+from crosswalk.readers.sheets import (Table, as_text, effective_window, locate_table,
+                                      parse_number)
 from crosswalk.settings import Settings
 
 if TYPE_CHECKING:
@@ -71,11 +71,35 @@ def read_table_zip(path: Path, settings: Settings, kind: "SourceKind") -> KindRe
 def read_table(data: bytes, name: str, kind: "SourceKind") -> TableRead:
     """The bytes of one CSV/XLSX/XLS member read as the kind's table (`name` is how errors
     name the file)."""
-    table = locate(read_grid(data, name), kind.layouts[kind.main_table])
+    table = without_footnotes(locate_table(data, name, kind.layouts[kind.main_table]))
     window = effective_window(table.preamble, name)
     frame = kind.parse(table)
     return TableRead(_finish(frame, window, schema.read_columns(kind.main_table), table),
                      window, table.notes)
+
+
+def without_footnotes(table: Table) -> Table:
+    """Text under the table is a footnote, not a row: the rows at the end of the table, below
+    a blank line, with text in their first cell only (`Note: * indicates a change`,
+    `Source: CMS ...`). They are left out with a note naming their lines. A text row between
+    data rows is no footnote: it could hide a code, so the kind's checks refuse it."""
+    filled = table.frame.apply(lambda column: column.str.strip().ne(""))
+    text_only = (filled.iloc[:, 0] & ~filled.iloc[:, 1:].any(axis=1)).to_numpy()
+    count = next((i for i, flag in enumerate(text_only[::-1]) if not flag), len(text_only))
+    if count == 0 or count == len(text_only):
+        return table
+    last_row, first_note = len(text_only) - count - 1, len(text_only) - count
+    spanned = 0 if table.unit == "row" else sum(
+        str(cell).count("\n") for cell in table.frame.iloc[last_row])
+    if table.lines.iloc[first_note] - table.lines.iloc[last_row] - spanned < 2:
+        return table  # no blank line between the data and the text: not a footnote
+    notes = table.frame.iloc[first_note:, 0]
+    table.notes.append(
+        f"{table.where}: left out {count} footnote {table.unit}(s) below the table "
+        f"({table.unit}s {int(table.lines.iloc[first_note])}-{int(table.lines.iloc[-1])}: "
+        f"{str(notes.iloc[0]).strip()[:60]!r}{', ...' if count > 1 else ''})")
+    table.frame, table.lines = table.frame.iloc[:first_note], table.lines.iloc[:first_note]
+    return table
 
 
 def hcpcs_codes(table: Table) -> pd.Series:

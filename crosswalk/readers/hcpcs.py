@@ -23,10 +23,10 @@ from crosswalk.errors import BadInput
 from crosswalk.source_kind import KindRead, TableRows
 from crosswalk.readers.expected import check_expected
 from crosswalk.readers.layouts import Layout, header_key
-from crosswalk.readers.members import ReleaseZip, require
+from crosswalk.readers.members import Pick, ReleaseZip, require, version_of
 from crosswalk.readers.sheets import (Table, as_text, clean_text, csv_grid, decode_text,
-                                      is_workbook, locate, parse_yyyymmdd, refuse_duplicates,
-                                      sheet_names, workbook_grid)
+                                      is_workbook, locate_first, locate_table, parse_yyyymmdd,
+                                      refuse_duplicates, sheet_names, workbook_grid)
 from crosswalk.settings import Settings
 
 if TYPE_CHECKING:
@@ -116,7 +116,7 @@ def read_hcpcs_xlsx(data: bytes, name: str, layout: Layout) -> pd.DataFrame:
 
 
 def _read_xlsx(data: bytes, name: str, layout: Layout) -> _Parsed:
-    table = locate(workbook_grid(data, name), layout)
+    table = locate_table(data, name, layout)
     raw_code = table.frame["code"]
     frame = table.frame.apply(clean_text)
     recid = frame["recid"].fillna("")
@@ -166,7 +166,7 @@ def _examples(codes: pd.Series) -> str:
 def read_noc_codes(data: bytes, name: str, layout: Layout) -> pd.DataFrame:
     """`NOC codes_<MON><YYYY>.xlsx`: wrapped descriptions (a second row with the same code
     and no dates, as J7192/J7195 in Jul 2025) are folded into one row per code."""
-    table = locate(workbook_grid(data, name), layout)
+    table = locate_table(data, name, layout)
     if table.frame.empty:  # a NOC list always holds J3590 and its family: the file is broken
         raise BadInput("no NOC codes below the header", file=name, row=table.header_line)
     frame = table.frame.apply(clean_text)
@@ -196,22 +196,12 @@ def read_transactions(data: bytes, name: str, layout: Layout) -> pd.DataFrame:
         grids = (workbook_grid(data, name, sheet) for sheet in ordered)
     else:
         grids = iter([csv_grid(data, name, delimiter="\t")])
-    table = _first_located(grids, name, layout)
+    table = locate_first(grids, layout)
     frame = table.frame.apply(clean_text)
     frame["code"] = frame["code"].str.upper()
     columns = schema.read_columns("hcpcs_transactions")
     kept = frame.dropna(subset=["code"]).loc[:, list(columns)]
     return as_text(kept.reset_index(drop=True), columns)
-
-
-def _first_located(grids, name: str, layout: Layout) -> Table:
-    error: BadInput | None = None
-    for grid in grids:
-        try:
-            return locate(grid, layout)
-        except BadInput as problem:
-            error = error or problem
-    raise error or BadInput("no transaction table", file=name)
 
 
 # ---- the zip ----------------------------------------------------------------------------------
@@ -224,16 +214,16 @@ def read_hcpcs_zip(path: Path, settings: Settings, kind: "SourceKind") -> KindRe
     if "hcpcs_txt" not in picks:
         require(picks, "hcpcs_xlsx", archive, "ANWEB TXT or XLSX/XLS")
     notes = [pick.note for pick in picks.values() if pick.note]
-    main = picks.get("hcpcs_txt") or picks["hcpcs_xlsx"]
+    main, twin = _anweb_members(picks, notes)
     codes_layout = kind.layouts["hcpcs_codes"]
     data = archive.read(main.member)
     parsed = (_read_txt(data, archive.where(main.member)) if main.table == "hcpcs_txt"
               else _read_xlsx(data, archive.where(main.member), codes_layout))
     check_expected(data, "hcpcs_codes", parsed.frame, archive.where(main.member))
     notes += parsed.notes
-    if main.table == "hcpcs_txt" and "hcpcs_xlsx" in picks:
-        notes += _cross_check_member(archive, parsed.frame, main.member,
-                                     picks["hcpcs_xlsx"].member, codes_layout)
+    if twin is not None:
+        notes += _cross_check_member(archive, parsed.frame, main.member, twin.member,
+                                     codes_layout)
     release = KindRead({"hcpcs_codes": TableRows(main.member, parsed.frame)}, notes)
     if "noc_codes" in picks:
         _add_companion(release, archive, picks["noc_codes"].member, "noc_codes",
@@ -242,6 +232,22 @@ def read_hcpcs_zip(path: Path, settings: Settings, kind: "SourceKind") -> KindRe
         _add_transactions(release, archive, picks["hcpcs_transactions"].member,
                           kind.layouts["hcpcs_transactions"])
     return release
+
+
+def _anweb_members(picks: dict[str, Pick], notes: list[str]) -> tuple[Pick, Pick | None]:
+    """The ANWEB member to load and its workbook twin to cross-check, if any. The TXT is
+    authoritative, but not over a newer version: a zip holding `_v2.txt` beside `_v3.xlsx`
+    (CMS left the superseded file in) loads v3, and a TXT and workbook of different versions
+    are no twins to cross-check."""
+    txt, xlsx = picks.get("hcpcs_txt"), picks.get("hcpcs_xlsx")
+    if txt is None or xlsx is None:
+        return txt or xlsx, None  # type: ignore[return-value]
+    if version_of(txt.member) == version_of(xlsx.member):
+        return txt, xlsx
+    newer, older = (xlsx, txt) if version_of(xlsx.member) > version_of(txt.member) else (txt, xlsx)
+    notes.append(f"hcpcs_codes: chose {newer.member!r}, a newer version than {older.member!r} "
+                 "(left out, not cross-checked)")
+    return newer, None
 
 
 def _add_companion(release: KindRead, archive: ReleaseZip, member: str, table: str,

@@ -2,7 +2,8 @@
 
 Members are picked by each kind's member rules (crosswalk.kinds; CMS renames them every few
 quarters: `_v2`, `_12172024`, `_w_disclaimer`, `CONTR`, "verision"), never by position.
-Every byte goes through `crosswalk.archive` (zip-slip, zip-bomb, corrupt-zip checks).
+What a desktop adds when it re-zips a folder (`__MACOSX/._<member>` resource forks named
+like the member, `.DS_Store`) is not a member at all. Every byte goes through `crosswalk.archive` (zip-slip, zip-bomb, corrupt-zip checks).
 
 A file saved from inside a zip (the TXT, CSV or workbook a browser keeps, under any name)
 reads as a zip of one member named as the file: the member rules pick it when its name says
@@ -47,7 +48,7 @@ class ReleaseZip:
             self.names = [self.path.name]
         else:
             self.names = [info.filename for info in zip_members(self.path, self.settings)
-                          if not info.is_dir()]
+                          if not info.is_dir() and not is_desktop_litter(info.filename)]
 
     def read(self, member: str) -> bytes:
         if self.single:
@@ -88,6 +89,21 @@ def base_name(member: str) -> str:
     return PurePosixPath(member.replace("\\", "/")).name
 
 
+def is_desktop_litter(member: str) -> bool:
+    """What a Mac or Windows desktop adds when it re-zips a folder: `__MACOSX/._<member>`
+    resource forks (binary, and named like the member, so a member rule would pick one),
+    `.DS_Store`, `Thumbs.db`. Never a CMS table."""
+    parts = PurePosixPath(member.replace("\\", "/")).parts
+    name = parts[-1] if parts else ""
+    return ("__MACOSX" in parts or name.startswith("._")
+            or name.lower() in (".ds_store", "thumbs.db", "desktop.ini"))
+
+
+def version_of(member: str) -> int:
+    """The `_vN` a CMS member name carries (0 without one): v3 re-posts v2."""
+    return max((int(v) for v in _VERSION.findall(base_name(member))), default=0)
+
+
 def _matches(rule: MemberRule, member: str) -> bool:
     name = base_name(member)
     return (re.fullmatch(rule.include, name, re.IGNORECASE) is not None
@@ -98,8 +114,7 @@ def _rank(rule: MemberRule, member: str) -> tuple[int, int, int]:
     """Lower is better: preferred suffix, section 508 form, highest _vN."""
     name = base_name(member).lower()
     suffix = next((i for i, s in enumerate(rule.prefer) if name.endswith(s)), len(rule.prefer))
-    version = max((int(v) for v in _VERSION.findall(name)), default=0)
-    return (suffix, 0 if SECTION_508.search(name) else 1, -version)
+    return (suffix, 0 if SECTION_508.search(name) else 1, -version_of(name))
 
 
 def pick_member(names: list[str], rule: MemberRule) -> Pick | None:
@@ -118,8 +133,13 @@ def pick_member(names: list[str], rule: MemberRule) -> Pick | None:
 def require(picks: dict[str, Pick], table: str, archive: ReleaseZip, what: str) -> Pick:
     """The pick for `table`, or a BadInput listing what the zip holds instead."""
     if table not in picks:
-        problem = (f"not the {what} (a file on its own: its name and form say otherwise)"
-                   if archive.single
-                   else f"no {what} member found; members are: {', '.join(archive.names)}")
+        if archive.single:
+            problem = f"not the {what} (a file on its own: its name and form say otherwise)"
+        elif not archive.names:
+            problem = f"the zip holds no file, so no {what}: download it again"
+        else:
+            problem = f"no {what} member found; members are: {', '.join(archive.names)}"
+            if any(name.lower().endswith(".zip") for name in archive.names):
+                problem += " (a zip inside the zip is not read: unzip it and give the inner zip)"
         raise BadInput(problem, file=archive.path.name)
     return picks[table]

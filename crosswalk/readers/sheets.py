@@ -153,6 +153,33 @@ def read_grid(data: bytes, where: str) -> Grid:
     return workbook_grid(data, where) if is_workbook(data) else csv_grid(data, where)
 
 
+def locate_table(data: bytes, where: str, layout: Layout) -> Table:
+    """The layout's table in CSV or workbook bytes. CMS ships one sheet, but a workbook
+    re-saved with a README or notes sheet in front must still read: when the first sheet
+    holds no header, the others are tried in order (read only then: the usual file costs
+    nothing more), and when none holds it the first sheet's refusal stands."""
+    grid = read_grid(data, where)  # an unreadable or absurd first sheet is refused here
+    try:
+        return locate(grid, layout)
+    except BadInput as first:
+        if not is_workbook(data):
+            raise
+        others = (workbook_grid(data, where, sheet) for sheet in sheet_names(data, where)[1:])
+        return locate_first(others, layout, first)
+
+
+def locate_first(grids: Iterable[Grid], layout: Layout, error: BadInput | None = None
+                 ) -> Table:
+    """The table on the first grid that holds the layout's header, else `error` (or the
+    first grid's refusal)."""
+    for grid in grids:
+        try:
+            return locate(grid, layout)
+        except BadInput as problem:
+            error = error or problem
+    raise error or BadInput(f"no {layout.table} table", field="header")
+
+
 def cell_text(value: object) -> str:
     """A cell as the text CMS meant: 20250930.0 -> '20250930', None -> '', and floats
     without binary noise (155.89499999999998 -> '155.895')."""
