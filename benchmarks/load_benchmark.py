@@ -66,7 +66,7 @@ sys.path[:0] = [str(REPO), str(REPO / "tests")]
 import cms_builders as cms  # noqa: E402
 import duckdb  # noqa: E402
 
-from crosswalk import fetch, pipeline, warehouse  # noqa: E402
+from crosswalk import fetch, local_files, pipeline, warehouse  # noqa: E402
 import crosswalk.readers.asp  # noqa: E402,F401  (readers imported before timing)
 import crosswalk.readers.hcpcs  # noqa: E402,F401
 from crosswalk.quarters import Quarter  # noqa: E402
@@ -427,9 +427,8 @@ def main() -> None:
         data_dir = Path(folder) / "data"
         settings = Settings(data_dir=data_dir)
         paths = generate(Path(folder), args.codes, args.with_xlsx)
-        fetch.download_quarter(Quarter.parse(QUARTER), settings,
-                               overrides={kind: str(path) for kind, path in paths.items()},
-                               progress=False)
+        given = local_files.gather(settings, {kind: str(path) for kind, path in paths.items()})
+        fetch.download_quarter(Quarter.parse(QUARTER), settings, given, progress=False)
         _describe_input(paths)
         project, floor = child("project", data_dir), child("floor", data_dir)
     print(f"{'':<9}{'seconds':>9}{'peak RSS MB':>13}{'of which the load':>19}")

@@ -55,7 +55,7 @@ import pandas as pd  # noqa: E402
 
 import baseline  # noqa: E402
 import generate  # noqa: E402
-from crosswalk import fetch, match, pipeline, reports  # noqa: E402
+from crosswalk import fetch, local_files, match, pipeline, reports  # noqa: E402
 import crosswalk.readers.asp  # noqa: E402,F401  (imported before any timing)
 import crosswalk.readers.hcpcs  # noqa: E402,F401
 from crosswalk.quarters import Quarter  # noqa: E402
@@ -152,8 +152,11 @@ def load_one(settings: Settings, quarter: Quarter) -> Any:
 
 
 def archive(settings: Settings, quarter: Quarter, zips: dict[str, Path]) -> None:
-    fetch.download_quarter(quarter, settings, {k: str(p) for k, p in zips.items()},
-                           progress=False)
+    # the generated universe dates codes across all 40 quarters, so an early release's newest
+    # ADD DT can be later than the release: force the quarter (real files never need it)
+    given = local_files.gather(settings, {k: str(p) for k, p in zips.items()},
+                               force_quarter=True)
+    fetch.download_quarter(quarter, settings, given, progress=False)
 
 
 def one_quarter(sizes: dict[str, Any], universe: generate.Universe, quarter: Quarter,

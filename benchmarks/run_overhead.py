@@ -77,7 +77,7 @@ def persistence_seconds() -> dict[str, float]:
     import load_benchmark
     from prefect.serializers import CompressedSerializer
 
-    from crosswalk import fetch, warehouse
+    from crosswalk import fetch, local_files, warehouse
     from crosswalk.quarters import Quarter
     from crosswalk.settings import Settings
     from flows.tasks import PARSE_SERIALIZER
@@ -85,10 +85,11 @@ def persistence_seconds() -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         paths = load_benchmark.generate(Path(tmp), 9000, with_xlsx=False)
         settings = Settings(data_dir=Path(tmp) / "data")
-        fetch.download_quarter(Quarter.parse(load_benchmark.QUARTER), settings,
-                               {kind: str(path) for kind, path in paths.items()}, progress=False)
+        given = local_files.gather(settings, {kind: str(path) for kind, path in paths.items()})
+        fetch.download_quarter(Quarter.parse(load_benchmark.QUARTER), settings, given,
+                               progress=False)
         started = time.perf_counter()
-        parsed = warehouse.parse_quarter(settings, load_benchmark.QUARTER)
+        parsed = warehouse.parse_quarter(settings, Quarter.parse(load_benchmark.QUARTER))
         figures = {"parse": time.perf_counter() - started}
     for name, serializer in (("lzma (compressed/pickle)", CompressedSerializer(
             serializer="pickle")), ("ours", PARSE_SERIALIZER)):
