@@ -132,6 +132,24 @@ def test_blank_rows_are_skipped_and_row_numbers_stay_the_spreadsheets(tmp_path):
         ("J2329", None), ("96365", None)]
 
 
+def test_rows_of_empty_cells_keep_the_numbering_across_batches(tmp_path):
+    """A UTF-8 CSV without empty lines goes through DuckDB, which numbers nothing: the reader
+    counts its batches (two lines each here), so rows of empty cells, dropped, still count
+    and every line keeps its spreadsheet row, and a bad row after them is named by its own."""
+    rows = cb.export_rows(CLAIMS)
+    blank = [""] * len(rows[0])
+    path = write_csv(tmp_path / "commas.csv", [rows[0], rows[1], blank, blank, rows[2], blank,
+                                               rows[3]])
+    lines = lines_of(path)
+    assert [line["source_line"] for line in lines] == [2, 5, 7]
+    assert [line["line_seq"] for line in lines] == [1, 4, 6]
+    bad = [*rows[3]]
+    bad[rows[0].index("hcpcs")] = "J23"
+    write_csv(path, [rows[0], rows[1], blank, rows[2], blank, bad])
+    with pytest.raises(BadInput, match=r"row 6, field 'hcpcs'"):
+        lines_of(path)
+
+
 def test_text_is_taken_literally(tmp_path):
     path = tmp_path / "formula.csv"
     path.write_text("claim_id,date_of_service,hcpcs,units,narrative,modifiers\n"

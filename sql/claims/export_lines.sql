@@ -7,7 +7,9 @@
 -- wrong column and is never quoted; the narrative never is.
 -- Columns joined as the 837P joins them: modifiers from the modifiers cell and the Mod 1..4
 -- columns; the narrative from the description and the drug description ('; ').
--- line_seq is the row's order among the file's rows; claim_seq (and line_no when the
+-- line_seq is the row's order among the file's rows (DuckDB's CSV path leaves it and
+-- source_line NULL: the reader numbers its batches, which a row_number() window would make
+-- single-threaded); claim_seq (and line_no when the
 -- export has no line column) are numbered once the lines are stored
 -- (sql/claims/03_number_lines.sql), as is a line number repeated within a claim
 -- (04_repeated_lines.sql). An NDC is reported with N4 ('N450242015001', the qualifier
@@ -22,7 +24,8 @@
 -- says Total, Page 2, Prepared by, Printed, Confidential, End of report.
 -- Produces: line_seq, claim_seq, claim_id, line_no, source_line, transaction_id,
 --   date_of_service, dos_through, place_of_service, hcpcs, modifiers, units, narrative,
---   ndc_raw, ndc_qualifier, ndc_quantity, ndc_unit, prior_auth, payer, not_a_line,
+--   ndc_raw, ndc_qualifier, ndc_quantity, ndc_unit, prior_auth, payer, not_a_line, blank (a row
+--   whose every cell is empty: the reader drops it without a word),
 --   problems ('field<TAB>reason' lines; NULL for a good row). Modifiers travel comma-separated, as in LINE_SCHEMA.
 -- From: export_rows (with the file's decimal_comma, excel_serials and header_claim_id,
 --   header_date_of_service, header_hcpcs); export_date(), export_number(), shown() from
@@ -36,8 +39,10 @@ WITH unglued AS (
             CASE WHEN glued THEN left(hcpcs, 5) ELSE hcpcs END AS hcpcs),
         CASE WHEN glued THEN regexp_replace(trim(substr(hcpcs, 6), ' :-'), '[ :-]+', ',', 'g')
              END AS glued_modifiers
-    FROM (SELECT *, coalesce(regexp_full_match(hcpcs, '([A-Za-z][0-9]{4}|[0-9]{4}[A-Za-z0-9])'
-                                               || '([ :-]*[A-Za-z0-9]{2}){1,4}'), false) AS glued
+    FROM (SELECT *, CASE WHEN length(hcpcs) > 5  -- a code alone needs no regex (most rows)
+                         THEN regexp_full_match(hcpcs, '([A-Za-z][0-9]{4}|[0-9]{4}[A-Za-z0-9])'
+                                                || '([ :-]*[A-Za-z0-9]{2}){1,4}')
+                         ELSE false END AS glued
           FROM export_rows)
 ),
 report_lines AS (
@@ -45,15 +50,15 @@ report_lines AS (
     SELECT *,
         coalesce(claim_id = header_claim_id AND date_of_service = header_date_of_service
                  AND hcpcs = header_hcpcs, false)
-        OR coalesce(date_of_service IS NULL
-            AND (hcpcs IS NULL OR regexp_matches(hcpcs, '(?i)\btotals?\b'))
+        OR CASE WHEN date_of_service IS NOT NULL THEN false ELSE coalesce(
+            (hcpcs IS NULL OR regexp_matches(hcpcs, '(?i)\btotals?\b'))
             AND coalesce(modifiers, modifier_1, modifier_2, modifier_3, modifier_4,
                          place_of_service, ndc, ndc_unit, prior_auth, payer) IS NULL
             AND regexp_full_match(concat(units, ndc_quantity, line), '[0-9 $.,%]*')
             AND (claim_id IS NULL
                  OR regexp_matches(claim_id, '(?i)\btotals?\b|^page\s+[0-9]|prepared by|'
                                    || 'printed|confidential|end of report|^report\b')
-                 OR coalesce(units, ndc_quantity, line, hcpcs) IS NULL), false)
+                 OR coalesce(units, ndc_quantity, line, hcpcs) IS NULL), false) END
             AS not_a_line
     FROM unglued
 ),
@@ -64,7 +69,6 @@ joined AS (
         CASE WHEN narrative = drug_description THEN narrative
              ELSE nullif(concat_ws('; ', narrative, drug_description), '') END AS text
     FROM report_lines
-    WHERE NOT blank
 ),
 typed AS (
     SELECT *,
@@ -107,7 +111,7 @@ SELECT
     units_number AS units,
     text AS narrative,
     -- 'N450242015001': the qualifier printed before the NDC, as on a CMS-1500's item 24
-    CASE WHEN regexp_matches(ndc, '^[Nn]4[ :-]?[0-9]') THEN ltrim(substr(ndc, 3), ' :-')
+    CASE WHEN upper(left(ndc, 2)) = 'N4' AND regexp_matches(ndc, '^[Nn]4[ :-]?[0-9]') THEN ltrim(substr(ndc, 3), ' :-')
          ELSE ndc END AS ndc_raw,
     CASE WHEN ndc IS NOT NULL THEN 'N4' END AS ndc_qualifier,
     quantity AS ndc_quantity,
@@ -115,7 +119,8 @@ SELECT
     prior_auth,
     payer,
     not_a_line,
-    CASE WHEN NOT not_a_line AND NOT (claim_ok AND date_ok AND code_ok AND units_ok AND line_ok AND pos_ok
+    blank,
+    CASE WHEN NOT blank AND NOT not_a_line AND NOT (claim_ok AND date_ok AND code_ok AND units_ok AND line_ok AND pos_ok
                    AND modifiers_ok AND quantity_ok)
     THEN array_to_string(list_filter([
         CASE WHEN NOT claim_ok THEN 'claim_id' || chr(9) || 'no claim id' END,

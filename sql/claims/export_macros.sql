@@ -18,7 +18,8 @@
 --                 shown('CODY', '[0-9/.-]+', 10);
 
 CREATE OR REPLACE TEMP MACRO export_date(text, excel_serials) AS
-    CASE WHEN excel_serials AND regexp_full_match(text, '[0-9]{5}')
+    CASE WHEN length(text) = 10 AND text[5] = '-' THEN try_cast(text AS DATE)  -- ISO, cheaply
+         WHEN excel_serials AND regexp_full_match(text, '[0-9]{5}')
          THEN DATE '1899-12-30' + CAST(text AS INTEGER)
          WHEN regexp_full_match(text, '[0-9]{1,2}/[0-9]{1,2}/[0-9]{2}')
          THEN CAST(try_strptime(text, '%m/%d/%y') AS DATE)
