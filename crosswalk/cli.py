@@ -451,9 +451,10 @@ def run(quarter: Quarter | None, drugs: Path | None, urls: tuple[str, ...],
     else:
         # files given by hand are recognised and checked against --quarter before Prefect's
         # start-up (10-20 s), as without Prefect; the flow recognises them again for itself
-        local_files.gather(settings, overrides, from_dir, force_quarter).release(quarter)
+        given = local_files.gather(settings, overrides, from_dir, force_quarter)
+        given.release(quarter)
         _prefect_ready(settings, wait_seconds)
-        if local_files.needs_network(overrides, from_dir):
+        if not given.offline:
             fetch.check_reachable(settings)  # said in seconds, before Prefect's API starts
         from flows.quarterly_update import run_with_prefect
 

@@ -44,11 +44,6 @@ def is_offline(local_kinds: Iterable[str], folder: Path | None) -> bool:
     return folder is not None or set(kinds.REQUIRED) <= set(local_kinds)
 
 
-def needs_network(overrides: Mapping[str, str], folder: Path | None) -> bool:
-    """Will a run with these `--url` values and `--from` folder ask CMS anything?"""
-    return not is_offline([k for k, target in overrides.items() if not is_url(target)], folder)
-
-
 @dataclass(frozen=True)
 class Statement:
     """One thing a file says about its release, and where it says it."""

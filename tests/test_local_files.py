@@ -197,7 +197,9 @@ def test_a_url_naming_another_release_is_refused_before_it_is_fetched(settings):
 ])
 def test_the_network_is_needed_only_when_a_required_kind_is_not_local(overrides, folder,
                                                                       network):
-    assert local_files.needs_network(overrides, folder) is network
+    local = {kind: target for kind, target in overrides.items() if not local_files.is_url(target)}
+    urls = {kind: target for kind, target in overrides.items() if kind not in local}
+    assert local_files.Given(local, urls, folder).offline is not network
 
 
 # ---------------------------------------------------------------------------------------------
