@@ -22,7 +22,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
 
 from crosswalk import kinds, sources
 from crosswalk.errors import BadInput
@@ -30,7 +29,7 @@ from crosswalk.quarters import Quarter
 from crosswalk.readers.members import ReleaseZip, base_name, pick_member
 from crosswalk.readers.sheets import is_workbook, sheet_names
 from crosswalk.settings import Settings
-from crosswalk.source_kind import KindRead, SourceKind
+from crosswalk.source_kind import KindRead, Rows, SourceKind
 
 
 def is_url(target: str) -> bool:
@@ -282,9 +281,9 @@ def _statements(path: Path, settings: Settings, kind: SourceKind,
         found += _name_statements(base_name(member), f"member {base_name(member)}")
     if member is not None:
         found += _sheet_statements(path, settings, member)
-    frame = read.frame(kind.main_table)
-    if frame is not None:
-        found += _content_statements(frame)
+    rows = read.rows(kind.main_table)
+    if rows is not None:
+        found += _content_statements(rows)
     return tuple(dict.fromkeys(found))
 
 
@@ -303,12 +302,14 @@ def _sheet_statements(path: Path, settings: Settings, member: str) -> list[State
     return list(_name_statements(sheet, f"sheet {sheet}"))
 
 
-def _content_statements(frame: pd.DataFrame) -> list[Statement]:
-    if "effective_start" in frame.columns and frame["effective_start"].notna().any():
-        start = pd.Timestamp(frame["effective_start"].dropna().min()).date()
+def _content_statements(rows: Rows) -> list[Statement]:
+    starts = [day for day in rows.columns.get("effective_start", ()) if day is not None]
+    if starts:
+        start = min(starts)
         return [Statement(Quarter.containing(start),
                           f"its 'Effective {start:%B} {start.day}, {start.year}' line")]
-    if "add_date" in frame.columns and frame["add_date"].notna().any():
-        newest = pd.Timestamp(frame["add_date"].dropna().max()).date()
+    added = [day for day in rows.columns.get("add_date", ()) if day is not None]
+    if added:
+        newest = max(added)
         return [Statement(Quarter.containing(newest), f"its newest ADD DT {newest}")]
     return []

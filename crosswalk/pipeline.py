@@ -30,8 +30,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, NamedTuple, Protocol, Sequence
 
-import pandas as pd
-
 from crosswalk import datadir, manifest
 from crosswalk.errors import BadInput, Busy
 from crosswalk.manifest import ManifestEntry
@@ -282,6 +280,8 @@ class RunSummary:
 
 def _plain(value: Any) -> Any:
     """A cell a JSON table can hold: None for blanks, ISO text for dates, floats for decimals."""
+    import pandas as pd  # the alerts are a DataFrame: pandas is loaded by then
+
     if value is None or (not isinstance(value, (list, tuple, dict)) and pd.isna(value)):
         return None
     if hasattr(value, "isoformat"):

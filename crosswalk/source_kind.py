@@ -5,12 +5,10 @@ without importing the kinds themselves."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from crosswalk.readers.layouts import Layout, MemberRule
@@ -29,11 +27,38 @@ def words(*patterns: str) -> tuple[re.Pattern[str], ...]:
 
 
 @dataclass(frozen=True)
+class Rows:
+    """A reader's rows for one table, column by column, in the table's column order: plain
+    Python values (str, date, float, bool, int), None where missing.
+
+    Plain lists rather than a DataFrame: a release is some thousand rows that are checked
+    once and handed to DuckDB, and pandas' import alone cost `crosswalk load` 0.3 s of CPU,
+    more than all the checks (docs/performance.md). sqlfiles.registered hands them to SQL."""
+
+    columns: dict[str, list[Any]]
+
+    def __len__(self) -> int:
+        return len(next(iter(self.columns.values()), ()))
+
+    def __getitem__(self, column: str) -> list[Any]:
+        return self.columns[column]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self.columns)
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        """Row by row, as column -> value."""
+        names = self.names
+        return (dict(zip(names, values)) for values in zip(*self.columns.values()))
+
+
+@dataclass(frozen=True)
 class TableRows:
     """Rows a reader produced for one table, and the zip member they came from."""
 
     member: str
-    frame: pd.DataFrame
+    rows: Rows
 
 
 @dataclass(frozen=True)
@@ -48,10 +73,10 @@ class KindRead:
         """table -> the zip member its rows came from."""
         return {table: rows.member for table, rows in self.tables.items()}
 
-    def frame(self, table: str) -> pd.DataFrame | None:
+    def rows(self, table: str) -> Rows | None:
         """The rows read for `table`, None when the zip had no member for it."""
-        rows = self.tables.get(table)
-        return rows.frame if rows else None
+        found = self.tables.get(table)
+        return found.rows if found else None
 
 
 Reader = Callable[[Path, "Settings", "SourceKind"], KindRead]
@@ -86,7 +111,7 @@ class SourceKind:
     required: bool = True
     makes_release: bool = False
     layouts: Mapping[str, "Layout"] = field(default_factory=dict)    # table -> header
-    parse: "Callable[[Table], pd.DataFrame] | None" = None           # located table -> rows
+    parse: "Callable[[Table], dict[str, list[Any]]] | None" = None    # located table -> columns
 
     def read_zip(self, path: Path, settings: "Settings") -> KindRead:
         """Read one archived zip of this kind."""

@@ -7,7 +7,7 @@ values, and the relations Python registers for a file are declared in the file.
   (DuckDB refuses extra ones).
 - Identifiers: a file written for several tables says `{table}`; the caller names the table,
   which must exist in the database (no other text is ever spliced into SQL).
-- Registered relations: a file that reads DataFrames registered by Python declares them in its
+- Registered relations: a file that reads rows registered by Python declares them in its
   header, `-- Registered: practice_input, candidate_codes`. `registered()` is the one place
   that registers them, and `run_file` refuses to run a file whose declared relations are not
   registered, naming them, instead of failing on a missing table half-way through.
@@ -26,6 +26,7 @@ from typing import Any
 import duckdb
 
 from crosswalk.settings import SQL_DIR
+from crosswalk.source_kind import Rows
 
 _DECLARED = re.compile(r"^--\s*Registered:\s*(.+)$", re.MULTILINE)
 _NAME = re.compile(r"\{?[A-Za-z_][\w{}]*")
@@ -109,19 +110,36 @@ def run_script(con: duckdb.DuckDBPyConnection, path: Path) -> None:
 @contextmanager
 def registered(con: duckdb.DuckDBPyConnection,
                relations: Mapping[str, Any]) -> Iterator[None]:
-    """Expose DataFrames (or Arrow tables and batches) to SQL by name for the block.
+    """Expose DataFrames, Arrow tables and batches, or columns of plain Python values (a
+    reader's Rows, a dict of lists) to SQL by name for the block.
 
     Inside a transaction that failed, DuckDB refuses every statement until ROLLBACK,
     unregistering included: then the failure is what matters and goes on up (the rollback
     drops the registrations with the rest)."""
-    for relation_name, frame in relations.items():
-        con.register(relation_name, frame)
+    for relation_name, value in relations.items():
+        con.register(relation_name, _scannable(value))
     try:
         yield
     except BaseException:
         _unregister(con, relations, failing=True)
         raise
     _unregister(con, relations, failing=False)
+
+
+def _scannable(value: Any) -> Any:
+    """Columns of Python values as NumPy object arrays, which DuckDB scans as they are (None
+    as NULL, each column's type read from its values) without pandas or pyarrow, whose
+    imports cost more than a release's load (crosswalk.source_kind.Rows)."""
+    columns = value.columns if isinstance(value, Rows) else value
+    if not isinstance(columns, dict):
+        return value
+    import numpy
+
+    arrays = {}
+    for name, values in columns.items():
+        arrays[name] = numpy.empty(len(values), dtype=object)
+        arrays[name][:] = values
+    return arrays
 
 
 def _unregister(con: duckdb.DuckDBPyConnection, relations: Mapping[str, Any],

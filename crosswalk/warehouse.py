@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import time
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -29,14 +30,13 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pandas as pd
 
 from crosswalk import datadir, kinds, manifest, sqlfiles, verdicts
 from crosswalk.archive import file_sha256
 from crosswalk.errors import BadInput, Busy, CrosswalkError
 from crosswalk.quarters import Quarter
 from crosswalk.settings import DEFAULT_DATA_DIR, DEFAULT_WAIT_SECONDS, SQL_DIR, Settings
-from crosswalk.source_kind import TableRows
+from crosswalk.source_kind import Rows, TableRows
 
 LOCK_POLL_SECONDS = 0.25
 _DATA_ERRORS = (duckdb.ConstraintException, duckdb.ConversionException)
@@ -60,7 +60,7 @@ class ParsedFile:
     @property
     def row_count(self) -> int:
         main = self.tables.get(kinds.get(self.kind).main_table)
-        return len(main.frame) if main else 0
+        return len(main.rows) if main else 0
 
 
 @dataclass(frozen=True)
@@ -314,12 +314,13 @@ def write_release(con: duckdb.DuckDBPyConnection, parsed: ParsedRelease, *,
     return summary
 
 
-def _relations(parsed: ParsedRelease) -> dict[str, pd.DataFrame]:
-    """The frames the load SQL reads, by relation name: manifest_entries, <table>_rows."""
-    relations = {"manifest_entries": pd.DataFrame(parsed.seen, columns=manifest.COLUMNS)}
+def _relations(parsed: ParsedRelease) -> dict[str, Rows]:
+    """The rows the load SQL reads, by relation name: manifest_entries, <table>_rows."""
+    relations = {"manifest_entries": Rows({column: [entry.get(column) for entry in parsed.seen]
+                                           for column in manifest.COLUMNS})}
     for parsed_file in parsed.files.values():
-        relations.update({f"{table}_rows": rows.frame
-                          for table, rows in parsed_file.tables.items()})
+        relations.update({f"{table}_rows": given.rows
+                          for table, given in parsed_file.tables.items()})
     return relations
 
 
@@ -374,23 +375,25 @@ def _insert_rows(con: duckdb.DuckDBPyConnection, table: str, quarter: str,
             "quarter": quarter, "sha256": parsed.sha256, "member": given.member}, table=table)
     except _DATA_ERRORS as error:
         raise _refusal(con, table, given, f"{parsed.file_name}!{given.member}", error) from error
-    return len(given.frame)
+    return len(given.rows)
 
 
 def _refusal(con: duckdb.DuckDBPyConnection, table: str, given: TableRows, where: str,
              error: duckdb.Error) -> BadInput:
     """Say what the database refused in the file's terms: the key a file repeats (with its
     lines when the table keeps them), else DuckDB's own message."""
-    key = [column for column in _primary_key(con, table) if column in given.frame.columns]
-    repeated = given.frame[given.frame.duplicated(subset=key, keep=False)] if key else None
-    if repeated is None or repeated.empty:
+    rows = given.rows
+    key = [column for column in _primary_key(con, table) if column in rows.names]
+    values = list(zip(*(rows[column] for column in key))) if key else []
+    counts = Counter(values)
+    first = next((value for value in values if counts[value] > 1), None)
+    if first is None:
         return BadInput(f"cannot load into {table}: {error}", file=where, field=table)
-    first = repeated[key].head(1).to_dict("records")[0]  # plain Python values
-    same = repeated[(repeated[key] == pd.Series(first)).all(axis=1)]
-    value = ", ".join(f"{column} {first[column]!r}" for column in key)
-    lines = same["line_no"].tolist() if "line_no" in same.columns else []
+    same = [index for index, value in enumerate(values) if value == first]
+    shown = ", ".join(f"{column} {value!r}" for column, value in zip(key, first))
+    lines = [rows["line_no"][index] for index in same] if "line_no" in rows.names else []
     at = f" (lines {', '.join(map(str, lines))})" if lines else ""
-    return BadInput(f"{value} appears {len(same)} times{at}; {table} holds one row per key",
+    return BadInput(f"{shown} appears {len(same)} times{at}; {table} holds one row per key",
                     file=where, row=lines[-1] if lines else None, field=", ".join(key))
 
 

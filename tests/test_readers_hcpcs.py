@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections import Counter
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -21,6 +23,7 @@ from crosswalk.errors import BadInput
 from crosswalk.readers import hcpcs
 from crosswalk.readers.hcpcs import cross_check, read_hcpcs_txt
 from crosswalk.settings import Settings
+from crosswalk.source_kind import Rows
 from xlsx_builders import with_stray_cell
 
 KIND = kinds.get("hcpcs")
@@ -29,15 +32,15 @@ RELEASE = sample_release("2025Q4")
 
 
 # The readers as the kind declaration (crosswalk/kinds/hcpcs.py) drives them.
-def read_hcpcs_xlsx(data: bytes, name: str) -> pd.DataFrame:
+def read_hcpcs_xlsx(data: bytes, name: str) -> Rows:
     return hcpcs.read_hcpcs_xlsx(data, name, KIND.layouts["hcpcs_codes"])
 
 
-def read_noc_codes(data: bytes, name: str) -> pd.DataFrame:
+def read_noc_codes(data: bytes, name: str) -> Rows:
     return hcpcs.read_noc_codes(data, name, KIND.layouts["noc_codes"])
 
 
-def read_transactions(data: bytes, name: str) -> pd.DataFrame:
+def read_transactions(data: bytes, name: str) -> Rows:
     return hcpcs.read_transactions(data, name, KIND.layouts["hcpcs_transactions"])
 
 
@@ -46,12 +49,38 @@ def read_hcpcs_zip(path: Path):
 L6034 = next(code for code in RELEASE.codes if code.code == "L6034")
 
 
-def by_code(frame: pd.DataFrame) -> dict[str, dict]:
-    return {row["code"]: row for row in frame.to_dict("records")}
+def by_code(read: Rows) -> dict[str, dict]:
+    return {row["code"]: row for row in read.records()}
+
+
+def by_key(read: Rows) -> dict[tuple[str, bool], dict]:
+    """(code, is_modifier) -> the row: the key the TXT and the workbook are matched on."""
+    return {(row["code"], row["is_modifier"]): row for row in read.records()}
+
+
+def rows_of(read: Rows, codes: list[str]) -> list[dict]:
+    """Every row of each code, codes in the order given (a code never read is a KeyError)."""
+    found: dict[str, list[dict]] = {}
+    for row in read.records():
+        found.setdefault(row["code"], []).append(row)
+    return [row for code in codes for row in found[code]]
+
+
+def typed(read: Rows) -> dict[str, list[tuple[type, Any]]]:
+    """Each value with its type, so a comparison also fails where only the types differ (1 and
+    True, a datetime and a date), as DataFrame comparisons with their dtype check did."""
+    return {column: [(type(value), value) for value in values]
+            for column, values in read.columns.items()}
+
+
+def modifier_counts(read: Rows) -> Counter:
+    """is_modifier -> how many rows; each flag must be a real bool."""
+    assert all(type(flag) is bool for flag in read["is_modifier"])
+    return Counter(read["is_modifier"])
 
 
 @lru_cache(maxsize=4)
-def real_frame(path: Path) -> pd.DataFrame:
+def real_rows(path: Path) -> Rows:
     """A real ANWEB file read once per session (several tests look at the same one)."""
     reader = read_hcpcs_txt if path.suffix == ".txt" else read_hcpcs_xlsx
     return reader(path.read_bytes(), path.name)
@@ -66,10 +95,10 @@ def write_zip(tmp_path: Path, members: dict[str, bytes], name: str = "hcpcs.zip"
 # ---- fixed-width TXT --------------------------------------------------------------------------
 
 def test_txt_gives_exactly_the_hcpcs_codes_columns():
-    frame = read_hcpcs_txt(hcpcs_txt(RELEASE.codes), "HCPC2025_OCT_ANWEB_v2.txt")
-    assert tuple(frame.columns) == HCPCS_CODE_COLUMNS
-    assert len(frame) == len(RELEASE.codes)
-    assert frame["is_modifier"].sum() == 2
+    read = read_hcpcs_txt(hcpcs_txt(RELEASE.codes), "HCPC2025_OCT_ANWEB_v2.txt")
+    assert read.names == HCPCS_CODE_COLUMNS
+    assert len(read) == len(RELEASE.codes)
+    assert modifier_counts(read)[True] == 2
 
 
 def test_txt_fields_and_dates_come_from_their_positions():
@@ -78,14 +107,14 @@ def test_txt_fields_and_dates_come_from_their_positions():
     assert q5120["long_description"] == (
         "Injection, pegfilgrastim-bmez (ziextenzo), biosimilar, 0.5 mg")
     assert q5120["short_description"] == "Inj pegfilgrastim-bmez 0.5mg"
-    assert q5120["add_date"] == pd.Timestamp("2020-07-01")
-    assert q5120["action_eff_date"] == pd.Timestamp("2023-04-01")
-    assert pd.isna(q5120["term_date"]) and q5120["action_cd"] == "N"
+    assert q5120["add_date"] == date(2020, 7, 1)
+    assert q5120["action_eff_date"] == date(2023, 4, 1)
+    assert q5120["term_date"] is None and q5120["action_cd"] == "N"
     assert (q5120["price_cd1"], q5120["multi_pi"], q5120["betos"]) == ("51", "A", "O1E")
     assert (q5120["tos1"], q5120["tos2"], q5120["asc_group"]) == ("1", "P", "YY")
     assert q5120["seq_num"] == "00100" and q5120["anest_bu"] == "0"
     c9088 = rows["C9088"]
-    assert c9088["term_date"] == pd.Timestamp("2025-09-30") and c9088["action_cd"] == "D"
+    assert c9088["term_date"] == date(2025, 9, 30) and c9088["action_cd"] == "D"
     assert rows["JW"]["is_modifier"] and rows["JW"]["code"] == "JW"
 
 
@@ -118,8 +147,8 @@ _WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789(),/-", min_size=1
 def test_any_description_survives_the_round_trip(words, wrap):
     description = " ".join(words)
     code = HcpcsCode("J9999", description, "x", add_date=date(2025, 1, 1))
-    frame = read_hcpcs_txt(hcpcs_txt([code], wrap=wrap), "x.txt")
-    assert frame.loc[0, "long_description"] == description
+    read = read_hcpcs_txt(hcpcs_txt([code], wrap=wrap), "x.txt")
+    assert read["long_description"][0] == description
 
 
 def test_disclaimer_lines_are_skipped_and_noted_lf_line_ends_tolerated(tmp_path):
@@ -136,15 +165,15 @@ def test_windows_1252_descriptions_are_decoded():
     code = HcpcsCode("J3590", "Unclassified biologics \u2013 caf\u00e9", add_date=date(2003, 1, 1))
     data = hcpcs_txt([code])
     assert b"\x96" in data and b"\xe9" in data
-    assert read_hcpcs_txt(data, "x.txt").loc[0, "long_description"].endswith("\u2013 caf\u00e9")
+    assert read_hcpcs_txt(data, "x.txt")["long_description"][0].endswith("\u2013 caf\u00e9")
 
 
 def test_zero_and_blank_dates_are_null():
     code = HcpcsCode("J3490", "Unclassified drugs", add_date="19970101",
                      action_eff_date="00000000", term_date=None)
-    row = read_hcpcs_txt(hcpcs_txt([code]), "x.txt").iloc[0]
-    assert row["add_date"] == pd.Timestamp("1997-01-01")
-    assert pd.isna(row["action_eff_date"]) and pd.isna(row["term_date"])
+    row = next(read_hcpcs_txt(hcpcs_txt([code]), "x.txt").records())
+    assert row["add_date"] == date(1997, 1, 1)
+    assert row["action_eff_date"] is None and row["term_date"] is None
 
 
 def test_an_invalid_date_names_file_line_and_field():
@@ -197,7 +226,8 @@ def test_bytes_that_are_not_windows_1252_are_refused():
 def test_workbook_reads_the_same_rows_as_the_txt():
     from_txt = read_hcpcs_txt(hcpcs_txt(RELEASE.codes), "x.txt")
     from_xlsx = read_hcpcs_xlsx(hcpcs_xlsx(RELEASE.codes), "x.xlsx")
-    pd.testing.assert_frame_equal(from_xlsx, from_txt, check_dtype=False)
+    assert from_xlsx.names == from_txt.names
+    assert from_xlsx.columns == from_txt.columns
 
 
 def test_workbook_header_lower_down_with_drifted_names_none_cells_and_integer_dates():
@@ -205,11 +235,11 @@ def test_workbook_header_lower_down_with_drifted_names_none_cells_and_integer_da
     data = hcpcs_xlsx(RELEASE.codes, header_row=11, rename=renamed, blank=None,
                       integer_dates=["L6034", "C9088"])
     rows = by_code(read_hcpcs_xlsx(data, "HCPC2020_ANWEB_w_disclaimer.xlsx"))
-    assert rows["L6034"]["add_date"] == pd.Timestamp("2025-10-01")
-    assert rows["C9088"]["term_date"] == pd.Timestamp("2025-09-30")
-    assert rows["Q5120"]["action_eff_date"] == pd.Timestamp("2023-04-01")
+    assert rows["L6034"]["add_date"] == date(2025, 10, 1)
+    assert rows["C9088"]["term_date"] == date(2025, 9, 30)
+    assert rows["Q5120"]["action_eff_date"] == date(2023, 4, 1)
     assert rows["L6034"]["long_description"] == L6034.long_description
-    assert pd.isna(rows["J3590"]["xref1"]) and rows["JG"]["is_modifier"]
+    assert rows["J3590"]["xref1"] is None and rows["JG"]["is_modifier"]
 
 
 @pytest.mark.parametrize(("stray", "shape"), [
@@ -229,8 +259,9 @@ def test_a_workbook_with_a_far_stray_value_is_refused_naming_file_sheet_and_cell
 
 def test_a_stray_value_near_the_table_is_read_as_before():
     data = with_stray_cell(hcpcs_xlsx(RELEASE.codes), "BZ90")
-    pd.testing.assert_frame_equal(read_hcpcs_xlsx(data, "x.xlsx"),
-                                  read_hcpcs_xlsx(hcpcs_xlsx(RELEASE.codes), "x.xlsx"))
+    near = read_hcpcs_xlsx(data, "x.xlsx")
+    clean = read_hcpcs_xlsx(hcpcs_xlsx(RELEASE.codes), "x.xlsx")
+    assert near.names == clean.names and typed(near) == typed(clean)
 
 
 def test_a_hostile_workbook_beside_the_txt_only_skips_the_cross_check(tmp_path):
@@ -239,7 +270,8 @@ def test_a_hostile_workbook_beside_the_txt_only_skips_the_cross_check(tmp_path):
         hcpcs_member_name("2025Q4", "v3", ".xlsx"): with_stray_cell(hcpcs_xlsx(RELEASE.codes),
                                                                     "XFD1048576")})
     release = read_hcpcs_zip(path)
-    assert len(release.frame("hcpcs_codes")) == len(read_hcpcs_txt(hcpcs_txt(RELEASE.codes), "x.txt"))
+    assert len(release.rows("hcpcs_codes")) == len(read_hcpcs_txt(hcpcs_txt(RELEASE.codes),
+                                                                  "x.txt"))
     assert any(note.startswith("cross-check skipped, workbook unreadable: hcpcs.zip!"
                                "HCPC2025_OCT_ANWEB_v3.xlsx, sheet 'HCPC_ANWEB', cell XFD1048576")
                for note in release.notes), release.notes
@@ -283,11 +315,11 @@ def test_noc_codes_fold_wrapped_rows():
             NocCode("J7192", "Factor viii (antihemophilic factor, recombinant) per i.u., not "
                     "otherwise specified", 19940101),
             NocCode("J9999", "Not otherwise classified, antineoplastic drugs", 19900101)]
-    frame = read_noc_codes(noc_codes_xlsx("2025Q3", rows), "NOC codes_JUL2025.xlsx")
-    assert list(frame.columns) == ["code", "long_description", "add_date", "term_date"]
-    assert list(frame["code"]) == ["J3590", "J7192", "J9999"]
-    assert frame.loc[1, "long_description"] == rows[1].long_description
-    assert frame.loc[1, "add_date"] == pd.Timestamp("1994-01-01")
+    read = read_noc_codes(noc_codes_xlsx("2025Q3", rows), "NOC codes_JUL2025.xlsx")
+    assert list(read.names) == ["code", "long_description", "add_date", "term_date"]
+    assert list(read["code"]) == ["J3590", "J7192", "J9999"]
+    assert read["long_description"][1] == rows[1].long_description
+    assert read["add_date"][1] == date(1994, 1, 1)
 
 
 def test_a_noc_codes_workbook_without_rows_is_refused_by_name_and_row():
@@ -298,8 +330,8 @@ def test_a_noc_codes_workbook_without_rows_is_refused_by_name_and_row():
 def test_transaction_report_txt():
     data = transaction_report_txt([("L6034", "Add"), ("C9088", "Discontinued"),
                                    ("JW", "No change")])
-    frame = read_transactions(data, "t.txt")
-    assert frame.to_dict("records")[:2] == [{"code": "L6034", "change_type": "Add"},
+    read = read_transactions(data, "t.txt")
+    assert list(read.records())[:2] == [{"code": "L6034", "change_type": "Add"},
                                             {"code": "C9088", "change_type": "Discontinued"}]
 
 
@@ -315,8 +347,9 @@ def test_zip_with_txt_and_workbook_reads_txt_and_cross_checks(tmp_path):
                                "noc_codes": "NOC codes_OCT2025.xlsx",
                                "hcpcs_transactions": "HCPC2025_OCT_Transreport_ANWEB_v3.txt"}
     assert release.notes == []
-    assert len(release.frame("hcpcs_codes")) == 15 and len(release.frame("noc_codes")) == 5
-    assert release.frame("hcpcs_transactions").to_dict("records") == [{"code": "L6034", "change_type": "Add"}]
+    assert len(release.rows("hcpcs_codes")) == 15 and len(release.rows("noc_codes")) == 5
+    assert list(release.rows("hcpcs_transactions").records()) == [
+        {"code": "L6034", "change_type": "Add"}]
 
 
 def test_zip_with_only_a_workbook_still_loads(tmp_path):
@@ -325,8 +358,8 @@ def test_zip_with_only_a_workbook_still_loads(tmp_path):
                                      with_txt=False, with_noc=False))
     release = read_hcpcs_zip(path)
     assert release.members["hcpcs_codes"] == "HCPC2024_APR_ANWEB_v5.xlsx"
-    assert release.frame("noc_codes") is None
-    assert "J2329" in set(release.frame("hcpcs_codes")["code"])
+    assert release.rows("noc_codes") is None
+    assert "J2329" in set(release.rows("hcpcs_codes")["code"])
 
 
 @pytest.mark.parametrize("name", ["HCPC2025_JAN_ANWEB_12172024.txt", "HCPC2016_CONTR_ANWEB.txt",
@@ -348,7 +381,7 @@ def test_the_newest_version_wins_and_the_choice_is_noted(tmp_path):
                                 hcpcs_member_name("2025Q4", "v3"): hcpcs_txt(RELEASE.codes)})
     release = read_hcpcs_zip(path)
     assert release.members["hcpcs_codes"].endswith("_v3.txt")
-    assert "L6034" in set(release.frame("hcpcs_codes")["code"])
+    assert "L6034" in set(release.rows("hcpcs_codes")["code"])
     assert any("chose 'HCPC2025_OCT_ANWEB_v3.txt'" in note for note in release.notes)
 
 
@@ -371,7 +404,7 @@ def test_an_unreadable_workbook_only_skips_the_cross_check(tmp_path):
     path = write_zip(tmp_path, {"HCPC2025_OCT_ANWEB_v2.txt": hcpcs_txt(RELEASE.codes),
                                 "HCPC2025_OCT_ANWEB_v2.xlsx": b"PK\x03\x04 truncated"})
     release = read_hcpcs_zip(path)
-    assert len(release.frame("hcpcs_codes")) == 15
+    assert len(release.rows("hcpcs_codes")) == 15
     assert any(note.startswith("cross-check skipped") for note in release.notes)
 
 
@@ -380,7 +413,8 @@ def test_an_unreadable_transaction_report_is_a_note(tmp_path):
                                 "HCPC2026_APR_ANWEB_Transaction Report.xlsx":
                                     hcpcs_xlsx(RELEASE.codes)})
     release = read_hcpcs_zip(path)
-    assert release.frame("hcpcs_transactions") is None and "hcpcs_transactions" not in release.members
+    assert release.rows("hcpcs_transactions") is None
+    assert "hcpcs_transactions" not in release.members
     assert any(note.startswith("transaction report skipped") for note in release.notes)
 
 
@@ -400,13 +434,13 @@ def test_zip_slip_members_are_refused_before_reading(tmp_path):
 def test_real_2016_txt(cms_samples):
     path = cms_samples / "hcpcs" / "2016-annual" / "HCPC2016_CONTR_ANWEB.txt"
     raw = path.read_bytes()
-    recids = pd.Series([line[10:11] for line in raw.split(b"\r\n") if len(line) > 11])
-    assert recids.value_counts().to_dict() == {b"3": 5956, b"4": 3906, b"7": 337, b"8": 117}
-    frame = real_frame(path)
-    assert (~frame["is_modifier"]).sum() == 5956 and frame["is_modifier"].sum() == 337
-    rows = by_code(frame)
+    recids = Counter(line[10:11] for line in raw.split(b"\r\n") if len(line) > 11)
+    assert recids == {b"3": 5956, b"4": 3906, b"7": 337, b"8": 117}
+    read = real_rows(path)
+    assert modifier_counts(read) == {False: 5956, True: 337}
+    rows = by_code(read)
     assert rows["J3590"]["long_description"] == "Unclassified biologics"
-    assert rows["J3590"]["add_date"] == pd.Timestamp("2003-01-01")
+    assert rows["J3590"]["add_date"] == date(2003, 1, 1)
     assert rows["A4221"]["long_description"] == (
         "Supplies for maintenance of drug infusion catheter, per week (list drug separately)")
     assert rows["A0021"]["xref1"] == "A0030" and rows["A0021"]["coverage"] == "I"
@@ -415,14 +449,15 @@ def test_real_2016_txt(cms_samples):
 @pytest.mark.real_samples
 def test_real_2016_workbook_matches_txt_but_for_115_action_dates(cms_samples):
     folder = cms_samples / "hcpcs" / "2016-annual"
-    txt = real_frame(folder / "HCPC2016_CONTR_ANWEB.txt")
-    xlsx = real_frame(folder / "HCPC2016_CONTR_ANWEB.xlsx")
+    txt = real_rows(folder / "HCPC2016_CONTR_ANWEB.txt")
+    xlsx = real_rows(folder / "HCPC2016_CONTR_ANWEB.xlsx")
     notes = cross_check(txt, xlsx, "t", "x")
     assert len(notes) == 1 and notes[0].startswith("action_eff_date: 115 code(s) differ")
-    both = txt.merge(xlsx, on=["code", "is_modifier"], suffixes=("", "_x"))
+    txt_rows, xlsx_rows = by_key(txt), by_key(xlsx)
+    both = txt_rows.keys() & xlsx_rows.keys()
     other = [column for column in HCPCS_CODE_COLUMNS[2:] if column != "action_eff_date"]
-    differing = {column: set(both["code"][~((both[column] == both[f"{column}_x"])
-                                            | (both[column].isna() & both[f"{column}_x"].isna()))])
+    differing = {column: {key[0] for key in both
+                          if txt_rows[key][column] != xlsx_rows[key][column]}
                  for column in other}
     # The workbook keeps 4 double spaces that the TXT's word-wrap turned into line breaks.
     assert {column: codes for column, codes in differing.items() if codes} == {
@@ -438,53 +473,55 @@ def test_real_2016_zip_with_transaction_reports(cms_samples, tmp_path):
     assert release.members["hcpcs_codes"] == "HCPC2016_CONTR_ANWEB.txt"
     assert release.members["hcpcs_transactions"] == "HCPC2016_TransactionReport_Alpha.xlsx"
     assert any("115 code(s) differ" in note for note in release.notes)
-    changes = release.frame("hcpcs_transactions")["change_type"].value_counts().to_dict()
-    assert len(release.frame("hcpcs_transactions")) == 6292 and changes["No change"] == 5893
+    changes = Counter(release.rows("hcpcs_transactions")["change_type"])
+    assert len(release.rows("hcpcs_transactions")) == 6292 and changes["No change"] == 5893
     assert changes["Add"] == 236 and changes["Discontinued"] == 88
     # The report lists every code but one: modifier DA is in the ANWEB file only.
-    assert set(release.frame("hcpcs_codes")["code"]) - set(release.frame("hcpcs_transactions")["code"]) == {"DA"}
+    assert set(release.rows("hcpcs_codes")["code"]) - set(
+        release.rows("hcpcs_transactions")["code"]) == {"DA"}
     txt_report = read_transactions(
         (folder / "HCPC2016_TransReport_Changes_by_HCPCS_Code.txt").read_bytes(), "t.txt")
-    pd.testing.assert_frame_equal(txt_report, release.frame("hcpcs_transactions"))
+    from_workbook = release.rows("hcpcs_transactions")
+    assert txt_report.names == from_workbook.names and typed(txt_report) == typed(from_workbook)
 
 
 @pytest.mark.real_samples
 def test_real_oct_2025_workbook(cms_samples):
-    frame = real_frame(cms_samples / "hcpcs" / "HCPC2025_OCT_ANWEB.xlsx")
-    assert (~frame["is_modifier"]).sum() == 8463 and frame["is_modifier"].sum() == 383
-    rows = by_code(frame)
-    assert rows["Q5120"]["add_date"] == pd.Timestamp("2020-07-01")
-    assert rows["Q5120"]["action_eff_date"] == pd.Timestamp("2023-04-01")
+    read = real_rows(cms_samples / "hcpcs" / "HCPC2025_OCT_ANWEB.xlsx")
+    assert modifier_counts(read) == {False: 8463, True: 383}
+    rows = by_code(read)
+    assert rows["Q5120"]["add_date"] == date(2020, 7, 1)
+    assert rows["Q5120"]["action_eff_date"] == date(2023, 4, 1)
     assert rows["J3590"]["long_description"] == "Unclassified biologics"
-    assert rows["C9088"]["term_date"] == pd.Timestamp("2025-09-30")  # an integer cell
-    assert rows["L6034"]["add_date"] == pd.Timestamp("2025-10-01")   # integer cells
-    assert pd.isna(rows["E0716"]["term_date"])                        # a None cell
-    assert frame["action_cd"].value_counts().to_dict() == {
+    assert rows["C9088"]["term_date"] == date(2025, 9, 30)  # an integer cell
+    assert rows["L6034"]["add_date"] == date(2025, 10, 1)   # integer cells
+    assert rows["E0716"]["term_date"] is None                # a None cell
+    assert Counter(read["action_cd"]) == {
         "N": 8747, "A": 76, "C": 10, "D": 7, "P": 2, "B": 2, "R": 1, "S": 1}
-    assert frame["term_date"].notna().sum() == 1225
-    assert frame["long_description"].str.len().max() == 4501
+    assert sum(day is not None for day in read["term_date"]) == 1225
+    assert max(len(text) for text in read["long_description"] if text is not None) == 4501
 
 
 @pytest.mark.real_samples
 def test_real_2022_excerpt_with_lf_line_ends(cms_samples):
     path = cms_samples / "hcpcs" / "HCPC2022_OCT_ANWEB.first6records.txt"
-    frame = read_hcpcs_txt(path.read_bytes(), path.name)
-    assert list(frame["code"]) == ["A1", "A2", "A3", "A4", "A5", "A6"]
-    assert frame["is_modifier"].all()
-    assert frame.loc[0, "long_description"] == "Dressing for one wound"
+    read = read_hcpcs_txt(path.read_bytes(), path.name)
+    assert list(read["code"]) == ["A1", "A2", "A3", "A4", "A5", "A6"]
+    assert all(read["is_modifier"])
+    assert read["long_description"][0] == "Dressing for one wound"
 
 
 @pytest.mark.real_samples
 def test_real_noc_codes_workbook(cms_samples):
     path = cms_samples / "hcpcs" / "NOC codes_JUL2025.xlsx"
-    frame = read_noc_codes(path.read_bytes(), path.name)
-    assert len(frame) == 163  # 165 data rows, 2 of them wrapped descriptions
-    rows = by_code(frame)
+    read = read_noc_codes(path.read_bytes(), path.name)
+    assert len(read) == 163  # 165 data rows, 2 of them wrapped descriptions
+    rows = by_code(read)
     assert rows["J7192"]["long_description"] == (
         "Factor viii (antihemophilic factor, recombinant) per i.u., not otherwise specified")
     assert rows["J7195"]["long_description"].endswith("per iu, not otherwise specified")
-    assert rows["J3590"]["add_date"] == pd.Timestamp("2003-01-01")
-    assert {"J3490", "J3590", "J9999", "C9399", "J7999"} <= set(frame["code"])
+    assert rows["J3590"]["add_date"] == date(2003, 1, 1)
+    assert {"J3490", "J3590", "J9999", "C9399", "J7999"} <= set(read["code"])
 
 
 @pytest.mark.real_samples
@@ -501,17 +538,20 @@ def test_real_oct_2025_workbook_with_a_value_at_xfd1048576_is_refused(cms_sample
 def test_real_oct_2025_workbook_agrees_with_the_independent_drug_rows_extract(cms_samples):
     """The README's drug-rows CSV was cut from the same workbook by other means: every one of
     its 1,864 rows must read the same descriptions, dates and successor codes."""
-    frame = real_frame(cms_samples / "hcpcs" / "HCPC2025_OCT_ANWEB.xlsx")
+    read = real_rows(cms_samples / "hcpcs" / "HCPC2025_OCT_ANWEB.xlsx")
     extract = pd.read_csv(cms_samples / "hcpcs" / "HCPC2025_OCT_ANWEB.drug-rows.csv", dtype=str,
                           keep_default_na=False)
     assert len(extract) == 1864
-    ours = frame.set_index("code").loc[extract["HCPC"].str.strip()]
-    assert list(ours["long_description"]) == list(extract["LONG DESCRIPTION"].str.strip())
+    ours = rows_of(read, list(extract["HCPC"].str.strip()))
+    assert [row["long_description"] for row in ours] == list(
+        extract["LONG DESCRIPTION"].str.strip())
     for column, source in (("add_date", "ADD DT"), ("action_eff_date", "ACT EFF DT"),
                            ("term_date", "TERM DT")):
-        expected = pd.to_datetime(extract[source].replace("", None), format="%Y%m%d")
-        assert list(ours[column].astype("datetime64[s]")) == list(expected.astype("datetime64[s]"))
-    assert list(ours["xref1"].fillna("")) == list(extract["XREF1"].str.strip())
+        expected = [datetime.strptime(text, "%Y%m%d").date() if text else None
+                    for text in extract[source]]
+        assert [row[column] for row in ours] == expected
+    assert [row["xref1"] if row["xref1"] is not None else "" for row in ours] == list(
+        extract["XREF1"].str.strip())
 
 
 @pytest.mark.real_samples

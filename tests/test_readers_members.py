@@ -88,7 +88,7 @@ def test_a_renamed_bare_file_is_picked_by_its_form(tmp_path, content, table):
     assert picks[table].note == (f"download (2): read as {table} (a file on its own, its name "
                                  "is not a CMS member name)")
     read = kinds.get("hcpcs").read_zip(path, Settings())
-    assert len(read.frame("hcpcs_codes")) == len(RELEASE.codes)
+    assert len(read.rows("hcpcs_codes")) == len(RELEASE.codes)
 
 
 def test_a_bare_companion_is_not_taken_for_the_release_file(tmp_path):
@@ -103,4 +103,4 @@ def test_a_bare_file_is_read_whole_by_the_one_table_reader(tmp_path):
     path.write_bytes(cms.asp_crosswalk_csv("2025Q4", RELEASE.crosswalk))
     read = kinds.get("asp_crosswalk").read_zip(path, Settings())
     assert read.members == {"asp_ndc_crosswalk": "crosswalk.csv"}
-    assert len(read.frame("asp_ndc_crosswalk")) == len(RELEASE.crosswalk)
+    assert len(read.rows("asp_ndc_crosswalk")) == len(RELEASE.crosswalk)

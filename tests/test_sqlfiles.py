@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import duckdb
 import pytest
 
 from crosswalk import sqlfiles
+from crosswalk.source_kind import Rows
 
 
 def test_each_statement_gets_only_the_parameters_it_names(tmp_path, monkeypatch):
@@ -98,3 +101,23 @@ def test_one_query_is_the_statement_to_wrap_with_its_parameters(tmp_path, monkey
                        query.values({"a": 1, "b": 2, "c": 3})).fetchall() == [(1, 2)]
     with pytest.raises(ValueError, match="holds 2 statements; one query expected"):
         sqlfiles.one_query(con, "demo", "two")
+
+
+def test_plain_python_rows_reach_sql_with_their_types_and_nulls():
+    """A reader's Rows (and a dict of lists) are scanned as they are: each column's type read
+    from its values, None as NULL, a column of None alone as NULL, whatever comes first."""
+    rows = Rows({"code": [None] * 3000 + ["J3590"], "day": [date(2025, 10, 1)] + [None] * 3000,
+                 "price": [1.5] + [None] * 3000, "modifier": [True] + [False] * 3000,
+                 "line_no": list(range(3001)), "blank": [None] * 3001})
+    con = duckdb.connect()
+    with sqlfiles.registered(con, {"given": rows, "plain": {"a": ["x", None]}}):
+        types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE given)")
+                     .fetchall())
+        counts = con.execute("SELECT count(code), max(code), count(day), max(day), "
+                             "sum(price), count(*) FILTER (WHERE modifier), max(line_no), "
+                             "count(blank) FROM given").fetchone()
+        plain = con.execute("SELECT a FROM plain ORDER BY a NULLS LAST").fetchall()
+    assert types == {"code": "VARCHAR", "day": "DATE", "price": "DOUBLE",
+                     "modifier": "BOOLEAN", "line_no": "INTEGER", "blank": '"NULL"'}
+    assert counts == (1, "J3590", 1, date(2025, 10, 1), 1.5, 1, 3000, 0)
+    assert plain == [("x",), (None,)]

@@ -13,7 +13,6 @@ import textwrap
 from datetime import date
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -23,6 +22,7 @@ from crosswalk.errors import BadInput, Busy
 from crosswalk.manifest import ManifestEntry
 from crosswalk.quarters import Quarter
 from crosswalk.settings import Settings
+from crosswalk.source_kind import Rows
 
 import cms_builders as cms
 from conftest import SQL_STEP_HOOK, archive
@@ -357,13 +357,13 @@ def test_a_write_failure_rolls_back_every_kind_of_the_release(settings):
             hcpcs_zip("2025Q4", OCTOBER, date(2025, 10, 1)))
     parsed = warehouse.parse_quarter(settings, Quarter.parse("2025Q4"))
     codes = parsed.files["hcpcs"].tables["hcpcs_codes"]
-    duplicated = pd.concat([codes.frame, codes.frame.head(1)], ignore_index=True)
+    duplicated = Rows({name: [*values, values[0]] for name, values in codes.rows.columns.items()})
     parsed.files["hcpcs"].tables["hcpcs_codes"] = warehouse.TableRows(codes.member, duplicated)
 
     with warehouse.open_writer(settings) as con, pytest.raises(BadInput) as raised:
         warehouse.write_release(con, parsed)  # asp_pricing is written before hcpcs fails
 
-    duplicate = codes.frame.iloc[0]
+    duplicate = next(codes.rows.records())
     assert raised.value.field == "code, is_modifier"
     assert f"code {duplicate['code']!r}, is_modifier" in raised.value.reason
     assert "appears 2 times; hcpcs_codes holds one row per key" in raised.value.reason
@@ -400,6 +400,23 @@ def test_a_load_killed_mid_transaction_leaves_the_previous_contents(settings, st
     assert snapshot(settings) == before
     assert pipeline.load_release(settings, Quarter.parse("2025Q4")).status == "loaded"
     assert counts(settings, "2025Q4")["hcpcs_codes"] == len(OCTOBER) + 1
+
+
+def test_crosswalk_load_imports_neither_pandas_nor_pyarrow(settings):
+    """Their imports cost a load more CPU than its checks (docs/performance.md): the readers
+    hand DuckDB plain Python rows, and the whole `crosswalk load` stays clear of both."""
+    archive_release(settings, cms.sample_release("2025Q4"))
+    script = textwrap.dedent("""
+        import sys
+        from crosswalk.cli import main
+        main(["load", "--quarter", "2025Q4", "--data-dir", sys.argv[1]], standalone_mode=False)
+        print(sorted(name for name in ("pandas", "pyarrow") if name in sys.modules))
+    """)
+    done = subprocess.run([sys.executable, "-c", script, str(settings.data_dir)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "2025Q4: loaded" in done.stdout and done.stdout.splitlines()[-1] == "[]"
+    assert counts(settings, "2025Q4")["asp_ndc_crosswalk"] > 0
 
 
 def test_loading_a_quarter_with_nothing_archived_says_what_to_do(settings):

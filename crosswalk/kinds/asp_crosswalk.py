@@ -7,12 +7,12 @@ NDCs, UPCs, GTINs or free-form ids (ndc11 only where it is an NDC).
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import Any
 
 from crosswalk.source_kind import ASP_PAGE, ASP_PAGE_OLD, SourceKind, words
 from crosswalk.readers.asp import AMOUNTS, hcpcs_codes, identifiers, read_table_zip
 from crosswalk.readers.layouts import Column, Layout, MemberRule
-from crosswalk.readers.sheets import Table, clean_text
+from crosswalk.readers.sheets import Table
 
 LAYOUT = Layout("asp_ndc_crosswalk", (
     Column("hcpcs_code", r"\d{4} CODE|HCPCS( CODE)?", required=True),
@@ -25,11 +25,11 @@ LAYOUT = Layout("asp_ndc_crosswalk", (
 ))
 
 
-def parse(table: Table) -> pd.DataFrame:
-    frame = table.frame.apply(clean_text)
-    frame["hcpcs_code"] = hcpcs_codes(table)
-    identifiers(table, frame)
-    return frame
+def parse(table: Table) -> dict[str, list[Any]]:
+    columns = table.cleaned()
+    columns["hcpcs_code"] = hcpcs_codes(table)
+    identifiers(table, columns)
+    return columns
 
 
 KIND = SourceKind(

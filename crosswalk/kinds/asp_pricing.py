@@ -7,12 +7,12 @@ twin, the CSV preferred. 'N/A' limits load as NULL with the printed text kept.
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import Any
 
 from crosswalk.source_kind import ASP_PAGE, ASP_PAGE_OLD, SourceKind, words
 from crosswalk.readers.asp import NO_LIMIT, hcpcs_codes, read_table_zip
 from crosswalk.readers.layouts import Column, Layout, MemberRule
-from crosswalk.readers.sheets import Table, clean_text, parse_number, refuse_duplicates
+from crosswalk.readers.sheets import Table, parse_number, refuse_duplicates, rounded
 
 LAYOUT = Layout("asp_payment_limits", (
     Column("hcpcs_code", r"HCPCS( CODE)?", required=True),
@@ -29,14 +29,14 @@ LAYOUT = Layout("asp_payment_limits", (
 ))
 
 
-def parse(table: Table) -> pd.DataFrame:
+def parse(table: Table) -> dict[str, list[Any]]:
     """One row per code; a code listed twice is refused with both lines."""
-    frame = table.frame.apply(clean_text)
-    frame["hcpcs_code"] = hcpcs_codes(table)
+    columns = table.cleaned()
+    columns["hcpcs_code"] = hcpcs_codes(table)
     # CMS publishes limits to 3 decimals; the workbook twin holds the unrounded values.
-    frame["payment_limit"] = parse_number(table, "payment_limit_raw", NO_LIMIT).round(3)
-    refuse_duplicates(table, frame[["hcpcs_code"]])
-    return frame
+    columns["payment_limit"] = rounded(parse_number(table, "payment_limit_raw", NO_LIMIT), 3)
+    refuse_duplicates(table, {"hcpcs_code": columns["hcpcs_code"]})
+    return columns
 
 
 KIND = SourceKind(

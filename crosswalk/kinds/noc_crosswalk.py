@@ -5,12 +5,12 @@ rows).
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import Any
 
 from crosswalk.source_kind import ASP_PAGE, ASP_PAGE_OLD, SourceKind, words
 from crosswalk.readers.asp import AMOUNTS, identifiers, read_table_zip, require_text
 from crosswalk.readers.layouts import Column, Layout, MemberRule
-from crosswalk.readers.sheets import Table, clean_text
+from crosswalk.readers.sheets import Table
 
 LAYOUT = Layout("noc_crosswalk", (
     Column("generic_name", r"DRUG GENERIC NAME", required=True),
@@ -22,11 +22,11 @@ LAYOUT = Layout("noc_crosswalk", (
 ))
 
 
-def parse(table: Table) -> pd.DataFrame:
-    frame = table.frame.apply(clean_text)
-    require_text(table, frame, "generic_name")
-    identifiers(table, frame)
-    return frame
+def parse(table: Table) -> dict[str, list[Any]]:
+    columns = table.cleaned()
+    require_text(table, columns, "generic_name")
+    identifiers(table, columns)
+    return columns
 
 
 KIND = SourceKind(

@@ -5,12 +5,12 @@ third-party description (12 preamble rows).
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import Any
 
 from crosswalk.source_kind import ASP_PAGE, ASP_PAGE_OLD, SourceKind, words
 from crosswalk.readers.asp import NO_LIMIT, read_table_zip, require_text
 from crosswalk.readers.layouts import Column, Layout, MemberRule
-from crosswalk.readers.sheets import Table, clean_text, parse_number
+from crosswalk.readers.sheets import Table, parse_number, rounded
 
 LAYOUT = Layout("noc_pricing", (
     Column("drug_name", r"DRUG GENERIC NAME( \(TRADE NAME\))?", required=True),
@@ -20,11 +20,11 @@ LAYOUT = Layout("noc_pricing", (
 ))
 
 
-def parse(table: Table) -> pd.DataFrame:
-    frame = table.frame.apply(clean_text)
-    require_text(table, frame, "drug_name")
-    frame["payment_limit"] = parse_number(table, "payment_limit_raw", NO_LIMIT).round(3)
-    return frame
+def parse(table: Table) -> dict[str, list[Any]]:
+    columns = table.cleaned()
+    require_text(table, columns, "drug_name")
+    columns["payment_limit"] = rounded(parse_number(table, "payment_limit_raw", NO_LIMIT), 3)
+    return columns
 
 
 KIND = SourceKind(

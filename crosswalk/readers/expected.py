@@ -13,9 +13,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-import pandas as pd
-
 from crosswalk.errors import BadInput
+from crosswalk.source_kind import Rows
 
 
 @dataclass(frozen=True)
@@ -80,12 +79,12 @@ KNOWN: tuple[Expected, ...] = (
 _BY_CONTENT = {(fact.sha256, fact.table): fact for fact in KNOWN}
 
 
-def check_expected(data: bytes, table: str, frame: pd.DataFrame, where: str) -> None:
-    """Refuse a frame whose counts differ from what these exact bytes are known to hold."""
+def check_expected(data: bytes, table: str, rows: Rows, where: str) -> None:
+    """Refuse rows whose counts differ from what these exact bytes are known to hold."""
     fact = _BY_CONTENT.get((hashlib.sha256(data).hexdigest()[:16], table))
     if fact is None:
         return
-    found = _counts(frame, fact.modifiers is not None)
+    found = _counts(rows, fact.modifiers is not None)
     wanted = _counts_text(fact.rows, fact.modifiers)
     if found != wanted:
         raise BadInput(f"{table}: read {found}, but these bytes are known to hold {wanted} "
@@ -93,9 +92,9 @@ def check_expected(data: bytes, table: str, frame: pd.DataFrame, where: str) -> 
                        field="row count")
 
 
-def _counts(frame: pd.DataFrame, with_modifiers: bool) -> str:
-    modifiers = int(frame["is_modifier"].sum()) if with_modifiers else None
-    return _counts_text(len(frame), modifiers)
+def _counts(rows: Rows, with_modifiers: bool) -> str:
+    modifiers = sum(rows["is_modifier"]) if with_modifiers else None
+    return _counts_text(len(rows), modifiers)
 
 
 def _counts_text(rows: int, modifiers: int | None) -> str:

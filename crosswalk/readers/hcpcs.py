@@ -4,28 +4,28 @@ companion workbook and the transaction report, read from one quarterly zip.
 The fixed-width TXT is authoritative; when the zip also ships the workbook it is read and
 cross-checked (code count, dates) and differences become notes, because CMS's two forms of
 one release do disagree (2016: 115 codes have ACT EFF DT in the TXT only). A release that
-ships only the workbook still loads. Frames have exactly the warehouse columns minus
+ships only the workbook still loads. Rows have exactly the warehouse columns minus
 quarter/source_sha256/source_member.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import duckdb
-import pandas as pd
 
 from crosswalk import schema, sqlfiles
 from crosswalk.errors import BadInput
-from crosswalk.source_kind import KindRead, TableRows
+from crosswalk.source_kind import KindRead, Rows, TableRows
 from crosswalk.readers.expected import check_expected
 from crosswalk.readers.layouts import Layout, header_key
 from crosswalk.readers.members import Pick, ReleaseZip, require, version_of
-from crosswalk.readers.sheets import (Table, as_text, clean_text, csv_grid, decode_text,
-                                      is_workbook, locate_first, locate_table, parse_yyyymmdd,
+from crosswalk.readers.sheets import (Table, csv_grid, decode_text, is_workbook,
+                                      locate_first, locate_table, parse_yyyymmdd,
                                       refuse_duplicates, sheet_names, workbook_grid)
 from crosswalk.settings import Settings
 
@@ -35,159 +35,175 @@ if TYPE_CHECKING:
 DATE_COLUMNS = ("add_date", "action_eff_date", "term_date")
 _CROSS_CHECK_EXAMPLES = 3
 _BLANK = " \t\x0c\x1a"  # spaces, form feed, and the DOS end-of-file mark some old files end with
+# A workbook without RECID prints a modifier as the TXT does, after three spaces.
+_MODIFIER_CELL = re.compile(r" {3}[^\t\n\f\r ]")
 
 
 @dataclass
 class _Parsed:
-    frame: pd.DataFrame
+    rows: Rows
     notes: list[str]
 
 
 # ---- ANWEB fixed-width TXT --------------------------------------------------------------------
 
-def read_hcpcs_txt(data: bytes, name: str) -> pd.DataFrame:
+def read_hcpcs_txt(data: bytes, name: str) -> Rows:
     """The fixed-width ANWEB TXT (320-character records, Windows-1252, CRLF or LF)."""
-    return _read_txt(data, name).frame
+    return _read_txt(data, name).rows
 
 
 def _read_txt(data: bytes, name: str) -> _Parsed:
-    lines = pd.DataFrame({"line": decode_text(data, name).split("\n")})
-    lines["line"] = lines["line"].str.removesuffix("\r")
-    lines.insert(0, "line_no", range(1, len(lines) + 1))
-    con = duckdb.connect()
+    lines = [line.removesuffix("\r") for line in decode_text(data, name).split("\n")]
+    numbers = list(range(1, len(lines) + 1))
+    con = duckdb.connect(config={"threads": 1})
     try:
-        with sqlfiles.registered(con, {"hcpcs_lines": lines}):
+        with sqlfiles.registered(con, {"hcpcs_lines": {"line_no": numbers, "line": lines}}):
             sqlfiles.run_file(con, "readers", "hcpcs_fixed_width")
-            codes = con.execute("SELECT * FROM hcpcs_txt_codes").df()
+            codes = _columns(con.execute("SELECT * FROM hcpcs_txt_codes"))
             orphan = con.execute("SELECT line_no, code_field, follows FROM hcpcs_txt_orphans "
                                  "ORDER BY line_no LIMIT 1").fetchone()
-            record_lines = con.execute("SELECT line_no FROM hcpcs_txt_records").df()["line_no"]
+            record_lines = [line for (line,) in con.execute(
+                "SELECT line_no FROM hcpcs_txt_records ORDER BY line_no").fetchall()]
     finally:
         con.close()
     if orphan is not None:
         raise BadInput(f"continuation record for {orphan[1].strip()!r} does not follow a first "
                        f"record of that code (follows {(orphan[2] or 'nothing').strip()!r})",
                        file=name, row=int(orphan[0]), field="RECID")
-    if codes.empty:
+    if not codes["code"]:
         raise BadInput("no HCPCS records (320-character lines with code, SEQNUM and RECID "
                        "in positions 1-11): not an ANWEB TXT", file=name, field="RECID")
-    notes = _skipped_lines(lines, record_lines, name)
+    notes = _skipped_lines(lines, set(record_lines), record_lines[0], name)
     table = Table(name, codes, codes.pop("line_no"), 0, [])
     return _Parsed(_finish_codes(table), notes)
 
 
-def _skipped_lines(lines: pd.DataFrame, record_lines: pd.Series, name: str) -> list[str]:
+def _columns(cursor: duckdb.DuckDBPyConnection) -> dict[str, list[Any]]:
+    """A query's result column by column."""
+    names = [column[0] for column in cursor.description]
+    rows = cursor.fetchall()
+    return {name: list(values) for name, values in zip(names, zip(*rows))} if rows else {
+        name: [] for name in names}
+
+
+def _skipped_lines(lines: list[str], records: set[int], first_record: int, name: str
+                   ) -> list[str]:
     """Disclaimer lines before the first record are expected (a note); a non-record line
     between records would silently lose a code, so it is refused."""
-    text = lines["line"].str.strip(_BLANK).ne("")
-    other = lines[text & ~lines["line_no"].isin(record_lines)]
-    inside = other[other["line_no"] > record_lines.min()]
-    if not inside.empty:
-        first = inside.iloc[0]
-        raise BadInput(f"line is not a HCPCS record ({first['line'][:40]!r}...): expected code "
-                       "in positions 1-5, SEQNUM 6-10, RECID 3/4/7/8 in 11", file=name,
-                       row=int(first["line_no"]), field="record")
-    if other.empty:
+    other = [number for number, line in enumerate(lines, start=1)
+             if number not in records and line.strip(_BLANK)]
+    inside = next((number for number in other if number > first_record), None)
+    if inside is not None:
+        raise BadInput(f"line is not a HCPCS record ({lines[inside - 1][:40]!r}...): expected "
+                       "code in positions 1-5, SEQNUM 6-10, RECID 3/4/7/8 in 11", file=name,
+                       row=inside, field="record")
+    if not other:
         return []
     return [f"{name}: skipped {len(other)} non-record line(s) before the first record "
-            f"(lines {int(other['line_no'].min())}-{int(other['line_no'].max())}, disclaimer)"]
+            f"(lines {min(other)}-{max(other)}, disclaimer)"]
 
 
-def _finish_codes(table: Table) -> pd.DataFrame:
+def _finish_codes(table: Table) -> Rows:
     """Dates parsed (naming the line of a bad one), duplicates refused, columns in order."""
-    frame = table.frame
+    columns: dict[str, list[Any]] = dict(table.columns)
     for column in DATE_COLUMNS:
-        frame[column] = parse_yyyymmdd(table, column)
-    refuse_duplicates(table, frame[["code", "is_modifier"]])
-    missing_text = frame["long_description"].isna() | frame["long_description"].eq("")
-    if missing_text.any():
-        raise table.fail("long description is empty", missing_text.idxmax(), "long_description")
-    frame["is_modifier"] = frame["is_modifier"].astype(bool)
-    columns = schema.read_columns("hcpcs_codes")
-    text = [c for c in columns if c not in DATE_COLUMNS and c != "is_modifier"]
-    return as_text(frame.loc[:, list(columns)].reset_index(drop=True), text)
+        columns[column] = parse_yyyymmdd(table, column)
+    columns["is_modifier"] = [bool(flag) for flag in columns["is_modifier"]]
+    refuse_duplicates(table, {"code": columns["code"], "is_modifier": columns["is_modifier"]})
+    empty = next((index for index, text in enumerate(columns["long_description"])
+                  if not text), None)
+    if empty is not None:
+        raise table.fail("long description is empty", empty, "long_description")
+    return Rows({name: columns[name] for name in schema.read_columns("hcpcs_codes")})
 
 
 # ---- ANWEB workbook ---------------------------------------------------------------------------
 
-def read_hcpcs_xlsx(data: bytes, name: str, layout: Layout) -> pd.DataFrame:
+def read_hcpcs_xlsx(data: bytes, name: str, layout: Layout) -> Rows:
     """The ANWEB workbook (XLSX or legacy XLS): first sheet, header found by content."""
-    return _read_xlsx(data, name, layout).frame
+    return _read_xlsx(data, name, layout).rows
 
 
 def _read_xlsx(data: bytes, name: str, layout: Layout) -> _Parsed:
     table = locate_table(data, name, layout)
-    raw_code = table.frame["code"]
-    frame = table.frame.apply(clean_text)
-    recid = frame["recid"].fillna("")
-    frame["is_modifier"] = recid.isin(["7", "8"]) | (recid.eq("") & raw_code.str.match(r"^ {3}\S"))
-    frame["code"] = frame["code"].str.upper()
+    columns = table.cleaned()
+    columns["is_modifier"] = [recid in ("7", "8") or (recid is None
+                                                       and _MODIFIER_CELL.match(raw) is not None)
+                              for recid, raw in zip(columns["recid"], table.columns["code"])]
+    columns["code"] = _upper(columns["code"])
     # XLSX SEQNUM is 4 characters ('0010') where the TXT has 5 ('00100'): keep the TXT form
     # so snapshots read from either form compare equal.
-    frame["seq_num"] = frame["seq_num"].where(frame["seq_num"].str.len() != 4,
-                                              frame["seq_num"] + "0")
-    for column in DATE_COLUMNS:
-        frame[column] = frame[column].fillna("")
+    columns["seq_num"] = [seq + "0" if seq is not None and len(seq) == 4 else seq
+                          for seq in columns["seq_num"]]
     notes = [f"{name}: header on row {table.header_line}, no column for "
              f"{', '.join(table.missing)}"] if table.missing else []
-    return _Parsed(_finish_codes(Table(name, frame, table.lines, table.header_line, [],
+    return _Parsed(_finish_codes(Table(name, columns, table.lines, table.header_line, [],
                                        table.unit)), notes)
 
 
-def cross_check(txt: pd.DataFrame, xlsx: pd.DataFrame, txt_name: str, xlsx_name: str
-                ) -> list[str]:
+def cross_check(txt: Rows, xlsx: Rows, txt_name: str, xlsx_name: str) -> list[str]:
     """Differences between the TXT and the workbook of one release, as notes (TXT kept)."""
-    key = ["code", "is_modifier"]
-    both = txt.merge(xlsx, on=key, how="outer", suffixes=("_txt", "_xlsx"), indicator=True)
+    left, right = _by_key(txt), _by_key(xlsx)
     notes = []
     if len(txt) != len(xlsx):
         notes.append(f"code count: {txt_name} has {len(txt)}, {xlsx_name} has {len(xlsx)}")
-    for side, label in (("left_only", txt_name), ("right_only", xlsx_name)):
-        only = both[both["_merge"] == side]
-        if not only.empty:
-            notes.append(f"{len(only)} code(s) only in {label}: {_examples(only['code'])}")
-    matched = both[both["_merge"] == "both"]
+    for only, label in ((left.keys() - right.keys(), txt_name),
+                        (right.keys() - left.keys(), xlsx_name)):
+        if only:
+            notes.append(f"{len(only)} code(s) only in {label}: {_examples(sorted(only))}")
+    both = sorted(left.keys() & right.keys())
     for column in DATE_COLUMNS:
-        left, right = matched[f"{column}_txt"], matched[f"{column}_xlsx"]
-        differs = ~((left == right) | (left.isna() & right.isna()))
-        if differs.any():
-            notes.append(f"{column}: {int(differs.sum())} code(s) differ between {txt_name} and "
-                         f"{xlsx_name} (TXT kept), e.g. {_examples(matched['code'][differs])}")
+        differs = [key for key in both if left[key][column] != right[key][column]]
+        if differs:
+            notes.append(f"{column}: {len(differs)} code(s) differ between {txt_name} and "
+                         f"{xlsx_name} (TXT kept), e.g. {_examples(differs)}")
     return notes
 
 
-def _examples(codes: pd.Series) -> str:
-    shown = ", ".join(codes.head(_CROSS_CHECK_EXAMPLES))
-    return shown + (", ..." if len(codes) > _CROSS_CHECK_EXAMPLES else "")
+def _by_key(rows: Rows) -> dict[tuple[str, bool], dict[str, Any]]:
+    """(code, is_modifier) -> the row."""
+    return {(record["code"], record["is_modifier"]): record for record in rows.records()}
+
+
+def _examples(keys: list[tuple[str, bool]]) -> str:
+    shown = ", ".join(code for code, _ in keys[:_CROSS_CHECK_EXAMPLES])
+    return shown + (", ..." if len(keys) > _CROSS_CHECK_EXAMPLES else "")
 
 
 # ---- NOC codes companion and transaction report -----------------------------------------------
 
-def read_noc_codes(data: bytes, name: str, layout: Layout) -> pd.DataFrame:
+def read_noc_codes(data: bytes, name: str, layout: Layout) -> Rows:
     """`NOC codes_<MON><YYYY>.xlsx`: wrapped descriptions (a second row with the same code
     and no dates, as J7192/J7195 in Jul 2025) are folded into one row per code."""
     table = locate_table(data, name, layout)
-    if table.frame.empty:  # a NOC list always holds J3590 and its family: the file is broken
+    if not len(table):  # a NOC list always holds J3590 and its family: the file is broken
         raise BadInput("no NOC codes below the header", file=name, row=table.header_line)
-    frame = table.frame.apply(clean_text)
-    code = frame["code"].str.upper()
-    undated = frame["add_date"].isna() & frame["term_date"].isna()
-    continuation = undated & (code.isna() | code.eq(code.ffill().shift()))
-    group = (~continuation).cumsum()
-    frame["long_description"] = (frame["long_description"].fillna("")
-                                 .groupby(group).transform(" ".join).str.strip())
-    heads = frame[~continuation].assign(code=code[~continuation])
+    columns = table.cleaned()
+    columns["code"] = _upper(columns["code"])
+    heads: list[int] = []  # row index of each code's first row
+    texts: list[list[str]] = []  # its description, wrapped rows included
+    previous = None  # the last code printed above this row
+    for index, code in enumerate(columns["code"]):
+        undated = columns["add_date"][index] is None and columns["term_date"][index] is None
+        description = columns["long_description"][index] or ""
+        if undated and (code is None or code == previous):
+            if texts:  # a wrapped row above every code folds into nothing, as it reads
+                texts[-1].append(description)
+        else:
+            heads.append(index)
+            texts.append([description])
+        previous = code if code is not None else previous
+    folded = {name: [values[i] for i in heads] for name, values in columns.items()}
+    folded["long_description"] = [" ".join(parts).strip() for parts in texts]
+    kept = Table(name, folded, [table.lines[i] for i in heads], table.header_line, [],
+                 table.unit)
     for column in ("add_date", "term_date"):
-        heads[column] = heads[column].fillna("")
-    kept = Table(name, heads, table.lines[~continuation], table.header_line, [], table.unit)
-    for column in ("add_date", "term_date"):
-        heads[column] = parse_yyyymmdd(kept, column)
-    refuse_duplicates(kept, heads[["code"]])
-    return as_text(heads.loc[:, list(schema.read_columns("noc_codes"))].reset_index(drop=True),
-                   ["code", "long_description"])
+        folded[column] = parse_yyyymmdd(kept, column)
+    refuse_duplicates(kept, {"code": folded["code"]})
+    return Rows({column: folded[column] for column in schema.read_columns("noc_codes")})
 
 
-def read_transactions(data: bytes, name: str, layout: Layout) -> pd.DataFrame:
+def read_transactions(data: bytes, name: str, layout: Layout) -> Rows:
     """Transaction report: tab-separated TXT (2016) or a workbook whose 'by HCPCS Code' sheet
     (or first sheet with the two columns) lists every code and its type of change."""
     if is_workbook(data):
@@ -197,11 +213,15 @@ def read_transactions(data: bytes, name: str, layout: Layout) -> pd.DataFrame:
     else:
         grids = iter([csv_grid(data, name, delimiter="\t")])
     table = locate_first(grids, layout)
-    frame = table.frame.apply(clean_text)
-    frame["code"] = frame["code"].str.upper()
-    columns = schema.read_columns("hcpcs_transactions")
-    kept = frame.dropna(subset=["code"]).loc[:, list(columns)]
-    return as_text(kept.reset_index(drop=True), columns)
+    columns = table.cleaned()
+    coded = [index for index, code in enumerate(columns["code"]) if code is not None]
+    columns["code"] = _upper(columns["code"])
+    return Rows({column: [columns[column][i] for i in coded]
+                 for column in schema.read_columns("hcpcs_transactions")})
+
+
+def _upper(codes: list[str | None]) -> list[str | None]:
+    return [code.upper() if code is not None else None for code in codes]
 
 
 # ---- the zip ----------------------------------------------------------------------------------
@@ -219,12 +239,12 @@ def read_hcpcs_zip(path: Path, settings: Settings, kind: "SourceKind") -> KindRe
     data = archive.read(main.member)
     parsed = (_read_txt(data, archive.where(main.member)) if main.table == "hcpcs_txt"
               else _read_xlsx(data, archive.where(main.member), codes_layout))
-    check_expected(data, "hcpcs_codes", parsed.frame, archive.where(main.member))
+    check_expected(data, "hcpcs_codes", parsed.rows, archive.where(main.member))
     notes += parsed.notes
     if twin is not None:
-        notes += _cross_check_member(archive, parsed.frame, main.member, twin.member,
+        notes += _cross_check_member(archive, parsed.rows, main.member, twin.member,
                                      codes_layout)
-    release = KindRead({"hcpcs_codes": TableRows(main.member, parsed.frame)}, notes)
+    release = KindRead({"hcpcs_codes": TableRows(main.member, parsed.rows)}, notes)
     if "noc_codes" in picks:
         _add_companion(release, archive, picks["noc_codes"].member, "noc_codes",
                        partial(read_noc_codes, layout=kind.layouts["noc_codes"]))
@@ -251,11 +271,11 @@ def _anweb_members(picks: dict[str, Pick], notes: list[str]) -> tuple[Pick, Pick
 
 
 def _add_companion(release: KindRead, archive: ReleaseZip, member: str, table: str,
-                   reader: Callable[[bytes, str], pd.DataFrame]) -> None:
+                   reader: Callable[[bytes, str], Rows]) -> None:
     data = archive.read(member)
-    frame = reader(data, archive.where(member))
-    check_expected(data, table, frame, archive.where(member))
-    release.tables[table] = TableRows(member, frame)
+    rows = reader(data, archive.where(member))
+    check_expected(data, table, rows, archive.where(member))
+    release.tables[table] = TableRows(member, rows)
 
 
 def _add_transactions(release: KindRead, archive: ReleaseZip, member: str,
@@ -269,7 +289,7 @@ def _add_transactions(release: KindRead, archive: ReleaseZip, member: str,
         release.notes.append(f"transaction report skipped: {error}")
 
 
-def _cross_check_member(archive: ReleaseZip, txt: pd.DataFrame, txt_member: str,
+def _cross_check_member(archive: ReleaseZip, txt: Rows, txt_member: str,
                         xlsx_member: str, layout: Layout) -> list[str]:
     """Cross-check against the workbook; a workbook we cannot read is a note, not a failure,
     because the TXT already gave the release."""
@@ -277,4 +297,4 @@ def _cross_check_member(archive: ReleaseZip, txt: pd.DataFrame, txt_member: str,
         xlsx = _read_xlsx(archive.read(xlsx_member), archive.where(xlsx_member), layout)
     except BadInput as error:
         return [f"cross-check skipped, workbook unreadable: {error}"]
-    return xlsx.notes + cross_check(txt, xlsx.frame, txt_member, xlsx_member)
+    return xlsx.notes + cross_check(txt, xlsx.rows, txt_member, xlsx_member)

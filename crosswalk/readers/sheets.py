@@ -12,12 +12,13 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import compress
 from operator import itemgetter
 
-import pandas as pd
 from python_calamine import CalamineError, CalamineWorkbook
 
 from crosswalk.errors import BadInput
@@ -51,20 +52,39 @@ class Grid:
 
 @dataclass
 class Table:
-    """A located table: text columns named as the target table, plus provenance per row."""
+    """A located table: text columns named as the target table (every cell text, '' when
+    blank), plus the line or sheet row each row came from."""
 
     where: str
-    frame: pd.DataFrame
-    lines: pd.Series
+    columns: dict[str, list[str]]
+    lines: list[int]
     header_line: int
     preamble: list[str]
     unit: str = "line"
     missing: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
-    def fail(self, message: str, index: object, column: str) -> BadInput:
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def fail(self, message: str, index: int, column: str) -> BadInput:
         """A BadInput naming this file, the line of row `index`, and the field."""
-        return BadInput(message, file=self.where, row=int(self.lines[index]), field=column)
+        return BadInput(message, file=self.where, row=self.lines[index], field=column)
+
+    def cleaned(self) -> dict[str, list[str | None]]:
+        """Every column through clean_text: what a kind's parse starts from."""
+        return {name: clean_text(values) for name, values in self.columns.items()}
+
+    def keep(self, flags: list[bool]) -> None:
+        """Keep the rows whose flag is true (columns and lines alike)."""
+        self.columns = {name: list(compress(values, flags))
+                        for name, values in self.columns.items()}
+        self.lines = list(compress(self.lines, flags))
+
+    def head(self, count: int) -> None:
+        """Keep the first `count` rows."""
+        self.columns = {name: values[:count] for name, values in self.columns.items()}
+        self.lines = self.lines[:count]
 
 
 def decode_text(data: bytes, where: str) -> str:
@@ -200,14 +220,12 @@ def locate(grid: Grid, layout: Layout) -> Table:
     missing = [name for name, at in positions.items() if at is None]
     body = grid.rows[index + 1:]
     texts = _needed_columns(body, positions.values())
-    numbered = pd.RangeIndex(len(body))
-    frame = pd.DataFrame({name: pd.Series(texts[at], index=numbered) if at is not None
-                          else pd.Series("", index=numbered, dtype=object)
-                          for name, at in positions.items()}, index=numbered)
-    lines = pd.Series(grid.lines[index + 1:], index=numbered, dtype="int64")
+    columns = {name: texts[at] if at is not None else [""] * len(body)
+               for name, at in positions.items()}
     preamble = [" ".join(cell_text(c) for c in row if cell_text(c).strip())
                 for row in grid.rows[:index]]
-    table = Table(grid.where, frame, lines, grid.lines[index], preamble, grid.unit, missing)
+    table = Table(grid.where, columns, grid.lines[index + 1:], grid.lines[index], preamble,
+                  grid.unit, missing)
     return drop_blank_rows(table)
 
 
@@ -263,75 +281,96 @@ def _position(header: list[str], column: Column) -> int | None:
 
 def drop_blank_rows(table: Table) -> Table:
     """Rows with every cell blank (trailing empty lines, spacer rows) carry nothing."""
-    keep = table.frame.apply(lambda col: col.str.strip().ne("")).any(axis=1)
-    table.frame, table.lines = table.frame[keep], table.lines[keep]
+    table.keep([any(cell.strip() for cell in row) for row in zip(*table.columns.values())])
     return table
 
 
-def clean_text(series: pd.Series) -> pd.Series:
+def clean_text(values: list[str | None]) -> list[str | None]:
     """Trim spaces and NBSP; blank becomes missing (NULL in the warehouse)."""
-    stripped = series.str.replace("\u00a0", " ", regex=False).str.strip()
-    return stripped.mask(stripped.eq(""), None)
-
-
-def as_text(frame: pd.DataFrame, columns: list[str] | tuple[str, ...]) -> pd.DataFrame:
-    """Text columns as Python strings with None for missing, whichever path produced them
-    (DuckDB, pandas str, calamine), so frames from a TXT and a workbook compare equal."""
-    for column in columns:
-        values = frame[column]  # one pass: each cell to a Python object, missing to None
-        frame[column] = pd.Series(values.to_numpy(dtype=object, na_value=None),
-                                  index=values.index, dtype=object)
-    return frame
+    return [(value.replace("\u00a0", " ").strip() or None) if value else None
+            for value in values]
 
 
 # Medicare began in 1966 and no CMS file dates a code past this century: anything outside
 # is a corrupted field (year 0001, 9999), refused rather than loaded as a real date.
-PLAUSIBLE_DATES = (pd.Timestamp("1965-01-01"), pd.Timestamp("2099-12-31"))
+PLAUSIBLE_DATES = (date(1965, 1, 1), date(2099, 12, 31))
 
 
-def parse_yyyymmdd(table: Table, column: str) -> pd.Series:
+def parse_yyyymmdd(table: Table, column: str) -> list[date | None]:
     """YYYYMMDD text to dates; blank or all zeros is missing; anything else is a BadInput."""
-    raw = table.frame[column].str.strip()
-    blank = raw.eq("") | raw.str.fullmatch(r"0+")
-    eight_digits = raw.str.fullmatch(r"\d{8}").fillna(False).astype(bool)
-    parsed = pd.to_datetime(raw.where(~blank & eight_digits), format="%Y%m%d", errors="coerce")
-    bad = parsed.isna() & ~blank
-    if bad.any():
-        first = bad.idxmax()
-        raise table.fail(f"{raw[first]!r} is not a date (expected YYYYMMDD)", first, column)
-    implausible = ~parsed.isna() & ~parsed.between(*PLAUSIBLE_DATES)
-    if implausible.any():
-        first = implausible.idxmax()
-        raise table.fail(f"{raw[first]!r} is out of range: Medicare dates fall between "
-                         f"{PLAUSIBLE_DATES[0]:%Y} and {PLAUSIBLE_DATES[1]:%Y}", first, column)
-    return parsed.astype("datetime64[s]")
+    days: list[date | None] = []
+    implausible = None
+    for index, value in enumerate(table.columns[column]):
+        raw = (value or "").strip()
+        day = _yyyymmdd(raw)
+        if day is None and raw.strip("0"):
+            raise table.fail(f"{raw!r} is not a date (expected YYYYMMDD)", index, column)
+        if day is not None and implausible is None and not (
+                PLAUSIBLE_DATES[0] <= day <= PLAUSIBLE_DATES[1]):
+            implausible = index
+        days.append(day)
+    if implausible is not None:
+        raw = table.columns[column][implausible].strip()
+        raise table.fail(f"{raw!r} is out of range: Medicare dates fall between "
+                         f"{PLAUSIBLE_DATES[0]:%Y} and {PLAUSIBLE_DATES[1]:%Y}", implausible,
+                         column)
+    return days
 
 
-def parse_number(table: Table, column: str, allowed_text: tuple[str, ...] = ()) -> pd.Series:
+def _yyyymmdd(raw: str) -> date | None:
+    """Eight ASCII digits that make a calendar date, else None."""
+    if len(raw) != 8 or not raw.isascii() or not raw.isdigit():
+        return None
+    try:
+        return date(int(raw[:4]), int(raw[4:6]), int(raw[6:]))
+    except ValueError:
+        return None
+
+
+# What pandas.to_numeric read as a plain number: sign, digits with at most one point, and
+# an exponent (ASCII only; no 'inf', 'nan' or digit separators).
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_CURRENCY = re.compile(r"[$,?]")
+
+
+def parse_number(table: Table, column: str, allowed_text: tuple[str, ...] = ()
+                 ) -> list[float | None]:
     """Decimal text ('1,234.500', '$2.10') to float; blank or an allowed word ('N/A') is
     missing; any other text is a BadInput naming line and field.
 
     A '?' is dropped with a note: CMS files carry characters lost upstream as '?' (the April
     2024 crosswalk prints BILLUNITS '21.3125?' where 6 packages make 127.875 units).
     """
-    raw = table.frame[column].str.replace("\u00a0", " ", regex=False).str.strip()
-    plain = pd.to_numeric(raw, errors="coerce")
-    if not plain.isna().any():  # every cell a plain number (nearly always): nothing to clean
-        return plain.astype("float64")
-    words = raw.str.upper().isin([word.upper() for word in allowed_text]) | raw.eq("")
-    lost = raw.str.contains("?", regex=False) & ~words
-    numbers = pd.to_numeric(raw.str.replace(r"[$,?]", "", regex=True).where(~words),
-                            errors="coerce")
-    bad = numbers.isna() & ~words
-    if bad.any():
-        first = bad.idxmax()
-        raise table.fail(f"{raw[first]!r} is not a number", first, column)
-    if lost.any():
-        spots = ", ".join(f"{table.unit} {int(table.lines[i])} {raw[i]!r}"
-                          for i in lost[lost].index[:3])
+    words = {word.upper() for word in allowed_text} | {""}
+    numbers: list[float | None] = []
+    lost: list[int] = []
+    for index, value in enumerate(table.columns[column]):
+        raw = (value or "").replace("\u00a0", " ").strip()
+        if _NUMBER.fullmatch(raw):
+            numbers.append(float(raw))
+            continue
+        if raw.upper() in words:
+            numbers.append(None)
+            continue
+        cleaned = _CURRENCY.sub("", raw)
+        if not _NUMBER.fullmatch(cleaned):
+            raise table.fail(f"{raw!r} is not a number", index, column)
+        if "?" in raw:
+            lost.append(index)
+        numbers.append(float(cleaned))
+    if lost:
+        spots = ", ".join(f"{table.unit} {table.lines[i]} {table.columns[column][i].strip()!r}"
+                          for i in lost[:3])
         table.notes.append(f"{table.where}: {column}: dropped a lost-character '?' in "
-                           f"{int(lost.sum())} value(s) ({spots})")
-    return numbers.astype("float64")
+                           f"{len(lost)} value(s) ({spots})")
+    return numbers
+
+
+def rounded(numbers: list[float | None], decimals: int) -> list[float | None]:
+    """Round as numpy does (scale, round half to even, scale back), so a limit reads the
+    same as it did through pandas."""
+    scale = 10 ** decimals
+    return [None if number is None else round(number * scale) / scale for number in numbers]
 
 
 def effective_window(preamble: list[str], where: str) -> tuple[date | None, date | None]:
@@ -354,13 +393,15 @@ def _long_date(text: str, where: str) -> date:
                    field="effective")
 
 
-def refuse_duplicates(table: Table, key: pd.DataFrame) -> None:
-    """A key printed twice is refused, naming both lines (`key` is indexed like the table)."""
-    repeated = key.duplicated(keep=False)
-    if repeated.any():
-        first = repeated.idxmax()
-        twins = key.index[(key == key.loc[first]).all(axis=1)]
-        lines = " and ".join(str(int(table.lines[i])) for i in twins[:2])
-        raise BadInput(f"{'/'.join(str(v) for v in key.loc[first])} appears twice ({table.unit}s "
-                       f"{lines})", file=table.where, row=int(table.lines[twins[1]]),
-                       field=str(key.columns[0]))
+def refuse_duplicates(table: Table, key: dict[str, list[object]]) -> None:
+    """A key printed twice is refused, naming both lines (`key`: column -> values, row by row
+    as the table)."""
+    values = list(zip(*key.values()))
+    seen = Counter(values)
+    first = next((value for value in values if seen[value] > 1), None)
+    if first is None:
+        return
+    twins = [index for index, value in enumerate(values) if value == first][:2]
+    lines = " and ".join(str(table.lines[i]) for i in twins)
+    raise BadInput(f"{'/'.join(str(v) for v in first)} appears twice ({table.unit}s {lines})",
+                   file=table.where, row=table.lines[twins[1]], field=next(iter(key)))
