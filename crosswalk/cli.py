@@ -10,8 +10,9 @@ import gc
 import os
 import sys
 
-# numpy's OpenBLAS starts one spinning thread per core when imported (through pandas), 0.06 s
-# CPU a command on 2 cores, and no command does linear algebra; a user's own setting wins.
+# numpy's OpenBLAS starts one spinning thread per core when imported (by pandas, or to hand
+# rows to DuckDB), 0.06 s CPU a command on 2 cores, and no command does linear algebra; a
+# user's own setting wins.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 from pathlib import Path
 from typing import Any, Callable
