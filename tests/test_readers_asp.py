@@ -215,6 +215,16 @@ def test_a_footnote_row_is_not_taken_for_a_code():
     assert caught.value.field == "hcpcs_code" and "Source: CMS" in str(caught.value)
 
 
+@pytest.mark.parametrize("printed", ["J35\ufb00", "J\u0663590", "J3590\u200b"])
+def test_a_code_is_five_ascii_letters_or_digits_as_printed(printed: str):
+    """'J35\ufb00' upper-cases to 'J35FF' and Arabic-Indic digits are digits to Python: a code
+    is what CMS prints, five ASCII capitals or digits, never what upper-casing makes of it."""
+    text = PRICING.decode("cp1252").replace("90371", printed, 1)
+    with pytest.raises(BadInput, match="is not a HCPCS code") as caught:
+        read_payment_limits(text.encode("utf-8"), "p.csv")
+    assert (caught.value.row, caught.value.field) == (10, "hcpcs_code")
+
+
 def test_wrong_encodings_are_refused():
     with pytest.raises(BadInput, match="UTF-16"):
         read_payment_limits(PRICING.decode("cp1252").encode("utf-16"), "p.csv")

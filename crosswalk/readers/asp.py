@@ -106,9 +106,10 @@ def hcpcs_codes(table: Table) -> list[str]:
     refused with its line."""
     codes = []
     for index, value in enumerate(table.columns["hcpcs_code"]):
-        code = value.strip().upper()
-        if not _HCPCS_CODE.fullmatch(code):
-            raise table.fail(f"{value.strip()!r} is not a HCPCS code", index, "hcpcs_code")
+        printed = value.strip()
+        code = printed.upper()
+        if not (printed.isascii() and _HCPCS_CODE.fullmatch(code)):  # 'ﬀ' upper-cases to 'FF'
+            raise table.fail(f"{printed!r} is not a HCPCS code", index, "hcpcs_code")
         codes.append(code)
     return codes
 

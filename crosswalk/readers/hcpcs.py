@@ -59,7 +59,7 @@ def _read_txt(data: bytes, name: str) -> _Parsed:
     try:
         with sqlfiles.registered(con, {"hcpcs_lines": {"line_no": numbers, "line": lines}}):
             sqlfiles.run_file(con, "readers", "hcpcs_fixed_width")
-            codes = _columns(con.execute("SELECT * FROM hcpcs_txt_codes"))
+            codes = _columns(con.execute("SELECT * FROM hcpcs_txt_codes ORDER BY line_no"))
             orphan = con.execute("SELECT line_no, code_field, follows FROM hcpcs_txt_orphans "
                                  "ORDER BY line_no LIMIT 1").fetchone()
             record_lines = [line for (line,) in con.execute(
