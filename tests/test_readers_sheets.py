@@ -13,7 +13,7 @@ from crosswalk.errors import BadInput
 from crosswalk.readers.layouts import Column, Layout, header_key
 from crosswalk.readers.sheets import (cell_text, clean_text, csv_grid, decode_text,
                                       effective_window, locate, parse_number, parse_yyyymmdd,
-                                      refuse_duplicates, rounded)
+                                      refuse_duplicates)
 
 LAYOUT = Layout("demo", (Column("code", r"HCPCS( CODE)?", required=True),
                          Column("limit", r"PAYMENT LIMIT", required=True),
@@ -119,7 +119,9 @@ def test_a_bad_date_is_named_before_an_implausible_one_above_it():
 def test_limits_round_as_numpy_rounds(number: float):
     """Limits were rounded by pandas (numpy's scale, round half to even, scale back); the
     loaded values must not move by a thousandth."""
-    assert rounded([number, None], 3) == [float(numpy.round(number, 3)), None]
+    located = table(f"HCPCS,Payment Limit\nA,{number!r}\nB,N/A\n")
+    assert parse_number(located, "limit", ("N/A",), decimals=3) == [
+        float(numpy.round(number, 3)), None]
 
 
 def test_blank_rows_go_and_the_rest_keep_their_lines():

@@ -12,7 +12,7 @@ from typing import Any
 from crosswalk.source_kind import ASP_PAGE, ASP_PAGE_OLD, SourceKind, words
 from crosswalk.readers.asp import NO_LIMIT, hcpcs_codes, read_table_zip
 from crosswalk.readers.layouts import Column, Layout, MemberRule
-from crosswalk.readers.sheets import Table, parse_number, refuse_duplicates, rounded
+from crosswalk.readers.sheets import Table, parse_number, refuse_duplicates
 
 LAYOUT = Layout("asp_payment_limits", (
     Column("hcpcs_code", r"HCPCS( CODE)?", required=True),
@@ -34,7 +34,7 @@ def parse(table: Table) -> dict[str, list[Any]]:
     columns = table.cleaned()
     columns["hcpcs_code"] = hcpcs_codes(table)
     # CMS publishes limits to 3 decimals; the workbook twin holds the unrounded values.
-    columns["payment_limit"] = rounded(parse_number(table, "payment_limit_raw", NO_LIMIT), 3)
+    columns["payment_limit"] = parse_number(table, "payment_limit_raw", NO_LIMIT, decimals=3)
     refuse_duplicates(table, {"hcpcs_code": columns["hcpcs_code"]})
     return columns
 

@@ -10,7 +10,7 @@ from typing import Any
 from crosswalk.source_kind import ASP_PAGE, ASP_PAGE_OLD, SourceKind, words
 from crosswalk.readers.asp import NO_LIMIT, read_table_zip, require_text
 from crosswalk.readers.layouts import Column, Layout, MemberRule
-from crosswalk.readers.sheets import Table, parse_number, rounded
+from crosswalk.readers.sheets import Table, parse_number
 
 LAYOUT = Layout("noc_pricing", (
     Column("drug_name", r"DRUG GENERIC NAME( \(TRADE NAME\))?", required=True),
@@ -23,7 +23,7 @@ LAYOUT = Layout("noc_pricing", (
 def parse(table: Table) -> dict[str, list[Any]]:
     columns = table.cleaned()
     require_text(table, columns, "drug_name")
-    columns["payment_limit"] = rounded(parse_number(table, "payment_limit_raw", NO_LIMIT), 3)
+    columns["payment_limit"] = parse_number(table, "payment_limit_raw", NO_LIMIT, decimals=3)
     return columns
 
 

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 _HCPCS_CODE = re.compile(r"[A-Z0-9]{5}")
 _NDC_5_4_2 = re.compile(r"[0-9]{5}-[0-9]{4}-[0-9]{2}")  # the form normalize_ndc joins as is
 _MARKS = re.compile(r"[\u00ae\u2122\u00a9\u2120]|\((?:R|TM)\)")  # (R), (TM), (C), (SM) as printed
-_SPACES = re.compile(r"[\t\n\f\r ]+")  # runs of ASCII white space (NBSP is made a space first)
+_SPACES = re.compile(r"\s+")  # runs of any white space, Unicode's (thin, ideographic...) too
 NO_LIMIT = ("N/A", "NA")
 # Package amounts the crosswalks carry, and how their headers have been written.
 AMOUNTS = (("pkg_size", r"PKG SIZE"), ("pkg_qty", r"PKG QTY"),
@@ -151,8 +151,8 @@ def ndc11_of(raw: list[str | None]) -> list[str | None]:
 
 def clean_drug_names(names: list[str | None]) -> list[str | None]:
     """Brand names without (R)/(TM) marks, NBSP or trailing spaces ('Briumvi\\xa0' -> 'Briumvi')."""
-    return [_SPACES.sub(" ", _MARKS.sub("", name).replace("\u00a0", " ")).strip() or None
-            if name is not None else None for name in names]
+    return [_SPACES.sub(" ", _MARKS.sub("", name)).strip() or None if name is not None else None
+            for name in names]
 
 
 def _finish(columns: dict[str, list[Any]], window: Window, names: tuple[str, ...],

@@ -109,6 +109,10 @@ def _finish_codes(table: Table) -> Rows:
     for column in DATE_COLUMNS:
         columns[column] = parse_yyyymmdd(table, column)
     columns["is_modifier"] = [bool(flag) for flag in columns["is_modifier"]]
+    uncoded = next((index for index, code in enumerate(columns["code"]) if not code), None)
+    if uncoded is not None:
+        raise table.fail("row has no HCPCS code (a note under the table, or a shifted column?)",
+                         uncoded, "code")
     refuse_duplicates(table, {"code": columns["code"], "is_modifier": columns["is_modifier"]})
     empty = next((index for index, text in enumerate(columns["long_description"])
                   if not text), None)

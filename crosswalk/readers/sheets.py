@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -333,44 +334,39 @@ _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _CURRENCY = re.compile(r"[$,?]")
 
 
-def parse_number(table: Table, column: str, allowed_text: tuple[str, ...] = ()
-                 ) -> list[float | None]:
-    """Decimal text ('1,234.500', '$2.10') to float; blank or an allowed word ('N/A') is
-    missing; any other text is a BadInput naming line and field.
+def parse_number(table: Table, column: str, allowed_text: tuple[str, ...] = (),
+                 decimals: int | None = None) -> list[float | None]:
+    """Decimal text ('1,234.500', '$2.10') to float, rounded to `decimals` when given; blank
+    or an allowed word ('N/A') is missing; any other text, or a number no float holds
+    ('1e400'), is a BadInput naming line and field.
 
     A '?' is dropped with a note: CMS files carry characters lost upstream as '?' (the April
     2024 crosswalk prints BILLUNITS '21.3125?' where 6 packages make 127.875 units).
     """
     words = {word.upper() for word in allowed_text} | {""}
+    scale = 10 ** decimals if decimals is not None else None
     numbers: list[float | None] = []
     lost: list[int] = []
     for index, value in enumerate(table.columns[column]):
         raw = (value or "").replace("\u00a0", " ").strip()
-        if _NUMBER.fullmatch(raw):
-            numbers.append(float(raw))
-            continue
         if raw.upper() in words:
             numbers.append(None)
             continue
-        cleaned = _CURRENCY.sub("", raw)
-        if not _NUMBER.fullmatch(cleaned):
+        cleaned = raw if _NUMBER.fullmatch(raw) else _CURRENCY.sub("", raw).strip()
+        number = float(cleaned) if _NUMBER.fullmatch(cleaned) else math.inf
+        if scale is not None:  # as numpy rounds: scale, round half to even, scale back
+            number = round(number * scale) / scale if math.isfinite(number * scale) else math.inf
+        if not math.isfinite(number):
             raise table.fail(f"{raw!r} is not a number", index, column)
         if "?" in raw:
             lost.append(index)
-        numbers.append(float(cleaned))
+        numbers.append(number)
     if lost:
         spots = ", ".join(f"{table.unit} {table.lines[i]} {table.columns[column][i].strip()!r}"
                           for i in lost[:3])
         table.notes.append(f"{table.where}: {column}: dropped a lost-character '?' in "
                            f"{len(lost)} value(s) ({spots})")
     return numbers
-
-
-def rounded(numbers: list[float | None], decimals: int) -> list[float | None]:
-    """Round as numpy does (scale, round half to even, scale back), so a limit reads the
-    same as it did through pandas."""
-    scale = 10 ** decimals
-    return [None if number is None else round(number * scale) / scale for number in numbers]
 
 
 def effective_window(preamble: list[str], where: str) -> tuple[date | None, date | None]:
