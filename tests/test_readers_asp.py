@@ -571,11 +571,8 @@ def test_known_bytes_must_read_to_their_known_counts(cms_samples: Path):
     check_expected(data + b"\r\n", "asp_payment_limits", head(frame, 5), name)  # other bytes
 
 
-# ---- differences from the pandas readers (differential run of 31fa77d against 0573570) ---------
+# ---- found by a differential run against the pandas readers (31fa77d) ---------------------
 
-@pytest.mark.xfail(strict=True, raises=OverflowError,
-                   reason="rounded() calls round() on inf: a limit past the float range "
-                   "('1e400', or '1e306' once scaled by 1000) crashes instead of a BadInput")
 @pytest.mark.parametrize("printed", ["1e400", "-1e309", "1e306"])
 def test_a_limit_past_the_float_range_is_refused_naming_line_and_field(printed: str):
     data = asp_pricing_csv("2025Q4", [AspPrice("J3590", "Unclassified biologics", "1 mg",
@@ -586,8 +583,6 @@ def test_a_limit_past_the_float_range_is_refused_naming_line_and_field(printed: 
         "limits.csv", 10, "payment_limit_raw")
 
 
-@pytest.mark.xfail(strict=True, reason="'inf' is refused, but '1e400' overflows float() to inf "
-                   "and loads as an infinite package size")
 def test_an_amount_past_the_float_range_is_refused_like_inf():
     data = asp_crosswalk_csv("2025Q4", [CrosswalkRow("J3590", "Unclassified biologics", "Lab",
                                                      "55513-0224-01", "Drug", "1 mg", "1e400")])
@@ -596,8 +591,6 @@ def test_an_amount_past_the_float_range_is_refused_like_inf():
     assert (raised.value.row, raised.value.field) == (10, "pkg_size")
 
 
-@pytest.mark.xfail(strict=True, reason="regression of the pandas-free readers: pandas' r'\\s+' "
-                   "folded every Unicode space; _SPACES folds ASCII ones only")
 @pytest.mark.parametrize("space", ["\u2009", "\u202f", "\u2003", "\u3000", "\x85", "\u2028"])
 def test_unicode_spaces_inside_a_drug_name_fold_to_one_space(space: str):
     data = asp_crosswalk_xlsx("2025Q4", [CrosswalkRow(

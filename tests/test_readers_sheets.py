@@ -131,11 +131,8 @@ def test_blank_rows_go_and_the_rest_keep_their_lines():
     assert clean_text([None, "", "\u00a0"]) == [None, None, None]
 
 
-# ---- differences from the pandas readers (differential run of 31fa77d against 0573570) ---------
+# ---- found by a differential run against the pandas readers (31fa77d) ---------------------
 
-@pytest.mark.xfail(strict=True, reason="regression of the pandas-free readers: pandas.to_numeric "
-                   "skipped the space left once '$', ',' or '?' are dropped ('$ 21.30'); the "
-                   "plain-Python parse_number refuses the whole file")
 @pytest.mark.parametrize("printed, value", [
     ("$ 21.30", 21.3), ("$\u00a012.50", 12.5), ("$ 1,234.50", 1234.5), ("21.3125 ?", 21.3125)])
 def test_a_space_after_a_dollar_sign_still_reads_as_the_number(printed: str, value: float):
