@@ -36,7 +36,7 @@ import pandas as pd
 from crosswalk import practice, products, schema, sqlfiles, text_table, warehouse
 from crosswalk.drug_names import DrugWords, routes_named
 from crosswalk.errors import BadInput
-from crosswalk.ndc import readings
+from crosswalk.ndc import readings, usable_ndcs
 from crosswalk.quarters import Quarter
 from crosswalk.settings import DEFAULT_WAIT_SECONDS, Settings
 from crosswalk.text_table import shorten
@@ -217,8 +217,8 @@ def _match_drugs(con: duckdb.DuckDBPyConnection, quarter: Quarter,
     catalog = load_catalog(con, quarter)
     drugs = restore_ndcs(con, quarter, drugs)
     by_ndc = candidates_by_drug(_with_practice_input(
-        con, drugs, lambda: sqlfiles.run_file(con, "match", "30_ndc_candidates",
-                                              {"quarter": str(quarter)}).df()))
+        con, ndc_lookups(drugs), lambda: sqlfiles.run_file(con, "match", "30_ndc_candidates",
+                                                           {"quarter": str(quarter)}).df()))
     noc = NocPrices.load(con, quarter)
     records = plain_records(drugs)
     words = {drug["row_no"]: _row_words(catalog, drug) for drug in records}
@@ -271,7 +271,7 @@ def evidence_rows(row_no: int, row: DrugWords, found: products.Identification,
     the row's words and more), so a verdict shows what it beat and a REVIEW its reasons."""
     columns = schema.run_columns("match_candidates")
     rows = [{key: row[key] for key in columns} | {"bill_units_pkg": row.get(
-        "bill_units_pkg")} for row in by_ndc]
+        "bill_units_pkg"), "ndc11": row.get("ndc11")} for row in by_ndc]
     how = "spelling" if found.how == "spelling" else None
     for hit in found.found:
         score, confidence = _FOUND_SCORE[how or ("suffix missing" if hit.suffix_missing
@@ -323,6 +323,17 @@ def restore_ndcs(con: duckdb.DuckDBPyConnection, quarter: Quarter,
                 f"; {len(hits)} readings are in the CMS crosswalk "
                 f"({', '.join(map(_ndc_542, hits))}): give the 11-digit NDC")
     return restored
+
+
+def ndc_lookups(drugs: pd.DataFrame) -> pd.DataFrame:
+    """(row_no, ndc11) for every NDC of every drug to look up in the crosswalk: each usable NDC
+    of its cell (a charge line may hold the NDCs of several products, and each one's code
+    counts), or the NDC restored from a shortened one."""
+    pairs = [(row_no, ndc) for row_no, raw, restored in
+             zip(drugs["row_no"], drugs["ndc_raw"], drugs["ndc11"])
+             for ndc in (usable_ndcs(raw) if isinstance(raw, str) else [])
+             or ([restored] if isinstance(restored, str) else [])]
+    return pd.DataFrame(pairs, columns=["row_no", "ndc11"], dtype="object")
 
 
 def _with_practice_input(con: duckdb.DuckDBPyConnection, drugs: pd.DataFrame,
@@ -493,6 +504,13 @@ def _from_codes(alert: dict[str, Any], drug: Mapping[str, Any], codes: set[str],
 
 def _several(codes: set[str], others: set[str], evidence: list[dict[str, Any]]) -> str:
     by_ndc = {c["code"] for c in evidence if c["basis"] == "ndc"}
+    ndcs = {c["ndc11"]: set() for c in evidence if c["basis"] == "ndc"}
+    for candidate in (c for c in evidence if c["basis"] == "ndc" and c["code"] in codes):
+        ndcs[candidate["ndc11"]].add(candidate["code"])
+    if codes <= by_ndc and not others and len(ndcs) > 1:
+        return ("the NDCs on your list name different codes (" + "; ".join(
+            f"{_ndc_542(ndc)}: {_list(named)}" for ndc, named in sorted(ndcs.items()) if named)
+            + "): list each product on a line of its own")
     if codes <= by_ndc and not others:
         return (f"the NDC maps to {len(codes)} codes: {_list(codes)}; pick the one that fits "
                 "the product and route")

@@ -24,7 +24,7 @@ import pandas as pd
 from crosswalk import schema, tabular
 from crosswalk.archive import file_sha256
 from crosswalk.errors import BadInput
-from crosswalk.ndc import NdcResult, first_ndc
+from crosswalk.ndc import NdcResult, first_ndc, usable_ndcs
 from crosswalk.tabular import folded as _folded
 
 # Codes the list may hold: the NOC family, billed until CMS assigns a permanent code.
@@ -35,12 +35,16 @@ DEFAULT_CODE = "J3590"
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "drug_name": ("drug name", "drug", "generic name", "generic", "drug generic name",
                   "medication", "medication name", "name", "nonproprietary name",
-                  "drug description", "medication description", "drug desc"),
+                  "drug description", "medication description", "drug desc",
+                  # a hospital charge master, a wholesaler's order guide
+                  "charge description", "charge desc", "item description",
+                  "product description", "description"),
     "brand_name": ("brand name", "brand", "trade name", "proprietary name", "product name",
                    "product"),
     "ndc": ("ndc", "ndc11", "ndc 11", "ndc code", "ndc number", "national drug code", "ndc2"),
     "current_code": ("current code", "hcpcs", "current hcpcs", "hcpcs code", "code",
-                     "billing code", "noc code", "billed code", "current hcpcs code"),
+                     "billing code", "noc code", "billed code", "current hcpcs code",
+                     "cpt hcpcs", "hcpcs cpt", "cpt hcpcs code", "hcpcs cpt code"),
     "dose": ("dose", "dosage", "typical dose", "usual dose", "dose given"),
     "payer": ("payer", "payor", "insurance", "plan"),
     "setting": ("setting", "site of service", "place of service", "pos", "site"),
@@ -151,12 +155,13 @@ class CheckResult:
 
 
 def ndc_warnings(drugs: pd.DataFrame) -> list[str]:
-    """One line per drug whose NDC cell is unusable, 'row N, field 'ndc': why': the drug is
-    kept and matched by name (or by the NDC the matcher restored, which its note says)."""
+    """One line per drug whose NDC cell is unusable or holds several NDCs, 'row N, field
+    'ndc': what was done': a drug without a usable NDC is kept and matched by name (or by the
+    NDC the matcher restored, which its note says)."""
     notes = drugs.dropna(subset=["ndc_note"])
     return [f"row {row_no}, field 'ndc': {note}"
-            + ("" if " restored as " in note else "; the drug is matched by name")
-            for row_no, note in zip(notes["row_no"], notes["ndc_note"])]
+            + ("" if isinstance(ndc11, str) else "; the drug is matched by name")
+            for row_no, note, ndc11 in zip(notes["row_no"], notes["ndc_note"], notes["ndc11"])]
 
 
 def check_file(path: Path | str) -> CheckResult:
@@ -288,9 +293,17 @@ def _setting(text: str) -> str | None:
 
 
 def _ndc_note(raw: str, ndc: NdcResult | None, others: list[str]) -> str | None:
+    """Why the NDC cell was not used, or how a cell of several NDCs was: each usable one is
+    looked up (a charge line may hold several products), the first is printed on claims."""
     notes = [f"NDC {raw!r} not used: {ndc.reason}"] if ndc and not ndc.ok else []
     if ndc and ndc.ok and others:
-        notes.append(f"NDC {ndc.hyphenated} used; {', '.join(others)} in the same cell not used")
+        usable = usable_ndcs(raw)
+        unusable = [piece for piece in others if not usable_ndcs(piece)]
+        if len(usable) > 1:
+            notes.append(f"{len(usable)} NDCs in one cell, each looked up in the CMS crosswalk; "
+                         f"{ndc.hyphenated}, the first, is the one printed on claims")
+        if unusable:
+            notes.append(f"{', '.join(unusable)} in the same cell not an NDC")
     return "; ".join(notes) or None
 
 

@@ -238,6 +238,26 @@ def test_ndc_mapped_to_two_codes_yields_both_for_review(warehouse_2025q4: Settin
     assert set(by_ndc["score"]) == {100.0}
 
 
+def test_the_ndcs_of_two_products_in_one_cell_are_never_one_switch(
+        warehouse_2025q4: Settings, tmp_path: Path) -> None:
+    """A charge line 'rituximab' holding Riabni's and Truxima's NDCs (55513-0224-01 -> Q5123,
+    63459-0103-10 -> Q5115) names two products: REVIEW with both, never the first NDC's code;
+    two package sizes of one product (Riabni 55513-0224-01, -0326-01) still settle it."""
+    outcome = run(warehouse_2025q4, tmp_path,
+                  'rituximab,,"55513-0224-01; 63459-0103-10",J9999,,,,,',
+                  'rituximab,,"55513-0224-01, 55513-0326-01",J3590,,,,,')
+    two = alert(outcome)
+    assert (two["verdict"], two["new_code"], two["candidate_codes"]) == ("REVIEW", None,
+                                                                          "Q5115, Q5123")
+    assert ("the NDCs on your list name different codes (55513-0224-01: Q5123; "
+            "63459-0103-10: Q5115): list each product on a line of its own") in two["action"]
+    assert two["ndc11"] == "55513022401"  # the first, as printed on claims
+    one = alert(outcome, 3)
+    assert (one["verdict"], one["new_code"]) == ("PAST_DUE", "Q5123")
+    assert ("row 2, field 'ndc': 2 NDCs in one cell, each looked up in the CMS crosswalk; "
+            "55513-0224-01, the first, is the one printed on claims") in outcome.warnings
+
+
 def test_ndc_and_name_disagreeing_is_a_conflict(warehouse_2025q4: Settings,
                                                 tmp_path: Path) -> None:
     found = alert(run(warehouse_2025q4, tmp_path,
