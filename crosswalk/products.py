@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz, process
 
 from crosswalk.drug_names import (INJECTED, SALT_WORDS, DrugWords, Lexicon, Word, drug_words,
-                                  routes_fit, routes_named, split_names)
+                                  placeholder_suffix, routes_fit, routes_named, split_names)
 
 GENERIC, BRAND = "generic_name", "brand_name"
 DESCRIPTOR_FIELD, CROSSWALK_FIELD = "hcpcs_codes.long_description", "asp_ndc_crosswalk.drug_name"
@@ -215,7 +215,8 @@ def build_catalog(descriptors: Iterable[tuple[str, str]],
     texts = dict(descriptors)
     parts = {code: _descriptor_parts(text) for code, text in texts.items()}
     suffixes = frozenset(found for generic, _, _ in parts.values()
-                         for found in re.findall(r"-([a-z]{4})\b", generic.lower()))
+                         for found in re.findall(r"-([a-z]{4})\b", generic.lower())
+                         if not placeholder_suffix(found))
     bare = Lexicon(suffixes)
     generics = {code: drug_words(generic, bare) for code, (generic, _, _) in parts.items()}
     drugs = frozenset(word.text for words in generics.values() for word in words.words)
@@ -484,8 +485,8 @@ def _biosimilar_of_reference(catalog: Catalog, row: DrugWords,
     descriptor says 'excludes biosimilar'): the biosimilar codes are listed instead."""
     if not row.biosimilar:
         return
-    references = [code for code in result.codes
-                  if (name := catalog.generic_name(code)) and not any(w.suffix for w in name.words)]
+    references = [code for code in result.codes if code not in catalog.ended_codes
+                  and (name := catalog.generic_name(code)) and not any(w.suffix for w in name.words)]
     if not references:
         return
     cores = set().union(*(_core(catalog, code) for code in references))

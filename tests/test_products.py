@@ -107,7 +107,15 @@ def test_a_missing_suffix_finds_the_only_product_with_a_note(catalog) -> None:
 def test_a_suffix_never_finds_another_product(catalog) -> None:
     assert identify(catalog, "rituximab-arrx").codes == ["Q5123"]
     assert identify(catalog, "rituximab-pvvr").codes == []           # not coded here
-    assert identify(catalog, "tocilizumab-xxxx").codes == []          # a new biosimilar
+    assert identify(catalog, "tocilizumab-bvzx").codes == []          # a new biosimilar
+
+
+def test_a_placeholder_suffix_lists_the_biosimilars_never_settles(catalog) -> None:
+    """'tocilizumab-xxxx' (a formulary's "any biosimilar"): each coded biosimilar, for review;
+    never the reference J3262 nor 'no code'."""
+    found = identify(catalog, "tocilizumab-xxxx")
+    assert found.codes == ["Q5133", "Q5135", "Q5156"] and not found.settled
+    assert "J3262 is the reference product" in found.doubt
 
 
 def test_generic_and_brand_of_different_products_conflict(catalog) -> None:
