@@ -49,6 +49,7 @@ _UNIT_SCALE = {"mg": ("mass", 1.0), "mcg": ("mass", 0.001), "g": ("mass", 1000.0
                "meq": ("meq", 1.0), "mci": ("activity", 1000.0), "uci": ("activity", 1.0)}
 _BIOLOGIC_STEM = re.compile(r"(mab|cept|kin|ase|stim|poetin|cogene|leucel)(-[a-z]{4})?\b")
 _SUFFIXED = re.compile(r"-[a-z]{4}\b")
+_COMPOUNDED = re.compile(r"(?<!non-)(?<!non )\bcompound(?:ed|ing)\b", re.IGNORECASE)
 
 # how sure each way of finding a code is (match_candidates.score / confidence)
 _FOUND_SCORE = {"exact": (100.0, "high"), "suffix missing": (95.0, "high"),
@@ -247,10 +248,24 @@ def load_catalog(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> products.C
     names = sqlfiles.run_file(con, "match", "15_crosswalk_names", params).fetchall()
     words = [word for (word,) in
              sqlfiles.run_file(con, "match", "16_cms_words", params).fetchall()]
+    labelers = sqlfiles.run_file(con, "match", "17_crosswalk_labelers", params).fetchall()
     return products.build_catalog(
-        ((code, text) for code, text, _ in descriptors), names,
-        ended_codes=[code for code, _, term_date in descriptors if term_date is not None],
-        cms_words=words)
+        ((code, text) for code, text, _, _ in descriptors), names,
+        ended_codes=[code for code, _, term_date, _ in descriptors if term_date is not None],
+        cms_words=words, labelers=labelers,
+        successions=_successions(descriptors))
+
+
+def _successions(descriptors: list[tuple[str, str, date | None, date | None]]
+                 ) -> list[tuple[str, str]]:
+    """(ended code, live code effective the day after it ended): C9159 -> J7165 (Balfaxar),
+    J1300 -> J1299; the live code may carry the product on under other words."""
+    starting: dict[date, list[str]] = {}
+    for code, _, term_date, effective in descriptors:
+        if term_date is None and effective is not None:
+            starting.setdefault(effective, []).append(code)
+    return [(code, live) for code, _, term_date, _ in descriptors if term_date is not None
+            for live in starting.get(term_date + timedelta(days=1), ())]
 
 
 def _row_words(catalog: products.Catalog, drug: Mapping[str, Any]) -> DrugWords:
@@ -472,8 +487,8 @@ def decide(drug: Mapping[str, Any], found: products.Identification,
     if not codes:
         alert = _nothing_found(alert, drug, found, evidence, hints, choice, noc, release)
     else:
-        alert = _from_codes(alert, drug, codes, others, choice.doubt, evidence, facts,
-                            release, hints)
+        doubt = _compounded(drug, codes | others, facts) or choice.doubt
+        alert = _from_codes(alert, drug, codes, others, doubt, evidence, facts, release, hints)
     if noc and alert["verdict"] != "NO_CODE_YET":
         alert["hints"] = _joined([alert["hints"], f"CMS's {release.quarter} NOC pricing file "
                                   f"also lists {noc['drug_name']}"])
@@ -500,6 +515,24 @@ def _from_codes(alert: dict[str, Any], drug: Mapping[str, Any], codes: set[str],
         code = max(codes, key=lambda c: facts[c]["term_date"])
     return _verdict_for(alert, drug, code, evidence, facts, release,
                         hints + family_hints(drug, {code}, facts))
+
+
+def _compounded(drug: Mapping[str, Any], codes: set[str],
+                facts: Mapping[str, dict[str, Any]]) -> str | None:
+    """A compounded drug (billed on J7999, or called compounded on the list) is never switched
+    to a code for the manufactured product: CMS codes compounded preparations apart (J7604
+    'compounded product' vs J7608 'fda-approved final product, non-compounded'), and J7999
+    is 'Compounded drug, not otherwise classified'."""
+    said = " ".join(str(drug.get(key) or "") for key in ("drug_name", "brand_name", "notes"))
+    if drug["current_code"] != "J7999" and not _COMPOUNDED.search(said):
+        return None
+    manufactured = sorted(code for code in codes if not _COMPOUNDED.search(
+        facts.get(code, {}).get("long_description") or ""))
+    if not manufactured:
+        return None
+    return (f"a compounded preparation ({drug['current_code']}): {', '.join(manufactured)} "
+            "describes the manufactured drug, and a compounded drug stays on J7999 unless a "
+            "code names the compounded product; confirm with the payer")
 
 
 def _several(codes: set[str], others: set[str], evidence: list[dict[str, Any]]) -> str:

@@ -82,12 +82,15 @@ _ANSWER_THEN_REASON = re.compile(r"^\s*([^-\u2013\u2014(:;,]+?)\s*[-\u2013\u2014
 # Lines an export or a spreadsheet keeps under (or between) the drugs: 'Total: 63
 # medications', 'Prepared by ...', 'Page 1 of 2', 'CONFIDENTIAL'. Never a drug name ('Total
 # parenteral nutrition' is one), and only when no other cell of the row says more.
+# A report writer frames them in stars or rules ('*** END OF REPORT ***') and stamps them
+# ('Printed: 10/03/2025 07:14 AM  User: JSMITH').
 _NOTE_LINE = re.compile(
-    r"^\s*(?:(?:grand\s+|sub\s*)?total(?!\s+parenteral)\b\s*(?:[:#=(-]|\d|$|(?:drugs?|"
+    r"^[\s*=#~_-]*(?:(?:grand\s+|sub\s*)?total(?!\s+parenteral)\b\s*(?:[:#=(-]|\d|$|(?:drugs?|"
     r"medications?|items?|rows?|count|records?|products?)\b)|prepared\s+by\b|"
-    r"(?:printed|generated|exported|updated|created|reviewed)\s+(?:by|on|from)\b|"
+    r"(?:printed|generated|exported|updated|created|reviewed)\s*(?:(?:by|on|from)\b|:|\d)|"
     r"report\s+(?:generated|printed|run|date)\b|run\s+date\b|last\s+updated\b|"
-    r"page\s+\d+\s+of\s+\d+|confidential\b|source\s*:|end\s+of\s+(?:report|list)\b)",
+    r"page\s+\d+\s+of\s+\d+|confidential\b|source\s*:|"
+    r"end\s+of\s+(?:report|list|file|data)\b)",
     re.IGNORECASE)
 _NUMBERS_ONLY = re.compile(r"^[\d\s$.,%]*$")
 # 'Office (POS 11)', 'Hospital outpatient - POS 22': a site cell as PM systems print it

@@ -39,6 +39,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from rapidfuzz import fuzz, process
 
@@ -141,6 +142,10 @@ class Catalog:
     # words a code's descriptor adds beside its names (manufacturers, "(human)"): they tell
     # codes apart when a row writes them, but never find a code alone
     extra_words: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # the words of the labelers whose NDCs the crosswalks list under each code
+    labelers: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # (ended code, live code effective the day after it ended): a possible successor
+    successions: frozenset[tuple[str, str]] = frozenset()
     index: dict[str, list[Entry]] = field(default_factory=dict, init=False)
     by_code: dict[str, list[Entry]] = field(default_factory=dict, init=False)
     # name words of 5 letters or more by their first two letters: a misspelling keeps those
@@ -155,6 +160,10 @@ class Catalog:
         for word in sorted(self.index):
             if len(word) >= 5 and word not in SALT_WORDS:
                 self.by_opening.setdefault(word[:2], []).append(word)
+
+    @cached_property
+    def labeler_words(self) -> frozenset[str]:
+        return frozenset().union(*self.labelers.values())
 
     @property
     def vocabulary(self) -> frozenset[str]:
@@ -203,7 +212,9 @@ class Catalog:
 
 def build_catalog(descriptors: Iterable[tuple[str, str]],
                   crosswalk_names: Iterable[tuple[str, str]],
-                  ended_codes: Iterable[str] = (), cms_words: Iterable[str] = ()) -> Catalog:
+                  ended_codes: Iterable[str] = (), cms_words: Iterable[str] = (),
+                  labelers: Iterable[tuple[str, str]] = (),
+                  successions: Iterable[tuple[str, str]] = ()) -> Catalog:
     """Entries from (code, long description) and (code, crosswalk Drug Name) pairs.
 
     `cms_words` are the words CMS uses anywhere (every descriptor, labeler names): a row word
@@ -241,7 +252,12 @@ def build_catalog(descriptors: Iterable[tuple[str, str]],
                            if _RESTRICTED.search(" ".join(qualifiers)))
     routes = {code: (generics[code].routes | routes_named(" ".join(parts[code][2])))
               - {INJECTED} for code in parts}
-    return Catalog(entries, lexicon, restricted, routes, frozenset(ended_codes), extra)
+    makers: dict[str, set[str]] = {}
+    for code, labeler in labelers:
+        makers.setdefault(code, set()).update(re.findall(r"[a-z]+", labeler.lower()))
+    return Catalog(entries, lexicon, restricted, routes, frozenset(ended_codes), extra,
+                   {code: frozenset(words) for code, words in makers.items()},
+                   frozenset(successions))
 
 
 def _aliases(parts: Mapping[str, tuple[str, list[str], list[str]]], lexicon: Lexicon,
@@ -368,10 +384,8 @@ def _from_found(catalog: Catalog, row: DrugWords, found: list[Found],
     if not found:
         return Identification([], [], "none", unexplained=_drug_like(catalog, row, set()))
     explained = _explained(catalog, row, {hit.entry.code for hit in found})
-    best = sorted(code for code, words in explained.items()
-                  if not any(words < explained[other] for other in explained
-                             if other not in catalog.ended_codes
-                             or code in catalog.ended_codes))
+    best = sorted(code for code in explained
+                  if not any(_outranks(catalog, explained, other, code) for other in explained))
     kept = [hit for hit in found if hit.entry.code in best]
     branded = {hit.entry.code for hit in kept if hit.entry.basis == BRAND}
     result = Identification(best, kept, "brand" if branded else how,
@@ -379,11 +393,15 @@ def _from_found(catalog: Catalog, row: DrugWords, found: list[Found],
     if branded and branded != set(best):
         result.conflict = (f"the generic name matches {', '.join(sorted(set(best) - branded))} "
                            f"but the brand matches {', '.join(sorted(branded))}")
-    if not branded:
-        result.siblings = _siblings(catalog, row, kept, set(best))
+    if not branded:  # a code found and outranked (by a manufacturer...) is no sibling
+        beaten = set(explained) - set(best)
+        result.siblings = [code for code in _siblings(catalog, row, kept, set(best))
+                           if code not in beaten]
+    _maker_elsewhere(catalog, result, explained)
     _prefer_unrestricted(catalog, row, result)
     _prefer_route(catalog, row, result)
-    for check in (_restricted_alone, _biosimilar_of_reference, _route_against_code):
+    for check in (_restricted_alone, _biosimilar_of_reference, _longer_brand,
+                  _route_against_code):
         if result.doubt is None:
             check(catalog, row, result)
     live = [code for code in result.codes + result.siblings if code not in catalog.ended_codes]
@@ -393,6 +411,43 @@ def _from_found(catalog: Catalog, row: DrugWords, found: list[Found],
                             "codes under that name")
     result.unexplained = _unexplained(catalog, row, result, set().union(*explained.values()))
     return result
+
+
+def _outranks(catalog: Catalog, explained: Mapping[str, set[str]], other: str,
+              code: str) -> bool:
+    """`other` explains the row words `code` does and more. An ended code outranks a live one
+    only by a drug word the live one lacks (J9247 melphalan flufenamide, ended, over J9245
+    melphalan hydrochloride), and never the live code that started the day after it ended:
+    a fuller old descriptor never hides its successor (C9159 'prothrombin complex concentrate
+    (human), balfaxar', ended 2024-03-31, and J7165 'human-lans' from 2024-04-01)."""
+    if not explained[code] < explained[other]:
+        return False
+    if other not in catalog.ended_codes or code in catalog.ended_codes:
+        return True
+    return (other, code) not in catalog.successions and any(
+        looks_like_drug(catalog, Word(word)) for word in explained[other] - explained[code])
+
+
+def _maker_elsewhere(catalog: Catalog, result: Identification,
+                     explained: Mapping[str, set[str]]) -> None:
+    """A manufacturer written on the row picks the code CMS names after it ('bortezomib
+    (fresenius kabi)', 'heparin sodium (pfizer)'), unless the crosswalk lists that company's
+    NDCs of the drug under another code the row's name found too (Fresenius Kabi's generic
+    bortezomib is on J9041, Pfizer's Hospira heparin on J1644): then both, for review."""
+    if len(result.codes) != 1:
+        return
+    code = result.codes[0]
+    core = _core(catalog, code)
+    makers = {word for word in explained[code] - core if word in catalog.labeler_words}
+    drug = core - SALT_WORDS
+    others = sorted(other for other in explained if other != code and makers
+                    and other not in catalog.ended_codes and drug <= explained[other]
+                    and makers <= catalog.labelers.get(other, frozenset()))
+    if others:
+        result.siblings = sorted(set(result.siblings) | set(others))
+        result.doubt = (f"your list names {' '.join(sorted(makers)).title()}, whose NDCs of "
+                        f"this drug the CMS crosswalk lists under {', '.join(others)} as well "
+                        f"as {code}: give the NDC")
 
 
 def _explained(catalog: Catalog, row: DrugWords, codes: set[str]) -> dict[str, set[str]]:
@@ -497,6 +552,25 @@ def _biosimilar_of_reference(catalog: Catalog, row: DrugWords,
     result.siblings = sorted(set(result.siblings) | set(biosimilars))
     result.doubt = (f"your list says biosimilar, but {', '.join(references)} is the reference "
                     "product: pick the biosimilar's own code")
+
+
+def _longer_brand(catalog: Catalog, row: DrugWords, result: Identification) -> None:
+    """'Sandostatin LAR': a row word the found brand lacks that a longer brand of it holds
+    (crosswalk 'Sandostatin Lar Depot', J2353, the depot; 'Sandostatin' is J2354): the row
+    may name the longer brand's product, so its codes are listed beside, for review."""
+    if result.how != "brand":
+        return
+    brands = [hit.entry.words.texts for hit in result.found if hit.entry.basis == BRAND]
+    left = row.texts - {word for hit in result.found for word in hit.entry.words.texts}
+    longer = sorted({(entry.code, entry.matched_text, word) for brand in brands
+                     for entry in catalog.entries_for(brand)
+                     if entry.basis == BRAND and brand < entry.words.texts
+                     and entry.code not in result.codes and entry.code not in catalog.ended_codes
+                     for word in sorted(entry.words.texts & left)})
+    if longer:
+        result.siblings = sorted(set(result.siblings) | {code for code, _, _ in longer})
+        result.doubt = "; ".join(f"'{word}' on your list is part of the brand {name} ({code})"
+                                 for code, name, word in longer) + ": confirm the product"
 
 
 def _route_against_code(catalog: Catalog, row: DrugWords, result: Identification) -> None:

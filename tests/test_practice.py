@@ -217,10 +217,13 @@ def test_notes_on_the_list_are_left_out_with_a_warning(tmp_path: Path) -> None:
         "Prepared by: M. Lopez  10/02/2025,,,",          # 6 note
         "Page 1 of 1,,,",                                # 7 note
         "Total,,J9999,",                                 # 8 a code beside it: a row
+        "*** END OF REPORT ***,,,",                      # 9 note, as report writers frame it
+        "Printed: 10/03/2025 07:14 AM  User: JSMITH,,,",  # 10 note
+        "=== Page 2 of 2 ===,,,",                        # 11 note
     ])
     listed = practice.read_drug_list(path)
     assert list(listed.drugs["row_no"]) == [2, 4, 8]
-    assert "rows 3, 5, 6, 7 left out: a note on the list" in listed.warnings[-1]
+    assert "rows 3, 5, 6, 7, 9, 10, 11 left out: a note on the list" in listed.warnings[-1]
 
 
 @pytest.mark.parametrize(("text", "expected"), [
