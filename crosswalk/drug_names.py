@@ -35,7 +35,7 @@ FILLER_WORDS = frozenset("""
     sdv mdv single multi multiple dose doses use only autoinjector auto injector cartridge
     cartridges bag bags ampule ampul amp bottle btl carton pack pk device concentrate
     preservative free excludes product products drug drugs brand generic rx supply mg mcg ml g
-    gm kg unit units iu meq mmol mci uci ea box tube usp ndc non
+    gm kg unit units iu meq mmol mci uci ea box tube usp ndc non form excl
 """.split()) | frozenset("""
     soln solr susr sosy susy soaj sopn suaj supn soct socr emul srer suer ajkt pnkt pskt prsy
     crtg ij
@@ -60,8 +60,11 @@ ABBREVIATIONS: dict[str, tuple[str, ...]] = {
 _PLACEHOLDER_SUFFIX = re.compile(r"^([a-z])\1{3}$")
 # Devices for self-injection under the skin: a row naming one names the subcutaneous route.
 SUBCUTANEOUS_DEVICES = frozenset({"pen", "pens", "autoinjector", "sensoready"})
-# The word that makes "<reference brand> biosimilar" a biosimilar, never the reference.
+# The word that makes "<reference brand> biosimilar" a biosimilar, never the reference...
 BIOSIMILAR_WORDS = frozenset({"biosimilar", "biosimilars", "biosim"})
+# ...unless it is negated, as J9355's own descriptor does ('trastuzumab, excludes biosimilar',
+# which charge masters copy: 'INJ TRASTUZUMAB EXCL BIOSIMILAR 10MG', 'non-biosimilar')
+NEGATIONS = frozenset({"excludes", "exclude", "excluding", "excl", "not", "no", "non"})
 # Salt and hydrate words: a name may leave them out (argatroban hydrochloride = argatroban),
 # but when written they tell products apart (methylprednisolone acetate vs sodium succinate)
 # and some are the drug itself (calcium gluconate, magnesium sulfate).
@@ -200,14 +203,16 @@ def drug_words(text: str | None, lexicon: Lexicon = NO_LEXICON) -> DrugWords:
     words: list[Word] = []
     routes: list[str] = []
     biosimilar = injected = False
+    previous = ""
     for stem, suffix in _tokens(cleaned, lexicon):
+        negated, previous = previous in NEGATIONS, stem
         injected = injected or stem in INJECTION_WORDS
         if _placeholder(suffix, lexicon):
             biosimilar, suffix = True, ""
         if stem in ROUTES or stem in SUBCUTANEOUS_DEVICES:
             routes.append(ROUTES.get(stem, "subcutaneous"))
         elif stem in BIOSIMILAR_WORDS:
-            biosimilar = True
+            biosimilar = biosimilar or not negated
         elif stem.isdigit() or stem in FILLER_WORDS:
             continue
         elif _is_spaced_suffix(stem, words, lexicon):
@@ -225,10 +230,16 @@ def drug_words(text: str | None, lexicon: Lexicon = NO_LEXICON) -> DrugWords:
 
 
 def _tokens(cleaned: str, lexicon: Lexicon) -> list[tuple[str, str]]:
-    """(word, suffix) per token, each abbreviation read as the words it stands for."""
-    found = []
+    """(word, suffix) per token, each abbreviation read as the words it stands for, and 'non'
+    joined to the word it negates: J2354's 'non-depot form' is not J2353's 'depot form'."""
+    found: list[tuple[str, str]] = []
     for token in _TOKEN.findall(cleaned):
         stem, _, suffix = token.partition("-")
+        if stem == "non" and suffix:  # 'non-esrd', read as a suffix without a lexicon
+            stem, suffix = "non" + suffix, ""
+        elif found and found[-1] == ("non", "") and stem not in BIOSIMILAR_WORDS:
+            found.pop()
+            stem = "non" + stem
         spelled = ABBREVIATIONS.get(stem) if stem not in lexicon.suffixes else None
         found += [(word, "") for word in spelled[:-1]] + [(spelled[-1], suffix)] if spelled \
             else [(stem, suffix)]

@@ -43,8 +43,9 @@ from functools import cached_property
 
 from rapidfuzz import fuzz, process
 
-from crosswalk.drug_names import (INJECTED, SALT_WORDS, DrugWords, Lexicon, Word, drug_words,
-                                  placeholder_suffix, routes_fit, routes_named, split_names)
+from crosswalk.drug_names import (INJECTED, PARENTERAL, SALT_WORDS, DrugWords, Lexicon, Word,
+                                  drug_words, placeholder_suffix, routes_fit, routes_named,
+                                  split_names)
 
 GENERIC, BRAND = "generic_name", "brand_name"
 DESCRIPTOR_FIELD, CROSSWALK_FIELD = "hcpcs_codes.long_description", "asp_ndc_crosswalk.drug_name"
@@ -53,6 +54,9 @@ _QUALIFIER = re.compile(
     r"^\s*(?:(?:for|only|not|fda|administered|includ|excludes|when|which|that|used|code may|"
     r"list separately|eg|see|per|up to|greater than|less than|each additional|requires|"
     r"with or without|any type)\b|e\.g\.|i\.e\.)|\betc\b")
+# '(non-esrd use)' (J0881, Q0138, Q9973) is a use like '(for esrd on dialysis)', no brand
+# 'esrd' that a row saying "ESRD on dialysis" would find ('non-depot form' is a name clause).
+_USE_GROUP = re.compile(r"^\s*non\b")
 _FOR = re.compile(r"\s+for\s+")  # 'Insulin for administration through dme': a use, mid-clause
 # Codes CMS restricts to a use, a population or a device: they never compete with an
 # unrestricted code and never settle a row alone.
@@ -146,6 +150,8 @@ class Catalog:
     labelers: Mapping[str, frozenset[str]] = field(default_factory=dict)
     # (ended code, live code effective the day after it ended): a possible successor
     successions: frozenset[tuple[str, str]] = frozenset()
+    # codes whose descriptor names an injection and no route: never an oral or topical drug
+    injected: frozenset[str] = frozenset()
     index: dict[str, list[Entry]] = field(default_factory=dict, init=False)
     by_code: dict[str, list[Entry]] = field(default_factory=dict, init=False)
     # name words of 5 letters or more by their first two letters: a misspelling keeps those
@@ -255,9 +261,10 @@ def build_catalog(descriptors: Iterable[tuple[str, str]],
     makers: dict[str, set[str]] = {}
     for code, labeler in labelers:
         makers.setdefault(code, set()).update(re.findall(r"[a-z]+", labeler.lower()))
+    injected = frozenset(code for code, words in generics.items() if INJECTED in words.routes)
     return Catalog(entries, lexicon, restricted, routes, frozenset(ended_codes), extra,
                    {code: frozenset(words) for code, words in makers.items()},
-                   frozenset(successions))
+                   frozenset(successions), injected)
 
 
 def _aliases(parts: Mapping[str, tuple[str, list[str], list[str]]], lexicon: Lexicon,
@@ -274,17 +281,23 @@ def _aliases(parts: Mapping[str, tuple[str, list[str], list[str]]], lexicon: Lex
             if not any(len(word.text) >= 3 for word in words.words):
                 continue  # a letter of 'rho(d)', not a name
             if words.texts <= lexicon.drugs:
-                extra.setdefault(code, set()).update(words.texts)
+                extra.setdefault(code, set()).update(_long_words(words))
             else:
                 named.setdefault(str(words), []).append((code, words))
     aliases = []
     for holders in named.values():
         if len({frozenset(generics[code].words) for code, _ in holders}) > 1:
             for code, words in holders:
-                extra.setdefault(code, set()).update(words.texts)
+                extra.setdefault(code, set()).update(_long_words(words))
         else:
             aliases += holders
     return aliases, {code: frozenset(words) for code, words in extra.items()}
+
+
+def _long_words(words: DrugWords) -> set[str]:
+    """The words of a manufacturer or qualifier that can tell codes apart: not the 's' of
+    "(dr. reddy's)" a row truncated at '(S' would hold."""
+    return {word for word in words.texts if len(word) >= 3}
 
 
 def _descriptor_parts(text: str) -> tuple[str, list[str], list[str]]:
@@ -304,8 +317,10 @@ def _descriptor_parts(text: str) -> tuple[str, list[str], list[str]]:
         head, *use = _FOR.split(clause, maxsplit=1)
         generic.append(head)
         qualifiers += [f"for {tail}" for tail in use]
-    names = [group for group in groups if not _QUALIFIER.search(group.lower())]
-    qualifiers += [group for group in groups if _QUALIFIER.search(group.lower())]
+    uses = [group for group in groups
+            if _QUALIFIER.search(group.lower()) or _USE_GROUP.match(group.lower())]
+    names = [group for group in groups if group not in uses]
+    qualifiers += uses
     return " ".join(generic), names, qualifiers
 
 
@@ -398,8 +413,8 @@ def _from_found(catalog: Catalog, row: DrugWords, found: list[Found],
         result.siblings = [code for code in _siblings(catalog, row, kept, set(best))
                            if code not in beaten]
     _maker_elsewhere(catalog, result, explained)
+    _prefer_route(catalog, row, result)  # before: an oral row keeps Q0161, the oral code
     _prefer_unrestricted(catalog, row, result)
-    _prefer_route(catalog, row, result)
     for check in (_restricted_alone, _biosimilar_of_reference, _longer_brand,
                   _route_against_code):
         if result.doubt is None:
@@ -530,8 +545,9 @@ def _restricted_alone(catalog: Catalog, row: DrugWords, result: Identification) 
     others = [code for code in _holding(catalog, row, words, set(live))
               if code not in catalog.restricted_codes and code not in catalog.ended_codes]
     result.siblings = sorted(set(result.siblings) | set(others))
-    result.doubt = (f"{', '.join(live)} is restricted by CMS to a use (see its descriptor); "
-                    "confirm how the drug is given")
+    result.doubt = (f"{', '.join(live)} {'is' if len(live) == 1 else 'are'} restricted by "
+                    f"CMS to a use (see {'its' if len(live) == 1 else 'their'} descriptor"
+                    f"{'' if len(live) == 1 else 's'}); confirm how the drug is given")
 
 
 def _biosimilar_of_reference(catalog: Catalog, row: DrugWords,
@@ -584,6 +600,8 @@ def _route_against_code(catalog: Catalog, row: DrugWords, result: Identification
     if routes and not routes_fit(row.route, routes):
         result.doubt = (f"your list says {row.route}, but {code}'s descriptor says "
                         f"{', '.join(sorted(routes))}")
+    elif not routes and code in catalog.injected and row.route not in PARENTERAL:
+        result.doubt = f"your list says {row.route}, but {code} is an injection"
     elif not routes and row.route == "subcutaneous":
         twins = [twin for twin in _twins(catalog, row, result, code)
                  if twin not in catalog.ended_codes and _subcutaneous_form(catalog, twin)]
@@ -617,9 +635,15 @@ def _subcutaneous_form(catalog: Catalog, code: str) -> bool:
 
 
 def _prefer_route(catalog: Catalog, row: DrugWords, result: Identification) -> None:
-    """One product with IV and SC codes: the row's route picks the code, when it names one."""
+    """One product with IV and SC codes, or forms of a drug whose descriptors each state
+    their routes (J2353 octreotide depot 'for intramuscular injection', J2354 non-depot 'for
+    subcutaneous or intravenous injection'): the row's route picks the code, when it names
+    one."""
     pool = result.codes + result.siblings
-    if not row.route or len(pool) < 2 or len({catalog.product(c) for c in pool}) > 1:
+    if not row.route or len(pool) < 2:
+        return
+    if len({catalog.product(c) for c in pool}) > 1 and not all(
+            catalog.routes.get(code) for code in pool):
         return
     fitting = [code for code in pool if row.route != INJECTED
                and row.route in catalog.routes.get(code, frozenset())]

@@ -189,3 +189,21 @@ def test_a_placeholder_suffix_is_a_biosimilar_not_named(text: str) -> None:
 def test_a_repeated_letter_suffix_cms_codes_is_a_suffix() -> None:
     found = drug_words("examplemab-aaaa", Lexicon(frozenset({"aaaa"})))
     assert found.words == (Word("examplemab", "aaaa"),) and not found.biosimilar
+
+
+@pytest.mark.parametrize("text, spelled, biosimilar", [
+    ("Injection, octreotide, non-depot form for subcutaneous or intravenous injection",
+     ["octreotide", "nondepot"], False),
+    ("octreotide depot form", ["octreotide", "depot"], False),
+    ("darbepoetin alfa (non-esrd use)", ["darbepoetin", "alfa", "nonesrd"], False),
+    ("Injection, trastuzumab, excludes biosimilar, 10 mg", ["trastuzumab"], False),
+    ("INJ TRASTUZUMAB EXCL BIOSIMILAR 10MG", ["trastuzumab"], False),
+    ("Remicade (non-biosimilar)", ["remicade"], False),
+    ("Herceptin biosimilar", ["herceptin"], True),
+])
+def test_a_negation_belongs_to_the_word_it_negates(text: str, spelled: list[str],
+                                                   biosimilar: bool) -> None:
+    """'non-depot' is no 'depot' (J2354 vs J2353), and 'excludes biosimilar' (J9355's own
+    descriptor, copied by charge masters) is no biosimilar."""
+    found = drug_words(text)
+    assert [w.text for w in found.words] == spelled and found.biosimilar == biosimilar

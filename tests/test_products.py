@@ -175,8 +175,20 @@ HOSPITAL_DESCRIPTORS = [
     ("J2353", "Injection, octreotide, depot form for intramuscular injection, 1 mg", False),
     ("J2354", "Injection, octreotide, non-depot form for subcutaneous or intravenous "
               "injection, 25 mcg", False),
+    ("J0881", "Injection, darbepoetin alfa, 1 microgram (non-esrd use)", False),
+    ("J0882", "Injection, darbepoetin alfa, 1 microgram (for esrd on dialysis)", False),
+    ("J3230", "Injection, chlorpromazine hcl, up to 50 mg", False),
+    ("Q0161", "Chlorpromazine hydrochloride, 5 mg, oral, fda approved prescription "
+              "anti-emetic, for use as a complete therapeutic substitute for an iv anti-emetic "
+              "at the time of chemotherapy treatment, not to exceed a 48 hour dosage regimen",
+     False),
+    ("J9073", "Injection, cyclophosphamide (dr. reddy's), 5 mg", False),
+    ("J9074", "Injection, cyclophosphamide (sandoz), 5 mg", False),
+    ("J9075", "Injection, cyclophosphamide, not otherwise specified, 5 mg", False),
 ]
 HOSPITAL_NAMES = [("J9246", "Evomela"), ("J9041", "Bortezomib"), ("J9049", "Bortezomib"),
+                  ("J0881", "Aranesp"), ("J0882", "Aranesp"), ("J2353", "Octreotide Acetate"),
+                  ("J2354", "Octreotide Acetate"),
                   ("J1643", "Heparin Sodium (Porcine)"), ("J1644", "Heparin Sodium"),
                   ("J2354", "Sandostatin"), ("J2353", "Sandostatin Lar Depot")]
 HOSPITAL_LABELERS = [("J9041", "FreseniUS Kabi USA, LLC"), ("J9041", "Pfizer Inc"),
@@ -223,3 +235,20 @@ def test_a_word_of_a_longer_brand_lists_that_brand(hospital) -> None:
     assert found.candidates() == ["J2353", "J2354"] and not found.settled
     assert "'lar' on your list is part of the brand Sandostatin Lar Depot (J2353)" in found.doubt
     assert identify(hospital, "Sandostatin 100mcg/mL").settled
+
+
+def test_what_a_descriptor_negates_or_restricts_is_never_the_other_code(hospital) -> None:
+    """Found by sweeping every live code's own descriptor through the matcher: 'non-depot'
+    is not 'depot' (J2354, never J2353); '(non-esrd use)' is a use, no brand 'esrd' that an
+    ESRD row would find (J0881 was switched to for 'Aranesp (ESRD on dialysis)'); an oral
+    row is never the injection code (J3230 for an oral chlorpromazine); the 's' of
+    "(dr. reddy's)" never picks J9073 for a description cut at '(S'."""
+    assert identify(hospital, "Octreotide inj, non-depot").codes == ["J2354"]
+    assert identify(hospital, "octreotide depot 20 mg").codes == ["J2353"]
+    assert identify(hospital, "OCTREOTIDE ACETATE 20 MG IM KIT").codes == ["J2353"]
+    esrd = identify(hospital, "Aranesp 100mcg (ESRD on dialysis)")
+    assert esrd.codes == ["J0881", "J0882"] and not esrd.settled
+    oral = identify(hospital, "Chlorpromazine hcl 5mg oral")
+    assert oral.codes == ["Q0161"] and not oral.settled and "J3230" in oral.siblings
+    cut = identify(hospital, "INJECTION, CYCLOPHOSPHAMIDE (S")
+    assert cut.codes == ["J9073", "J9074", "J9075"] and not cut.settled
