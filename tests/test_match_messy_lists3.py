@@ -35,11 +35,15 @@ from pathlib import Path
 from typing import Any, Callable
 
 import duckdb
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 from openpyxl import Workbook
 
+from crosswalk import match, practice
 from crosswalk.cli import main
+from crosswalk.practice import NOC_CODES
+from crosswalk.quarters import Quarter
 from crosswalk.settings import Settings
 from test_match_adversarial import ReviewOf, review_naming, review_of, review_within
 from test_match_real_lists import (ENDED, KEEP, NO_CODE, SWITCHES, Answer, cms_codes,
@@ -586,6 +590,29 @@ def test_lists3_are_read_as_their_systems_write_them(name: str, kind: str,
     assert f"header on row {shape.first_row - 1}" in warnings or not shape.above, warnings
     if kind == "xlsx":
         assert f"read sheet {name.upper()!r}" in warnings, warnings
+
+
+def test_a_charge_master_copying_every_descriptor_never_switches_elsewhere(
+        real_2025q4: Settings) -> None:
+    """Charge masters copy HCPCS descriptors into their descriptions. Every live J, Q, C9 and
+    A9 code's own long descriptor, in capitals, as a list row (hospital outpatient, J3590):
+    never a switch to another code. This sweep found J2354 'non-depot' switched to J2353,
+    J0882 'for esrd on dialysis' to J0881 and J9355 'excludes biosimilar' read as a
+    biosimilar."""
+    codes = [c for c in cms_codes().values() if c.term is None
+             and c.code.startswith(("J", "Q", "C9", "A9")) and c.code not in NOC_CODES]
+    drugs = pd.DataFrame([practice.parse_row({"drug_name": c.description.upper(),
+                                              "setting": "HOPD"}, "cdm", at)[0]
+                          for at, c in enumerate(codes, start=2)],
+                         columns=practice.drug_columns())
+    with duckdb.connect(str(real_2025q4.db_path), read_only=True) as con:
+        alerts = match.match_drugs(con, Quarter.parse("2025Q4"), drugs, D(2026, 12, 1)).alerts
+    wrong = [f"{code.code} -> {a['verdict']} {a['new_code']}"
+             for code, a in zip(codes, match.plain_records(alerts))
+             if a["verdict"] in SWITCHES and a["new_code"] != code.code]
+    switched = int(alerts["new_code"].eq(pd.Series([c.code for c in codes])).sum())
+    print(f"{len(codes)} descriptors: {switched} to their own code, {len(wrong)} elsewhere")
+    assert len(codes) > 1000 and switched > len(codes) // 2 and not wrong, wrong
 
 
 # ---------------------------------------------------------------------------------------------
