@@ -98,6 +98,11 @@ _OFFICE = re.compile(r"\b(office|clinic|pos 11)\b")
 _HOSPITAL = re.compile(r"\b(hospital|hopd|opps|outpatient|pos 22|pos 19)\b")
 # 'J9999 JZ', 'J9999-JW': the code with its (required) single-dose modifiers
 _CODE_WITH_MODIFIERS = re.compile(r"^([A-Z]\d{4})(?:[\s:-]*[A-Z0-9]{2})*$")
+# 'J3590 - UNCLASSIFIED BIOLOGICS', 'J-3590', 'C9399 / HOPD': a charge master's code with its
+# description or a note after it (and no second code, which would make the cell ambiguous)
+_CODE_THEN_WORDS = re.compile(r"^([A-Z])\s*-?\s*(\d{4})\b(.*)$")
+_ANOTHER_CODE = re.compile(r"\b[A-Z]\s*-?\s*\d{4}\b|\b\d{5}\b")
+_PERMANENT_CODE = re.compile(r"^[A-V]\d{4}$")  # a HCPCS Level II code
 
 # NDC unit qualifiers a claim may carry (837P CTP05-1, CMS-1500 item 24A)
 NDC_UNITS = ("F2", "GR", "ME", "ML", "UN")
@@ -254,8 +259,7 @@ def parse_row(values: dict[str, str], file: str, row_no: int
     ndc, other_ndcs = first_ndc(ndc_raw) if ndc_raw else (None, [])
     code = _code(values.get("current_code", ""))
     if code not in NOC_CODES:
-        bad("current_code", f"{code!r} is not a NOC code: the list holds drugs billed under "
-                            f"{', '.join(NOC_CODES)} until CMS assigns a permanent code")
+        bad("current_code", _not_noc(values.get("current_code", ""), code))
     setting = _setting(values.get("setting", ""))
     if setting is None:
         bad("setting", f"{values['setting']!r}: use office or hospital outpatient "
@@ -281,10 +285,26 @@ def parse_row(values: dict[str, str], file: str, row_no: int
 
 
 def _code(text: str) -> str:
-    """The NOC code of a cell, without the JW/JZ modifiers a PM export may print beside it."""
+    """The NOC code of a cell, without the JW/JZ modifiers a PM export may print beside it
+    or the description a charge master keeps with it."""
     cleaned = text.upper().strip()
     found = _CODE_WITH_MODIFIERS.match(cleaned)
-    return found[1] if found else cleaned.replace(" ", "") or DEFAULT_CODE
+    if found:
+        return found[1]
+    labelled = _CODE_THEN_WORDS.match(cleaned)
+    if labelled and not _ANOTHER_CODE.search(labelled[3]):
+        return labelled[1] + labelled[2]
+    return cleaned.replace(" ", "") or DEFAULT_CODE
+
+
+def _not_noc(cell: str, code: str) -> str:
+    """Why a code is refused, quoting the cell as written; a charge master lists drugs on
+    their permanent codes too, which the list does not watch."""
+    reason = (f"{cell!r} is not a NOC code: the list holds drugs billed under "
+              f"{', '.join(NOC_CODES)} until CMS assigns a permanent code")
+    if _PERMANENT_CODE.match(code):
+        reason += f"; {code} is a permanent code, and rows on one are not matched"
+    return reason
 
 
 def _setting(text: str) -> str | None:
