@@ -38,7 +38,7 @@ FILLER_WORDS = frozenset("""
     gm kg unit units iu meq mmol mci uci ea box tube usp ndc non form excl
 """.split()) | frozenset("""
     soln solr susr sosy susy soaj sopn suaj supn soct socr emul srer suer ajkt pnkt pskt prsy
-    crtg ij
+    crtg impl pllt insr nebu inhl aero ptch supp tabs caps oint crea lotn liqd conc ij
 """.split())  # First Databank dosage forms and Epic's route 'IJ' ('... 100 MG IJ SUSR')
 # Words that say a drug is injected (the route of a row that names no other): they tell an
 # injectable drug from an oral-only code ('INJ, DEXMEDETOMIDINE' is not the oral J1105).

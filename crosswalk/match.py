@@ -436,6 +436,8 @@ def choose(found: products.Identification, evidence: list[dict[str, Any]],
     unsettled."""
     ndc = {c["code"] for c in evidence if c["basis"] == "ndc"}
     named, others = set(found.codes), set(found.siblings)
+    if split := _ndcs_of_different_products(evidence):
+        return _Choice(ndc | (named if found.settled else set()), doubt=split)
     if ndc and (named or others):
         both = ndc & (named | others)
         if both:
@@ -535,15 +537,22 @@ def _compounded(drug: Mapping[str, Any], codes: set[str],
             "code names the compounded product; confirm with the payer")
 
 
+def _ndcs_of_different_products(evidence: list[dict[str, Any]]) -> str | None:
+    """A charge line holding the NDCs of two products (no code in common: Herceptin's J9355
+    and Kanjinti's Q5117, Truxima's and Riabni's) names neither alone, whatever its name
+    says: why, or None when the NDCs agree (package sizes of one product)."""
+    ndcs: dict[str, set[str]] = {}
+    for candidate in (c for c in evidence if c["basis"] == "ndc"):
+        ndcs.setdefault(candidate["ndc11"], set()).add(candidate["code"])
+    if not any(not mine & theirs for mine in ndcs.values() for theirs in ndcs.values()):
+        return None
+    return ("the NDCs on your list name different codes (" + "; ".join(
+        f"{_ndc_542(ndc)}: {_list(codes)}" for ndc, codes in sorted(ndcs.items()))
+        + "): list each product on a line of its own")
+
+
 def _several(codes: set[str], others: set[str], evidence: list[dict[str, Any]]) -> str:
     by_ndc = {c["code"] for c in evidence if c["basis"] == "ndc"}
-    ndcs = {c["ndc11"]: set() for c in evidence if c["basis"] == "ndc"}
-    for candidate in (c for c in evidence if c["basis"] == "ndc" and c["code"] in codes):
-        ndcs[candidate["ndc11"]].add(candidate["code"])
-    if codes <= by_ndc and not others and len(ndcs) > 1:
-        return ("the NDCs on your list name different codes (" + "; ".join(
-            f"{_ndc_542(ndc)}: {_list(named)}" for ndc, named in sorted(ndcs.items()) if named)
-            + "): list each product on a line of its own")
     if codes <= by_ndc and not others:
         return (f"the NDC maps to {len(codes)} codes: {_list(codes)}; pick the one that fits "
                 "the product and route")

@@ -137,7 +137,8 @@ def test_biosimilar_on_the_row_is_kept_as_a_flag() -> None:
     assert (str(found), found.biosimilar) == ("herceptin", True)
 
 
-FORMS = ["SOLN", "SOLR", "SUSP", "SUSR", "SOSY", "SUSY", "SOAJ", "SOPN", "AJKT", "PNKT"]
+FORMS = ["SOLN", "SOLR", "SUSP", "SUSR", "SOSY", "SUSY", "SOAJ", "SOPN", "AJKT", "PNKT", "IMPL",
+         "PLLT", "NEBU", "CONC"]
 
 
 @hypothesis_settings(max_examples=100, deadline=None)

@@ -252,7 +252,8 @@ def test_the_ndcs_of_two_products_in_one_cell_are_never_one_switch(
     two package sizes of one product (Riabni 55513-0224-01, -0326-01) still settle it."""
     outcome = run(warehouse_2025q4, tmp_path,
                   'rituximab,,"55513-0224-01; 63459-0103-10",J9999,,,,,',
-                  'rituximab,,"55513-0224-01, 55513-0326-01",J3590,,,,,')
+                  'rituximab,,"55513-0224-01, 55513-0326-01",J3590,,,,,',
+                  'Truxima,,"63459-0103-10; 55513-0224-01",J9999,,,,,')
     two = alert(outcome)
     assert (two["verdict"], two["new_code"], two["candidate_codes"]) == ("REVIEW", None,
                                                                           "Q5115, Q5123")
@@ -261,6 +262,9 @@ def test_the_ndcs_of_two_products_in_one_cell_are_never_one_switch(
     assert two["ndc11"] == "55513022401"  # the first, as printed on claims
     one = alert(outcome, 3)
     assert (one["verdict"], one["new_code"]) == ("PAST_DUE", "Q5123")
+    named = alert(outcome, 4)  # the name agrees with one NDC: the other is still there
+    assert (named["verdict"], named["candidate_codes"]) == ("REVIEW", "Q5115, Q5123")
+    assert "the NDCs on your list name different codes" in named["action"]
     assert ("row 2, field 'ndc': 2 NDCs in one cell, each looked up in the CMS crosswalk; "
             "55513-0224-01, the first, is the one printed on claims") in outcome.warnings
 
