@@ -1,6 +1,6 @@
 """A third messy list: the shapes a hospital and its pharmacy keep, through `crosswalk match`.
 
-Three lists as they come out of the systems that hold a hospital's drugs, 58 drug rows:
+Three lists as they come out of the systems that hold a hospital's drugs, 59 drug rows:
 
 - a charge-master (CDM) export: "Charge Code", "Rev Code", "CPT/HCPCS", "Charge Description"
   in capitals with the abbreviations CDMs use (INJ, HCL, SOD, ACET, TROM, LIPO, NACL, KCL),
