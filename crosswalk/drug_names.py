@@ -35,15 +35,36 @@ FILLER_WORDS = frozenset("""
     sdv mdv single multi multiple dose doses use only autoinjector auto injector cartridge
     cartridges bag bags ampule ampul amp bottle btl carton pack pk device concentrate
     preservative free excludes product products drug drugs brand generic rx supply mg mcg ml g
-    gm kg unit units iu meq mmol mci uci ea box tube usp ndc non
-""".split())
+    gm kg unit units iu meq mmol mci uci ea box tube usp ndc non form excl
+""".split()) | frozenset("""
+    soln solr susr sosy susy soaj sopn suaj supn soct socr emul srer suer ajkt pnkt pskt prsy
+    crtg impl pllt insr nebu inhl aero ptch supp tabs caps oint crea lotn liqd conc ij
+""".split())  # First Databank dosage forms and Epic's route 'IJ' ('... 100 MG IJ SUSR')
 # Words that say a drug is injected (the route of a row that names no other): they tell an
 # injectable drug from an oral-only code ('INJ, DEXMEDETOMIDINE' is not the oral J1105).
-INJECTION_WORDS = frozenset({"injection", "injections", "injectable", "inj", "inject"})
+INJECTION_WORDS = frozenset({"injection", "injections", "injectable", "inj", "inject",
+                             "ij"})  # 'IJ': Epic's injection route ('... 100 MG IJ SUSR')
+# The abbreviations charge masters and pharmacy systems write for salts, solutions and
+# formulations, read as the words CMS writes (on both sides: CMS writes 'hcl' and
+# 'hydrochloride', 'liposome' and 'liposomal'): 'METHYLPREDNISOLONE ACET', 'KETOROLAC TROM',
+# 'DOXORUBICIN HCL LIPO' (liposomal, never the conventional J9000), 'EPINEPHRINE IN NACL'.
+ABBREVIATIONS: dict[str, tuple[str, ...]] = {
+    "hcl": ("hydrochloride",), "sod": ("sodium",), "acet": ("acetate",),
+    "succ": ("succinate",), "trom": ("tromethamine",), "phos": ("phosphate",),
+    "sulf": ("sulfate",), "lipo": ("liposomal",), "liposome": ("liposomal",),
+    "nacl": ("sodium", "chloride"), "kcl": ("potassium", "chloride"),
+}
+# A suffix of one letter four times is a placeholder, no FDA suffix: CMS itself wrote
+# 'bamlanivimab-xxxx' before the suffix was assigned, and formularies write 'infliximab-xxxx'
+# for "any biosimilar"; it marks a biosimilar whose suffix the row does not give.
+_PLACEHOLDER_SUFFIX = re.compile(r"^([a-z])\1{3}$")
 # Devices for self-injection under the skin: a row naming one names the subcutaneous route.
 SUBCUTANEOUS_DEVICES = frozenset({"pen", "pens", "autoinjector", "sensoready"})
-# The word that makes "<reference brand> biosimilar" a biosimilar, never the reference.
+# The word that makes "<reference brand> biosimilar" a biosimilar, never the reference...
 BIOSIMILAR_WORDS = frozenset({"biosimilar", "biosimilars", "biosim"})
+# ...unless it is negated, as J9355's own descriptor does ('trastuzumab, excludes biosimilar',
+# which charge masters copy: 'INJ TRASTUZUMAB EXCL BIOSIMILAR 10MG', 'non-biosimilar')
+NEGATIONS = frozenset({"excludes", "exclude", "excluding", "excl", "not", "no", "non"})
 # Salt and hydrate words: a name may leave them out (argatroban hydrochloride = argatroban),
 # but when written they tell products apart (methylprednisolone acetate vs sodium succinate)
 # and some are the drug itself (calcium gluconate, magnesium sulfate).
@@ -182,17 +203,23 @@ def drug_words(text: str | None, lexicon: Lexicon = NO_LEXICON) -> DrugWords:
     words: list[Word] = []
     routes: list[str] = []
     biosimilar = injected = False
-    for token in _TOKEN.findall(cleaned):
-        stem, _, suffix = token.partition("-")
+    previous = ""
+    for stem, suffix in _tokens(cleaned, lexicon):
+        negated, previous = previous in NEGATIONS, stem
         injected = injected or stem in INJECTION_WORDS
+        if _placeholder(suffix, lexicon):
+            biosimilar, suffix = True, ""
         if stem in ROUTES or stem in SUBCUTANEOUS_DEVICES:
             routes.append(ROUTES.get(stem, "subcutaneous"))
         elif stem in BIOSIMILAR_WORDS:
-            biosimilar = True
+            biosimilar = biosimilar or not negated
         elif stem.isdigit() or stem in FILLER_WORDS:
             continue
         elif _is_spaced_suffix(stem, words, lexicon):
-            words[-1] = Word(words[-1].text, stem)
+            if _placeholder(stem, lexicon):
+                biosimilar = True
+            else:
+                words[-1] = Word(words[-1].text, stem)
         elif words and _joins(words[-1], stem, lexicon):
             words[-1] = Word(words[-1].text + stem, suffix or None)
         else:
@@ -200,6 +227,23 @@ def drug_words(text: str | None, lexicon: Lexicon = NO_LEXICON) -> DrugWords:
     found = frozenset(routes) or (frozenset({INJECTED}) if injected else frozenset())
     return DrugWords(tuple(dict.fromkeys(words)),
                      next(iter(found)) if len(found) == 1 else None, found, biosimilar)
+
+
+def _tokens(cleaned: str, lexicon: Lexicon) -> list[tuple[str, str]]:
+    """(word, suffix) per token, each abbreviation read as the words it stands for, and 'non'
+    joined to the word it negates: J2354's 'non-depot form' is not J2353's 'depot form'."""
+    found: list[tuple[str, str]] = []
+    for token in _TOKEN.findall(cleaned):
+        stem, _, suffix = token.partition("-")
+        if stem == "non" and suffix:  # 'non-esrd', read as a suffix without a lexicon
+            stem, suffix = "non" + suffix, ""
+        elif found and found[-1] == ("non", "") and stem not in BIOSIMILAR_WORDS:
+            found.pop()
+            stem = "non" + stem
+        spelled = ABBREVIATIONS.get(stem) if stem not in lexicon.suffixes else None
+        found += [(word, "") for word in spelled[:-1]] + [(spelled[-1], suffix)] if spelled \
+            else [(stem, suffix)]
+    return found
 
 
 def _joins(previous: Word, stem: str, lexicon: Lexicon) -> bool:
@@ -218,17 +262,35 @@ def routes_named(text: str | None) -> frozenset[str]:
 def _dash_or_word(found: re.Match[str], lexicon: Lexicon) -> str:
     """'x - abcd' -> 'x-abcd' (a suffix), unless abcd is a word ('high-dose' stays 2 words)."""
     four = found[1]
-    is_word = four in NOT_SUFFIXES or (four in lexicon.words and four not in lexicon.suffixes)
+    is_word = _never_suffix(four) or (four in lexicon.words and four not in lexicon.suffixes
+                                       and not placeholder_suffix(four))
     return f" {four}" if is_word else f"-{four}"
 
 
 def _is_spaced_suffix(stem: str, words: list[Word], lexicon: Lexicon) -> bool:
     """'tocilizumab anoh' (a suffix CMS knows) or 'teclistamab cqyy' (four letters CMS never
     uses as a word, after a drug name): a suffix, right after a word without one."""
-    if len(stem) != 4 or not words or words[-1].suffix or stem in NOT_SUFFIXES \
-            or stem in lexicon.words and stem not in lexicon.suffixes:
+    if len(stem) != 4 or not words or words[-1].suffix or _never_suffix(stem):
+        return False
+    if placeholder_suffix(stem):
+        return True
+    if stem in lexicon.words and stem not in lexicon.suffixes:
         return False
     return stem in lexicon.suffixes or (words[-1].text in lexicon.drugs and stem.isalpha())
+
+
+def placeholder_suffix(four: str) -> bool:
+    """'xxxx', 'zzzz': a suffix not given yet ('bamlanivimab-xxxx'), no product's suffix."""
+    return bool(_PLACEHOLDER_SUFFIX.match(four))
+
+
+def _placeholder(suffix: str, lexicon: Lexicon) -> bool:
+    return placeholder_suffix(suffix) and suffix not in lexicon.suffixes
+
+
+def _never_suffix(four: str) -> bool:
+    """Four letters that are a word, a package or dosage form, or an abbreviation."""
+    return four in NOT_SUFFIXES or four in FILLER_WORDS or four in ABBREVIATIONS
 
 
 def split_names(text: str | None) -> list[str]:

@@ -36,7 +36,7 @@ import pandas as pd
 from crosswalk import practice, products, schema, sqlfiles, text_table, warehouse
 from crosswalk.drug_names import DrugWords, routes_named
 from crosswalk.errors import BadInput
-from crosswalk.ndc import readings
+from crosswalk.ndc import readings, usable_ndcs
 from crosswalk.quarters import Quarter
 from crosswalk.settings import DEFAULT_WAIT_SECONDS, Settings
 from crosswalk.text_table import shorten
@@ -49,6 +49,7 @@ _UNIT_SCALE = {"mg": ("mass", 1.0), "mcg": ("mass", 0.001), "g": ("mass", 1000.0
                "meq": ("meq", 1.0), "mci": ("activity", 1000.0), "uci": ("activity", 1.0)}
 _BIOLOGIC_STEM = re.compile(r"(mab|cept|kin|ase|stim|poetin|cogene|leucel)(-[a-z]{4})?\b")
 _SUFFIXED = re.compile(r"-[a-z]{4}\b")
+_COMPOUNDED = re.compile(r"(?<!non-)(?<!non )\bcompound(?:ed|ing)\b", re.IGNORECASE)
 
 # how sure each way of finding a code is (match_candidates.score / confidence)
 _FOUND_SCORE = {"exact": (100.0, "high"), "suffix missing": (95.0, "high"),
@@ -217,8 +218,8 @@ def _match_drugs(con: duckdb.DuckDBPyConnection, quarter: Quarter,
     catalog = load_catalog(con, quarter)
     drugs = restore_ndcs(con, quarter, drugs)
     by_ndc = candidates_by_drug(_with_practice_input(
-        con, drugs, lambda: sqlfiles.run_file(con, "match", "30_ndc_candidates",
-                                              {"quarter": str(quarter)}).df()))
+        con, ndc_lookups(drugs), lambda: sqlfiles.run_file(con, "match", "30_ndc_candidates",
+                                                           {"quarter": str(quarter)}).df()))
     noc = NocPrices.load(con, quarter)
     records = plain_records(drugs)
     words = {drug["row_no"]: _row_words(catalog, drug) for drug in records}
@@ -247,10 +248,24 @@ def load_catalog(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> products.C
     names = sqlfiles.run_file(con, "match", "15_crosswalk_names", params).fetchall()
     words = [word for (word,) in
              sqlfiles.run_file(con, "match", "16_cms_words", params).fetchall()]
+    labelers = sqlfiles.run_file(con, "match", "17_crosswalk_labelers", params).fetchall()
     return products.build_catalog(
-        ((code, text) for code, text, _ in descriptors), names,
-        ended_codes=[code for code, _, term_date in descriptors if term_date is not None],
-        cms_words=words)
+        ((code, text) for code, text, _, _ in descriptors), names,
+        ended_codes=[code for code, _, term_date, _ in descriptors if term_date is not None],
+        cms_words=words, labelers=labelers,
+        successions=_successions(descriptors))
+
+
+def _successions(descriptors: list[tuple[str, str, date | None, date | None]]
+                 ) -> list[tuple[str, str]]:
+    """(ended code, live code effective the day after it ended): C9159 -> J7165 (Balfaxar),
+    J1300 -> J1299; the live code may carry the product on under other words."""
+    starting: dict[date, list[str]] = {}
+    for code, _, term_date, effective in descriptors:
+        if term_date is None and effective is not None:
+            starting.setdefault(effective, []).append(code)
+    return [(code, live) for code, _, term_date, _ in descriptors if term_date is not None
+            for live in starting.get(term_date + timedelta(days=1), ())]
 
 
 def _row_words(catalog: products.Catalog, drug: Mapping[str, Any]) -> DrugWords:
@@ -271,7 +286,7 @@ def evidence_rows(row_no: int, row: DrugWords, found: products.Identification,
     the row's words and more), so a verdict shows what it beat and a REVIEW its reasons."""
     columns = schema.run_columns("match_candidates")
     rows = [{key: row[key] for key in columns} | {"bill_units_pkg": row.get(
-        "bill_units_pkg")} for row in by_ndc]
+        "bill_units_pkg"), "ndc11": row.get("ndc11")} for row in by_ndc]
     how = "spelling" if found.how == "spelling" else None
     for hit in found.found:
         score, confidence = _FOUND_SCORE[how or ("suffix missing" if hit.suffix_missing
@@ -323,6 +338,17 @@ def restore_ndcs(con: duckdb.DuckDBPyConnection, quarter: Quarter,
                 f"; {len(hits)} readings are in the CMS crosswalk "
                 f"({', '.join(map(_ndc_542, hits))}): give the 11-digit NDC")
     return restored
+
+
+def ndc_lookups(drugs: pd.DataFrame) -> pd.DataFrame:
+    """(row_no, ndc11) for every NDC of every drug to look up in the crosswalk: each usable NDC
+    of its cell (a charge line may hold the NDCs of several products, and each one's code
+    counts), or the NDC restored from a shortened one."""
+    pairs = [(row_no, ndc) for row_no, raw, restored in
+             zip(drugs["row_no"], drugs["ndc_raw"], drugs["ndc11"])
+             for ndc in (usable_ndcs(raw) if isinstance(raw, str) else [])
+             or ([restored] if isinstance(restored, str) else [])]
+    return pd.DataFrame(pairs, columns=["row_no", "ndc11"], dtype="object")
 
 
 def _with_practice_input(con: duckdb.DuckDBPyConnection, drugs: pd.DataFrame,
@@ -410,6 +436,8 @@ def choose(found: products.Identification, evidence: list[dict[str, Any]],
     unsettled."""
     ndc = {c["code"] for c in evidence if c["basis"] == "ndc"}
     named, others = set(found.codes), set(found.siblings)
+    if split := _ndcs_of_different_products(evidence):
+        return _Choice(ndc | (named if found.settled else set()), doubt=split)
     if ndc and (named or others):
         both = ndc & (named | others)
         if both:
@@ -461,8 +489,8 @@ def decide(drug: Mapping[str, Any], found: products.Identification,
     if not codes:
         alert = _nothing_found(alert, drug, found, evidence, hints, choice, noc, release)
     else:
-        alert = _from_codes(alert, drug, codes, others, choice.doubt, evidence, facts,
-                            release, hints)
+        doubt = _compounded(drug, codes | others, facts) or choice.doubt
+        alert = _from_codes(alert, drug, codes, others, doubt, evidence, facts, release, hints)
     if noc and alert["verdict"] != "NO_CODE_YET":
         alert["hints"] = _joined([alert["hints"], f"CMS's {release.quarter} NOC pricing file "
                                   f"also lists {noc['drug_name']}"])
@@ -489,6 +517,38 @@ def _from_codes(alert: dict[str, Any], drug: Mapping[str, Any], codes: set[str],
         code = max(codes, key=lambda c: facts[c]["term_date"])
     return _verdict_for(alert, drug, code, evidence, facts, release,
                         hints + family_hints(drug, {code}, facts))
+
+
+def _compounded(drug: Mapping[str, Any], codes: set[str],
+                facts: Mapping[str, dict[str, Any]]) -> str | None:
+    """A compounded drug (billed on J7999, or called compounded on the list) is never switched
+    to a code for the manufactured product: CMS codes compounded preparations apart (J7604
+    'compounded product' vs J7608 'fda-approved final product, non-compounded'), and J7999
+    is 'Compounded drug, not otherwise classified'."""
+    said = " ".join(str(drug.get(key) or "") for key in ("drug_name", "brand_name", "notes"))
+    if drug["current_code"] != "J7999" and not _COMPOUNDED.search(said):
+        return None
+    manufactured = sorted(code for code in codes if not _COMPOUNDED.search(
+        facts.get(code, {}).get("long_description") or ""))
+    if not manufactured:
+        return None
+    return (f"a compounded preparation ({drug['current_code']}): {', '.join(manufactured)} "
+            "describes the manufactured drug, and a compounded drug stays on J7999 unless a "
+            "code names the compounded product; confirm with the payer")
+
+
+def _ndcs_of_different_products(evidence: list[dict[str, Any]]) -> str | None:
+    """A charge line holding the NDCs of two products (no code in common: Herceptin's J9355
+    and Kanjinti's Q5117, Truxima's and Riabni's) names neither alone, whatever its name
+    says: why, or None when the NDCs agree (package sizes of one product)."""
+    ndcs: dict[str, set[str]] = {}
+    for candidate in (c for c in evidence if c["basis"] == "ndc"):
+        ndcs.setdefault(candidate["ndc11"], set()).add(candidate["code"])
+    if not any(not mine & theirs for mine in ndcs.values() for theirs in ndcs.values()):
+        return None
+    return ("the NDCs on your list name different codes (" + "; ".join(
+        f"{_ndc_542(ndc)}: {_list(codes)}" for ndc, codes in sorted(ndcs.items()))
+        + "): list each product on a line of its own")
 
 
 def _several(codes: set[str], others: set[str], evidence: list[dict[str, Any]]) -> str:

@@ -15,6 +15,9 @@ _HYPHENATED = re.compile(r"^(\d{4,5})[-.\u2010-\u2015\u2212](\d{3,4})[-.\u2010-\
                          r"(\d{1,2})$")
 _SEPARATORS = re.compile(r"[\s\u00a0]+")
 _LABELS = re.compile(r"^(?:ndc|n4)[:#]?|\.0$", re.IGNORECASE)
+# the claim form's unit qualifier and quantity after the NDC: 'N400006302602 UN1' (CMS-1500
+# item 24A, 837P LIN/CTP), as charge masters store it
+_CLAIM_QUANTITY = re.compile(r"(?<=\d)(?:F2|GR|ME|ML|UN)\d+(?:\.\d+)?$", re.IGNORECASE)
 # marks an export or a typist puts around a number: '*55513-0710-01*', '"00003-3772-11"'
 _DECORATION = "*#'\"()[]{}<>"
 # Excel's display of a long number in a General column: the last digits are gone
@@ -48,7 +51,8 @@ def normalize_ndc(raw: object) -> NdcResult:
     """Return the 11-digit form of `raw`, or a reason it cannot be one.
 
     Labels a cell may carry around the number are dropped: 'NDC 55513-0224-01', the claim
-    qualifier 'N4', and the '.0' a database or pandas appends to a number (61314086601.0).
+    form 'N4' + NDC + unit qualifier and quantity ('N400006302602 UN1'), and the '.0' a
+    database or pandas appends to a number (61314086601.0).
     """
     text = _cleaned(raw)
     if not text:
@@ -66,9 +70,10 @@ def normalize_ndc(raw: object) -> NdcResult:
 
 
 def _cleaned(raw: object) -> str:
-    """The cell without spaces, the marks around it and its labels ('NDC', 'N4', '.0')."""
+    """The cell without spaces, the marks around it and its labels ('NDC', 'N4', '.0', a
+    claim's 'UN1')."""
     text = _SEPARATORS.sub("", "" if raw is None else str(raw)).strip(_DECORATION)
-    return _LABELS.sub("", text).strip(_DECORATION)
+    return _CLAIM_QUANTITY.sub("", _LABELS.sub("", text)).strip(_DECORATION)
 
 
 def _from_digits(raw: str, digits: str) -> NdcResult:
@@ -110,9 +115,21 @@ def readings(raw: object) -> list[str]:
 
 
 def first_ndc(raw: object) -> tuple[NdcResult, list[str]]:
-    """The first usable NDC of a cell that may list several (a product's package sizes),
-    and the other entries, which the caller mentions rather than drops silently."""
-    pieces = [piece.strip() for piece in _LIST_SEPARATORS.split(str(raw or "")) if piece.strip()]
+    """The first usable NDC of a cell that may list several (a product's package sizes, or a
+    charge master's products on one charge line), and the other entries, which the caller
+    mentions rather than drops silently."""
+    pieces = _pieces(raw)
     results = [normalize_ndc(piece) for piece in pieces] or [normalize_ndc(raw)]
     chosen = next((result for result in results if result.ok), results[0])
     return chosen, [piece for piece in pieces if piece != chosen.raw]
+
+
+def usable_ndcs(raw: object) -> list[str]:
+    """Every usable 11-digit NDC of a cell, in order: a charge line may hold the NDCs of
+    different products, and each one's code counts."""
+    found = (normalize_ndc(piece) for piece in _pieces(raw) or [str(raw or "")])
+    return list(dict.fromkeys(result.ndc11 for result in found if result.ok))
+
+
+def _pieces(raw: object) -> list[str]:
+    return [piece.strip() for piece in _LIST_SEPARATORS.split(str(raw or "")) if piece.strip()]

@@ -24,7 +24,7 @@ import pandas as pd
 from crosswalk import schema, tabular
 from crosswalk.archive import file_sha256
 from crosswalk.errors import BadInput
-from crosswalk.ndc import NdcResult, first_ndc
+from crosswalk.ndc import NdcResult, first_ndc, usable_ndcs
 from crosswalk.tabular import folded as _folded
 
 # Codes the list may hold: the NOC family, billed until CMS assigns a permanent code.
@@ -35,12 +35,16 @@ DEFAULT_CODE = "J3590"
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "drug_name": ("drug name", "drug", "generic name", "generic", "drug generic name",
                   "medication", "medication name", "name", "nonproprietary name",
-                  "drug description", "medication description", "drug desc"),
+                  "drug description", "medication description", "drug desc",
+                  # a hospital charge master, a wholesaler's order guide
+                  "charge description", "charge desc", "item description",
+                  "product description", "description"),
     "brand_name": ("brand name", "brand", "trade name", "proprietary name", "product name",
                    "product"),
     "ndc": ("ndc", "ndc11", "ndc 11", "ndc code", "ndc number", "national drug code", "ndc2"),
     "current_code": ("current code", "hcpcs", "current hcpcs", "hcpcs code", "code",
-                     "billing code", "noc code", "billed code", "current hcpcs code"),
+                     "billing code", "noc code", "billed code", "current hcpcs code",
+                     "cpt hcpcs", "hcpcs cpt", "cpt hcpcs code", "hcpcs cpt code"),
     "dose": ("dose", "dosage", "typical dose", "usual dose", "dose given"),
     "payer": ("payer", "payor", "insurance", "plan"),
     "setting": ("setting", "site of service", "place of service", "pos", "site"),
@@ -78,12 +82,15 @@ _ANSWER_THEN_REASON = re.compile(r"^\s*([^-\u2013\u2014(:;,]+?)\s*[-\u2013\u2014
 # Lines an export or a spreadsheet keeps under (or between) the drugs: 'Total: 63
 # medications', 'Prepared by ...', 'Page 1 of 2', 'CONFIDENTIAL'. Never a drug name ('Total
 # parenteral nutrition' is one), and only when no other cell of the row says more.
+# A report writer frames them in stars or rules ('*** END OF REPORT ***') and stamps them
+# ('Printed: 10/03/2025 07:14 AM  User: JSMITH').
 _NOTE_LINE = re.compile(
-    r"^\s*(?:(?:grand\s+|sub\s*)?total(?!\s+parenteral)\b\s*(?:[:#=(-]|\d|$|(?:drugs?|"
+    r"^[\s*=#~_-]*(?:(?:grand\s+|sub\s*)?total(?!\s+parenteral)\b\s*(?:[:#=(-]|\d|$|(?:drugs?|"
     r"medications?|items?|rows?|count|records?|products?)\b)|prepared\s+by\b|"
-    r"(?:printed|generated|exported|updated|created|reviewed)\s+(?:by|on|from)\b|"
+    r"(?:printed|generated|exported|updated|created|reviewed)\s*(?:(?:by|on|from)\b|:|\d)|"
     r"report\s+(?:generated|printed|run|date)\b|run\s+date\b|last\s+updated\b|"
-    r"page\s+\d+\s+of\s+\d+|confidential\b|source\s*:|end\s+of\s+(?:report|list)\b)",
+    r"page\s+\d+\s+of\s+\d+|confidential\b|source\s*:|"
+    r"end\s+of\s+(?:report|list|file|data)\b)",
     re.IGNORECASE)
 _NUMBERS_ONLY = re.compile(r"^[\d\s$.,%]*$")
 # 'Office (POS 11)', 'Hospital outpatient - POS 22': a site cell as PM systems print it
@@ -91,6 +98,11 @@ _OFFICE = re.compile(r"\b(office|clinic|pos 11)\b")
 _HOSPITAL = re.compile(r"\b(hospital|hopd|opps|outpatient|pos 22|pos 19)\b")
 # 'J9999 JZ', 'J9999-JW': the code with its (required) single-dose modifiers
 _CODE_WITH_MODIFIERS = re.compile(r"^([A-Z]\d{4})(?:[\s:-]*[A-Z0-9]{2})*$")
+# 'J3590 - UNCLASSIFIED BIOLOGICS', 'J-3590', 'C9399 / HOPD': a charge master's code with its
+# description or a note after it (and no second code, which would make the cell ambiguous)
+_CODE_THEN_WORDS = re.compile(r"^([A-Z])\s*-?\s*(\d{4})\b(.*)$")
+_ANOTHER_CODE = re.compile(r"\b[A-Z]\s*-?\s*\d{4}\b|\b\d{5}\b")
+_PERMANENT_CODE = re.compile(r"^[A-V]\d{4}$")  # a HCPCS Level II code
 
 # NDC unit qualifiers a claim may carry (837P CTP05-1, CMS-1500 item 24A)
 NDC_UNITS = ("F2", "GR", "ME", "ML", "UN")
@@ -151,12 +163,13 @@ class CheckResult:
 
 
 def ndc_warnings(drugs: pd.DataFrame) -> list[str]:
-    """One line per drug whose NDC cell is unusable, 'row N, field 'ndc': why': the drug is
-    kept and matched by name (or by the NDC the matcher restored, which its note says)."""
+    """One line per drug whose NDC cell is unusable or holds several NDCs, 'row N, field
+    'ndc': what was done': a drug without a usable NDC is kept and matched by name (or by the
+    NDC the matcher restored, which its note says)."""
     notes = drugs.dropna(subset=["ndc_note"])
     return [f"row {row_no}, field 'ndc': {note}"
-            + ("" if " restored as " in note else "; the drug is matched by name")
-            for row_no, note in zip(notes["row_no"], notes["ndc_note"])]
+            + ("" if isinstance(ndc11, str) else "; the drug is matched by name")
+            for row_no, note, ndc11 in zip(notes["row_no"], notes["ndc_note"], notes["ndc11"])]
 
 
 def check_file(path: Path | str) -> CheckResult:
@@ -246,8 +259,7 @@ def parse_row(values: dict[str, str], file: str, row_no: int
     ndc, other_ndcs = first_ndc(ndc_raw) if ndc_raw else (None, [])
     code = _code(values.get("current_code", ""))
     if code not in NOC_CODES:
-        bad("current_code", f"{code!r} is not a NOC code: the list holds drugs billed under "
-                            f"{', '.join(NOC_CODES)} until CMS assigns a permanent code")
+        bad("current_code", _not_noc(values.get("current_code", ""), code))
     setting = _setting(values.get("setting", ""))
     if setting is None:
         bad("setting", f"{values['setting']!r}: use office or hospital outpatient "
@@ -273,10 +285,26 @@ def parse_row(values: dict[str, str], file: str, row_no: int
 
 
 def _code(text: str) -> str:
-    """The NOC code of a cell, without the JW/JZ modifiers a PM export may print beside it."""
+    """The NOC code of a cell, without the JW/JZ modifiers a PM export may print beside it
+    or the description a charge master keeps with it."""
     cleaned = text.upper().strip()
     found = _CODE_WITH_MODIFIERS.match(cleaned)
-    return found[1] if found else cleaned.replace(" ", "") or DEFAULT_CODE
+    if found:
+        return found[1]
+    labelled = _CODE_THEN_WORDS.match(cleaned)
+    if labelled and not _ANOTHER_CODE.search(labelled[3]):
+        return labelled[1] + labelled[2]
+    return cleaned.replace(" ", "") or DEFAULT_CODE
+
+
+def _not_noc(cell: str, code: str) -> str:
+    """Why a code is refused, quoting the cell as written; a charge master lists drugs on
+    their permanent codes too, which the list does not watch."""
+    reason = (f"{cell!r} is not a NOC code: the list holds drugs billed under "
+              f"{', '.join(NOC_CODES)} until CMS assigns a permanent code")
+    if _PERMANENT_CODE.match(code):
+        reason += f"; {code} is a permanent code, and rows on one are not matched"
+    return reason
 
 
 def _setting(text: str) -> str | None:
@@ -288,9 +316,17 @@ def _setting(text: str) -> str | None:
 
 
 def _ndc_note(raw: str, ndc: NdcResult | None, others: list[str]) -> str | None:
+    """Why the NDC cell was not used, or how a cell of several NDCs was: each usable one is
+    looked up (a charge line may hold several products), the first is printed on claims."""
     notes = [f"NDC {raw!r} not used: {ndc.reason}"] if ndc and not ndc.ok else []
     if ndc and ndc.ok and others:
-        notes.append(f"NDC {ndc.hyphenated} used; {', '.join(others)} in the same cell not used")
+        usable = usable_ndcs(raw)
+        unusable = [piece for piece in others if not usable_ndcs(piece)]
+        if len(usable) > 1:
+            notes.append(f"{len(usable)} NDCs in one cell, each looked up in the CMS crosswalk; "
+                         f"{ndc.hyphenated}, the first, is the one printed on claims")
+        if unusable:
+            notes.append(f"{', '.join(unusable)} in the same cell not an NDC")
     return "; ".join(notes) or None
 
 

@@ -39,11 +39,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from rapidfuzz import fuzz, process
 
-from crosswalk.drug_names import (INJECTED, SALT_WORDS, DrugWords, Lexicon, Word, drug_words,
-                                  routes_fit, routes_named, split_names)
+from crosswalk.drug_names import (INJECTED, PARENTERAL, SALT_WORDS, DrugWords, Lexicon, Word,
+                                  drug_words, placeholder_suffix, routes_fit, routes_named,
+                                  split_names)
 
 GENERIC, BRAND = "generic_name", "brand_name"
 DESCRIPTOR_FIELD, CROSSWALK_FIELD = "hcpcs_codes.long_description", "asp_ndc_crosswalk.drug_name"
@@ -52,6 +54,9 @@ _QUALIFIER = re.compile(
     r"^\s*(?:(?:for|only|not|fda|administered|includ|excludes|when|which|that|used|code may|"
     r"list separately|eg|see|per|up to|greater than|less than|each additional|requires|"
     r"with or without|any type)\b|e\.g\.|i\.e\.)|\betc\b")
+# '(non-esrd use)' (J0881, Q0138, Q9973) is a use like '(for esrd on dialysis)', no brand
+# 'esrd' that a row saying "ESRD on dialysis" would find ('non-depot form' is a name clause).
+_USE_GROUP = re.compile(r"^\s*non\b")
 _FOR = re.compile(r"\s+for\s+")  # 'Insulin for administration through dme': a use, mid-clause
 # Codes CMS restricts to a use, a population or a device: they never compete with an
 # unrestricted code and never settle a row alone.
@@ -141,6 +146,12 @@ class Catalog:
     # words a code's descriptor adds beside its names (manufacturers, "(human)"): they tell
     # codes apart when a row writes them, but never find a code alone
     extra_words: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # the words of the labelers whose NDCs the crosswalks list under each code
+    labelers: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # (ended code, live code effective the day after it ended): a possible successor
+    successions: frozenset[tuple[str, str]] = frozenset()
+    # codes whose descriptor names an injection and no route: never an oral or topical drug
+    injected: frozenset[str] = frozenset()
     index: dict[str, list[Entry]] = field(default_factory=dict, init=False)
     by_code: dict[str, list[Entry]] = field(default_factory=dict, init=False)
     # name words of 5 letters or more by their first two letters: a misspelling keeps those
@@ -155,6 +166,10 @@ class Catalog:
         for word in sorted(self.index):
             if len(word) >= 5 and word not in SALT_WORDS:
                 self.by_opening.setdefault(word[:2], []).append(word)
+
+    @cached_property
+    def labeler_words(self) -> frozenset[str]:
+        return frozenset().union(*self.labelers.values())
 
     @property
     def vocabulary(self) -> frozenset[str]:
@@ -203,7 +218,9 @@ class Catalog:
 
 def build_catalog(descriptors: Iterable[tuple[str, str]],
                   crosswalk_names: Iterable[tuple[str, str]],
-                  ended_codes: Iterable[str] = (), cms_words: Iterable[str] = ()) -> Catalog:
+                  ended_codes: Iterable[str] = (), cms_words: Iterable[str] = (),
+                  labelers: Iterable[tuple[str, str]] = (),
+                  successions: Iterable[tuple[str, str]] = ()) -> Catalog:
     """Entries from (code, long description) and (code, crosswalk Drug Name) pairs.
 
     `cms_words` are the words CMS uses anywhere (every descriptor, labeler names): a row word
@@ -215,7 +232,8 @@ def build_catalog(descriptors: Iterable[tuple[str, str]],
     texts = dict(descriptors)
     parts = {code: _descriptor_parts(text) for code, text in texts.items()}
     suffixes = frozenset(found for generic, _, _ in parts.values()
-                         for found in re.findall(r"-([a-z]{4})\b", generic.lower()))
+                         for found in re.findall(r"-([a-z]{4})\b", generic.lower())
+                         if not placeholder_suffix(found))
     bare = Lexicon(suffixes)
     generics = {code: drug_words(generic, bare) for code, (generic, _, _) in parts.items()}
     drugs = frozenset(word.text for words in generics.values() for word in words.words)
@@ -240,7 +258,13 @@ def build_catalog(descriptors: Iterable[tuple[str, str]],
                            if _RESTRICTED.search(" ".join(qualifiers)))
     routes = {code: (generics[code].routes | routes_named(" ".join(parts[code][2])))
               - {INJECTED} for code in parts}
-    return Catalog(entries, lexicon, restricted, routes, frozenset(ended_codes), extra)
+    makers: dict[str, set[str]] = {}
+    for code, labeler in labelers:
+        makers.setdefault(code, set()).update(re.findall(r"[a-z]+", labeler.lower()))
+    injected = frozenset(code for code, words in generics.items() if INJECTED in words.routes)
+    return Catalog(entries, lexicon, restricted, routes, frozenset(ended_codes), extra,
+                   {code: frozenset(words) for code, words in makers.items()},
+                   frozenset(successions), injected)
 
 
 def _aliases(parts: Mapping[str, tuple[str, list[str], list[str]]], lexicon: Lexicon,
@@ -257,17 +281,23 @@ def _aliases(parts: Mapping[str, tuple[str, list[str], list[str]]], lexicon: Lex
             if not any(len(word.text) >= 3 for word in words.words):
                 continue  # a letter of 'rho(d)', not a name
             if words.texts <= lexicon.drugs:
-                extra.setdefault(code, set()).update(words.texts)
+                extra.setdefault(code, set()).update(_long_words(words))
             else:
                 named.setdefault(str(words), []).append((code, words))
     aliases = []
     for holders in named.values():
         if len({frozenset(generics[code].words) for code, _ in holders}) > 1:
             for code, words in holders:
-                extra.setdefault(code, set()).update(words.texts)
+                extra.setdefault(code, set()).update(_long_words(words))
         else:
             aliases += holders
     return aliases, {code: frozenset(words) for code, words in extra.items()}
+
+
+def _long_words(words: DrugWords) -> set[str]:
+    """The words of a manufacturer or qualifier that can tell codes apart: not the 's' of
+    "(dr. reddy's)" a row truncated at '(S' would hold."""
+    return {word for word in words.texts if len(word) >= 3}
 
 
 def _descriptor_parts(text: str) -> tuple[str, list[str], list[str]]:
@@ -287,8 +317,10 @@ def _descriptor_parts(text: str) -> tuple[str, list[str], list[str]]:
         head, *use = _FOR.split(clause, maxsplit=1)
         generic.append(head)
         qualifiers += [f"for {tail}" for tail in use]
-    names = [group for group in groups if not _QUALIFIER.search(group.lower())]
-    qualifiers += [group for group in groups if _QUALIFIER.search(group.lower())]
+    uses = [group for group in groups
+            if _QUALIFIER.search(group.lower()) or _USE_GROUP.match(group.lower())]
+    names = [group for group in groups if group not in uses]
+    qualifiers += uses
     return " ".join(generic), names, qualifiers
 
 
@@ -367,10 +399,8 @@ def _from_found(catalog: Catalog, row: DrugWords, found: list[Found],
     if not found:
         return Identification([], [], "none", unexplained=_drug_like(catalog, row, set()))
     explained = _explained(catalog, row, {hit.entry.code for hit in found})
-    best = sorted(code for code, words in explained.items()
-                  if not any(words < explained[other] for other in explained
-                             if other not in catalog.ended_codes
-                             or code in catalog.ended_codes))
+    best = sorted(code for code in explained
+                  if not any(_outranks(catalog, explained, other, code) for other in explained))
     kept = [hit for hit in found if hit.entry.code in best]
     branded = {hit.entry.code for hit in kept if hit.entry.basis == BRAND}
     result = Identification(best, kept, "brand" if branded else how,
@@ -378,11 +408,15 @@ def _from_found(catalog: Catalog, row: DrugWords, found: list[Found],
     if branded and branded != set(best):
         result.conflict = (f"the generic name matches {', '.join(sorted(set(best) - branded))} "
                            f"but the brand matches {', '.join(sorted(branded))}")
-    if not branded:
-        result.siblings = _siblings(catalog, row, kept, set(best))
+    if not branded:  # a code found and outranked (by a manufacturer...) is no sibling
+        beaten = set(explained) - set(best)
+        result.siblings = [code for code in _siblings(catalog, row, kept, set(best))
+                           if code not in beaten]
+    _maker_elsewhere(catalog, result, explained)
+    _prefer_route(catalog, row, result)  # before: an oral row keeps Q0161, the oral code
     _prefer_unrestricted(catalog, row, result)
-    _prefer_route(catalog, row, result)
-    for check in (_restricted_alone, _biosimilar_of_reference, _route_against_code):
+    for check in (_restricted_alone, _biosimilar_of_reference, _longer_brand,
+                  _route_against_code):
         if result.doubt is None:
             check(catalog, row, result)
     live = [code for code in result.codes + result.siblings if code not in catalog.ended_codes]
@@ -392,6 +426,43 @@ def _from_found(catalog: Catalog, row: DrugWords, found: list[Found],
                             "codes under that name")
     result.unexplained = _unexplained(catalog, row, result, set().union(*explained.values()))
     return result
+
+
+def _outranks(catalog: Catalog, explained: Mapping[str, set[str]], other: str,
+              code: str) -> bool:
+    """`other` explains the row words `code` does and more. An ended code outranks a live one
+    only by a drug word the live one lacks (J9247 melphalan flufenamide, ended, over J9245
+    melphalan hydrochloride), and never the live code that started the day after it ended:
+    a fuller old descriptor never hides its successor (C9159 'prothrombin complex concentrate
+    (human), balfaxar', ended 2024-03-31, and J7165 'human-lans' from 2024-04-01)."""
+    if not explained[code] < explained[other]:
+        return False
+    if other not in catalog.ended_codes or code in catalog.ended_codes:
+        return True
+    return (other, code) not in catalog.successions and any(
+        looks_like_drug(catalog, Word(word)) for word in explained[other] - explained[code])
+
+
+def _maker_elsewhere(catalog: Catalog, result: Identification,
+                     explained: Mapping[str, set[str]]) -> None:
+    """A manufacturer written on the row picks the code CMS names after it ('bortezomib
+    (fresenius kabi)', 'heparin sodium (pfizer)'), unless the crosswalk lists that company's
+    NDCs of the drug under another code the row's name found too (Fresenius Kabi's generic
+    bortezomib is on J9041, Pfizer's Hospira heparin on J1644): then both, for review."""
+    if len(result.codes) != 1:
+        return
+    code = result.codes[0]
+    core = _core(catalog, code)
+    makers = {word for word in explained[code] - core if word in catalog.labeler_words}
+    drug = core - SALT_WORDS
+    others = sorted(other for other in explained if other != code and makers
+                    and other not in catalog.ended_codes and drug <= explained[other]
+                    and makers <= catalog.labelers.get(other, frozenset()))
+    if others:
+        result.siblings = sorted(set(result.siblings) | set(others))
+        result.doubt = (f"your list names {' '.join(sorted(makers)).title()}, whose NDCs of "
+                        f"this drug the CMS crosswalk lists under {', '.join(others)} as well "
+                        f"as {code}: give the NDC")
 
 
 def _explained(catalog: Catalog, row: DrugWords, codes: set[str]) -> dict[str, set[str]]:
@@ -474,8 +545,9 @@ def _restricted_alone(catalog: Catalog, row: DrugWords, result: Identification) 
     others = [code for code in _holding(catalog, row, words, set(live))
               if code not in catalog.restricted_codes and code not in catalog.ended_codes]
     result.siblings = sorted(set(result.siblings) | set(others))
-    result.doubt = (f"{', '.join(live)} is restricted by CMS to a use (see its descriptor); "
-                    "confirm how the drug is given")
+    result.doubt = (f"{', '.join(live)} {'is' if len(live) == 1 else 'are'} restricted by "
+                    f"CMS to a use (see {'its' if len(live) == 1 else 'their'} descriptor"
+                    f"{'' if len(live) == 1 else 's'}); confirm how the drug is given")
 
 
 def _biosimilar_of_reference(catalog: Catalog, row: DrugWords,
@@ -484,8 +556,8 @@ def _biosimilar_of_reference(catalog: Catalog, row: DrugWords,
     descriptor says 'excludes biosimilar'): the biosimilar codes are listed instead."""
     if not row.biosimilar:
         return
-    references = [code for code in result.codes
-                  if (name := catalog.generic_name(code)) and not any(w.suffix for w in name.words)]
+    references = [code for code in result.codes if code not in catalog.ended_codes
+                  and (name := catalog.generic_name(code)) and not any(w.suffix for w in name.words)]
     if not references:
         return
     cores = set().union(*(_core(catalog, code) for code in references))
@@ -496,6 +568,25 @@ def _biosimilar_of_reference(catalog: Catalog, row: DrugWords,
     result.siblings = sorted(set(result.siblings) | set(biosimilars))
     result.doubt = (f"your list says biosimilar, but {', '.join(references)} is the reference "
                     "product: pick the biosimilar's own code")
+
+
+def _longer_brand(catalog: Catalog, row: DrugWords, result: Identification) -> None:
+    """'Sandostatin LAR': a row word the found brand lacks that a longer brand of it holds
+    (crosswalk 'Sandostatin Lar Depot', J2353, the depot; 'Sandostatin' is J2354): the row
+    may name the longer brand's product, so its codes are listed beside, for review."""
+    if result.how != "brand":
+        return
+    brands = [hit.entry.words.texts for hit in result.found if hit.entry.basis == BRAND]
+    left = row.texts - {word for hit in result.found for word in hit.entry.words.texts}
+    longer = sorted({(entry.code, entry.matched_text, word) for brand in brands
+                     for entry in catalog.entries_for(brand)
+                     if entry.basis == BRAND and brand < entry.words.texts
+                     and entry.code not in result.codes and entry.code not in catalog.ended_codes
+                     for word in sorted(entry.words.texts & left)})
+    if longer:
+        result.siblings = sorted(set(result.siblings) | {code for code, _, _ in longer})
+        result.doubt = "; ".join(f"'{word}' on your list is part of the brand {name} ({code})"
+                                 for code, name, word in longer) + ": confirm the product"
 
 
 def _route_against_code(catalog: Catalog, row: DrugWords, result: Identification) -> None:
@@ -509,6 +600,8 @@ def _route_against_code(catalog: Catalog, row: DrugWords, result: Identification
     if routes and not routes_fit(row.route, routes):
         result.doubt = (f"your list says {row.route}, but {code}'s descriptor says "
                         f"{', '.join(sorted(routes))}")
+    elif not routes and code in catalog.injected and row.route not in PARENTERAL:
+        result.doubt = f"your list says {row.route}, but {code} is an injection"
     elif not routes and row.route == "subcutaneous":
         twins = [twin for twin in _twins(catalog, row, result, code)
                  if twin not in catalog.ended_codes and _subcutaneous_form(catalog, twin)]
@@ -542,9 +635,15 @@ def _subcutaneous_form(catalog: Catalog, code: str) -> bool:
 
 
 def _prefer_route(catalog: Catalog, row: DrugWords, result: Identification) -> None:
-    """One product with IV and SC codes: the row's route picks the code, when it names one."""
+    """One product with IV and SC codes, or forms of a drug whose descriptors each state
+    their routes (J2353 octreotide depot 'for intramuscular injection', J2354 non-depot 'for
+    subcutaneous or intravenous injection'): the row's route picks the code, when it names
+    one."""
     pool = result.codes + result.siblings
-    if not row.route or len(pool) < 2 or len({catalog.product(c) for c in pool}) > 1:
+    if not row.route or len(pool) < 2:
+        return
+    if len({catalog.product(c) for c in pool}) > 1 and not all(
+            catalog.routes.get(code) for code in pool):
         return
     fitting = [code for code in pool if row.route != INJECTED
                and row.route in catalog.routes.get(code, frozenset())]

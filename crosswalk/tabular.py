@@ -198,16 +198,18 @@ class _Columns:
     def match(self, header: dict[int, str]) -> tuple[dict[str, int], list[str]]:
         """Header cells -> ({canonical: position}, a warning per cell left unused)."""
         columns: dict[str, int] = {}
-        warnings = []
         for at, cell in sorted(header.items()):
             name = self.lookup.get(folded(cell))
             if name and name not in columns:
                 columns[name] = at
-            elif name:
+        warnings = []
+        for at, cell in sorted(header.items()):
+            name = self.lookup.get(folded(cell))
+            if name and columns[name] != at:
                 first = header[columns[name]]
                 warnings.append(f"column {cell!r} ignored: column {first!r} already gives {name}")
-            else:
-                warnings.append(f"column {cell!r} ignored: {self._nearest(cell)}")
+            elif not name:
+                warnings.append(f"column {cell!r} ignored: {self._nearest(cell, columns)}")
         return columns, warnings
 
     def missing(self, columns: Mapping[str, int]) -> list[str]:
@@ -235,8 +237,14 @@ class _Columns:
                         f"){hint}; {tried}", file=where, row=header_row, field=lost[0],
                         sheet=sheet)
 
-    def _nearest(self, cell: str) -> str:
-        found = difflib.get_close_matches(folded(cell), self.lookup, n=1, cutoff=0.6)
+    def _nearest(self, cell: str, given: Mapping[str, int]) -> str:
+        """A column the cell may be a typo of ('NCD' -> ndc): one no other cell gives, spelt
+        from the same first letter ('Rev Code' is no typo of keep code, nor 'Item #' of
+        site)."""
+        text = folded(cell)
+        spellings = [spelling for spelling, name in self.lookup.items()
+                     if name not in given and spelling[:1] == text[:1]]
+        found = difflib.get_close_matches(text, spellings, n=1, cutoff=0.6)
         if found:
             return f"not a column this table uses (did you mean {self.lookup[found[0]]}?)"
         return f"not a column this table uses (accepted: {', '.join(self.aliases)})"
@@ -255,17 +263,20 @@ class _Columns:
 def _find_header(rows: Iterator[tuple[int, dict[int, str], int]], columns: _Columns
                  ) -> tuple[int, dict[int, str], int, int]:
     """(row number, header cells, cell count, non-empty rows above it) of the first of the
-    first HEADER_SEARCH_ROWS non-empty rows that names the required columns; else of the
-    first non-empty row, whose refusal then says what it lacks. Reads no further than the
-    header, so the rows below are still there to read."""
-    first = None
+    first HEADER_SEARCH_ROWS non-empty rows that names the required columns; else of the row
+    naming the most columns (the first non-empty row when none names any), whose refusal then
+    says what it lacks: a header under a title lacking only its drug column is named, not the
+    title. Reads no further than the header, so the rows below are still there to read."""
+    best, best_score = None, (0, 0)
     for above, (row_no, header, width) in enumerate(rows):
-        first = first or (row_no, header, width, 0)
+        score = columns.score(header)
+        if best is None or score > best_score:
+            best, best_score = (row_no, header, width, above), score
         if not columns.missing(columns.match(header)[0]):
             return row_no, header, width, above
         if above + 1 >= HEADER_SEARCH_ROWS:
             break
-    return first or (1, {}, 0, 0)
+    return best or (1, {}, 0, 0)
 
 
 def _above_header(header_row: int, above: int) -> str:

@@ -7,15 +7,17 @@ import unicodedata
 import pytest
 from hypothesis import given, settings as hypothesis_settings, strategies as st
 
-from crosswalk.drug_names import (FILLER_WORDS, NOT_SUFFIXES, ROUTES as ROUTE_WORDS,
+from crosswalk.drug_names import (ABBREVIATIONS, FILLER_WORDS, NOT_SUFFIXES, ROUTES as ROUTE_WORDS,
                                   SALT_WORDS, SUBCUTANEOUS_DEVICES, Lexicon, Word, drug_words,
                                   plain_text, split_names)
 
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 stems = st.text(LETTERS, min_size=5, max_size=14).map(lambda s: s + "mab")
-# FDA suffixes are meaningless by design: never a word, a route or filler
+# FDA suffixes are meaningless by design: never a word, a route, filler, an abbreviation or
+# a placeholder ('xxxx')
 suffixes = st.text(LETTERS, min_size=4, max_size=4).filter(
-    lambda s: s not in NOT_SUFFIXES and s not in ROUTE_WORDS and s not in FILLER_WORDS)
+    lambda s: s not in NOT_SUFFIXES and s not in ROUTE_WORDS and s not in FILLER_WORDS
+    and s not in ABBREVIATIONS and len(set(s)) > 1)
 # every character Unicode calls a dash, the minus sign and the soft hyphen
 DASHES = sorted({chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) == "Pd"}
                 | {"\u2212", "\u00ad"})
@@ -133,3 +135,76 @@ def test_words_that_join_into_a_cms_drug_word_are_one() -> None:
 def test_biosimilar_on_the_row_is_kept_as_a_flag() -> None:
     found = drug_words("Herceptin biosimilar 150 mg")
     assert (str(found), found.biosimilar) == ("herceptin", True)
+
+
+FORMS = ["SOLN", "SOLR", "SUSP", "SUSR", "SOSY", "SUSY", "SOAJ", "SOPN", "AJKT", "PNKT", "IMPL",
+         "PLLT", "NEBU", "CONC"]
+
+
+@hypothesis_settings(max_examples=100, deadline=None)
+@given(stem=stems, form=st.sampled_from(FORMS), route=st.sampled_from(["SC", "IM", "IV", "IJ"]),
+       strength=NOISE)
+def test_an_ehr_dosage_form_after_a_drug_is_no_suffix(stem, form, route, strength) -> None:
+    """Epic's First Databank names end in a four-letter dosage form ('DENOSUMAB 60 MG/ML SC
+    SOSY'): never read as an FDA suffix (which would find no code), before or after a salt,
+    with or without a route between."""
+    lexicon = Lexicon(frozenset({"bbdz"}), frozenset(), frozenset({stem, "sodium"}))
+    for text in (f"{stem.upper()} {strength} {route} {form}", f"{stem} sodium {form}",
+                 f"{stem}-bbdz {strength} {form}"):
+        found = drug_words(text, lexicon)
+        assert all(word.suffix in (None, "bbdz") for word in found.words), text
+        assert [w.text for w in found.words] in ([stem], [stem, "sodium"]), text
+
+
+@pytest.mark.parametrize("text, spelled", [
+    ("INJ METHYLPREDNISOLONE ACET 40MG", ["methylprednisolone", "acetate"]),
+    ("INJ KETOROLAC TROM 30MG", ["ketorolac", "tromethamine"]),
+    ("INJ PEGAPTANIB SOD 0.3MG", ["pegaptanib", "sodium"]),
+    ("INJ DOXORUBICIN HCL LIPO 20MG", ["doxorubicin", "hydrochloride", "liposomal"]),
+    ("amphotericin b liposome", ["amphotericin", "b", "liposomal"]),  # CMS's own word
+    ("EPINEPHRINE IN NACL 16MG/250ML", ["epinephrine", "sodium", "chloride"]),
+    ("KCL 20MEQ/100ML IVPB", ["potassium", "chloride"]),
+    ("DEXAMETHASONE SOD PHOS 4MG/ML", ["dexamethasone", "sodium", "phosphate"]),
+])
+def test_charge_master_abbreviations_are_the_words_cms_writes(text: str,
+                                                              spelled: list[str]) -> None:
+    """Read the same on both sides, so 'DOXORUBICIN HCL LIPO' meets Q2050's 'doxorubicin
+    hydrochloride, liposomal' and not only J9000's 'doxorubicin hydrochloride'; and never a
+    suffix after a drug name ('METHYLPREDNISOLONE ACET' is not methylprednisolone-acet)."""
+    drugs = frozenset({"methylprednisolone", "ketorolac", "pegaptanib", "doxorubicin",
+                       "epinephrine", "dexamethasone", "amphotericin"})
+    found = drug_words(text, Lexicon(frozenset(), frozenset(), drugs))
+    assert [w.text for w in found.words] == spelled and not any(w.suffix for w in found.words)
+
+
+@pytest.mark.parametrize("text", ["infliximab-xxxx", "INFLIXIMAB-XXXX 100 MG IV SOLR",
+                                  "trastuzumab - zzzz", "Infliximab xxxx"])
+def test_a_placeholder_suffix_is_a_biosimilar_not_named(text: str) -> None:
+    """'-xxxx' (CMS wrote 'bamlanivimab-xxxx' before the suffix was assigned; formularies
+    write it for "any biosimilar"): a biosimilar whose suffix the row does not give."""
+    found = drug_words(text, Lexicon(frozenset({"anoh"}), frozenset(),
+                                     frozenset({"infliximab", "trastuzumab"})))
+    assert found.biosimilar and [w.suffix for w in found.words] == [None]
+
+
+def test_a_repeated_letter_suffix_cms_codes_is_a_suffix() -> None:
+    found = drug_words("examplemab-aaaa", Lexicon(frozenset({"aaaa"})))
+    assert found.words == (Word("examplemab", "aaaa"),) and not found.biosimilar
+
+
+@pytest.mark.parametrize("text, spelled, biosimilar", [
+    ("Injection, octreotide, non-depot form for subcutaneous or intravenous injection",
+     ["octreotide", "nondepot"], False),
+    ("octreotide depot form", ["octreotide", "depot"], False),
+    ("darbepoetin alfa (non-esrd use)", ["darbepoetin", "alfa", "nonesrd"], False),
+    ("Injection, trastuzumab, excludes biosimilar, 10 mg", ["trastuzumab"], False),
+    ("INJ TRASTUZUMAB EXCL BIOSIMILAR 10MG", ["trastuzumab"], False),
+    ("Remicade (non-biosimilar)", ["remicade"], False),
+    ("Herceptin biosimilar", ["herceptin"], True),
+])
+def test_a_negation_belongs_to_the_word_it_negates(text: str, spelled: list[str],
+                                                   biosimilar: bool) -> None:
+    """'non-depot' is no 'depot' (J2354 vs J2353), and 'excludes biosimilar' (J9355's own
+    descriptor, copied by charge masters) is no biosimilar."""
+    found = drug_words(text)
+    assert [w.text for w in found.words] == spelled and found.biosimilar == biosimilar

@@ -64,6 +64,13 @@ CODES = [
      "J2506"),
     ("J2506", "Injection, pegfilgrastim, excludes biosimilar, 0.5 mg", D(2022, 1, 1),
      D(2023, 4, 1), None, None),
+    ("J2440", "Injection, papaverine hcl, up to 60 mg", D(1986, 1, 1), D(1986, 1, 1), None,
+     None),
+    ("J7604", "Acetylcysteine, inhalation solution, compounded product, administered through "
+              "dme, unit dose form, per gram", D(2008, 1, 1), D(2008, 1, 1), None, None),
+    ("J7608", "Acetylcysteine, inhalation solution, fda-approved final product, "
+              "non-compounded, administered through dme, unit dose form, per gram",
+     D(2000, 1, 1), D(2000, 1, 1), None, None),
 ]
 # (quarter, code, ndc, drug name, hcpcs dosage, pkg size, pkg qty, bill units, per package),
 # real 2025 crosswalk rows; the J2505 Neulasta row is from the 2021Q4 file's layout.
@@ -236,6 +243,50 @@ def test_ndc_mapped_to_two_codes_yields_both_for_review(warehouse_2025q4: Settin
     by_ndc = candidates(warehouse_2025q4, outcome.run_id).query("basis == 'ndc'")
     assert sorted(by_ndc["code"]) == ["J0883", "J0884"]
     assert set(by_ndc["score"]) == {100.0}
+
+
+def test_the_ndcs_of_two_products_in_one_cell_are_never_one_switch(
+        warehouse_2025q4: Settings, tmp_path: Path) -> None:
+    """A charge line 'rituximab' holding Riabni's and Truxima's NDCs (55513-0224-01 -> Q5123,
+    63459-0103-10 -> Q5115) names two products: REVIEW with both, never the first NDC's code;
+    two package sizes of one product (Riabni 55513-0224-01, -0326-01) still settle it."""
+    outcome = run(warehouse_2025q4, tmp_path,
+                  'rituximab,,"55513-0224-01; 63459-0103-10",J9999,,,,,',
+                  'rituximab,,"55513-0224-01, 55513-0326-01",J3590,,,,,',
+                  'Truxima,,"63459-0103-10; 55513-0224-01",J9999,,,,,')
+    two = alert(outcome)
+    assert (two["verdict"], two["new_code"], two["candidate_codes"]) == ("REVIEW", None,
+                                                                          "Q5115, Q5123")
+    assert ("the NDCs on your list name different codes (55513-0224-01: Q5123; "
+            "63459-0103-10: Q5115): list each product on a line of its own") in two["action"]
+    assert two["ndc11"] == "55513022401"  # the first, as printed on claims
+    one = alert(outcome, 3)
+    assert (one["verdict"], one["new_code"]) == ("PAST_DUE", "Q5123")
+    named = alert(outcome, 4)  # the name agrees with one NDC: the other is still there
+    assert (named["verdict"], named["candidate_codes"]) == ("REVIEW", "Q5115, Q5123")
+    assert "the NDCs on your list name different codes" in named["action"]
+    assert ("row 2, field 'ndc': 2 NDCs in one cell, each looked up in the CMS crosswalk; "
+            "55513-0224-01, the first, is the one printed on claims") in outcome.warnings
+
+
+def test_a_compounded_drug_is_never_switched_to_the_manufactured_products_code(
+        warehouse_2025q4: Settings, tmp_path: Path) -> None:
+    """J7999 'Compounded drug, not otherwise classified', or 'compounded' on the row: J2440
+    papaverine (the manufactured drug) is named for review, never switched to; a code for
+    the compounded product itself (J7604 'compounded product') is; the same drug not
+    compounded switches."""
+    outcome = run(warehouse_2025q4, tmp_path, "Papaverine 30mg/mL 10mL syringe,,,J7999,,,,,",
+                  "papaverine 30 mg/mL (compounded 503B),,,J3490,,,,,",
+                  "acetylcysteine compounded for DME nebulizer,,,J7999,,,,,",
+                  "papaverine 30 mg/mL,,,J3490,,,,,")
+    for row_no in (2, 3):
+        found = alert(outcome, row_no)
+        assert (found["verdict"], found["candidate_codes"]) == ("REVIEW", "J2440"), row_no
+        assert "J2440 describes the manufactured drug" in found["action"]
+    assert (alert(outcome, 4)["verdict"], alert(outcome, 4)["new_code"]) == ("PAST_DUE",
+                                                                            "J7604")
+    assert (alert(outcome, 5)["verdict"], alert(outcome, 5)["new_code"]) == ("PAST_DUE",
+                                                                            "J2440")
 
 
 def test_ndc_and_name_disagreeing_is_a_conflict(warehouse_2025q4: Settings,

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crosswalk.ndc import normalize_ndc, readings
+from crosswalk.ndc import first_ndc, normalize_ndc, readings, usable_ndcs
 
 
 @pytest.mark.parametrize("raw, ndc11", [
@@ -21,6 +21,11 @@ from crosswalk.ndc import normalize_ndc, readings
     ("55513.0710.01", "55513071001"),     # dots for hyphens
     ("55513\u20130710\u201301", "55513071001"),  # en dashes pasted from a web page
     ("NDC# 50242-0060-01", "50242006001"),
+    # the claim form a charge master stores: N4, the NDC, the unit qualifier and quantity
+    ("N400006302602 UN1", "00006302602"),
+    ("N442023015925ML1", "42023015925"),
+    ("N4 55513-0710-01 UN2.5", "55513071001"),
+    ("55513-0710-01 F2 1000", "55513071001"),
 ])
 def test_billing_form(raw: str, ndc11: str) -> None:
     result = normalize_ndc(raw)
@@ -87,3 +92,18 @@ def test_readings_of_a_shortened_ndc(raw: str, reading: str) -> None:
 def test_no_readings_where_no_zeros_can_be_missing(raw: str) -> None:
     """Six digits are shorter than any labeler leaves; 11 digits need nothing restored."""
     assert readings(raw) == []
+
+
+def test_a_claim_quantity_alone_or_before_the_ndc_is_no_ndc() -> None:
+    assert "not an NDC" in normalize_ndc("UN1").reason
+    assert not normalize_ndc("ML12345678901").ok
+
+
+def test_every_usable_ndc_of_a_cell_in_order() -> None:
+    """A charge line may hold several products' NDCs: each is kept, the unusable left out."""
+    cell = "0006-3026-02; 0006-3029-02, N455513071001 UN1 / pending / 0006-3026-02"
+    assert usable_ndcs(cell) == ["00006302602", "00006302902", "55513071001"]
+    assert usable_ndcs("50242-0132-01") == ["50242013201"]
+    assert usable_ndcs("") == [] and usable_ndcs(None) == []
+    chosen, others = first_ndc(cell)
+    assert chosen.ndc11 == "00006302602" and "pending" in others

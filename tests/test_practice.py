@@ -217,10 +217,13 @@ def test_notes_on_the_list_are_left_out_with_a_warning(tmp_path: Path) -> None:
         "Prepared by: M. Lopez  10/02/2025,,,",          # 6 note
         "Page 1 of 1,,,",                                # 7 note
         "Total,,J9999,",                                 # 8 a code beside it: a row
+        "*** END OF REPORT ***,,,",                      # 9 note, as report writers frame it
+        "Printed: 10/03/2025 07:14 AM  User: JSMITH,,,",  # 10 note
+        "=== Page 2 of 2 ===,,,",                        # 11 note
     ])
     listed = practice.read_drug_list(path)
     assert list(listed.drugs["row_no"]) == [2, 4, 8]
-    assert "rows 3, 5, 6, 7 left out: a note on the list" in listed.warnings[-1]
+    assert "rows 3, 5, 6, 7, 9, 10, 11 left out: a note on the list" in listed.warnings[-1]
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -349,3 +352,25 @@ def test_a_stray_cell_at_xfd1048576_reads_in_small_memory(tmp_path: Path) -> Non
     assert len(listed.drugs) == 50 and listed.problems == []
     assert listed.blank_rows == 1_048_576 - 51
     assert peak < 20 * 1024 * 1024, f"peak {peak:,} bytes"
+
+
+@pytest.mark.parametrize(("cell", "code"), [
+    ("J3590 - UNCLASSIFIED BIOLOGICS", "J3590"), ("J9999 (NOC antineoplastic)", "J9999"),
+    ("J-3590", "J3590"), ("C9399 / HOPD", "C9399"), ("J3590,JZ", "J3590"), ("j7999.", "J7999"),
+])
+def test_a_charge_masters_code_cell_with_its_description(cell: str, code: str) -> None:
+    drug, problems = practice.parse_row({"drug_name": "x", "current_code": cell}, "cdm.csv", 5)
+    assert not problems and drug["current_code"] == code
+
+
+@pytest.mark.parametrize(("cell", "says"), [
+    ("J3590/J9035", "'J3590/J9035' is not a NOC code"),  # two codes: which one?
+    ("96413", "'96413' is not a NOC code"),
+    ("J9299", "'J9299' is not a NOC code: the list holds drugs billed under J3590, J3490, "
+              "J9999, C9399, J7999 until CMS assigns a permanent code; J9299 is a permanent "
+              "code, and rows on one are not matched"),
+    ("J1300 (ended 3/31/25)", "'J1300 (ended 3/31/25)' is not a NOC code"),
+])
+def test_a_code_cell_that_is_no_noc_code_is_quoted_as_written(cell: str, says: str) -> None:
+    drug, problems = practice.parse_row({"drug_name": "x", "current_code": cell}, "cdm.csv", 5)
+    assert drug is None and says in str(problems[0]) and problems[0].field == "current_code"

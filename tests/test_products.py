@@ -107,7 +107,15 @@ def test_a_missing_suffix_finds_the_only_product_with_a_note(catalog) -> None:
 def test_a_suffix_never_finds_another_product(catalog) -> None:
     assert identify(catalog, "rituximab-arrx").codes == ["Q5123"]
     assert identify(catalog, "rituximab-pvvr").codes == []           # not coded here
-    assert identify(catalog, "tocilizumab-xxxx").codes == []          # a new biosimilar
+    assert identify(catalog, "tocilizumab-bvzx").codes == []          # a new biosimilar
+
+
+def test_a_placeholder_suffix_lists_the_biosimilars_never_settles(catalog) -> None:
+    """'tocilizumab-xxxx' (a formulary's "any biosimilar"): each coded biosimilar, for review;
+    never the reference J3262 nor 'no code'."""
+    found = identify(catalog, "tocilizumab-xxxx")
+    assert found.codes == ["Q5133", "Q5135", "Q5156"] and not found.settled
+    assert "J3262 is the reference product" in found.doubt
 
 
 def test_generic_and_brand_of_different_products_conflict(catalog) -> None:
@@ -140,3 +148,107 @@ def test_a_spelling_slip_is_read_but_never_settled(catalog) -> None:
 def test_a_suffix_one_letter_off_is_a_near_miss(catalog) -> None:
     found = identify(catalog, "rituximab-arrz")
     assert found.codes == [] and found.near_misses == [("rituximab-arrz", "Q5123")]
+
+
+# --- a hospital's list (third pass): ended products, manufacturers, longer brands ---------------
+# Oct 2025 ANWEB descriptors (TERM DT where ended), crosswalk Drug Names and the labelers the
+# Oct/Jan 2025 crosswalks give each code's NDCs.
+HOSPITAL_DESCRIPTORS = [
+    ("J9245", "Injection, melphalan hydrochloride, not otherwise specified, 50 mg", False),
+    ("J9246", "Injection, melphalan (evomela), 1 mg", False),
+    ("J9247", "Injection, melphalan flufenamide, 1mg", True),
+    ("C9159", "Injection, prothrombin complex concentrate (human), balfaxar, per i.u. of "
+              "factor ix activity", True),
+    ("J7165", "Injection, prothrombin complex concentrate, human-lans, per i.u. of factor ix "
+              "activity", False),
+    ("J9041", "Injection, bortezomib, 0.1 mg", False),
+    ("J9048", "Injection, bortezomib (fresenius kabi), not therapeutically equivalent to j9041, "
+              "0.1 mg", False),
+    ("J9049", "Injection, bortezomib (hospira), not therapeutically equivalent to j9041, "
+              "0.1 mg", False),
+    ("J0165", "Injection, epinephrine, not otherwise specified, 0.1 mg", False),
+    ("J0167", "Injection, epinephrine (hospira), not therapeutically equivalent to j0165, "
+              "0.1 mg", False),
+    ("J1643", "Injection, heparin sodium (pfizer), not therapeutically equivalent to j1644, "
+              "per 1000 units", False),
+    ("J1644", "Injection, heparin sodium, per 1000 units", False),
+    ("J2353", "Injection, octreotide, depot form for intramuscular injection, 1 mg", False),
+    ("J2354", "Injection, octreotide, non-depot form for subcutaneous or intravenous "
+              "injection, 25 mcg", False),
+    ("J0881", "Injection, darbepoetin alfa, 1 microgram (non-esrd use)", False),
+    ("J0882", "Injection, darbepoetin alfa, 1 microgram (for esrd on dialysis)", False),
+    ("J3230", "Injection, chlorpromazine hcl, up to 50 mg", False),
+    ("Q0161", "Chlorpromazine hydrochloride, 5 mg, oral, fda approved prescription "
+              "anti-emetic, for use as a complete therapeutic substitute for an iv anti-emetic "
+              "at the time of chemotherapy treatment, not to exceed a 48 hour dosage regimen",
+     False),
+    ("J9073", "Injection, cyclophosphamide (dr. reddy's), 5 mg", False),
+    ("J9074", "Injection, cyclophosphamide (sandoz), 5 mg", False),
+    ("J9075", "Injection, cyclophosphamide, not otherwise specified, 5 mg", False),
+]
+HOSPITAL_NAMES = [("J9246", "Evomela"), ("J9041", "Bortezomib"), ("J9049", "Bortezomib"),
+                  ("J0881", "Aranesp"), ("J0882", "Aranesp"), ("J2353", "Octreotide Acetate"),
+                  ("J2354", "Octreotide Acetate"),
+                  ("J1643", "Heparin Sodium (Porcine)"), ("J1644", "Heparin Sodium"),
+                  ("J2354", "Sandostatin"), ("J2353", "Sandostatin Lar Depot")]
+HOSPITAL_LABELERS = [("J9041", "FreseniUS Kabi USA, LLC"), ("J9041", "Pfizer Inc"),
+                     ("J9049", "Pfizer Inc"), ("J1643", "Pfizer Inc"), ("J1644", "Pfizer Inc"),
+                     ("J1644", "B. Braun Medical Inc."), ("J0167", "Pfizer Inc")]
+
+
+@pytest.fixture(scope="module")
+def hospital() -> products.Catalog:
+    return products.build_catalog(
+        [(code, text) for code, text, _ in HOSPITAL_DESCRIPTORS], HOSPITAL_NAMES,
+        [code for code, _, ended in HOSPITAL_DESCRIPTORS if ended],
+        cms_words=["fresenius", "kabi", "pfizer", "hospira"], labelers=HOSPITAL_LABELERS,
+        successions=[("C9159", "J7165")])  # C9159 ended 2024-03-31, J7165 from 2024-04-01
+
+
+def test_an_ended_product_is_not_its_live_namesakes(hospital) -> None:
+    """Pepaxto (melphalan flufenamide, J9247, ended) is none of the live melphalan codes;
+    but an ended interim code never hides the code that took over the next day."""
+    found = identify(hospital, "PEPAXTO (MELPHALAN FLUFENAMIDE) 20MG")
+    assert found.codes == ["J9247"] and not found.siblings
+    balfaxar = identify(hospital, "Balfaxar (prothrombin complex concentrate, human-lans)")
+    assert balfaxar.codes == ["C9159", "J7165"]
+
+
+def test_a_manufacturer_settles_unless_its_ndcs_are_under_another_code(hospital) -> None:
+    """'(Hospira)' picks J9049 / J0167 (the other makers' codes are outranked, not
+    siblings); Fresenius Kabi's and Pfizer's NDCs of the drug are also under J9041 / J1644."""
+    for text, code in (("INJ BORTEZOMIB 0.1MG (HOSPIRA)", "J9049"),
+                       ("EPINEPHRINE 1MG/10ML SYR (HOSPIRA)", "J0167")):
+        found = identify(hospital, text)
+        assert found.codes == [code] and found.settled, text
+    for text, codes, maker in (("BORTEZOMIB 3.5MG VL (FRESENIUS KABI)", ["J9041", "J9048"],
+                                "Fresenius Kabi"),
+                               ("Heparin 1000 units/mL (Pfizer)", ["J1643", "J1644"], "Pfizer")):
+        found = identify(hospital, text)
+        assert found.candidates() == codes and not found.settled, text
+        assert f"your list names {maker}, whose NDCs of this drug" in found.doubt
+
+
+def test_a_word_of_a_longer_brand_lists_that_brand(hospital) -> None:
+    """'Sandostatin LAR' is not Sandostatin (J2354): 'lar' is in Sandostatin Lar Depot."""
+    found = identify(hospital, "Sandostatin LAR 20mg kit")
+    assert found.candidates() == ["J2353", "J2354"] and not found.settled
+    assert "'lar' on your list is part of the brand Sandostatin Lar Depot (J2353)" in found.doubt
+    assert identify(hospital, "Sandostatin 100mcg/mL").settled
+
+
+def test_what_a_descriptor_negates_or_restricts_is_never_the_other_code(hospital) -> None:
+    """Found by sweeping every live code's own descriptor through the matcher: 'non-depot'
+    is not 'depot' (J2354, never J2353); '(non-esrd use)' is a use, no brand 'esrd' that an
+    ESRD row would find (J0881 was switched to for 'Aranesp (ESRD on dialysis)'); an oral
+    row is never the injection code (J3230 for an oral chlorpromazine); the 's' of
+    "(dr. reddy's)" never picks J9073 for a description cut at '(S'."""
+    assert identify(hospital, "Octreotide inj, non-depot").codes == ["J2354"]
+    assert identify(hospital, "octreotide depot 20 mg").codes == ["J2353"]
+    assert identify(hospital, "OCTREOTIDE ACETATE 20 MG IM KIT").codes == ["J2353"]
+    esrd = identify(hospital, "Aranesp 100mcg (ESRD on dialysis)")
+    assert esrd.codes == ["J0881", "J0882"] and not esrd.settled
+    oral = identify(hospital, "Chlorpromazine hcl 5mg oral")
+    assert oral.codes == ["Q0161"] and not oral.settled and "J3230" in oral.siblings
+    cut = identify(hospital, "INJECTION, CYCLOPHOSPHAMIDE (S")
+    assert cut.codes == ["J9073", "J9074", "J9075"] and not cut.settled

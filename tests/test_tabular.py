@@ -144,11 +144,40 @@ def test_ignored_columns_are_each_a_warning_with_the_nearest_name(tmp_path: Path
     path = write(tmp_path, "Drug,NCD,NDC code,ndc11,Strength\nrituximab-arrx,1,2,3,4\n")
     table, rows = read(path)
     assert rows == [(2, {"drug_name": "rituximab-arrx", "ndc": "2"})]
-    assert table.warnings == [
-        "column 'NCD' ignored: not a column this table uses (did you mean ndc?)",
+    assert table.warnings == [  # 'NDC code' gives ndc: 'NCD' is not pointed at it again
+        "column 'NCD' ignored: not a column this table uses (accepted: drug_name, ndc, "
+        "dose, notes)",
         "column 'ndc11' ignored: column 'NDC code' already gives ndc",
         "column 'Strength' ignored: not a column this table uses (accepted: drug_name, ndc, "
         "dose, notes)"]
+
+
+def test_the_nearest_name_is_a_column_not_given_spelt_from_the_same_letter(
+        tmp_path: Path) -> None:
+    """A charge master's 'Charge Code' and 'Rev Code' are no typos of the drug or keep-code
+    columns, nor an order guide's 'Item #' of site; 'NCD' still points at ndc."""
+    aliases = {"drug_name": ("charge description", "description"), "ndc": (),
+               "keep_code": ("keep code",), "setting": ("site",)}
+    path = write(tmp_path, "Charge Code,Rev Code,Description,NCD,Item #\nx,0636,riabni,1,2\n")
+    with tabular.open_table(path, aliases, REQUIRED) as table:
+        assert list(table.rows()) == [(2, {"drug_name": "riabni"})]
+    accepted = "not a column this table uses (accepted: drug_name, ndc, keep_code, setting)"
+    assert table.warnings == [f"column 'Charge Code' ignored: {accepted}",
+                              f"column 'Rev Code' ignored: {accepted}",
+                              "column 'NCD' ignored: not a column this table uses (did you "
+                              "mean ndc?)",
+                              f"column 'Item #' ignored: {accepted}"]
+
+
+def test_a_header_under_a_title_is_named_when_it_lacks_the_drug_column(
+        tmp_path: Path) -> None:
+    """No row names the drug column: the refusal names the header row (the one naming the
+    most columns) and its closest cell, not the title above it."""
+    path = write(tmp_path, "Order guide - Riverside Infusion\n\nItem #,Drug Nme,NDC code\n"
+                           "1,riabni,55513-0224-01\n")
+    with pytest.raises(BadInput) as refused:
+        tabular.open_table(path, ALIASES, REQUIRED)
+    assert refused.value.row == 3 and "column 'Drug Nme' is close" in str(refused.value)
 
 
 def test_values_under_no_header_are_one_warning(tmp_path: Path) -> None:

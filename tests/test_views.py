@@ -257,6 +257,9 @@ def test_drug_codes_are_decided_on_every_code_of_the_real_release(real_2025q4, c
     assert all(verdict[code] for code in verdict if code.startswith("J"))
     assert not [code for code in NOT_DRUGS if verdict[code]]
     assert not any(verdict[code] for code in verdict if code not in in_families)
+    # Q3027 / Q3028 interferon beta-1a (intramuscular / subcutaneous) are drugs beside J1826:
+    # without them an SC interferon beta-1a row was switched to J1826
+    assert verdict["Q3027"] and verdict["Q3028"] and not verdict["Q3014"]
     # the release's new drug codes: ADD DT in the quarter (52 in the file, 6 biosimilars)
     assert new == (52, 6)
 

@@ -10,7 +10,7 @@
 -- before J9011 for datopotamab deruxtecan-dlnk). A C-code only counts on a hospital
 -- outpatient line, a J/Q code beats a C-code, and two candidates that day give none (never
 -- a guess); no code at all means the NOC code was right on that date. Candidates are the
--- drug codes the matcher itself considers (is_drug_code: J, C9, A9, Q0/2/4/5/9): never an
+-- drug codes the matcher itself considers (is_drug_code: J, C9, A9, Q0/2/3/4/5/9): never an
 -- S-code, which Medicare does not take (S0028 famotidine, before J1308).
 -- Produces: line_seq, names_drug, drug_label, verdict, code, candidate_codes, reason,
 --   expected_noc, family_reason, dose, dose_amount, dose_unit, correct_code,

@@ -35,14 +35,15 @@ CREATE OR REPLACE MACRO dose_key(dose) AS
              ELSE '1' || dose_without_per(dose) END,
         '\s+', '', 'g');
 
--- A drug code is in a drug family (J, C9, A9, Q0/Q2/Q4/Q5/Q9) AND, outside the J codes (all
+-- A drug code is in a drug family (J, C9, A9, Q0/Q2/Q3/Q4/Q5/Q9: Q3027/Q3028 interferon
+-- beta-1a, intramuscular / subcutaneous, beside J1826) AND, outside the J codes (all
 -- drugs), its descriptor reads as a drug: an injection, a vaccine, a biological, a
 -- radiopharmaceutical, contrast, a skin substitute, a dose such as '10 mg' or 'per study
 -- dose', and none of the service words those families also hold ('Assessment by chaplain
 -- services' Q9001, 'Pharmacy supply fee...' Q0516, 'Cardiac magnetic resonance imaging...'
 -- C9762, hospice and casting codes). Checked against every code of the real Oct 2025 file.
 CREATE OR REPLACE MACRO is_drug_code(code, long_description) AS
-    regexp_matches(code, '^(J|C9|A9|Q[02459])[0-9]{3}')
+    regexp_matches(code, '^(J|C9|A9|Q[023459])[0-9]{3}')
     AND (starts_with(code, 'J') OR (
         regexp_matches(lower(long_description),
             'injection|\binj\b|vaccine|globulin|biological|radiopharmaceutical|contrast|'
