@@ -95,6 +95,8 @@ class Claim:
     subscriber: Patient = field(default_factory=Patient)
     patient: Patient | None = None  # a dependant: 2000C/2010CA
     other_payer: str | None = None  # a secondary payer: 2320 SBR, 2330A, 2330B NM1*PR
+    frequency: str = "1"  # CLM05-3: 1 original, 7 replacement, 8 void
+    payer_claim: str | None = None  # REF*F8, the payer's number of the claim replaced/voided
 
     @property
     def charge(self) -> float:
@@ -209,7 +211,9 @@ def _claim_segments(claim: Claim, d: Delimiters) -> list[str]:
     j = lambda *elements: _join(d, *elements)  # noqa: E731
     c = d.component
     out = [j("CLM", claim.claim_id, _amount(claim.charge), "", "",
-             f"{claim.pos}{c}B{c}1", "Y", "A", "Y", "Y")]
+             f"{claim.pos}{c}B{c}{claim.frequency}", "Y", "A", "Y", "Y")]
+    if claim.payer_claim:
+        out.append(j("REF", "F8", claim.payer_claim))
     if claim.prior_auth:
         out.append(j("REF", "G1", claim.prior_auth))
     out += [j("HI", f"ABK{c}G35"),

@@ -265,17 +265,6 @@ def test_a_date_range_running_past_the_codes_termination(check, tmp_path):
     assert "2025-07-01" in ended["message"]
 
 
-def frequency(content: bytes, claim_id: str, code: str, original: str) -> bytes:
-    """The claim's CLM05-3 set to `code` (7 replacement, 8 void) with REF*F8 (the payer's
-    number of the claim it replaces or voids), SE01 counting the new segment."""
-    text = content.decode("ascii")
-    at = text.index(f"CLM*{claim_id}*")
-    end = text.index("~", at)
-    clm = text[at:end].replace(":B:1*", f":B:{code}*", 1)
-    text = text[:at] + clm + text[end:]
-    return with_segments(text.encode("ascii"), f"CLM*{claim_id}*", [f"REF*F8*{original}"])
-
-
 # FRQ-ORIG (frequency 1): clean Ocrevus. FRQ-REPL (7, replacing payer claim 2025PAY001):
 # a replacement is a whole new claim, judged as any: briumvi -> NOC_AFTER_EFFECTIVE.
 # FRQ-VOID (8, voiding 2025PAY002): it cancels an earlier claim and bills nothing, so its
@@ -283,10 +272,9 @@ def frequency(content: bytes, claim_id: str, code: str, original: str) -> bytes:
 # $31,838.85 at risk): no finding, not counted as a checked claim, and the terminal says
 # that a void claim was passed over, naming it. 2 claims checked.
 def test_a_void_claim_is_passed_over_and_a_replacement_checked(check, tmp_path):
-    content = cb.x12_837p([ocrevus("FRQ-ORIG"), briumvi("FRQ-REPL"), briumvi("FRQ-VOID")],
-                          validate=False)
-    content = frequency(content, "FRQ-REPL", "7", "2025PAY001")
-    content = frequency(content, "FRQ-VOID", "8", "2025PAY002")
+    content = cb.x12_837p([ocrevus("FRQ-ORIG"),
+                           briumvi("FRQ-REPL", frequency="7", payer_claim="2025PAY001"),
+                           briumvi("FRQ-VOID", frequency="8", payer_claim="2025PAY002")])
     checked = check(write_837(tmp_path, "frequency.837", content))
     assert checked.result.exit_code == 0, checked.output
     assert checked.found() == {"FRQ-REPL": {"NOC_AFTER_EFFECTIVE"}}
