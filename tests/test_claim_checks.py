@@ -110,6 +110,14 @@ CLAIMS = [
                                        ndc=RIABNI, ndc_quantity=7, ndc_unit="UN")),
     clean("CLEAN-2025", cb.ServiceLine("J2329", 450, OCT15, ("JZ",), "Briumvi 450 mg",
                                        ndc=BRIUMVI, ndc_quantity=3, ndc_unit="UN")),
+    clean("JG-AFTER-2024", cb.ServiceLine("J2329", 450, OCT15, ("JZ", "JG"), "Briumvi 450 mg",
+                                          ndc=BRIUMVI, ndc_quantity=3, ndc_unit="UN")),
+    cb.Claim("WASTE-ON-JW-LINE", [
+        cb.ServiceLine("J2329", 300, OCT15, (), "Briumvi 300 mg", ndc=BRIUMVI, ndc_quantity=2,
+                       ndc_unit="UN"),
+        cb.ServiceLine("J2329", 150, OCT15, ("JW",), "Briumvi 150 mg discarded", ndc=BRIUMVI,
+                       ndc_quantity=1, ndc_unit="UN"),
+        infusion(OCT15)], prior_auth="PA1"),
     cb.Claim("DEPENDANT", [cb.ServiceLine("J2329", 450, OCT15, ("JZ",), "Briumvi 450 mg",
                                           ndc=BRIUMVI, ndc_quantity=3, ndc_unit="UN"),
                            infusion(OCT15)], prior_auth="PA1", other_payer="AETNA",
@@ -145,6 +153,8 @@ EXPECTED: dict[str, set[tuple[int, str, str]]] = {
     "NOC-3-UNITS": {(1, "UNITS_MISMATCH", "warning")},
     "NOC-NO-PA": {(1, "PA_MISSING", "warning")},
     "NO-JW-JZ": {(1, "JW_JZ_MISSING", "warning")},
+    "JG-AFTER-2024": {(1, "MODIFIER_INVALID", "error")},
+    "WASTE-ON-JW-LINE": set(),
     "CLEAN-2023": set(),
     "CLEAN-2025": set(),
     "DEPENDANT": set(),
@@ -342,6 +352,14 @@ def test_admin_pa_and_jw_jz_messages_say_why(rows):
     assert "since 2023-07-01" in one(rows, "NO-JW-JZ", "JW_JZ_MISSING")["message"]
 
 
+def test_a_modifier_outside_its_hcpcs_dates_names_its_replacement(rows):
+    """JG (340B) ended 2024-12-31; TB has the same descriptor. The administered line of a
+    drug whose discarded amount is on a JW line needs neither JW nor JZ (CMS waste policy)."""
+    found = one(rows, "JG-AFTER-2024", "MODIFIER_INVALID")
+    assert "JG ended 2024-12-31" in found["message"] and "TB" in found["message"]
+    assert found["amount_at_risk"] == Decimal("31838.85")  # 450 x $70.753
+
+
 # ---------------------------------------------------------------------------------------------
 # Tables, views, re-checks, transactions
 
@@ -405,7 +423,7 @@ def test_cli_checks_each_file_and_exits_2_for_an_unreadable_one(real_2025q4, cla
                                        str(real_2025q4.data_dir), str(claim_files["csv"]),
                                        str(broken)])
     assert result.exit_code == 2
-    assert "october-claims.csv (csv): 29 claim(s), 57 line(s) checked against the 2025Q4 " \
+    assert "october-claims.csv (csv): 31 claim(s), 62 line(s) checked against the 2025Q4 " \
            "release" in result.output
     assert "NOC_AFTER_EFFECTIVE      error          7" in result.output
     assert ("error: broken.csv: 1 bad row(s); nothing from this file was checked or stored:\n"
