@@ -34,8 +34,8 @@ from typing import Iterable, Sequence
 
 from openpyxl import Workbook
 
-EXPORT_COLUMNS = ("claim_id", "line", "date_of_service", "place_of_service", "hcpcs",
-                  "modifiers", "units", "narrative", "ndc", "ndc_quantity", "ndc_unit",
+EXPORT_COLUMNS = ("claim_id", "line", "date_of_service", "dos_through", "place_of_service",
+                  "hcpcs", "modifiers", "units", "narrative", "ndc", "ndc_quantity", "ndc_unit",
                   "prior_auth", "payer")
 BILLING_NPI = "1234567893"  # passes the NPI check digit (Luhn with the 80840 prefix)
 RENDERING_NPI = "1245319599"
@@ -256,7 +256,8 @@ def export_rows(claims: Iterable[Claim]) -> list[list[str]]:
     for claim in claims:
         for number, line in enumerate(claim.lines, start=1):
             rows.append([
-                claim.claim_id, str(number), line.dos.isoformat(), line.pos or claim.pos,
+                claim.claim_id, str(number), line.dos.isoformat(),
+                line.dos_through.isoformat() if line.dos_through else "", line.pos or claim.pos,
                 line.code, ",".join(line.modifiers), _quantity(line.units), line.narrative,
                 line.ndc or "", _quantity(line.ndc_quantity) if line.ndc else "",
                 (line.ndc_unit or "UN") if line.ndc else "", line.prior_auth or claim.prior_auth or "",

@@ -161,7 +161,11 @@ found AS (
     UNION ALL
     SELECT line_seq, 'NDC_INVALID', 'error',
         printf('NDC %s: %s', ndc_raw, concat_ws('; ',
-            CASE WHEN length(ndc_digits) <> 11
+            CASE WHEN regexp_full_match(ndc_raw, '[0-9]+(\.[0-9]+)?[Ee]\+?[0-9]+')
+                 THEN 'Excel wrote it in scientific notation, which loses the NDC''s digits: '
+                      || 'format the NDC column as text in the practice system''s export and '
+                      || 'export it again'
+                 WHEN length(ndc_digits) <> 11
                  THEN printf('%d digits, but a claim carries the 11-digit 5-4-2 form%s',
                              length(ndc_digits),
                              CASE WHEN ndc11 IS NOT NULL THEN ' (' || ndc11 || ')' ELSE '' END)
