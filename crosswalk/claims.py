@@ -11,8 +11,8 @@ memory beyond the split, and an export's other columns are never selected.
   any number of ST/SE transactions and claims: 2300 CLM (CLM01 claim id, CLM05-1 place of
   service; a claim whose CLM05-3 frequency is 8, a void, bills nothing and is passed over
   with a note), 2300/2400 REF*G1 (prior authorisation; the line's wins), 2010BB NM1*PR
-  (payer name), 2400 LX, SV1 (SV101-2 code, -3..-6 modifiers, -7 description; SV104 units; SV105
-  line place of service), DTP*472 (D8 or RD8), NTE (line note), 2410 LIN (LIN02 qualifier,
+  (payer name), 2400 LX, SV1 (SV101-2 code, -3..-6 modifiers, -7 description; SV104
+  units; SV105 line place of service), DTP*472 (D8 or RD8), NTE (line note), 2410 LIN (LIN02 qualifier,
   LIN03 NDC) and CTP (CTP04 quantity, CTP05-1 unit). Segments come from crosswalk.x12.
 - Exports (CSV or XLSX): the columns in EXPORT_COLUMNS, spelled as a practice system spells
   them (COLUMN_ALIASES), one row per service line; see crosswalk.claim_exports.

@@ -124,8 +124,9 @@ def ocrevus(claim_id: str, mods: tuple[str, ...] = ("JZ",), dos: date = OCT15) -
 # IC1 (clean Ocrevus); the second, from another system, declares '|' elements, a backslash
 # component separator, '}' repetition and an apostrophe terminator with no line breaks, and
 # holds IC2: J2329 x 450 with no JW/JZ (JW_JZ_MISSING, warning, carrying its line's amount
-# like every finding: 450 x $70.753 = $31,838.85); the third goes back to '*' and '~' and holds IC3 (briumvi: NOC_AFTER_EFFECTIVE). The file
-# ends right after the last terminator. 3 claims, 6 lines.
+# like every finding: 450 x $70.753 = $31,838.85); the third goes back to '*' and '~' and
+# holds IC3 (briumvi: NOC_AFTER_EFFECTIVE). The file ends right after the last
+# terminator. 3 claims, 6 lines.
 def test_three_interchanges_the_middle_one_with_its_own_delimiters(check, tmp_path):
     first = cb.x12_837p([ocrevus("IC1")], delimiters=cb.Delimiters(newline="\r\n"))
     second = cb.x12_837p([cb.Claim("IC2", [line("J2329", 450, mods=(), text="BRIUMVI 450MG",

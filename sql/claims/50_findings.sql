@@ -4,8 +4,8 @@
 -- before its last day, a permanent code that starts within it (noc_lines.range_crosses),
 -- a modifier ended by its last day are findings with the days named.
 -- Produces: rows in claim_findings (amounts at risk are added by 60_amounts.sql).
--- From: line_facts, noc_lines, line_units, hcpcs_history (modifiers); $admin_text names the administration codes
---   (data/admin-codes.csv), $releases_text the loaded HCPCS releases, $file_kind the file's
+-- From: line_facts, noc_lines, line_units, hcpcs_history (modifiers); $admin_text names the
+--   administration codes (data/admin-codes.csv), $releases_text the loaded HCPCS releases, $file_kind the file's
 --   kind (an 837P's LIN03 is the NDC as sent: 11 digits, nothing else; an export may show
 --   it hyphenated, as practice systems display it).
 -- Example: SELECT finding, severity, count(*) FROM claim_findings WHERE file_id = 1

@@ -2,9 +2,10 @@
 -- Medicare's ASP payment limit, units x limit per billing unit. A NOC line is priced at the
 -- permanent code and units it should have been billed with (when known: not for a date
 -- range that reaches the permanent code's first day, whose units cannot be told apart by
--- day); any other line at its billed code and units. The limit is the date of service's quarter's, else the nearest
--- loaded quarter that prices the code (newest earlier, else oldest later); limit_quarter
--- says which, so the workbook can label a limit taken from another quarter.
+-- day); any other line at its billed code and units. The limit is the date of service's
+-- quarter's, else the nearest loaded quarter that prices the code (newest earlier, else
+-- oldest later); limit_quarter says which, so the workbook can label a limit taken from
+-- another quarter.
 -- Produces: claim_findings.payment_limit, limit_quarter, amount_at_risk for the file.
 -- From: claim_findings, claim_lines, noc_lines, line_units, asp_payment_limits.
 -- Example: SELECT finding, sum(amount_at_risk) FROM claim_findings WHERE file_id = 1
