@@ -58,9 +58,12 @@ FINDINGS: dict[str, tuple[str, str]] = {
                                   "quantity at the code's billing unit; NOC lines bill 1 unit."),
     "PA_MISSING": ("warning", "A NOC line on a claim without a prior authorisation number."),
     "JW_JZ_MISSING": ("warning", "A separately payable drug line without JW or JZ (required "
-                                 "since 2023-07-01 for single-dose containers)."),
+                                 "since 2023-07-01 for single-dose containers), unless the "
+                                 "claim bills its discarded amount on a JW line."),
     "NOC_DRUG_NOT_IDENTIFIED": ("warning", "The matcher could not tell for sure which drug a "
                                            "NOC line is for (REVIEW): no code is suggested."),
+    "MODIFIER_INVALID": ("error", "A modifier the payer rejects: outside its HCPCS dates (JG "
+                                  "after 2024-12-31), or JZ with an amount discarded (JW)."),
 }
 UNIT_KEYS = ["billing_unit", "narrative", "ndc_quantity", "ndc_unit", "units_each"]
 

@@ -26,6 +26,7 @@ both on the stored lines.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import itertools
@@ -40,8 +41,8 @@ from crosswalk import sqlfiles, tabular
 from crosswalk.claims import LINE_SCHEMA, ClaimFile
 from crosswalk.errors import BadInput
 
-EXPORT_COLUMNS = ("claim_id", "line", "date_of_service", "place_of_service", "hcpcs",
-                  "modifiers", "units", "narrative", "ndc", "ndc_quantity", "ndc_unit",
+EXPORT_COLUMNS = ("claim_id", "line", "date_of_service", "dos_through", "place_of_service",
+                  "hcpcs", "modifiers", "units", "narrative", "ndc", "ndc_quantity", "ndc_unit",
                   "prior_auth", "payer")
 REQUIRED = ("claim_id", "date_of_service", "hcpcs", "units")
 # What an export's header may call each column (compared case- and punctuation-blind). Three
@@ -50,19 +51,26 @@ REQUIRED = ("claim_id", "date_of_service", "hcpcs", "units")
 # systems export them); the narrative from the line's description and a drug-description
 # column (a fee schedule's 'UNCLASSIFIED BIOLOGICS' beside the biller's 'NOC Description',
 # as SV101-7 and NTE*ADD). The narrative is read only from columns that describe the drug
-# (a description, a NOC or drug description, Box 19): never from a free-text notes column,
-# which can hold anything about a patient.
+# (a description, a NOC or drug description, Box 19, the service line's note that becomes
+# NTE*ADD, as Tebra's 'Line Note'): never from a free-text notes column, which can hold
+# anything about a patient. The spellings include the vendors' own: Tebra's From, To, Line
+# Note, UC (the NDC count) and UM (its unit); NextGen's Enc Nbr, CPT4, NDC Id, Drug Unit
+# Count, Basis of Measure; CollaborateMD's To Date and 'Charge or Debit?' (line_type: a
+# debit, payment or adjustment row is no service line).
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
-    "claim_id": ("claim", "claim id", "claim number", "claim no", "patient account",
-                 "patient account number", "account number", "account", "encounter",
-                 "encounter id", "clm01"),
+    "claim_id": ("claim", "claim id", "claim number", "claim no", "claim nbr",
+                 "patient account", "patient account number", "account number", "account",
+                 "encounter", "encounter id", "encounter number", "encounter nbr", "enc nbr",
+                 "enc number", "clm01"),
     "line": ("line", "line no", "line number", "service line", "lx"),
     "date_of_service": ("dos", "date of service", "service date", "from date", "dos from",
-                        "date"),
+                        "date", "from", "service from", "service from date"),
+    "dos_through": ("to", "to date", "dos to", "through date", "thru date", "service to",
+                    "service to date", "service end date", "date of service to"),
     "place_of_service": ("pos", "place of service", "place of service code", "site of service"),
     "hcpcs": ("hcpcs", "hcpcs code", "cpt", "cpt code", "cpt hcpcs", "hcpcs cpt",
               "cpt hcpcs code", "hcpcs cpt code", "procedure", "procedure code", "code",
-              "billed code"),
+              "billed code", "cpt4", "cpt 4", "proc code"),
     "modifiers": ("modifier", "modifiers", "mod", "mods"),
     **{f"modifier_{n}": (f"mod {n}", f"mod{n}", f"modifier {n}", f"modifier{n}", f"m{n}")
        for n in range(1, 5)},
@@ -71,102 +79,128 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "narrative": ("narrative", "description", "line description", "service description",
                   "procedure description", "sv101 7"),
     "drug_description": ("drug description", "noc description", "noc drug description",
-                         "noc narrative", "drug narrative", "box 19", "item 19"),
-    "ndc": ("ndc", "ndc11", "ndc 11", "ndc code", "ndc number", "national drug code"),
-    "ndc_quantity": ("ndc quantity", "ndc qty", "ndc units", "drug quantity"),
+                         "noc narrative", "drug narrative", "box 19", "item 19", "line note",
+                         "service line note"),
+    "ndc": ("ndc", "ndc11", "ndc 11", "ndc code", "ndc number", "national drug code",
+            "ndc id"),
+    "ndc_quantity": ("ndc quantity", "ndc qty", "ndc units", "drug quantity",
+                     "drug unit count", "uc", "ndc dose"),
     "ndc_unit": ("ndc unit", "ndc unit qualifier", "unit qualifier", "ndc uom",
                  "unit of measure", "ndc unit of measure", "ndc units of measure",
-                 "ndc measure", "ndc unit type"),
+                 "ndc measure", "ndc unit type", "basis of measure", "um", "drug unit"),
     "prior_auth": ("prior auth", "prior authorization", "prior authorisation",
-                   "prior authorization number", "authorization", "auth", "auth number",
-                   "pa number", "pa"),
+                   "prior authorization number", "authorization", "authorization number",
+                   "auth", "auth number", "auth nbr", "pa number", "pa"),
     "payer": ("payer", "payor", "insurance", "plan", "payer name", "primary payer"),
+    "line_type": ("charge or debit", "transaction type", "trans type", "charge type"),
 }
 SOURCE_COLUMNS = tuple(COLUMN_ALIASES)  # what export_rows holds, before export_lines.sql
 MAX_LISTED = 20
 SCAN_BYTES = 1 << 20
-Problem = tuple[int, str, str]  # (spreadsheet row, field or '', reason)
+Problem = tuple[int, int, str, str]  # (the file's table, spreadsheet row, field or '', reason)
 _EMPTY_LINES = (b"\n\n", b"\n\r\n", b"\r\r")  # DuckDB skips these; tabular counts them
 _CSV_ERRORS = (duckdb.InvalidInputException, duckdb.ConversionException, pa.ArrowInvalid)
 
 
 def read_export(path: Path, kind: str, batch_lines: int) -> ClaimFile:
-    """Open the export (header, encoding, delimiter or sheet decided now: a file without the
-    required columns is refused at once); its rows are read, checked and typed as the
-    batches are taken, and a file with bad rows is refused once all of them are seen."""
-    table = tabular.open_table(path, COLUMN_ALIASES, REQUIRED, refuse_overflow=True)
+    """Open the export (header, encoding, delimiter or sheets decided now: a file without
+    the required columns is refused at once); its rows are read, checked and typed as the
+    batches are taken, and a file with bad rows is refused once all of them are seen. A
+    workbook's every visible sheet with claim-line columns is read, one after the other."""
+    tables = tabular.open_tables(path, COLUMN_ALIASES, REQUIRED, refuse_overflow=True)
     con = duckdb.connect()
     try:
         con.execute("SET enable_progress_bar = false")
         sqlfiles.run_file(con, "claims", "export_macros")
-        width = _plain_csv_width(path, table)
+        width = _plain_csv_width(path, tables[0])
     except BaseException:
         con.close()
-        table.__exit__()
+        for table in tables:
+            table.__exit__()
         raise
-    return ClaimFile(path, kind, _batches(con, table, width, batch_lines), notes=table.warnings)
+    notes = tables[0].warnings
+    if len(tables) > 1:
+        notes.append("read the claim lines of sheets "
+                     + ", ".join(repr(table.sheet) for table in tables))
+        notes += [warning for table in tables[1:] for warning in table.warnings
+                  if warning not in notes]
+    return ClaimFile(path, kind, _batches(con, tables, width, batch_lines), notes=notes)
 
 
-def _batches(con: duckdb.DuckDBPyConnection, table: tabular.TableFile, width: int | None,
-             batch_lines: int) -> Iterator[pa.RecordBatch]:
+def _batches(con: duckdb.DuckDBPyConnection, tables: list[tabular.TableFile],
+             width: int | None, batch_lines: int) -> Iterator[pa.RecordBatch]:
     """Typed batches while every row so far is good; after a bad row the rest of the file is
-    only checked, so the refusal lists every bad row."""
+    only checked, so the refusal lists every bad row. Rows are numbered (line_seq) across
+    the tables, sheet after sheet."""
     problems: list[Problem] = []
-    skipped: list[int] = []
+    skipped: list[tuple[int, int]] = []
     done, finished = 0, False
-    with con, table:
+    with con, contextlib.ExitStack() as opened:
+        for table in tables:
+            opened.enter_context(table)
         if width is not None:
             try:
-                for batch in _duckdb_batches(con, table, width, batch_lines):
+                for batch in _duckdb_batches(con, tables[0], width, batch_lines):
                     done += batch.num_rows - (pc.sum(batch.column("blank")).as_py() or 0)
-                    yield from _kept(batch, problems, skipped)
+                    yield from _kept(batch, 0, problems, skipped)
                 finished = True
             except _CSV_ERRORS:
                 pass  # tabular reads on from the row DuckDB could not read
-        if not finished:
-            for batch in _tabular_batches(con, table, done, batch_lines):
-                yield from _kept(batch, problems, skipped)
-    problems += [(p.row or 0, p.field or "", p.reason) for p in table.problems]
+        ordinal = done
+        for index, table in enumerate(tables[1 if finished else 0:], start=int(finished)):
+            for batch in _tabular_batches(con, table, done if index == 0 else 0, ordinal,
+                                          batch_lines):
+                ordinal += batch.num_rows
+                yield from _kept(batch, index, problems, skipped)
+    problems += [(index, p.row or 0, p.field or "", p.reason)
+                 for index, table in enumerate(tables) for p in table.problems]
+    sheets = [table.sheet if len(tables) > 1 else None for table in tables]
     if skipped:
-        table.warnings.append(_skipped_note(skipped))
+        tables[0].warnings.append(_skipped_note(skipped, sheets))
     if problems:
-        raise _refusal(table.path, sorted(problems))
+        raise _refusal(tables[0].path, sorted(problems), sheets)
 
 
-def _kept(batch: pa.RecordBatch, problems: list[Problem], skipped: list[int]
-          ) -> Iterator[pa.RecordBatch]:
-    """The batch as LINE_SCHEMA, unless it or an earlier one had a bad row (then its
-    problems are noted and nothing more is handed on). Blank rows are dropped; a report's
-    title, page, totals and repeated header lines are left out, their rows noted in
-    `skipped`."""
+def _kept(batch: pa.RecordBatch, table: int, problems: list[Problem],
+          skipped: list[tuple[int, int]]) -> Iterator[pa.RecordBatch]:
+    """The batch (of the file's `table`-th table) as LINE_SCHEMA, unless it or an earlier
+    one had a bad row (then its problems are noted and nothing more is handed on). Blank
+    rows are dropped; a report's title, page, totals and repeated header lines and its
+    debit, payment and adjustment rows are left out, their rows noted in `skipped`."""
     batch = batch.filter(pc.invert(batch.column("blank"))).drop_columns(["blank"])
     if pc.any(batch.column("not_a_line")).as_py():
         report_line = batch.column("not_a_line")
-        skipped += pc.filter(batch.column("source_line"), report_line).to_pylist()
+        skipped += [(table, row) for row in
+                    pc.filter(batch.column("source_line"), report_line).to_pylist()]
         batch = batch.filter(pc.invert(report_line))
     batch = batch.drop_columns(["not_a_line"])
     if batch.column("problems").null_count < batch.num_rows or problems:
         rows = batch.column("source_line").to_pylist()
-        problems += [(row, *problem.split("\t", 1))  # type: ignore[misc]
+        problems += [(table, row, *problem.split("\t", 1))  # type: ignore[misc]
                      for row, found in zip(rows, batch.column("problems").to_pylist()) if found
                      for problem in found.split("\n")]
         return
     yield batch.drop_columns(["problems"]).cast(LINE_SCHEMA)
 
 
-def _skipped_note(rows: list[int]) -> str:
+def _skipped_note(rows: list[tuple[int, int]], sheets: list[str | None]) -> str:
     """The note for a report's own lines left out (the refusal of a file with bad rows
     would say nothing of them)."""
-    listed = ", ".join(map(str, rows[:MAX_LISTED])) + (" ..." if len(rows) > MAX_LISTED else "")
-    return (f"row{'s' if len(rows) > 1 else ''} {listed} left out: a report's title, page, "
-            "totals or repeated header line, not a service line")
+    named = [f"sheet {sheets[table]!r} row {row}" if sheets[table] else str(row)
+             for table, row in rows[:MAX_LISTED]]
+    listed = ", ".join(named) + (" ..." if len(rows) > MAX_LISTED else "")
+    plural = "s" if len(rows) > 1 and not sheets[0] else ""
+    return (f"{'row' + plural + ' ' if not sheets[0] else ''}{listed} left out: a report's "
+            "title, page, totals or repeated header line, or a debit, payment or adjustment: "
+            "not a service line")
 
 
-def _refusal(path: Path, problems: list[Problem]) -> BadInput:
-    listed = [str(BadInput(reason, file=path.name, row=row or None, field=field or None))
-              for row, field, reason in problems[:MAX_LISTED]]
+def _refusal(path: Path, problems: list[Problem], sheets: list[str | None]) -> BadInput:
+    listed = [str(BadInput(reason, file=path.name, sheet=sheets[table], row=row or None,
+                           field=field or None))
+              for table, row, field, reason in problems[:MAX_LISTED]]
     more = f"\n  ... and {len(problems) - MAX_LISTED} more" if len(problems) > MAX_LISTED else ""
-    rows = len({row for row, _, _ in problems})
+    rows = len({(table, row) for table, row, _, _ in problems})
     return BadInput(f"{rows} bad row(s); nothing from this file was checked or stored:\n  "
                     + "\n  ".join(listed) + more, file=path.name)
 
@@ -242,10 +276,10 @@ def _numbered(batches: Iterable[pa.RecordBatch], header_row: int) -> Iterator[pa
 
 
 def _tabular_batches(con: duckdb.DuckDBPyConnection, table: tabular.TableFile, skip: int,
-                     batch_lines: int) -> Iterator[pa.RecordBatch]:
-    """The rows after the first `skip` data rows, a batch at a time, through the same SQL."""
+                     ordinal: int, batch_lines: int) -> Iterator[pa.RecordBatch]:
+    """The rows after the first `skip` data rows, a batch at a time, through the same SQL,
+    numbered on from `ordinal` (the rows of the file before them)."""
     rows = itertools.islice(table.rows(), skip, None)
-    ordinal = skip
     schema = pa.schema([("ordinal", pa.int64()), ("row_no", pa.int64()),
                         *[(name, pa.string()) for name in SOURCE_COLUMNS]])
     while chunk := list(itertools.islice(rows, batch_lines)):

@@ -9,9 +9,10 @@ memory beyond the split, and an export's other columns are never selected.
 
 - 837P (ASC X12 5010, 005010X222A1), recognised by content (an ISA header), any extension,
   any number of ST/SE transactions and claims: 2300 CLM (CLM01 claim id, CLM05-1 place of
-  service), 2300/2400 REF*G1 (prior authorisation; the line's wins), 2010BB NM1*PR (payer
-  name), 2400 LX, SV1 (SV101-2 code, -3..-6 modifiers, -7 description; SV104 units; SV105
-  line place of service), DTP*472 (D8 or RD8), NTE (line note), 2410 LIN (LIN02 qualifier,
+  service; a claim whose CLM05-3 frequency is 8, a void, bills nothing and is passed over
+  with a note), 2300/2400 REF*G1 (prior authorisation; the line's wins), 2010BB NM1*PR
+  (payer name), 2400 LX, SV1 (SV101-2 code, -3..-6 modifiers, -7 description; SV104
+  units; SV105 line place of service), DTP*472 (D8 or RD8), NTE (line note), 2410 LIN (LIN02 qualifier,
   LIN03 NDC) and CTP (CTP04 quantity, CTP05-1 unit). Segments come from crosswalk.x12.
 - Exports (CSV or XLSX): the columns in EXPORT_COLUMNS, spelled as a practice system spells
   them (COLUMN_ALIASES), one row per service line; see crosswalk.claim_exports.
@@ -37,6 +38,8 @@ from crosswalk.errors import BadInput
 
 BATCH_LINES = 50_000
 HEAD_BYTES = 4096
+VOID_FREQUENCY = "8"  # CLM05-3: the claim cancels an earlier one (7 replaces it: checked)
+MAX_NAMED = 20
 # claim_lines columns minus file_id and ndc11, in table order (the readers' contract);
 # modifiers travel comma-separated ('JW,59') and become a list as they are stored
 LINE_SCHEMA = pa.schema([
@@ -91,7 +94,9 @@ def read_claim_file(path: Path | str, batch_lines: int = BATCH_LINES) -> ClaimFi
     kind = file_kind(path)
     if kind == "837p":
         counts: dict[str, int] = {}
-        return ClaimFile(path, kind, read_837p(path, counts, batch_lines), counts)
+        notes: list[str] = []
+        return ClaimFile(path, kind, read_837p(path, counts, batch_lines, notes), counts,
+                         notes)
     from crosswalk import claim_exports
 
     return claim_exports.read_export(path, kind, batch_lines)
@@ -102,8 +107,10 @@ def read_claim_file(path: Path | str, batch_lines: int = BATCH_LINES) -> ClaimFi
 
 
 def read_837p(path: Path, counts: dict[str, int] | None = None,
-              batch_lines: int = BATCH_LINES) -> Iterator[pa.RecordBatch]:
-    """The service lines of an 837P file as record batches of LINE_SCHEMA."""
+              batch_lines: int = BATCH_LINES, notes: list[str] | None = None
+              ) -> Iterator[pa.RecordBatch]:
+    """The service lines of an 837P file as record batches of LINE_SCHEMA; `notes` hears
+    of what was passed over (void claims)."""
     delimiters, segments = x12.open_segments(path)
     walk = _Walk837(path.name, delimiters)
     handlers = walk.handlers
@@ -118,6 +125,8 @@ def read_837p(path: Path, counts: dict[str, int] | None = None,
         yield walk.flush()
     if counts is not None:
         counts.update(walk.counts())
+    if notes is not None and walk.voided:
+        notes.append(_void_note(walk.voided))
 
 
 class _Walk837:
@@ -141,6 +150,8 @@ class _Walk837:
         self.transaction_start = 0
         self.payer: str | None = None
         self.claim: list[object] | None = None  # [claim_seq, claim_id, pos, prior_auth]
+        self.void = False  # the claim in hand voids an earlier one: its lines are not kept
+        self.voided: list[str] = []
         self.line: dict[str, object] | None = None
 
     # -- the segments ---------------------------------------------------------------------
@@ -189,7 +200,11 @@ class _Walk837:
         claim_id = _element(elements, 1)
         if not claim_id:
             self._bad(number, "CLM", "CLM01", "claim without a claim id")
-        pos = _element(elements, 5).split(self.component)[0]
+        facility = _element(elements, 5).split(self.component)
+        pos = facility[0]
+        self.void = facility[2:3] == [VOID_FREQUENCY]
+        if self.void:
+            self.voided.append(claim_id)
         self.claims += 1
         self.claim = [self.claims, claim_id, pos or None, None]
 
@@ -279,6 +294,8 @@ class _Walk837:
             self._bad(at, "LX", None, "service line without SV1")
         if "dos" not in line:
             self._bad(at, "SV1", None, "service line without a date of service (DTP*472)")
+        if self.void:
+            return
         narrative = "; ".join(filter(None, [line["description"],
                                             *line.get("notes", ())]))  # type: ignore[list-item]
         self.lines += 1
@@ -311,6 +328,14 @@ class _Walk837:
 
     def _bad(self, number: int, tag: str, field_name: str | None, reason: str) -> NoReturn:
         raise BadInput(reason, file=f"{self.name} segment {number} ({tag})", field=field_name)
+
+
+def _void_note(claim_ids: list[str]) -> str:
+    """A void bills nothing: its lines judged as billed would be findings and amounts at
+    risk on a claim the payer only cancels."""
+    named = ", ".join(claim_ids[:MAX_NAMED]) + (" ..." if len(claim_ids) > MAX_NAMED else "")
+    return (f"{len(claim_ids)} void claim(s) passed over (CLM05-3 = 8: it cancels an earlier "
+            f"claim and bills nothing): {named}")
 
 
 def _element(elements: list[str], index: int) -> str:

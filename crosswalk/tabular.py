@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from crosswalk.errors import BadInput
-from crosswalk.readers.xlsx_cells import XlsxBook
+from crosswalk.readers.xlsx_cells import SheetInfo, XlsxBook
 
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
@@ -295,36 +295,77 @@ def _open_xlsx(path: Path, columns: _Columns) -> TableFile:
             if not info.visible:
                 looked.append(f"{info.name!r} ({info.state}, skipped)")
                 continue
-            rows = book.rows(info)
-            header_row, header, _, above = _find_header(_xlsx_header_rows(rows), columns)
+            table, header, header_row, lacking = _sheet_table(path, book, info, columns)
             if header and first_header is None:
                 first_header = header, header_row, info.name
-            mapped, warnings = columns.match(header)
-            if header and not columns.missing(mapped):
-                if above:
-                    warnings.insert(0, _above_header(header_row, above))
+            if table is not None:
                 if position > 0:
-                    warnings.insert(0, f"read sheet {info.name!r}; passed over "
-                                       + ", ".join(looked))
-                records = ((row_no, {column - 1: value for column, value in cells.items()})
-                           for row_no, cells in rows)  # positions from 0, as a CSV's
-                positions = list(mapped.values())
-                return TableFile(
-                    path, mapped, header, header_row, sheet=info.name, warnings=warnings,
-                    _records=records,
-                    _pick=lambda cells: [_xlsx_text(cells.get(at)) for at in positions],
-                    _unnamed=lambda cells: any(at not in header and _xlsx_text(value).strip()
-                                               for at, value in cells.items()),
-                    _close=book.close)
-            rows.close()
-            lacking = ", ".join(columns.missing(mapped))
-            looked.append(f"{info.name!r} ({f'no {lacking} column' if header else 'empty'})")
+                    table.warnings.insert(0, f"read sheet {info.name!r}; passed over "
+                                             + ", ".join(looked))
+                return table
+            looked.append(f"{info.name!r} ({lacking})")
         header, header_row, sheet = first_header or ({}, 1, None)
         raise columns.refusal(header, header_row, path.name,
                               f"sheets looked at: {', '.join(looked) or 'none'}", sheet)
     except BaseException:
         book.close()
         raise
+
+
+def _sheet_table(path: Path, book: XlsxBook, info: SheetInfo, columns: _Columns
+                 ) -> tuple[TableFile | None, dict[int, str], int, str]:
+    """(the sheet as a table reading on from its header, which closes `book` when done; its
+    header cells and row; what it lacks). The table is None when the header lacks a
+    required column ('no drug_name column') or the sheet is empty."""
+    rows = book.rows(info)
+    header_row, header, _, above = _find_header(_xlsx_header_rows(rows), columns)
+    mapped, warnings = columns.match(header)
+    if not header or columns.missing(mapped):
+        rows.close()
+        lacking = ", ".join(columns.missing(mapped))
+        return None, header, header_row, f"no {lacking} column" if header else "empty"
+    if above:
+        warnings.insert(0, _above_header(header_row, above))
+    records = ((row_no, {column - 1: value for column, value in cells.items()})
+               for row_no, cells in rows)  # positions from 0, as a CSV's
+    positions = list(mapped.values())
+    table = TableFile(
+        path, mapped, header, header_row, sheet=info.name, warnings=warnings, _records=records,
+        _pick=lambda cells: [_xlsx_text(cells.get(at)) for at in positions],
+        _unnamed=lambda cells: any(at not in header and _xlsx_text(value).strip()
+                                   for at, value in cells.items()),
+        _close=book.close)
+    return table, header, header_row, ""
+
+
+def open_tables(path: Path | str, aliases: Mapping[str, Sequence[str]],
+                required: Sequence[str] = (), *, refuse_overflow: bool = False
+                ) -> list[TableFile]:
+    """Every table of the file: a CSV's one; in a workbook the first visible sheet with the
+    required columns (as open_table) and each later visible sheet whose header has them too
+    (a month kept as one sheet per half month: reading the first alone would leave the
+    other half unread, unsaid). Each table reads its own copy of the workbook: close each."""
+    first = open_table(path, aliases, required, refuse_overflow=refuse_overflow)
+    if first.sheet is None:
+        return [first]
+    tables, columns, path = [first], _Columns(aliases, tuple(required)), Path(path)
+    try:
+        with XlsxBook(path, path.name) as book:
+            names = [info.name for info in book.sheets]
+        for position in range(names.index(first.sheet) + 1, len(names)):
+            book = XlsxBook(path, path.name)
+            info = book.sheets[position]
+            table = _sheet_table(path, book, info, columns)[0] if info.visible else None
+            if table is None:
+                book.close()
+                continue
+            table.refuse_overflow = refuse_overflow
+            tables.append(table)
+    except BaseException:
+        for table in tables:
+            table.__exit__()
+        raise
+    return tables
 
 
 def _xlsx_header_rows(rows: Iterator[tuple[int, dict[int, Any]]]

@@ -119,7 +119,7 @@ def _split(stream: BinaryIO, decoder: codecs.IncrementalDecoder, head: str,
                     number += len(pieces)
                     break
                 number += at
-                rest = terminator.join(pieces[at:]) + terminator + rest
+                rest = terminator.join([*pieces[at:], rest])
                 if declared is None:
                     break  # the ISA is read whole once the next chunk is in
                 terminator, separator = declared.segment, declared.element
@@ -132,12 +132,15 @@ def _next_interchange(pieces: list[str], number: int, terminator: str, separator
                       rest: str, final: bool, name: str) -> tuple[int | None, Delimiters | None]:
     """(position among `pieces`, its delimiters) of the first later ISA declaring other
     delimiters than those in use; (position, None) when its text is not all read yet;
-    (None, None) when there is none. A terminator that changes between a line break and a
-    character is refused: line breaks were already dropped, or kept, as the first said."""
-    for at, piece in enumerate(pieces):
+    (None, None) when there is none. The unterminated `rest` counts as the last position:
+    an interchange ending its segments with another character holds none of the current
+    terminators, so all of it (its ISA first) stays there. A terminator that changes between
+    a line break and a character is refused: line breaks were already dropped, or kept, as
+    the first said."""
+    for at, piece in enumerate([*pieces, rest]):
         if piece[:3] != "ISA" or not (number or at):
             continue
-        text = terminator.join(pieces[at:]) + terminator + rest
+        text = terminator.join([*pieces[at:], rest])
         if len(text) < HEAD_BYTES and not final:
             return at, None
         where = f"{name} segment {number + at + 1}"

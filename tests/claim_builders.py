@@ -34,8 +34,8 @@ from typing import Iterable, Sequence
 
 from openpyxl import Workbook
 
-EXPORT_COLUMNS = ("claim_id", "line", "date_of_service", "place_of_service", "hcpcs",
-                  "modifiers", "units", "narrative", "ndc", "ndc_quantity", "ndc_unit",
+EXPORT_COLUMNS = ("claim_id", "line", "date_of_service", "dos_through", "place_of_service",
+                  "hcpcs", "modifiers", "units", "narrative", "ndc", "ndc_quantity", "ndc_unit",
                   "prior_auth", "payer")
 BILLING_NPI = "1234567893"  # passes the NPI check digit (Luhn with the 80840 prefix)
 RENDERING_NPI = "1245319599"
@@ -95,6 +95,8 @@ class Claim:
     subscriber: Patient = field(default_factory=Patient)
     patient: Patient | None = None  # a dependant: 2000C/2010CA
     other_payer: str | None = None  # a secondary payer: 2320 SBR, 2330A, 2330B NM1*PR
+    frequency: str = "1"  # CLM05-3: 1 original, 7 replacement, 8 void
+    payer_claim: str | None = None  # REF*F8, the payer's number of the claim replaced/voided
 
     @property
     def charge(self) -> float:
@@ -209,7 +211,9 @@ def _claim_segments(claim: Claim, d: Delimiters) -> list[str]:
     j = lambda *elements: _join(d, *elements)  # noqa: E731
     c = d.component
     out = [j("CLM", claim.claim_id, _amount(claim.charge), "", "",
-             f"{claim.pos}{c}B{c}1", "Y", "A", "Y", "Y")]
+             f"{claim.pos}{c}B{c}{claim.frequency}", "Y", "A", "Y", "Y")]
+    if claim.payer_claim:
+        out.append(j("REF", "F8", claim.payer_claim))
     if claim.prior_auth:
         out.append(j("REF", "G1", claim.prior_auth))
     out += [j("HI", f"ABK{c}G35"),
@@ -252,7 +256,8 @@ def export_rows(claims: Iterable[Claim]) -> list[list[str]]:
     for claim in claims:
         for number, line in enumerate(claim.lines, start=1):
             rows.append([
-                claim.claim_id, str(number), line.dos.isoformat(), line.pos or claim.pos,
+                claim.claim_id, str(number), line.dos.isoformat(),
+                line.dos_through.isoformat() if line.dos_through else "", line.pos or claim.pos,
                 line.code, ",".join(line.modifiers), _quantity(line.units), line.narrative,
                 line.ndc or "", _quantity(line.ndc_quantity) if line.ndc else "",
                 (line.ndc_unit or "UN") if line.ndc else "", line.prior_auth or claim.prior_auth or "",

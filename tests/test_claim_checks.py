@@ -110,6 +110,23 @@ CLAIMS = [
                                        ndc=RIABNI, ndc_quantity=7, ndc_unit="UN")),
     clean("CLEAN-2025", cb.ServiceLine("J2329", 450, OCT15, ("JZ",), "Briumvi 450 mg",
                                        ndc=BRIUMVI, ndc_quantity=3, ndc_unit="UN")),
+    cb.Claim("C9302-RANGE", [cb.ServiceLine("C9302", 900, D(2025, 6, 30), ("JZ",),
+                                            dos_through=D(2025, 7, 1)),
+                             cb.ServiceLine("96413", 1, D(2025, 6, 30), dos_through=D(2025, 7, 1))],
+             pos="22", prior_auth="PA1"),
+    cb.Claim("DATROWAY-RANGE", [cb.ServiceLine("J9999", 1, D(2025, 9, 29), ("JZ",),
+                                               "Datroway 360 mg", ndc=DATROWAY, ndc_quantity=360,
+                                               ndc_unit="ME", dos_through=D(2025, 10, 1)),
+                                cb.ServiceLine("96413", 1, D(2025, 9, 29),
+                                               dos_through=D(2025, 10, 1))], prior_auth="PA1"),
+    clean("JG-AFTER-2024", cb.ServiceLine("J2329", 450, OCT15, ("JZ", "JG"), "Briumvi 450 mg",
+                                          ndc=BRIUMVI, ndc_quantity=3, ndc_unit="UN")),
+    cb.Claim("WASTE-ON-JW-LINE", [
+        cb.ServiceLine("J2329", 300, OCT15, (), "Briumvi 300 mg", ndc=BRIUMVI, ndc_quantity=2,
+                       ndc_unit="UN"),
+        cb.ServiceLine("J2329", 150, OCT15, ("JW",), "Briumvi 150 mg discarded", ndc=BRIUMVI,
+                       ndc_quantity=1, ndc_unit="UN"),
+        infusion(OCT15)], prior_auth="PA1"),
     cb.Claim("DEPENDANT", [cb.ServiceLine("J2329", 450, OCT15, ("JZ",), "Briumvi 450 mg",
                                           ndc=BRIUMVI, ndc_quantity=3, ndc_unit="UN"),
                            infusion(OCT15)], prior_auth="PA1", other_payer="AETNA",
@@ -145,6 +162,10 @@ EXPECTED: dict[str, set[tuple[int, str, str]]] = {
     "NOC-3-UNITS": {(1, "UNITS_MISMATCH", "warning")},
     "NOC-NO-PA": {(1, "PA_MISSING", "warning")},
     "NO-JW-JZ": {(1, "JW_JZ_MISSING", "warning")},
+    "C9302-RANGE": {(1, "CODE_ENDED", "error"), (1, "NDC_MISSING", "warning")},
+    "DATROWAY-RANGE": {(1, "NOC_AFTER_EFFECTIVE", "error")},
+    "JG-AFTER-2024": {(1, "MODIFIER_INVALID", "error")},
+    "WASTE-ON-JW-LINE": set(),
     "CLEAN-2023": set(),
     "CLEAN-2025": set(),
     "DEPENDANT": set(),
@@ -342,6 +363,29 @@ def test_admin_pa_and_jw_jz_messages_say_why(rows):
     assert "since 2023-07-01" in one(rows, "NO-JW-JZ", "JW_JZ_MISSING")["message"]
 
 
+def test_a_date_range_is_judged_on_its_last_day_too(rows):
+    """C9302 ended 2025-06-30 (J9276 from 2025-07-01); J9011 starts 2025-10-01. A range
+    reaching those days bills them under the wrong code: the days to split off are named,
+    and the NOC line's units (which day's?) and amount are left blank."""
+    ended = one(rows, "C9302-RANGE", "CODE_ENDED")
+    assert ended["correct_code"] == "J9276"
+    assert "from 2025-06-30 through 2025-07-01" in ended["message"]
+    assert "days from 2025-07-01 on a line of their own as J9276" in ended["message"]
+    noc = one(rows, "DATROWAY-RANGE", "NOC_AFTER_EFFECTIVE")
+    assert (noc["correct_code"], noc["correct_units"], noc["amount_at_risk"]) == ("J9011", None,
+                                                                                 None)
+    assert "from 2025-09-29 through 2025-10-01" in noc["message"]
+    assert noc["effective_date"] == D(2025, 10, 1)
+
+
+def test_a_modifier_outside_its_hcpcs_dates_names_its_replacement(rows):
+    """JG (340B) ended 2024-12-31; TB has the same descriptor. The administered line of a
+    drug whose discarded amount is on a JW line needs neither JW nor JZ (CMS waste policy)."""
+    found = one(rows, "JG-AFTER-2024", "MODIFIER_INVALID")
+    assert "JG ended 2024-12-31" in found["message"] and "TB" in found["message"]
+    assert found["amount_at_risk"] == Decimal("31838.85")  # 450 x $70.753
+
+
 # ---------------------------------------------------------------------------------------------
 # Tables, views, re-checks, transactions
 
@@ -358,7 +402,8 @@ def test_views_summarise_by_quarter_and_list_noc_lines_after_the_effective_date(
         direct = con.execute(
             "SELECT dos_quarter, finding, severity, count(*), sum(amount_at_risk) "
             "FROM claim_findings GROUP BY ALL").fetchall()
-    assert late == [("IMAAVY-HOPD", "C9399", "C9305", D(2025, 10, 1)),
+    assert late == [("DATROWAY-RANGE", "J9999", "J9011", D(2025, 10, 1)),
+                    ("IMAAVY-HOPD", "C9399", "C9305", D(2025, 10, 1)),
                     ("LEQEMBI-ON-THE-DAY", "J3490", "J0174", D(2023, 7, 6)),
                     ("NOC-BRIUMVI", "J3590", "J2329", D(2023, 7, 1)),
                     ("NOC-NDC-ONLY", "J3590", "J2329", D(2023, 7, 1)),
@@ -405,9 +450,9 @@ def test_cli_checks_each_file_and_exits_2_for_an_unreadable_one(real_2025q4, cla
                                        str(real_2025q4.data_dir), str(claim_files["csv"]),
                                        str(broken)])
     assert result.exit_code == 2
-    assert "october-claims.csv (csv): 29 claim(s), 57 line(s) checked against the 2025Q4 " \
+    assert "october-claims.csv (csv): 33 claim(s), 66 line(s) checked against the 2025Q4 " \
            "release" in result.output
-    assert "NOC_AFTER_EFFECTIVE      error          7" in result.output
+    assert "NOC_AFTER_EFFECTIVE      error          8" in result.output
     assert ("error: broken.csv: 1 bad row(s); nothing from this file was checked or stored:\n"
             "  broken.csv, row 2, field 'date_of_service': '13/45/2025' is not a date"
             in result.output)

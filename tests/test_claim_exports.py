@@ -73,9 +73,15 @@ def test_an_export_gives_the_lines_the_837p_gives(tmp_path, from_837p):
     assert [line["ndc_qualifier"] for line in lines] == ["N4", None, "N4"]
 
 
+def single_days(claims_: list[cb.Claim]) -> list[list[str]]:
+    """The export's rows without its dos_through column (these claims have no date ranges)."""
+    at = cb.EXPORT_COLUMNS.index("dos_through")
+    return [row[:at] + row[at + 1:] for row in cb.export_rows(claims_)]
+
+
 def test_practice_system_spellings_and_patient_columns(tmp_path, from_837p):
     """Headers as a practice system writes them; its patient columns are never read."""
-    rows = cb.export_rows(CLAIMS)
+    rows = single_days(CLAIMS)
     header = ["Claim #", "Line #", "DOS", "POS", "CPT/HCPCS", "Mod", "Qty", "Description",
               "NDC", "NDC Qty", "Unit Qualifier", "Auth #", "Insurance"]
     patient = cb.Patient()
@@ -105,7 +111,7 @@ def test_windows_1252_and_a_byte_order_mark(tmp_path, from_837p):
 
 
 def test_an_xlsx_export_with_real_dates_and_numbers(tmp_path, from_837p):
-    rows = cb.export_rows(CLAIMS)
+    rows = single_days(CLAIMS)
     book = Workbook()
     sheet = book.active
     for column, name in enumerate(rows[0], start=1):  # the header on row 3, under blank rows
@@ -287,3 +293,125 @@ def test_a_short_row_deep_in_a_plain_csv_hands_over_to_tabular_without_losing_a_
     assert [line["source_line"] for line in lines] == list(range(2, 41))
     assert lines[30]["narrative"] is None and lines[29]["narrative"] == "Briumvi 450 mg"
     assert len({line["line_seq"] for line in lines}) == 39
+
+
+# ---------------------------------------------------------------------------------------------
+# Shapes of the third real-world pass (tests/test_claims_realworld2.py end to end)
+
+ONE_DRUG = ["Claim #", "DOS", "CPT/HCPCS", "Mod", "Units", "Description", "NDC", "NDC Qty",
+            "NDC Unit"]
+
+
+def one_line(tmp_path: Path, name: str, header: list[str], row: list[str]) -> dict:
+    [line] = lines_of(write_csv(tmp_path / name, [header, row]))
+    return line
+
+
+@pytest.mark.parametrize("dos", ["10/15/2025 12:00:00 AM", "10/15/2025 0:00",
+                                 "10/15/2025 13:45", "2025-10-15T00:00:00Z"])
+def test_a_date_with_its_time_of_day_is_the_date(tmp_path, dos):
+    line = one_line(tmp_path, "times.csv", ONE_DRUG, ["T1", dos, "96365", "", "1"] + [""] * 4)
+    assert line["date_of_service"] == D(2025, 10, 15)
+
+
+@pytest.mark.parametrize("cell, ndc, quantity, unit", [
+    ("N450242015001 UN2", "50242015001", 2, "UN"),
+    ("N4 50242-0150-01 UN 2", "50242-0150-01", 2, "UN"),
+    ("N473150015006ME450.5", "73150015006", 450.5, "ME"),
+    ("N450242015001", "50242015001", None, None)])
+def test_the_24a_shaded_area_in_the_ndc_cell(tmp_path, cell, ndc, quantity, unit):
+    line = one_line(tmp_path, "shaded.csv", ONE_DRUG,
+                    ["S1", "2025-10-15", "J2350", "JZ", "600", "", cell, "", ""])
+    assert (line["ndc_raw"], line["ndc_quantity"], line["ndc_unit"]) == (ndc, quantity, unit)
+
+
+def test_quantity_and_unit_columns_beat_the_shaded_area(tmp_path):
+    line = one_line(tmp_path, "both.csv", ONE_DRUG,
+                    ["S2", "2025-10-15", "J2350", "JZ", "600", "", "N450242015001 UN2", "3",
+                     "ML"])
+    assert (line["ndc_raw"], line["ndc_quantity"], line["ndc_unit"]) == ("50242015001", 3, "ML")
+
+
+@pytest.mark.parametrize("written, unit", [
+    ("Milligrams", "ME"), ("International Units", "F2"), ("Grams", "GR"), ("Milliliters", "ML"),
+    ("Units", "UN"), ("UN - Unit", "UN"), ("ml", "ML"), ("EA", "EA"), ("Each", "EACH")])
+def test_ndc_units_written_as_their_names(tmp_path, written, unit):
+    line = one_line(tmp_path, "unit-names.csv", ONE_DRUG,
+                    ["U1", "2025-10-15", "J2350", "JZ", "600", "", "50242015001", "2", written])
+    assert line["ndc_unit"] == unit  # EA and Each stay: NDC_INVALID names them
+
+
+def test_codes_and_places_of_service_printed_with_their_names(tmp_path):
+    header = ["Claim #", "DOS", "Procedure", "Units", "Description", "POS"]
+    lines = lines_of(write_csv(tmp_path / "named.csv", [
+        header,
+        ["N1", "2025-10-15", "J3590 - UNCLASSIFIED BIOLOGICS", "1", "BRIUMVI 450MG",
+         "11 - Office"],
+        ["N1", "2025-10-15", "96365 - IV INFUSION THERAPY 1ST HR", "1", "", "11 - Office"],
+        ["N1", "2025-10-15", "J3590-JZ", "1", "", "22 - On Campus-Outpatient Hospital"]]))
+    assert [(line["hcpcs"], line["modifiers"], line["narrative"], line["place_of_service"])
+            for line in lines] == [
+        ("J3590", None, "BRIUMVI 450MG; UNCLASSIFIED BIOLOGICS", "11"),
+        ("96365", None, "IV INFUSION THERAPY 1ST HR", "11"),
+        ("J3590", "JZ", None, "22")]
+
+
+def test_a_to_date_is_the_ranges_last_day_and_checked(tmp_path):
+    header = ["Claim #", "From", "To", "Procedure", "Units"]
+    lines = lines_of(write_csv(tmp_path / "ranges.csv", [
+        header, ["R1", "03/28/2025", "04/01/2025", "96372", "5"],
+        ["R1", "03/28/2025", "03/28/2025", "J3590", "1"]]))
+    assert [line["dos_through"] for line in lines] == [D(2025, 4, 1), None]
+    backwards = write_csv(tmp_path / "backwards.csv", [
+        header, ["R2", "04/01/2025", "03/28/2025", "96372", "5"]])
+    with pytest.raises(BadInput, match=r"row 2, field 'dos_through': the To date is before"):
+        lines_of(backwards)
+
+
+def test_debit_payment_and_formula_total_rows_are_left_out_with_a_note(tmp_path):
+    """CollaborateMD's 'Charge or Debit?' column: a debit row (no code, money in brackets)
+    is no service line; nor is a workbook's =SUM totals row."""
+    header = ["Claim ID", "Charge or Debit?", "From Date", "Procedure Code", "Units", "Amount"]
+    path = write_csv(tmp_path / "debits.csv", [
+        header, ["C1", "Charge", "10/15/2025", "96365", "1.00", "$210.00"],
+        ["C1", "Debit", "10/15/2025", "", "", "(25.00)"],
+        ["C1", "Insurance Payment", "10/20/2025", "", "", "(168.00)"],
+        ["", "", "", "Total", "=SUM(E2:E4)", "=SUM(F2:F4)"]])
+    claim_file = claims.read_claim_file(path)
+    lines = pa.Table.from_batches(list(claim_file.batches)).to_pylist()
+    assert [line["hcpcs"] for line in lines] == ["96365"]
+    assert any(note.startswith("rows 3, 4, 5 left out") for note in claim_file.notes)
+
+
+def test_a_reversed_charge_is_refused_quoting_its_units(tmp_path):
+    path = write_csv(tmp_path / "reversed.csv", [
+        ["Claim #", "DOS", "CPT", "Units"], ["V1", "10/15/2025", "J3590", "(1.00)"],
+        ["V1", "10/15/2025", "J3590", "-1"]])
+    with pytest.raises(BadInput) as refused:
+        lines_of(path)
+    assert "row 2, field 'units': '(1.00)' is not a number of units (a negative" in str(
+        refused.value)
+    assert "row 3, field 'units': '-1' is not a number of units (a negative" in str(
+        refused.value)
+
+
+def test_every_sheet_with_claim_lines_is_read_and_bad_rows_named_by_sheet(tmp_path):
+    book = Workbook()
+    book.active.title = "Oct 1-15"
+    book.active.append(["Claim #", "DOS", "CPT", "Units"])
+    book.active.append(["H1", D(2025, 10, 15), "96365", 1])
+    second = book.create_sheet("Oct 16-31")
+    second.append(["Claim #", "DOS", "CPT", "Units"])
+    second.append(["H2", D(2025, 10, 20), "96365", 1])
+    path = tmp_path / "halves.xlsx"
+    book.save(path)
+    claim_file = claims.read_claim_file(path)
+    lines = pa.Table.from_batches(list(claim_file.batches)).to_pylist()
+    assert [(line["claim_id"], line["line_seq"], line["source_line"]) for line in lines] == [
+        ("H1", 1, 2), ("H2", 2, 2)]
+    assert "read the claim lines of sheets 'Oct 1-15', 'Oct 16-31'" in claim_file.notes
+    second.append(["H2", "20/10/2025", "96365", 1])
+    book.save(path)
+    with pytest.raises(BadInput, match=r"halves.xlsx, sheet 'Oct 16-31', row 3, field "
+                                       r"'date_of_service'"):
+        lines_of(path)

@@ -184,3 +184,21 @@ def test_the_reader_streams_in_batches(tmp_path):
     batches = list(claims.read_837p(path, batch_lines=10))
     assert [batch.num_rows for batch in batches] == [10, 10, 5]
     assert pa.Table.from_batches(batches).column("line_seq").to_pylist() == list(range(1, 26))
+
+
+def test_a_void_claim_is_passed_over_with_a_note(tmp_path):
+    """CLM05-3 = 8 voids an earlier claim (REF*F8 names it) and bills nothing: its lines are
+    not read as billed; a replacement (7) is read as any claim; the note names the void."""
+    voided = [cb.Claim("ORIG1", CLAIMS[2].lines, pos="22"),
+              cb.Claim("REPL1", CLAIMS[2].lines, pos="22", frequency="7",
+                       payer_claim="PAYER0001"),
+              cb.Claim("VOID1", CLAIMS[0].lines, frequency="8", payer_claim="PAYER0002")]
+    path = tmp_path / "voids.837"
+    path.write_bytes(cb.x12_837p(voided))
+    assert cb.pyx12_problems(path) == []
+    claim_file = claims.read_claim_file(path)
+    lines = pa.Table.from_batches(list(claim_file.batches)).to_pylist()
+    assert [(line["claim_id"], line["hcpcs"]) for line in lines] == [("ORIG1", "Q5123"),
+                                                                     ("REPL1", "Q5123")]
+    assert claim_file.notes == ["1 void claim(s) passed over (CLM05-3 = 8: it cancels an "
+                                "earlier claim and bills nothing): VOID1"]

@@ -33,10 +33,11 @@ def test_a_parameterless_query_streams_as_a_relation():
     sqlfiles.run_file(con, "claims", "export_macros")
     con.execute("CREATE TEMP VIEW export_rows AS SELECT 1 AS ordinal, 2 AS row_no, "
                 "'A1' AS claim_id, '1' AS line, '2025-10-15' AS date_of_service, "
-                "'11' AS place_of_service, 'j2329' AS hcpcs, 'jz 59' AS modifiers, '450' AS units, "
+                "NULL AS dos_through, '11' AS place_of_service, 'j2329' AS hcpcs, 'jz 59' AS modifiers, '450' AS units, "
                 "NULL AS modifier_1, NULL AS modifier_2, NULL AS modifier_3, NULL AS modifier_4, "
                 "NULL AS narrative, NULL AS drug_description, NULL AS ndc, NULL AS ndc_quantity, "
-                "NULL AS ndc_unit, NULL AS prior_auth, NULL AS payer, false AS decimal_comma, "
+                "NULL AS ndc_unit, NULL AS prior_auth, NULL AS payer, NULL AS line_type, "
+                "false AS decimal_comma, "
                 "false AS excel_serials, 'Claim' AS header_claim_id, "
                 "'DOS' AS header_date_of_service, 'Code' AS header_hcpcs, false AS blank")
     batches = list(sqlfiles.relation(con, "claims", "export_lines").to_arrow_reader(10))

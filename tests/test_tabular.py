@@ -215,6 +215,31 @@ def test_a_hidden_first_sheet_is_passed_over_for_the_visible_list(tmp_path: Path
                               "'Notes' (no drug_name column)"]
 
 
+def test_open_tables_reads_every_visible_sheet_with_the_columns(tmp_path: Path) -> None:
+    """A workbook kept as a sheet per half month: every visible sheet whose header has the
+    required columns is a table of its own (in workbook order, each with its own header
+    row); a hidden one, a summary without them and a CSV's single table are as before."""
+    path = xlsx_file(tmp_path, [
+        SheetPart("Summary", table_rows([["Total drugs"], [2]])),
+        SheetPart("Oct 1-15", table_rows([["Drug Name"], ["infliximab"]])),
+        SheetPart("Old", table_rows([["drug_name"], ["belimumab"]]), "hidden"),
+        SheetPart("Oct 16-31", table_rows([["Title"], ["Drug", "NDC"],
+                                           ["rituximab-arrx", 55513022401]]))])
+    tables = tabular.open_tables(path, ALIASES, REQUIRED)
+    try:
+        assert [table.sheet for table in tables] == ["Oct 1-15", "Oct 16-31"]
+        assert [list(table.rows()) for table in tables] == [
+            [(2, {"drug_name": "infliximab"})],
+            [(3, {"drug_name": "rituximab-arrx", "ndc": "55513022401"})]]
+    finally:
+        for table in tables:
+            table.__exit__()
+    csv_tables = tabular.open_tables(write(tmp_path, "drug_name\ninfliximab\n"), ALIASES,
+                                     REQUIRED)
+    assert len(csv_tables) == 1 and csv_tables[0].sheet is None
+    csv_tables[0].__exit__()
+
+
 def test_no_visible_sheet_with_the_column_names_every_sheet(tmp_path: Path) -> None:
     path = xlsx_file(tmp_path, [
         SheetPart("Old list", table_rows([["drug_name"], ["infliximab"]]), "veryHidden"),

@@ -108,3 +108,20 @@ def test_segments_round_trip_whatever_the_chunk_size(tmp_path_factory, segments,
     path.write_text(text, encoding="utf-8")  # UTF-8 split across chunks decodes whole
     read = list(x12.open_segments(path, chunk_bytes=chunk)[1])
     assert read[1:] == body
+
+
+@pytest.mark.parametrize("chunk", [7, 300, x12.CHUNK_BYTES])
+def test_a_later_interchange_ending_segments_with_another_character(tmp_path, chunk):
+    """The second interchange ends its segments with "'" and never uses the first one's
+    '~', and the third goes back to '~' with no line break after its last segment: every
+    interchange is split on its own delimiters (the later ISA was looked for only among
+    whole segments, so an interchange holding none of the current terminator stayed one
+    unterminated tail: 'the file ends in the middle of a segment')."""
+    first = cb.x12_837p(CLAIMS)
+    second = cb.x12_837p(CLAIMS, control=2, delimiters=cb.Delimiters(
+        element="|", component="\\", repetition="}", segment="'", newline=""))
+    third = cb.x12_837p(CLAIMS, control=3).rstrip(b"\n")
+    path = write(tmp_path, first + second + third)
+    tags = [elements[0] for elements in x12.open_segments(path, chunk_bytes=chunk)[1]]
+    assert tags.count("ISA") == tags.count("IEA") == 3
+    assert tags.count("SV1") == 6 and tags[-1] == "IEA"

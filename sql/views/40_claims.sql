@@ -15,7 +15,8 @@
 --   nivolumab, 2 mg and hyaluronidase-nvhy');
 --   views claim_findings_by_quarter (lines, claims and amount at risk per date-of-service
 --   quarter, finding and severity) and noc_lines_after_effective (every NOC line billed on or
---   after the date a permanent code applied to its drug, with the code, units and amount).
+--   after the date a permanent code applied to its drug, a date range on any of its days,
+--   with the code, units and amount).
 -- From: claim_files, claim_lines, claim_findings, asp_ndc_crosswalk; is_drug_code() from
 --   00_functions.sql.
 -- Example: SELECT quarter, finding, lines, amount_at_risk FROM claim_findings_by_quarter
