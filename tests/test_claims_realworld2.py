@@ -64,11 +64,13 @@ import pytest
 from openpyxl import Workbook
 
 import claim_builders as cb
+import test_claims_realworld
 from test_claims_adversarial import csv_bytes
 from test_claims_realworld import (AVASTIN, BRIUMVI, DATROWAY, DEPENDANT, OCREVUS,  # noqa: F401
                                    OCT15, PAVBLU, RITUXAN, SUBSCRIBER, VYLOY, Checked, D,
-                                   admin, check, line, warehouse_copy, with_segments,
-                                   write_837)
+                                   admin, line, warehouse_copy, with_segments, write_837)
+
+check = test_claims_realworld.check  # the first pass's fixture: the CLI run on a warehouse copy
 
 pytestmark = pytest.mark.real_samples
 BOTOX_100 = "00023114501"
