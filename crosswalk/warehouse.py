@@ -21,7 +21,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import time
-from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from crosswalk import datadir, kinds, manifest, sqlfiles, verdicts
 from crosswalk.archive import file_sha256
 from crosswalk.errors import BadInput, Busy, CrosswalkError
 from crosswalk.quarters import Quarter
+from crosswalk.readers.sheets import first_repeated
 from crosswalk.settings import DEFAULT_DATA_DIR, DEFAULT_WAIT_SECONDS, SQL_DIR, Settings
 from crosswalk.source_kind import Rows, TableRows
 
@@ -385,12 +385,10 @@ def _refusal(con: duckdb.DuckDBPyConnection, table: str, given: TableRows, where
     rows = given.rows
     key = [column for column in _primary_key(con, table) if column in rows.names]
     values = list(zip(*(rows[column] for column in key))) if key else []
-    counts = Counter(values)
-    first = next((value for value in values if counts[value] > 1), None)
-    if first is None:
+    same = first_repeated(values)
+    if not same:
         return BadInput(f"cannot load into {table}: {error}", file=where, field=table)
-    same = [index for index, value in enumerate(values) if value == first]
-    shown = ", ".join(f"{column} {value!r}" for column, value in zip(key, first))
+    shown = ", ".join(f"{column} {value!r}" for column, value in zip(key, values[same[0]]))
     lines = [rows["line_no"][index] for index in same] if "line_no" in rows.names else []
     at = f" (lines {', '.join(map(str, lines))})" if lines else ""
     return BadInput(f"{shown} appears {len(same)} times{at}; {table} holds one row per key",

@@ -352,8 +352,9 @@ def parse_number(table: Table, column: str, allowed_text: tuple[str, ...] = (),
         if raw.upper() in words:
             numbers.append(None)
             continue
-        cleaned = raw if _NUMBER.fullmatch(raw) else _CURRENCY.sub("", raw).strip()
-        number = float(cleaned) if _NUMBER.fullmatch(cleaned) else math.inf
+        plain = _NUMBER.fullmatch(raw) is not None  # nearly every cell: matched once
+        cleaned = raw if plain else _CURRENCY.sub("", raw).strip()
+        number = float(cleaned) if plain or _NUMBER.fullmatch(cleaned) else math.inf
         if scale is not None:  # as numpy rounds: scale, round half to even, scale back
             number = round(number * scale) / scale if math.isfinite(number * scale) else math.inf
         if not math.isfinite(number):
@@ -393,11 +394,18 @@ def refuse_duplicates(table: Table, key: dict[str, list[object]]) -> None:
     """A key printed twice is refused, naming both lines (`key`: column -> values, row by row
     as the table)."""
     values = list(zip(*key.values()))
+    twins = first_repeated(values)[:2]
+    if not twins:
+        return
+    lines = " and ".join(str(table.lines[i]) for i in twins)
+    shown = "/".join(str(v) for v in values[twins[0]])
+    raise BadInput(f"{shown} appears twice ({table.unit}s {lines})",
+                   file=table.where, row=table.lines[twins[1]], field=next(iter(key)))
+
+
+def first_repeated(values: list[tuple[object, ...]]) -> list[int]:
+    """The positions of the first key that occurs more than once (every one of them, in
+    order), or none: how the readers and the loader name a repeated key."""
     seen = Counter(values)
     first = next((value for value in values if seen[value] > 1), None)
-    if first is None:
-        return
-    twins = [index for index, value in enumerate(values) if value == first][:2]
-    lines = " and ".join(str(table.lines[i]) for i in twins)
-    raise BadInput(f"{'/'.join(str(v) for v in first)} appears twice ({table.unit}s {lines})",
-                   file=table.where, row=table.lines[twins[1]], field=next(iter(key)))
+    return [] if first is None else [at for at, value in enumerate(values) if value == first]
